@@ -1,0 +1,59 @@
+# Two commands for readers and CI (see README.md):
+#   make book   re-execute every chapter notebook in place, then render _build/html
+#   make test   unit tests + nbval over every stored notebook
+# Both create .venv from the pinned requirements when it is missing.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.qsgd-installed
+NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+
+# One BLAS/OpenMP thread per process: outputs are bitwise repeatable and two
+# notebooks can run side by side on two cores.
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export PYTHONHASHSEED := 0
+export MPLBACKEND := agg
+export TQDM_DISABLE := 1
+
+.PHONY: book execute html test unit nbval bench env clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,book]"
+	@$(BIN)/python -c 'import torch; assert torch.__version__.startswith("2.13.0"), torch.__version__'
+	touch $@
+
+book: execute html
+
+execute: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py --jobs 2 $(NOTEBOOKS)
+
+html: $(STAMP)
+	rm -rf _build/html
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile \
+	    --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg \
+	    --nbval-cell-timeout 600 -p no:cacheprovider \
+	    tests $(NOTEBOOKS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
+	    --nbval-sanitize-with book/nbval_sanitize.cfg -p no:cacheprovider $(NOTEBOOKS)
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,15 @@
+"""Command line: ``python -m qsgd experiments ...`` runs the Fig. 2 protocol."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qsgd.experiments import main as experiments_main
+
+    return experiments_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
