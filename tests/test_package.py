@@ -1,0 +1,33 @@
+"""The package's public surface: lazy submodules, version, table of contents."""
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import qsgd
+
+
+def test_version():
+    assert qsgd.__version__.count(".") == 2
+
+
+def test_import_is_cheap():
+    """`import qsgd` must not pull torch or qiskit (they load with the stage that needs them)."""
+    code = "import sys, qsgd; print(any(m in sys.modules for m in ('torch', 'qiskit')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("name", qsgd._SUBMODULES)
+def test_every_listed_stage_exists_and_is_documented(name):
+    module = importlib.import_module(f"qsgd.{name}")
+    assert getattr(qsgd, name) is module
+    assert module.__doc__ and module.__doc__.strip()
+    assert f"qsgd.{name}" in qsgd.__doc__
+
+
+def test_unknown_attribute():
+    with pytest.raises(AttributeError):
+        qsgd.not_a_stage  # noqa: B018
