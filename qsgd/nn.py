@@ -1,0 +1,809 @@
+"""Models, data, pruning and training for the paper's numerical experiments.
+
+The experiments of [1]_ (Figs. 2 and 3) start from a network pre-trained on
+CIFAR-100, keep its largest 10 % of weights (global L1 magnitude pruning) and
+continue training with SGD steps on random minibatches of 2048 images. This
+module provides the pieces at any scale:
+
+* :func:`cifar_resnet` -- the CIFAR ResNet family of the authors' code
+  (3 stages of ``(depth - 2) / 6`` BasicBlocks of widths ``w, 2w, 4w`` with
+  ``w = stem_width * widen_factor / 4``); ``cifar_resnet(32, 4)`` has exactly
+  7,451,044 parameters, the paper's "7 million" model;
+* :func:`mlp` -- a small fully connected network with a *smooth* activation
+  (``tanh`` by default), so that the gradient-descent map has a convergent
+  Taylor expansion (chapters 2 and 6 expand it into a polynomial map);
+* :func:`load_digits` -- the scikit-learn 8x8 digits set (ships with
+  scikit-learn, no download), standardized, with a fixed train/test split;
+* :func:`load_cifar100` -- CIFAR-100 from a directory the user already has
+  (python-pickle layout); it never downloads;
+* :func:`prune_global` -- global L1 magnitude pruning with
+  ``torch.nn.utils.prune``; :func:`apply_mask`, :func:`count_parameters`;
+* :func:`train` -- a deterministic minibatch SGD loop (optionally masked)
+  with a tqdm progress bar that is off by default; :func:`accuracy`.
+
+References
+----------
+.. [1] J. Liu, M. Liu, J.-P. Liu, Z. Ye, Y. Wang, Y. Alexeev, J. Eisert, L. Jiang,
+   "Towards provably efficient quantum algorithms for large-scale machine-learning
+   models", Nat. Commun. 15, 434 (2024), arXiv:2303.03428.
+.. [2] S. Zagoruyko, N. Komodakis, "Wide residual networks", BMVC (2016).
+.. [3] K. He, X. Zhang, S. Ren, J. Sun, "Deep residual learning for image
+   recognition", CVPR (2016).
+
+Used in chapters 2, 3, 5, 6, 7 and 8.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils import prune
+
+from qsgd._validation import check_choice, check_int, check_positive, describe
+
+__all__ = [
+    "ACTIVATIONS",
+    "BasicBlock",
+    "CifarResNet",
+    "DataSplit",
+    "TrainResult",
+    "accuracy",
+    "apply_mask",
+    "cifar_resnet",
+    "cifar_resnet_parameter_count",
+    "count_parameters",
+    "load_cifar100",
+    "load_digits",
+    "mlp",
+    "prune_global",
+    "prunable_parameters",
+    "train",
+]
+
+#: activations by name; all but ``relu`` are infinitely differentiable
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "softplus": nn.Softplus,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "relu": nn.ReLU,
+}
+
+#: per-channel mean and standard deviation of the CIFAR-100 training images
+CIFAR100_MEAN = (0.5071, 0.4865, 0.4409)
+CIFAR100_STD = (0.2673, 0.2564, 0.2762)
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _dtype(dtype, func: str) -> torch.dtype:
+    if isinstance(dtype, str):
+        check_choice(dtype, "dtype", set(_DTYPES), func=func)
+        return _DTYPES[dtype]
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {describe(dtype)}")
+    return dtype
+
+
+def _activation(name: str, func: str) -> nn.Module:
+    check_choice(name, "activation", set(ACTIVATIONS), func=func)
+    return ACTIVATIONS[name]()
+
+
+class _Seeded:
+    """Context manager: run a block under ``torch.manual_seed(seed)`` without
+    disturbing the caller's global torch RNG (no-op for ``seed=None``)."""
+
+    def __init__(self, seed):
+        self.seed = seed
+        self._ctx = None
+
+    def __enter__(self):
+        if self.seed is not None:
+            self._ctx = torch.random.fork_rng(devices=[])
+            self._ctx.__enter__()
+            torch.manual_seed(self.seed)
+
+    def __exit__(self, *exc):
+        if self._ctx is not None:
+            return self._ctx.__exit__(*exc)
+        return False
+
+
+# ---------------------------------------------------------------------------
+# models
+# ---------------------------------------------------------------------------
+
+
+def mlp(
+    sizes,
+    *,
+    activation: str = "tanh",
+    bias: bool = True,
+    dtype="float32",
+    seed: int | None = None,
+) -> nn.Sequential:
+    """A fully connected network ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
+
+    Hidden layers are ``Linear`` followed by the activation; the last layer is
+    linear (logits). With a smooth activation (``tanh``, ``sigmoid``,
+    ``softplus``, ``gelu``, ``silu``) the loss is analytic in the weights, so the
+    gradient-descent update :math:`\\theta \\mapsto \\theta - \\eta \\nabla
+    \\mathcal L(\\theta)` has the Taylor expansion :math:`\\sum_\\ell F_\\ell
+    u^{\\otimes \\ell}` that the paper's Eq. (4) assumes [1]_.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, at least two entries, each >= 1.
+    activation : str, keyword-only
+        One of :data:`ACTIVATIONS`; ``"relu"`` is allowed but not smooth.
+    bias : bool, keyword-only
+        Whether the linear layers carry biases.
+    dtype : {"float32", "float64"} or torch dtype, keyword-only
+    seed : int or None, keyword-only
+        Seed for the default PyTorch initialisation; the global torch RNG is
+        left untouched when given.
+
+    Returns
+    -------
+    torch.nn.Sequential
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Eq. (4).
+
+    Examples
+    --------
+    >>> model = mlp([64, 16, 10], seed=0)
+    >>> count_parameters(model)
+    1210
+
+    Used in chapters 2, 6, 7 and 8.
+    """
+    func = "mlp"
+    try:
+        sizes = list(sizes)
+    except TypeError as exc:
+        raise ValueError(f"{func}: sizes must be a sequence of int, got {describe(sizes)}") from exc
+    if len(sizes) < 2:
+        raise ValueError(f"{func}: sizes needs at least 2 entries (input, output), got {sizes!r}")
+    sizes = [check_int(s, f"sizes[{i}]", func=func, minimum=1) for i, s in enumerate(sizes)]
+    _activation(activation, func)
+    dt = _dtype(dtype, func)
+    layers: list[nn.Module] = []
+    with _Seeded(seed):
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b, bias=bool(bias), dtype=dt))
+            if i < len(sizes) - 2:
+                layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with batch norm and an identity (or 1x1-conv) shortcut [3]_."""
+
+    def __init__(self, in_planes: int, planes: int, stride: int, activation: str, **factory):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False, **factory)
+        self.bn1 = nn.BatchNorm2d(planes, **factory)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False, **factory)
+        self.bn2 = nn.BatchNorm2d(planes, **factory)
+        self.act = ACTIVATIONS[activation]()
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False, **factory),
+                nn.BatchNorm2d(planes, **factory),
+            )
+        else:
+            self.shortcut = nn.Sequential()
+
+    def forward(self, x):
+        out = self.act(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.act(out + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    """CIFAR ResNet: stem conv, three stages of BasicBlocks, global pooling, linear head."""
+
+    def __init__(
+        self,
+        depth: int,
+        widen_factor: int,
+        stem_width: int,
+        num_classes: int,
+        in_channels: int,
+        activation: str,
+        **factory,
+    ):
+        super().__init__()
+        blocks = (depth - 2) // 6
+        base = stem_width * widen_factor // 4
+        widths = (base, 2 * base, 4 * base)
+        self.depth, self.widen_factor, self.stem_width, self.widths = depth, widen_factor, stem_width, widths
+        self.conv1 = nn.Conv2d(in_channels, stem_width, 3, stride=1, padding=1, bias=False, **factory)
+        self.bn1 = nn.BatchNorm2d(stem_width, **factory)
+        self.act = ACTIVATIONS[activation]()
+        in_planes = stem_width
+        stages = []
+        for k, planes in enumerate(widths):
+            layer = []
+            for b in range(blocks):
+                stride = 2 if (k > 0 and b == 0) else 1
+                layer.append(BasicBlock(in_planes, planes, stride, activation, **factory))
+                in_planes = planes
+            stages.append(nn.Sequential(*layer))
+        self.layer1, self.layer2, self.layer3 = stages
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.linear = nn.Linear(in_planes, num_classes, **factory)
+
+    def forward(self, x):
+        out = self.act(self.bn1(self.conv1(x)))
+        out = self.layer3(self.layer2(self.layer1(out)))
+        return self.linear(torch.flatten(self.pool(out), 1))
+
+
+def _check_resnet_args(depth, widen_factor, stem_width, num_classes, in_channels, func):
+    depth = check_int(depth, "depth", func=func, minimum=8)
+    if (depth - 2) % 6:
+        raise ValueError(f"{func}: depth must be 6k + 2 (8, 14, 20, 26, 32, ...), got {depth}")
+    widen_factor = check_int(widen_factor, "widen_factor", func=func, minimum=1)
+    stem_width = check_int(stem_width, "stem_width", func=func, minimum=1)
+    if (stem_width * widen_factor) % 4:
+        raise ValueError(
+            f"{func}: stem_width * widen_factor must be divisible by 4 (stage widths "
+            f"stem_width * widen_factor / 4 * (1, 2, 4)), got {stem_width} * {widen_factor}"
+        )
+    num_classes = check_int(num_classes, "num_classes", func=func, minimum=1)
+    in_channels = check_int(in_channels, "in_channels", func=func, minimum=1)
+    return depth, widen_factor, stem_width, num_classes, in_channels
+
+
+def cifar_resnet(
+    depth: int,
+    widen_factor: int,
+    *,
+    stem_width: int = 64,
+    num_classes: int = 100,
+    in_channels: int = 3,
+    activation: str = "relu",
+    device=None,
+    dtype="float32",
+    seed: int | None = None,
+) -> CifarResNet:
+    """The CIFAR ResNet of the paper's Fig. 2 experiments.
+
+    Layout (as in the authors' ``network/res_net.py``, branch ``henry``): a 3x3
+    stem convolution ``in_channels -> stem_width`` with batch norm; three stages
+    of :math:`(\\text{depth}-2)/6` BasicBlocks [3]_ of widths :math:`w, 2w, 4w`,
+    :math:`w = \\text{stem\\_width}\\cdot\\text{widen\\_factor}/4`, the first
+    block of stages 2 and 3 with stride 2 and a 1x1-conv + batch-norm shortcut;
+    global average pooling; a linear head with bias. Convolutions have no bias.
+
+    ``cifar_resnet(32, 4)`` is the paper's "7 million" model with exactly
+    7,451,044 trainable parameters (widths 64/128/256) [1]_;
+    ``cifar_resnet(32, 15)`` has 104,026,116, close to the "103 million" model
+    of Fig. 3 (whose architecture the paper does not state).
+
+    Parameters
+    ----------
+    depth : int
+        ``6k + 2`` with ``k >= 1`` BasicBlocks per stage (32 -> 5 blocks).
+    widen_factor : int
+    stem_width : int, keyword-only
+        Channels of the stem convolution (64 in the authors' code).
+    num_classes : int, keyword-only
+    in_channels : int, keyword-only
+        3 for CIFAR, 1 for the 8x8 digits.
+    activation : str, keyword-only
+        ``"relu"`` (the authors' choice) or a smooth one from :data:`ACTIVATIONS`.
+    device : torch device, keyword-only
+        ``"meta"`` builds the network without allocating weights (for counting).
+    dtype : {"float32", "float64"}, keyword-only
+    seed : int or None, keyword-only
+        Seed for the default initialisation (global RNG untouched).
+
+    Returns
+    -------
+    CifarResNet
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Fig. 2.
+    .. [2] Zagoruyko and Komodakis, BMVC (2016).
+    .. [3] He et al., CVPR (2016).
+
+    Used in chapters 3 and 7.
+    """
+    func = "cifar_resnet"
+    depth, widen_factor, stem_width, num_classes, in_channels = _check_resnet_args(
+        depth, widen_factor, stem_width, num_classes, in_channels, func
+    )
+    _activation(activation, func)
+    factory = {"device": device, "dtype": _dtype(dtype, func)}
+    with _Seeded(seed):
+        return CifarResNet(depth, widen_factor, stem_width, num_classes, in_channels, activation, **factory)
+
+
+def cifar_resnet_parameter_count(
+    depth: int, widen_factor: int, *, stem_width: int = 64, num_classes: int = 100, in_channels: int = 3
+) -> int:
+    """Number of trainable parameters of :func:`cifar_resnet`, counted analytically.
+
+    Stem :math:`9 c_0 s + 2s`; per BasicBlock :math:`9 c_{in} c + 9 c^2 + 4c`
+    plus :math:`c_{in} c + 2c` for a projection shortcut; head :math:`4w\\,K + K`.
+
+    Used in chapters 3 and 7.
+    """
+    func = "cifar_resnet_parameter_count"
+    depth, widen_factor, stem_width, num_classes, in_channels = _check_resnet_args(
+        depth, widen_factor, stem_width, num_classes, in_channels, func
+    )
+    blocks = (depth - 2) // 6
+    base = stem_width * widen_factor // 4
+    total = 9 * in_channels * stem_width + 2 * stem_width
+    cin = stem_width
+    for k, c in enumerate((base, 2 * base, 4 * base)):
+        for b in range(blocks):
+            total += 9 * cin * c + 9 * c * c + 4 * c
+            if (k > 0 and b == 0) or cin != c:
+                total += cin * c + 2 * c
+            cin = c
+    return total + cin * num_classes + num_classes
+
+
+def count_parameters(model: nn.Module, *, trainable_only: bool = True, nonzero: bool = False) -> int:
+    """Number of (trainable) parameters; ``nonzero=True`` counts only non-zero entries.
+
+    Works on the ``meta`` device for ``nonzero=False``. Buffers (batch-norm
+    running statistics) are not parameters and are not counted.
+
+    Used in chapters 3, 7 and 8.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"count_parameters: model must be a torch.nn.Module, got {describe(model)}")
+    total = 0
+    for p in model.parameters():
+        if trainable_only and not p.requires_grad:
+            continue
+        total += int(torch.count_nonzero(p.detach())) if nonzero else p.numel()
+    return total
+
+
+# ---------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------
+
+
+class DataSplit(NamedTuple):
+    """Train and test tensors: ``x_train, y_train, x_test, y_test = split``."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+def load_digits(
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    seed: int = 0,
+    dtype="float32",
+    image: bool = False,
+) -> DataSplit:
+    """The scikit-learn 8x8 handwritten digits (1797 images, 10 classes), no download.
+
+    The samples are shuffled with ``np.random.default_rng(seed)``; the first
+    ``n_test`` form the test set and the next ``n_train`` the training set
+    (defaults: 360 test, the remaining 1437 for training). Features are
+    standardized with the training set's per-pixel mean and standard deviation
+    (constant pixels keep unit scale).
+
+    Parameters
+    ----------
+    n_train, n_test : int or None, keyword-only
+    seed : int, keyword-only
+        Seed of the split (the split is a pure function of it).
+    dtype : {"float32", "float64"}, keyword-only
+    image : bool, keyword-only
+        ``True`` returns inputs of shape ``(N, 1, 8, 8)`` (for convolutional
+        nets), ``False`` flat vectors of length 64.
+
+    Returns
+    -------
+    DataSplit
+        ``(x_train, y_train, x_test, y_test)``; labels are ``int64``.
+
+    References
+    ----------
+    .. [1] F. Pedregosa et al., "Scikit-learn: machine learning in Python",
+       JMLR 12, 2825 (2011).
+
+    Used in chapters 2, 3, 5, 6, 7 and 8.
+    """
+    from sklearn.datasets import load_digits as _sk_load_digits
+
+    func = "load_digits"
+    seed = check_int(seed, "seed", func=func, minimum=0)
+    dt = _dtype(dtype, func)
+    x, y = _sk_load_digits(return_X_y=True)
+    total = x.shape[0]
+    n_test = 360 if n_test is None else check_int(n_test, "n_test", func=func, minimum=1, maximum=total - 1)
+    n_train = total - n_test if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)
+    if n_train + n_test > total:
+        raise ValueError(f"{func}: n_train + n_test must be <= {total}, got {n_train} + {n_test}")
+    order = np.random.default_rng(seed).permutation(total)
+    test_idx, train_idx = order[:n_test], order[n_test : n_test + n_train]
+    mean = x[train_idx].mean(axis=0)
+    std = x[train_idx].std(axis=0)
+    std[std == 0] = 1.0
+
+    def prep(idx):
+        xs = torch.as_tensor((x[idx] - mean) / std, dtype=dt)
+        if image:
+            xs = xs.reshape(-1, 1, 8, 8)
+        return xs, torch.as_tensor(y[idx], dtype=torch.int64)
+
+    return DataSplit(*prep(train_idx), *prep(test_idx))
+
+
+def _find_cifar_dir(path: Path) -> Path:
+    for candidate in (path, path / "cifar-100-python"):
+        if (candidate / "train").is_file() and (candidate / "test").is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"load_cifar100: no CIFAR-100 found at path={str(path)!r}: expected the files 'train' and "
+        f"'test' of the python version (cifar-100-python.tar.gz from "
+        f"https://www.cs.toronto.edu/~kriz/cifar.html, extracted) in that directory or in its "
+        f"'cifar-100-python' subdirectory. qsgd never downloads data."
+    )
+
+
+def _read_cifar_file(file: Path, limit: int | None):
+    with open(file, "rb") as fh:
+        entry = pickle.load(fh, encoding="bytes")  # noqa: S301 -- the user's own data files
+    try:
+        data = np.asarray(entry[b"data"], dtype=np.uint8)
+        labels = np.asarray(entry[b"fine_labels"], dtype=np.int64)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(
+            f"load_cifar100: {str(file)!r} is not a CIFAR-100 python pickle (needs keys b'data' and "
+            f"b'fine_labels')"
+        ) from exc
+    if data.ndim != 2 or data.shape[1] != 3072 or labels.shape != (data.shape[0],):
+        raise ValueError(
+            f"load_cifar100: {str(file)!r} has data of shape {data.shape} and {labels.shape[0]} labels; "
+            f"expected (N, 3072) and N"
+        )
+    if limit is not None:
+        data, labels = data[:limit], labels[:limit]
+    return data, labels
+
+
+def load_cifar100(
+    path,
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    dtype="float32",
+) -> DataSplit:
+    """CIFAR-100 from a local directory in the python-pickle layout [1]_.
+
+    ``path`` is the extracted ``cifar-100-python`` directory (holding ``train``
+    and ``test``) or its parent. Images become ``(N, 3, 32, 32)`` tensors
+    scaled to [0, 1] and normalized per channel with the usual CIFAR-100 mean
+    and standard deviation; labels are the 100 fine labels. Nothing is
+    downloaded.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    n_train, n_test : int or None, keyword-only
+        Keep only the first ``n_train``/``n_test`` images (for smoke tests).
+    dtype : {"float32", "float64"}, keyword-only
+
+    Returns
+    -------
+    DataSplit
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` holds no CIFAR-100 (the message names the path).
+    ValueError
+        When the files are not CIFAR-100 pickles, or for bad arguments.
+
+    References
+    ----------
+    .. [1] A. Krizhevsky, "Learning multiple layers of features from tiny
+       images", tech. report, University of Toronto (2009).
+
+    Used in chapter 7.
+    """
+    func = "load_cifar100"
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"{func}: path must be a str or path-like, got {describe(path)}")
+    n_train = None if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)
+    n_test = None if n_test is None else check_int(n_test, "n_test", func=func, minimum=1)
+    dt = _dtype(dtype, func)
+    root = _find_cifar_dir(Path(path).expanduser())
+    mean = torch.tensor(CIFAR100_MEAN, dtype=dt).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR100_STD, dtype=dt).view(1, 3, 1, 1)
+
+    def prep(name, limit):
+        data, labels = _read_cifar_file(root / name, limit)
+        xs = torch.as_tensor(data, dtype=dt).reshape(-1, 3, 32, 32) / 255.0
+        return (xs - mean) / std, torch.as_tensor(labels)
+
+    return DataSplit(*prep("train", n_train), *prep("test", n_test))
+
+
+# ---------------------------------------------------------------------------
+# pruning
+# ---------------------------------------------------------------------------
+
+
+def prunable_parameters(model: nn.Module, *, exclude_last: bool = True) -> list[tuple[str, nn.Module]]:
+    """``(qualified module name, module)`` of every Conv2d/Linear whose weight is pruned.
+
+    As in the authors' ``helper/pruner.py``: all convolution and linear
+    weights, except the last linear layer (the classifier) when
+    ``exclude_last``. Biases and batch-norm parameters are never pruned.
+    """
+    found = [(name, m) for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    if exclude_last and found and isinstance(found[-1][1], nn.Linear) and len(found) > 1:
+        found = found[:-1]
+    return found
+
+
+def prune_global(
+    model: nn.Module,
+    amount: float = 0.9,
+    *,
+    exclude_last: bool = True,
+    permanent: bool = True,
+) -> dict[str, torch.Tensor]:
+    """Global L1 magnitude pruning: keep the largest ``1 - amount`` of the weights.
+
+    All weights of :func:`prunable_parameters` are ranked together by
+    :math:`|\\theta_\\mu|` and the smallest fraction ``amount`` is set to zero
+    (``torch.nn.utils.prune.global_unstructured`` with ``L1Unstructured``), the
+    paper's "largest 10 % of learned parameters" for ``amount=0.9`` [1]_.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Pruned in place.
+    amount : float
+        Fraction in [0, 1) of the prunable weights removed.
+    exclude_last : bool, keyword-only
+        Leave the classifier layer dense (authors' choice).
+    permanent : bool, keyword-only
+        ``True`` (default) removes the pruning re-parametrization
+        (``prune.remove``) so the model has plain parameters with zeros;
+        ``False`` leaves the ``weight_orig``/``weight_mask`` hooks in place.
+
+    Returns
+    -------
+    dict of str -> torch.Tensor
+        Boolean masks keyed by parameter name (``"0.weight"``, ``"layer1.0.conv1.weight"``),
+        ``True`` where the weight is kept. Pass it to :func:`train` or :func:`apply_mask`.
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Fig. 2 and Methods.
+
+    Used in chapters 3, 5, 7 and 8.
+    """
+    func = "prune_global"
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
+    amount = check_positive(amount, "amount", func=func, strict=False)
+    if amount >= 1:
+        raise ValueError(f"{func}: amount must be in [0, 1), got {amount}")
+    targets = prunable_parameters(model, exclude_last=exclude_last)
+    if not targets:
+        raise ValueError(f"{func}: model has no prunable Conv2d/Linear weights (exclude_last={exclude_last})")
+    prune.global_unstructured(
+        [(m, "weight") for _, m in targets], pruning_method=prune.L1Unstructured, amount=amount
+    )
+    masks = {}
+    for name, m in targets:
+        key = f"{name}.weight" if name else "weight"
+        masks[key] = m.weight_mask.detach().clone().bool()
+        if permanent:
+            prune.remove(m, "weight")
+    return masks
+
+
+@torch.no_grad()
+def apply_mask(model: nn.Module, mask: dict[str, torch.Tensor]) -> None:
+    """Zero the parameters outside ``mask`` in place (``theta <- theta * mask``)."""
+    params = dict(model.named_parameters())
+    for name, m in mask.items():
+        if name not in params:
+            raise ValueError(f"apply_mask: mask names parameter {name!r}, which the model does not have")
+        params[name].mul_(m.to(params[name].dtype))
+
+
+# ---------------------------------------------------------------------------
+# training
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Per-step record of :func:`train`.
+
+    Attributes
+    ----------
+    loss, accuracy : ndarray of shape (steps,)
+        Minibatch loss and minibatch accuracy *before* each update.
+    steps, lr, batch_size, momentum, weight_decay, seed, masked :
+        The settings the run used.
+    """
+
+    loss: np.ndarray
+    accuracy: np.ndarray
+    steps: int
+    lr: float
+    batch_size: int
+    momentum: float
+    weight_decay: float
+    seed: int
+    masked: bool
+
+
+def _split_data(data, func):
+    if isinstance(data, DataSplit):
+        return data.x_train, data.y_train
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        x, y = data
+        if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.shape[0] == y.shape[0]:
+            return x, y
+    raise ValueError(
+        f"{func}: data must be a DataSplit or a pair (inputs, targets) of tensors with equal first "
+        f"dimension, got {describe(data)}"
+    )
+
+
+def train(
+    model: nn.Module,
+    data,
+    *,
+    steps: int,
+    lr: float,
+    batch_size: int = 128,
+    mask: dict[str, torch.Tensor] | None = None,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    loss_fn: Callable | None = None,
+    progress: bool = False,
+    seed: int = 0,
+    device=None,
+) -> TrainResult:
+    """Minibatch SGD, deterministic given ``seed``.
+
+    Each step draws ``batch_size`` distinct training samples uniformly at
+    random (a ``torch.Generator`` seeded with ``seed``) and applies one
+    ``torch.optim.SGD`` update,
+    :math:`\\theta(t+1) = \\theta(t) - \\eta\\,\\nabla \\mathcal L_{\\text{batch}}(\\theta(t))`
+    (Eq. (3) of [1]_ with minibatch noise). With ``mask`` the update is
+    projected back onto the sparse support after each step (sparse training);
+    without it pruned weights may regrow.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Trained in place (left in ``train()`` mode).
+    data : DataSplit or (inputs, targets)
+    steps : int, keyword-only
+    lr : float, keyword-only
+        Learning rate :math:`\\eta`.
+    batch_size : int, keyword-only
+        Capped at the training-set size (then every step is full-batch GD).
+    mask : dict or None, keyword-only
+        Masks from :func:`prune_global`.
+    momentum, weight_decay : float, keyword-only
+    loss_fn : callable or None, keyword-only
+        Defaults to ``torch.nn.CrossEntropyLoss()``.
+    progress : bool, keyword-only
+        Show a tqdm progress bar (off by default; ``TQDM_DISABLE=1`` also hides it).
+    seed : int, keyword-only
+    device : torch device or None, keyword-only
+        Where the minibatches are moved (the model must already be there).
+
+    Returns
+    -------
+    TrainResult
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Eq. (3).
+
+    Used in chapters 2, 7 and 8.
+    """
+    from tqdm.auto import tqdm
+
+    func = "train"
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
+    x, y = _split_data(data, func)
+    steps = check_int(steps, "steps", func=func, minimum=0)
+    lr = check_positive(lr, "lr", func=func)
+    batch_size = check_int(batch_size, "batch_size", func=func, minimum=1)
+    momentum = check_positive(momentum, "momentum", func=func, strict=False)
+    weight_decay = check_positive(weight_decay, "weight_decay", func=func, strict=False)
+    seed = check_int(seed, "seed", func=func, minimum=0)
+    loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
+    batch_size = min(batch_size, x.shape[0])
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if mask is not None:
+        apply_mask(model, mask)
+    model.train()
+    losses = np.empty(steps)
+    accs = np.empty(steps)
+    for t in tqdm(range(steps), disable=not progress, desc="train", leave=False):
+        if batch_size == x.shape[0]:
+            xb, yb = x, y
+        else:
+            idx = torch.randperm(x.shape[0], generator=gen)[:batch_size]
+            xb, yb = x[idx], y[idx]
+        if device is not None:
+            xb, yb = xb.to(device), yb.to(device)
+        opt.zero_grad(set_to_none=True)
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        loss.backward()
+        opt.step()
+        if mask is not None:
+            apply_mask(model, mask)
+        losses[t] = float(loss.detach())
+        accs[t] = float((out.detach().argmax(1) == yb).float().mean())
+    return TrainResult(
+        loss=losses,
+        accuracy=accs,
+        steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        seed=seed,
+        masked=mask is not None,
+    )
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 4096, device=None) -> float:
+    """Fraction of correctly classified samples (model evaluated in ``eval()`` mode,
+    the previous mode restored).
+
+    Used in chapters 7 and 8.
+    """
+    func = "accuracy"
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
+    if not (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)) or x.shape[0] != y.shape[0]:
+        raise ValueError(f"{func}: x and y must be tensors with equal first dimension")
+    batch_size = check_int(batch_size, "batch_size", func=func, minimum=1)
+    was_training = model.training
+    model.eval()
+    correct = 0
+    for start in range(0, x.shape[0], batch_size):
+        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+        if device is not None:
+            xb, yb = xb.to(device), yb.to(device)
+        correct += int((model(xb).argmax(1) == yb).sum())
+    model.train(was_training)
+    return correct / max(x.shape[0], 1)
