@@ -1,0 +1,930 @@
+r"""Carleman linearization: continuous and discrete, Kronecker and symmetric bases.
+
+A polynomial system is embedded into an infinite *linear* one by taking the tensor
+powers of the state as new unknowns,
+
+.. math::
+
+    \hat y = [u;\ u^{\otimes 2};\ \dots;\ u^{\otimes N};\ \dots],
+
+and truncating at the order :math:`N`. Two settings are covered.
+
+**Continuous time** (PNAS Eqs. 3-7 of [1]_). For the quadratic ODE
+:math:`du/dt = F_2 u^{\otimes 2} + F_1 u + F_0(t)` the lifted system is
+:math:`d\hat y/dt = A(t)\hat y + b(t)` with the block-tridiagonal matrix
+
+.. math::
+
+    A_{j,j+1} = \sum_{i=1}^{j} I^{\otimes i-1}\otimes F_2\otimes I^{\otimes j-i},\quad
+    A_{j,j}   = \sum_{i=1}^{j} I^{\otimes i-1}\otimes F_1\otimes I^{\otimes j-i},\quad
+    A_{j,j-1} = \sum_{i=1}^{j} I^{\otimes i-1}\otimes F_0(t)\otimes I^{\otimes j-i},
+
+and :math:`b = [F_0(t); 0; \dots]` (:func:`carleman_matrix`). It is integrated with
+forward Euler (PNAS Eq. 8) or with the exact matrix exponential (:func:`solve_carleman`),
+and its truncation error is bounded a priori when the ratio R of nonlinearity and forcing
+to dissipation is below one (:func:`lemma1_bound`, :func:`homogeneous_bound`).
+
+**Discrete time** (Eq. 5 of [2]_). For a polynomial map
+:math:`u_{t+1} = u_t + \sum_{\ell=0}^{q} F_\ell u_t^{\otimes\ell}` -- a gradient-descent
+step of a polynomial loss -- every tensor power of the next state is a polynomial of the
+current one,
+
+.. math::
+
+    u_{t+1}^{\otimes j} = \sum_{w\in\{0..q\}^j} \Big(\bigotimes_{i=1}^{j} M_{w_i}\Big)
+    u_t^{\otimes |w|},\qquad M_0 = F_0,\ M_1 = I + F_1,\ M_\ell = F_\ell\ (\ell\ge2),
+
+so :math:`\hat y_{t+1} = C\hat y_t + b` exactly, up to the levels above :math:`N` that
+truncation drops (:func:`discrete_carleman`). Unlike the continuous matrix, :math:`C` is not
+tridiagonal: row block :math:`j` reaches column blocks up to :math:`qj`, and it carries the
+:math:`O(\eta^2)` products such as :math:`F_1\otimes F_1` that vanish in the continuous limit.
+
+**Bases.** The *Kronecker* basis keeps all :math:`n^j` ordered products of level :math:`j`
+(what the papers write). Since :math:`u^{\otimes j}` is a symmetric tensor, the *symmetric*
+basis keeps each monomial :math:`u_{i_1}\cdots u_{i_j}`, :math:`i_1\le\dots\le i_j`, once:
+:math:`\binom{n+j-1}{j}` unknowns per level, listed in lexicographic order
+(:func:`monomials`). Both describe the same dynamics (the lifted matrices map symmetric
+tensors to symmetric tensors), and the first block, :math:`u` itself, is identical. For the
+Burgers problem of PNAS at :math:`N=4` this is 4,844 unknowns instead of 69,904.
+
+Symbols: ``n`` the state dimension, ``N = order`` the truncation order, ``q`` the degree of
+the map, ``R`` the PNAS ratio (:func:`qsgd.ode.r_number`).
+
+References
+----------
+.. [1] J.-P. Liu, H. Ø. Kolden, H. K. Krovi, N. F. Loureiro, K. Trivisa, A. M. Childs,
+   "Efficient quantum algorithm for dissipative nonlinear differential equations",
+   PNAS 118, e2026805118 (2021).
+.. [2] J. Liu, M. Liu, J.-P. Liu, Z. Ye, Y. Wang, Y. Alexeev, J. Eisert, L. Jiang,
+   "Towards provably efficient quantum algorithms for large-scale machine-learning models",
+   Nat. Commun. 15, 434 (2024).
+.. [3] M. Forets, A. Pouly, "Explicit error bounds for Carleman linearization",
+   arXiv:1711.02552 (2017); JuliaReach/CarlemanLinearization.jl, ``src/error_bounds.jl``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import expm_multiply
+
+from qsgd._validation import (
+    as_matrix,
+    as_vector,
+    check_choice,
+    check_int,
+    check_memory,
+)
+
+__all__ = [
+    "BASES",
+    "lifted_dimension",
+    "level_slices",
+    "monomials",
+    "lift",
+    "carleman_matrix",
+    "discrete_carleman",
+    "CarlemanSolution",
+    "solve_carleman",
+    "homogeneous_bound",
+    "lemma1_bound",
+]
+
+#: the two bases of the lifted space
+BASES = ("kronecker", "symmetric")
+
+#: bytes per stored non-zero while assembling (COO row, column and value, plus the CSR copy)
+_BYTES_PER_NONZERO = 40
+
+
+# ----------------------------------------------------------------------------------------
+# dimensions and index bookkeeping
+# ----------------------------------------------------------------------------------------
+
+
+def _level_dim(n: int, j: int, basis: str) -> int:
+    return n**j if basis == "kronecker" else math.comb(n + j - 1, j)
+
+
+def lifted_dimension(n, order, *, basis="kronecker") -> int:
+    r"""Number of unknowns of the Carleman system truncated at ``order``.
+
+    .. math::
+
+        D = \sum_{j=1}^{N} n^j \ \text{(Kronecker)},\qquad
+        D = \sum_{j=1}^{N} \binom{n+j-1}{j} = \binom{n+N}{N} - 1 \ \text{(symmetric)}.
+
+    Parameters
+    ----------
+    n : int
+        Dimension of the state :math:`u`.
+    order : int
+        Truncation order :math:`N \ge 1`.
+    basis : {"kronecker", "symmetric"}
+        Basis of the lifted space.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> lifted_dimension(16, 4), lifted_dimension(16, 4, basis="symmetric")
+    (69904, 4844)
+
+    Used in chapters 1, 2 and 8.
+    """
+    func = "lifted_dimension"
+    n = check_int(n, "n", func=func, minimum=1)
+    order = check_int(order, "order", func=func, minimum=1)
+    basis = check_choice(basis, "basis", BASES, func=func)
+    return sum(_level_dim(n, j, basis) for j in range(1, order + 1))
+
+
+def level_slices(n, order, *, basis="kronecker") -> list[slice]:
+    """Slices of the levels :math:`j = 1..N` inside the lifted vector.
+
+    ``level_slices(n, N)[j - 1]`` selects :math:`u^{\\otimes j}` (or its monomials).
+
+    Used in chapters 1, 2 and 8.
+    """
+    func = "level_slices"
+    n = check_int(n, "n", func=func, minimum=1)
+    order = check_int(order, "order", func=func, minimum=1)
+    basis = check_choice(basis, "basis", BASES, func=func)
+    out, start = [], 0
+    for j in range(1, order + 1):
+        d = _level_dim(n, j, basis)
+        out.append(slice(start, start + d))
+        start += d
+    return out
+
+
+def _monomials(n: int, j: int) -> np.ndarray:
+    """All non-decreasing index tuples of length j over range(n), lexicographic order."""
+    if j == 0:
+        return np.zeros((1, 0), dtype=np.int64)
+    prev = np.arange(n, dtype=np.int64)[:, None]
+    for _ in range(j - 1):
+        # rows of `prev` whose first index is >= a form a suffix (lexicographic order)
+        first = prev[:, 0]
+        starts = np.searchsorted(first, np.arange(n), side="left")
+        parts = []
+        for a in range(n):
+            rest = prev[starts[a]:]
+            parts.append(np.concatenate([np.full((rest.shape[0], 1), a, dtype=np.int64), rest], axis=1))
+        prev = np.concatenate(parts, axis=0)
+    return prev
+
+
+def monomials(n, degree) -> np.ndarray:
+    r"""The monomials of one level of the symmetric basis.
+
+    Row ``r`` holds the indices :math:`i_1\le\dots\le i_j` of the ``r``-th monomial
+    :math:`u_{i_1}\cdots u_{i_j}`; rows are in lexicographic order, so the level has
+    :math:`\binom{n+j-1}{j}` rows and level 1 is ``[[0], [1], ..., [n-1]]``.
+
+    Parameters
+    ----------
+    n : int
+        Dimension of the state.
+    degree : int
+        The level :math:`j \ge 0`.
+
+    Returns
+    -------
+    ndarray of int64, shape (C(n+j-1, j), j)
+
+    Used in chapters 1 and 2.
+    """
+    func = "monomials"
+    n = check_int(n, "n", func=func, minimum=1)
+    degree = check_int(degree, "degree", func=func, minimum=0)
+    return _monomials(n, degree)
+
+
+def _binomial_table(rows: int, cols: int) -> np.ndarray:
+    table = np.zeros((rows + 1, cols + 1), dtype=np.int64)
+    table[:, 0] = 1
+    for x in range(1, rows + 1):
+        table[x, 1:] = table[x - 1, 1:] + table[x - 1, :-1]
+    return table
+
+
+def _rank(tuples: np.ndarray, n: int, table: np.ndarray | None = None) -> np.ndarray:
+    """Lexicographic rank of sorted index tuples (rows) among all sorted tuples of that length.
+
+    The number of non-decreasing tuples of length L with entries in [v, n) is C(n-v+L-1, L);
+    summing over the entries smaller than each position with the hockey-stick identity gives
+    rank = sum_p C(n - lo_p + L_p, L_p + 1) - C(n - hi_p + L_p, L_p + 1), L_p = j - 1 - p.
+    """
+    m, j = tuples.shape
+    if j == 0:
+        return np.zeros(m, dtype=np.int64)
+    if table is None:
+        table = _binomial_table(n + j, j + 1)
+    rank = np.zeros(m, dtype=np.int64)
+    lo = np.zeros(m, dtype=np.int64)
+    for p in range(j):
+        L = j - 1 - p
+        hi = tuples[:, p]
+        rank += table[n - lo + L, L + 1] - table[n - hi + L, L + 1]
+        lo = hi
+    return rank
+
+
+def lift(u, *, order, basis="kronecker") -> np.ndarray:
+    r"""The lifted vector :math:`[u; u^{\otimes 2}; \dots; u^{\otimes N}]`.
+
+    In the symmetric basis level :math:`j` holds the monomials of :func:`monomials` instead.
+
+    Parameters
+    ----------
+    u : array_like, shape (n,)
+        The state.
+    order : int
+        Truncation order :math:`N \ge 1`.
+    basis : {"kronecker", "symmetric"}
+
+    Returns
+    -------
+    ndarray, shape (lifted_dimension(n, order, basis=basis),)
+
+    Examples
+    --------
+    >>> lift([1.0, 2.0], order=2)
+    array([1., 2., 1., 2., 2., 4.])
+    >>> lift([1.0, 2.0], order=2, basis="symmetric")
+    array([1., 2., 1., 2., 4.])
+
+    Used in chapters 1, 2 and 8.
+    """
+    func = "lift"
+    u = as_vector(u, "u", func=func)
+    order = check_int(order, "order", func=func, minimum=1)
+    basis = check_choice(basis, "basis", BASES, func=func)
+    n = u.shape[0]
+    check_memory(
+        8.0 * lifted_dimension(n, order, basis=basis),
+        what=f"the lifted vector ({lifted_dimension(n, order, basis=basis)} unknowns)",
+        max_bytes=None,
+        func=func,
+    )
+    levels = [u]
+    if basis == "kronecker":
+        for _ in range(order - 1):
+            levels.append(np.kron(u, levels[-1]))
+    else:
+        for j in range(2, order + 1):
+            mono = _monomials(n, j)
+            levels.append(np.prod(u[mono], axis=1))
+    return np.concatenate(levels)
+
+
+# ----------------------------------------------------------------------------------------
+# input handling and size estimates
+# ----------------------------------------------------------------------------------------
+
+
+def _coefficients(F, func: str) -> tuple[int, np.ndarray, list[sp.csr_array]]:
+    """Validate F = [F0, F1, ..., Fq]: F0 a vector, F_l of shape (n, n**l); return (n, F0, [F1..Fq])."""
+    if isinstance(F, np.ndarray) or not isinstance(F, Sequence) or isinstance(F, str):
+        raise ValueError(f"{func}: F must be a list [F0, F1, ..., Fq], got {type(F).__name__}")
+    if not 2 <= len(F) <= 4:
+        raise ValueError(f"{func}: F must hold F0, F1 and up to F3 (q = 1..3), got {len(F)} entries")
+    F1 = as_matrix(F[1], "F[1]", func=func, square=True, sparse=True)
+    n = F1.shape[0]
+    F0 = np.zeros(n) if F[0] is None else as_vector(F[0], "F[0]", func=func, size=n)
+    mats = [F1]
+    for ell in range(2, len(F)):
+        if F[ell] is None:
+            mats.append(sp.csr_array((n, n**ell)))
+        else:
+            mats.append(as_matrix(F[ell], f"F[{ell}]", func=func, shape=(n, n**ell), sparse=True))
+    return n, F0, mats
+
+
+def _row_nnz_max(mat: sp.csr_array) -> int:
+    return int(np.max(np.diff(mat.indptr))) if mat.shape[0] else 0
+
+
+def _estimate_nonzeros(per_level: Sequence[float], row_max: Sequence[float], n: int, order: int,
+                       basis: str, continuous: bool) -> int:
+    """Upper estimate of the non-zeros generated while assembling.
+
+    ``per_level[a]`` is nnz(M_a) and ``row_max[a]`` the largest row count of M_a, a = 0..q.
+    """
+    q = len(per_level) - 1
+    total = 0.0
+    if continuous:
+        for j in range(1, order + 1):
+            for a in range(q + 1):
+                if not 1 <= j + a - 1 <= order:
+                    continue
+                if basis == "kronecker":
+                    total += j * n ** (j - 1) * per_level[a]
+                else:
+                    total += j * _level_dim(n, j, basis) * row_max[a]
+        return int(total)
+    # discrete: coefficients of x^k in p(x)^j, p(x) = sum_a c_a x^a (exact count of products
+    # before duplicates merge in the Kronecker basis; per-row bound in the symmetric basis)
+    coef = per_level if basis == "kronecker" else row_max
+    prev = np.zeros(order + 1)
+    prev[0] = 1.0
+    for j in range(1, order + 1):
+        cur = np.zeros(order + 1)
+        for a in range(q + 1):
+            if coef[a]:
+                cur[a:] += coef[a] * prev[: order + 1 - a]
+        prev = cur
+        total += cur.sum() * (1 if basis == "kronecker" else _level_dim(n, j, basis))
+    return int(total)
+
+
+def _guard(n: int, order: int, basis: str, nnz: int, max_bytes, func: str) -> None:
+    dim = lifted_dimension(n, order, basis=basis)
+    check_memory(
+        _BYTES_PER_NONZERO * float(nnz) + 8.0 * dim,
+        what=f"the order-{order} {basis} Carleman system ({dim:,} unknowns, about {nnz:,} non-zeros)",
+        max_bytes=max_bytes,
+        func=func,
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# symmetric-basis polynomial algebra
+# ----------------------------------------------------------------------------------------
+
+
+class _SymSpace:
+    """Monomials of levels 0..top and their global column offsets."""
+
+    def __init__(self, n: int, top: int):
+        self.n = n
+        self.top = top
+        self.monos = [_monomials(n, k) for k in range(top + 1)]
+        self.dims = [m.shape[0] for m in self.monos]
+        self.offsets = np.concatenate([[0], np.cumsum(self.dims)]).astype(np.int64)
+        self.table = _binomial_table(n + 2 * top + 2, 2 * top + 2)
+        self.level_of = np.repeat(np.arange(top + 1), self.dims)
+        self.rank_of = np.concatenate([np.arange(d, dtype=np.int64) for d in self.dims])
+
+    def polynomial(self, F0: np.ndarray, mats: Sequence[sp.csr_array]) -> sp.csr_array:
+        """Rows of u -> F0 + sum_l F_l u^(x)l as symmetric-basis polynomials (levels 0..q)."""
+        n = self.n
+        rows, cols, vals = [np.arange(n)], [np.zeros(n, dtype=np.int64)], [F0]
+        for ell, mat in enumerate(mats, start=1):
+            coo = mat.tocoo()
+            if ell <= self.top:
+                idx = np.stack(np.unravel_index(coo.col.astype(np.int64), (n,) * ell), axis=1)
+                idx.sort(axis=1)
+                rows.append(coo.row.astype(np.int64))
+                cols.append(self.offsets[ell] + _rank(idx, n, self.table))
+                vals.append(coo.data)
+        out = sp.coo_array(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n, int(self.offsets[-1])),
+        ).tocsr()
+        out.sum_duplicates()
+        out.eliminate_zeros()
+        return out
+
+    def multiply(self, out_row, level, rank, coef, g_row, G: sp.csr_array, max_level: int):
+        """Products (monomial level/rank, coef) x (row g_row of G), dropping levels > max_level.
+
+        Returns COO triplets (out_row, global column, value).
+        """
+        counts = G.indptr[g_row + 1] - G.indptr[g_row]
+        rep = np.repeat(np.arange(out_row.shape[0]), counts)
+        within = np.arange(rep.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+        pos = G.indptr[g_row][rep] + within
+        gcol = G.indices[pos].astype(np.int64)
+        gval = G.data[pos]
+        k1, r1 = level[rep], rank[rep]
+        l2, r2 = self.level_of[gcol], self.rank_of[gcol]
+        total = k1 + l2
+        rows_out, cols_out, vals_out = [], [], []
+        for a in np.unique(k1):
+            for b in np.unique(l2):
+                if a + b > max_level:
+                    continue
+                sel = np.flatnonzero((k1 == a) & (l2 == b))
+                if sel.size == 0:
+                    continue
+                tup = np.concatenate([self.monos[a][r1[sel]], self.monos[b][r2[sel]]], axis=1)
+                tup.sort(axis=1)
+                rows_out.append(out_row[rep[sel]])
+                cols_out.append(self.offsets[a + b] + _rank(tup, self.n, self.table))
+                vals_out.append(coef[rep[sel]] * gval[sel])
+        del total
+        if not rows_out:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0)
+        return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(vals_out)
+
+
+def _split_levels(rows_csr: sp.csr_array, space_offsets, order: int):
+    """Split the global columns (levels 0..order) into the constant column and the rest."""
+    const = rows_csr[:, [0]].toarray().ravel()
+    rest = rows_csr[:, 1 : int(space_offsets[order + 1])]
+    return const, rest
+
+
+# ----------------------------------------------------------------------------------------
+# continuous Carleman matrix
+# ----------------------------------------------------------------------------------------
+
+
+def _kron_position_sum(mat: sp.csr_array, n: int, j: int) -> sp.csr_array:
+    """sum_{i=1}^{j} I^(x)(i-1) (x) mat (x) I^(x)(j-i)."""
+    out = None
+    for i in range(1, j + 1):
+        term = sp.kron(sp.kron(sp.eye_array(n ** (i - 1), format="csr"), mat, format="csr"),
+                       sp.eye_array(n ** (j - i), format="csr"), format="csr")
+        out = term if out is None else out + term
+    return out
+
+
+def _continuous_parts(F0, F1, F2, order: int, basis: str):
+    """(A without F0, A from F0 only, b from F0) of the truncated continuous system."""
+    n = F1.shape[0]
+    dims = [_level_dim(n, j, basis) for j in range(1, order + 1)]
+    offs = np.concatenate([[0], np.cumsum(dims)])
+    D = int(offs[-1])
+    b = np.zeros(D)
+    b[:n] = F0
+    if basis == "kronecker":
+        hom = [[None] * order for _ in range(order)]
+        frc = [[None] * order for _ in range(order)]
+        F0col = sp.csr_array(F0.reshape(n, 1))
+        for j in range(1, order + 1):
+            hom[j - 1][j - 1] = _kron_position_sum(F1, n, j)
+            if j < order:
+                hom[j - 1][j] = _kron_position_sum(F2, n, j)
+            if j > 1:
+                frc[j - 1][j - 2] = _kron_position_sum(F0col, n, j)
+        for blocks in (hom, frc):
+            for j in range(order):
+                if blocks[j][j] is None:
+                    blocks[j][j] = sp.csr_array((dims[j], dims[j]))
+        A_hom = sp.block_array(hom, format="csr")
+        A_frc = sp.block_array(frc, format="csr")
+        return A_hom, A_frc, b
+    space = _SymSpace(n, order)
+    G_hom = space.polynomial(np.zeros(n), [F1, F2])
+    G_frc = space.polynomial(F0, [sp.csr_array((n, n)), sp.csr_array((n, n * n))])
+    out = []
+    for G in (G_hom, G_frc):
+        rows, cols, vals = [], [], []
+        for j in range(1, order + 1):
+            mono = space.monos[j]
+            for p in range(j):
+                rest = np.delete(mono, p, axis=1)
+                r, c, v = space.multiply(
+                    np.arange(mono.shape[0], dtype=np.int64) + int(offs[j - 1]),
+                    np.full(mono.shape[0], j - 1, dtype=np.int64),
+                    _rank(rest, n, space.table),
+                    np.ones(mono.shape[0]),
+                    mono[:, p],
+                    G,
+                    order,
+                )
+                rows.append(r)
+                cols.append(c)
+                vals.append(v)
+        rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+        keep = cols > 0  # column 0 is the constant: only level 1 reaches it, that is b
+        mat = sp.coo_array((vals[keep], (rows[keep], cols[keep] - 1)), shape=(D, D)).tocsr()
+        mat.sum_duplicates()
+        mat.eliminate_zeros()
+        out.append(mat)
+    return out[0], out[1], b
+
+
+def _continuous_inputs(F1, F2, F0, func):
+    F1 = as_matrix(F1, "F1", func=func, square=True, sparse=True)
+    n = F1.shape[0]
+    F2 = sp.csr_array((n, n * n)) if F2 is None else as_matrix(F2, "F2", func=func, shape=(n, n * n), sparse=True)
+    F0 = np.zeros(n) if F0 is None else as_vector(F0, "F0", func=func, size=n)
+    return n, F0, F1, F2
+
+
+def _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func):
+    per = [np.count_nonzero(F0), F1.nnz, F2.nnz]
+    rmax = [int(np.count_nonzero(F0) > 0), _row_nnz_max(F1), _row_nnz_max(F2)]
+    _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, True), max_bytes, func)
+
+
+def carleman_matrix(F1, F2, F0=None, *, order, basis="kronecker", max_bytes=None):
+    r"""Truncated Carleman matrix of :math:`du/dt = F_2 u^{\otimes 2} + F_1 u + F_0`.
+
+    Implements PNAS Eqs. 3-7 of [1]_: the block-tridiagonal :math:`A` with
+    :math:`A_{j,j+1} = \sum_i I^{\otimes i-1}\otimes F_2\otimes I^{\otimes j-i}` (dropped for
+    :math:`j = N`), :math:`A_{j,j} = \sum_i I^{\otimes i-1}\otimes F_1\otimes I^{\otimes j-i}`,
+    :math:`A_{j,j-1} = \sum_i I^{\otimes i-1}\otimes F_0\otimes I^{\otimes j-i}`, and
+    :math:`b = [F_0; 0; \dots; 0]`, so that :math:`d\hat y/dt = A\hat y + b` (the printed
+    Eq. 7 of [1]_ labels the :math:`F_0` block :math:`A_{j,j+1}`; it is :math:`A_{j,j-1}`).
+
+    Parameters
+    ----------
+    F1 : (n, n) array_like or sparse
+        Linear part.
+    F2 : (n, n**2) array_like or sparse, or None
+        Quadratic part acting on :math:`u\otimes u` (all :math:`n^2` ordered products).
+    F0 : (n,) array_like, optional
+        Constant forcing (for a time-dependent :math:`F_0(t)` assemble at each time, or use
+        :func:`solve_carleman` with ``forcing``).
+    order : int
+        Truncation order :math:`N \ge 1`.
+    basis : {"kronecker", "symmetric"}
+        ``"symmetric"`` uses the monomials of :func:`monomials`; its first block agrees with the
+        Kronecker basis.
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the estimated memory of the assembly exceeds this
+        (default :data:`qsgd._validation.DEFAULT_MAX_BYTES`).
+
+    Returns
+    -------
+    A : scipy.sparse.csr_array, shape (D, D)
+    b : ndarray, shape (D,)
+
+    Raises
+    ------
+    ValueError
+        Bad shapes or non-finite entries, an unknown basis, ``order < 1``, or a system whose
+        estimated size (unknowns and non-zeros, stated in the message) exceeds ``max_bytes``.
+
+    References
+    ----------
+    .. [1] J.-P. Liu et al., PNAS 118, e2026805118 (2021), Eqs. 3-7.
+
+    Used in chapter 1.
+    """
+    func = "carleman_matrix"
+    order = check_int(order, "order", func=func, minimum=1)
+    basis = check_choice(basis, "basis", BASES, func=func)
+    n, F0, F1, F2 = _continuous_inputs(F1, F2, F0, func)
+    _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func)
+    A_hom, A_frc, b = _continuous_parts(F0, F1, F2, order, basis)
+    return (A_hom + A_frc).tocsr(), b
+
+
+# ----------------------------------------------------------------------------------------
+# discrete Carleman matrix
+# ----------------------------------------------------------------------------------------
+
+
+def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
+    r"""Exact Carleman lifting of the polynomial map :math:`u \mapsto u + \sum_\ell F_\ell u^{\otimes\ell}`.
+
+    With :math:`M_0 = F_0` (a column), :math:`M_1 = I + F_1` and :math:`M_\ell = F_\ell`
+    (:math:`\ell = 2..q`), the blocks of the lifted map follow the recursion on row blocks
+
+    .. math::
+
+        C_{0,0} = 1,\qquad C_{j,k} = \sum_{a=0}^{\min(q,k)} M_a \otimes C_{j-1,k-a},
+
+    which is the expansion of :math:`u_{t+1}^{\otimes j} = u_{t+1}\otimes u_{t+1}^{\otimes j-1}`;
+    every block is kept, including the :math:`O(\eta^2)` ones such as
+    :math:`C_{2,2} = (I+F_1)\otimes(I+F_1)` (Eq. 5 of [2]_ and the remark below it: the discrete
+    matrix carries terms absent from the continuous one). Truncation drops the columns
+    :math:`k > N`, so ``lift(u_next) == C @ lift(u) + b`` holds exactly whenever no level above
+    :math:`N` is reached (for instance :math:`q = 1`) and up to those dropped levels otherwise.
+
+    **Constants.** The column :math:`k = 0` is the constant part
+    :math:`b_j = F_0^{\otimes j}` of every level (not only :math:`b_1 = F_0` as displayed in
+    Eqs. 5-6 of [2]_, which is exact only for :math:`F_0 = 0`); the products that mix
+    :math:`F_0` with higher factors, e.g. :math:`C_{2,1} = (I+F_1)\otimes F_0 + F_0\otimes(I+F_1)`,
+    stay in :math:`C` (blocks :math:`C_{j,k}` with :math:`0 < k < j`). No homogenizing
+    coordinate is added, so ``C`` has the same size as the continuous Carleman matrix.
+
+    Parameters
+    ----------
+    F : sequence ``[F0, F1, ..., Fq]``, q in 1..3
+        ``F0`` a length-n vector (zeros or None for none), ``F_l`` an (n, n**l) matrix, dense or
+        sparse, acting on :math:`u^{\otimes\ell}` (all ordered products, Kronecker order).
+    order : int
+        Truncation order :math:`N \ge 1`.
+    basis : {"kronecker", "symmetric"}
+        ``"symmetric"`` lifts onto the monomials of :func:`monomials` (same first block).
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the estimated memory of the assembly exceeds this.
+
+    Returns
+    -------
+    C : scipy.sparse.csr_array, shape (D, D)
+        The lifted one-step map.
+    b : ndarray, shape (D,)
+        Its constant part, :math:`b_j = F_0^{\otimes j}` (or the monomials of :math:`F_0`).
+
+    Raises
+    ------
+    ValueError
+        Bad shapes, non-finite entries, q outside 1..3, or a system above ``max_bytes``.
+
+    References
+    ----------
+    .. [2] J. Liu et al., Nat. Commun. 15, 434 (2024), Eqs. 4-5.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> F = [np.zeros(1), np.array([[-0.1]]), np.array([[0.05]])]
+    >>> C, b = discrete_carleman(F, order=2)
+    >>> C.toarray()
+    array([[0.9 , 0.05],
+           [0.  , 0.81]])
+
+    Used in chapters 1, 2 and 8.
+    """
+    func = "discrete_carleman"
+    order = check_int(order, "order", func=func, minimum=1)
+    basis = check_choice(basis, "basis", BASES, func=func)
+    n, F0, mats = _coefficients(F, func)
+    M = [sp.csr_array(F0.reshape(n, 1)), (sp.eye_array(n, format="csr") + mats[0]).tocsr(), *mats[1:]]
+    per = [m.nnz for m in M]
+    rmax = [_row_nnz_max(m) for m in M]
+    _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, False), max_bytes, func)
+    q = len(M) - 1
+    if basis == "kronecker":
+        prev = {0: sp.csr_array(np.ones((1, 1)))}
+        rows_C, b_parts = [], []
+        for j in range(1, order + 1):
+            cur = {}
+            for k in range(0, order + 1):
+                acc = None
+                for a in range(0, min(q, k) + 1):
+                    blk = prev.get(k - a)
+                    if blk is None or M[a].nnz == 0 or blk.nnz == 0:
+                        continue
+                    term = sp.kron(M[a], blk, format="csr")
+                    acc = term if acc is None else acc + term
+                if acc is not None:
+                    cur[k] = acc
+            prev = cur
+            b_parts.append(cur[0].toarray().ravel() if 0 in cur else np.zeros(n**j))
+            rows_C.append([cur.get(k, sp.csr_array((n**j, n**k))) for k in range(1, order + 1)])
+        C = sp.block_array(rows_C, format="csr")
+        C.sum_duplicates()
+        C.eliminate_zeros()
+        return C, np.concatenate(b_parts)
+    space = _SymSpace(n, order)
+    G = space.polynomial(F0, [(sp.eye_array(n, format="csr") + mats[0]).tocsr(), *mats[1:]])
+    Dg = int(space.offsets[order + 1])
+    prev = sp.csr_array(([1.0], ([0], [0])), shape=(1, Dg))  # level 0: the constant 1
+    level_rows = []
+    for j in range(1, order + 1):
+        mono = space.monos[j]
+        parent = _rank(mono[:, 1:], n, space.table)  # row of level j-1 holding the rest
+        counts = prev.indptr[parent + 1] - prev.indptr[parent]
+        rep = np.repeat(np.arange(mono.shape[0], dtype=np.int64), counts)
+        within = np.arange(rep.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+        pos = prev.indptr[parent][rep] + within
+        col = prev.indices[pos].astype(np.int64)
+        r, c, v = space.multiply(rep, space.level_of[col], space.rank_of[col], prev.data[pos],
+                                 mono[rep, 0], G, order)
+        cur = sp.coo_array((v, (r, c)), shape=(mono.shape[0], Dg)).tocsr()
+        cur.sum_duplicates()
+        cur.eliminate_zeros()
+        level_rows.append(cur)
+        prev = cur
+    full = sp.vstack(level_rows, format="csr")
+    b, C = _split_levels(full, space.offsets, order)
+    C = sp.csr_array(C)
+    C.eliminate_zeros()
+    return C, b
+
+
+# ----------------------------------------------------------------------------------------
+# solving the truncated continuous system
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CarlemanSolution:
+    """Solution of a truncated Carleman system.
+
+    Attributes
+    ----------
+    t : ndarray, shape (m,)
+        Times (the Euler grid or the evaluation times).
+    u : ndarray, shape (m, n)
+        The first block :math:`\\hat y_1(t)`, the approximation of :math:`u(t)`.
+    y_final : ndarray, shape (D,)
+        The whole lifted state at ``t[-1]``.
+    order, basis, method : the settings used.
+    dimension : int
+        Number of unknowns D.
+    nnz : int
+        Stored non-zeros of the Carleman matrix (both parts when forced).
+    success : bool
+        False when the iterate became non-finite.
+    message : str
+    """
+
+    t: np.ndarray
+    u: np.ndarray
+    y_final: np.ndarray
+    order: int
+    basis: str
+    method: str
+    dimension: int
+    nnz: int
+    success: bool
+    message: str
+
+
+def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler", forcing=None,
+                   max_bytes=None) -> CarlemanSolution:
+    r"""Solve the truncated Carleman system :math:`d\hat y/dt = A(t)\hat y + b(t)`.
+
+    ``method="euler"`` steps forward Euler on the grid ``t`` (PNAS Eq. 8 of [1]_):
+    :math:`y^{k+1} = y^k + h_k\,[A(t_k) y^k + b(t_k)]`, with :math:`h_k = t_{k+1}-t_k`.
+    ``method="expm"`` is the exact solution of the truncated (constant-coefficient) system,
+    :math:`y(t) = e^{At}y(0) + \int_0^t e^{As}b\,ds`, via ``expm_multiply`` on the augmented
+    matrix :math:`[[A, b], [0, 0]]`.
+
+    A time-dependent forcing :math:`F_0(t) = g(t) F_0` (as in the PNAS Burgers test) is given as
+    the vector ``F0`` and the scalar function ``forcing = g``: the :math:`A_{j,j-1}` blocks and
+    ``b`` are assembled once and scaled by :math:`g(t_k)` at each step.
+
+    Parameters
+    ----------
+    F1, F2, F0 : as in :func:`carleman_matrix` (F0 may be None).
+    u0 : (n,) array_like
+        Initial state; :math:`y(0)` is ``lift(u0)``.
+    t : (m,) array_like
+        Increasing times starting at the initial time.
+    order : int
+        Truncation order N.
+    basis : {"kronecker", "symmetric"}
+    method : {"euler", "expm"}
+    forcing : callable, optional
+        Scalar :math:`g(t)` multiplying F0 (only with ``method="euler"``).
+    max_bytes : float, optional
+        Size guard, as in :func:`carleman_matrix`.
+
+    Returns
+    -------
+    CarlemanSolution
+
+    Used in chapter 1.
+    """
+    func = "solve_carleman"
+    order = check_int(order, "order", func=func, minimum=1)
+    basis = check_choice(basis, "basis", BASES, func=func)
+    method = check_choice(method, "method", ("euler", "expm"), func=func)
+    n, F0, F1, F2 = _continuous_inputs(F1, F2, F0, func)
+    u0 = as_vector(u0, "u0", func=func, size=n)
+    t = as_vector(t, "t", func=func)
+    if t.shape[0] < 1 or np.any(np.diff(t) <= 0):
+        raise ValueError(f"{func}: t must be strictly increasing, got {t[:5]}...")
+    if forcing is not None and not callable(forcing):
+        raise ValueError(f"{func}: forcing must be a callable g(t) or None, got {type(forcing).__name__}")
+    if forcing is not None and method != "euler":
+        raise ValueError(f"{func}: a time-dependent forcing needs method='euler', got method={method!r}")
+    _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func)
+    A_hom, A_frc, b = _continuous_parts(F0, F1, F2, order, basis)
+    y = lift(u0, order=order, basis=basis)
+    D = y.shape[0]
+    us = np.empty((t.shape[0], n))
+    us[0] = y[:n]
+    ok, message = True, "ok"
+    if method == "euler":
+        forced = A_frc.nnz > 0 or np.any(b)
+        A_const = (A_hom + A_frc).tocsr()
+        for k in range(t.shape[0] - 1):
+            h = t[k + 1] - t[k]
+            if forcing is None:
+                y = y + h * (A_const @ y + b)
+            elif forced:
+                g = float(forcing(t[k]))
+                y = y + h * (A_hom @ y + g * (A_frc @ y + b))
+            else:
+                y = y + h * (A_hom @ y)
+            us[k + 1] = y[:n]
+            if not np.all(np.isfinite(y[:n])):
+                ok, message = False, f"the Euler iterate became non-finite at step {k + 1}"
+                us[k + 1 :] = np.nan
+                break
+    else:
+        A = (A_hom + A_frc).tocsr()
+        aug = sp.block_array([[A, sp.csr_array(b.reshape(D, 1))], [None, sp.csr_array((1, 1))]], format="csr")
+        z = np.concatenate([y, [1.0]])
+        for k in range(t.shape[0] - 1):
+            z = expm_multiply(aug * (t[k + 1] - t[k]), z)
+            us[k + 1] = z[:n]
+        y = z[:D]
+    nnz = int(A_hom.nnz + A_frc.nnz)
+    return CarlemanSolution(t=t, u=us, y_final=y, order=order, basis=basis, method=method,
+                            dimension=D, nnz=nnz, success=ok, message=message)
+
+
+# ----------------------------------------------------------------------------------------
+# a-priori error bounds
+# ----------------------------------------------------------------------------------------
+
+
+def _bound_inputs(F1, F2, F0, u0, t, order, func):
+    from qsgd.ode import _lambda_1, _norm2, r_number
+
+    order = check_int(order, "order", func=func, minimum=1)
+    F1 = as_matrix(F1, "F1", func=func, square=True, sparse=True)
+    n = F1.shape[0]
+    F2 = as_matrix(F2, "F2", func=func, shape=(n, n * n), sparse=True)
+    F0 = np.zeros(n) if F0 is None else as_vector(F0, "F0", func=func, size=n)
+    u0 = as_vector(u0, "u0", func=func, size=n, allow_zero=False)
+    t_arr = np.atleast_1d(np.asarray(t, dtype=float))
+    if t_arr.ndim != 1 or not np.all(np.isfinite(t_arr)) or np.any(t_arr < 0):
+        raise ValueError(f"{func}: t must be finite times >= 0, got {t!r}")
+    lam = _lambda_1(F1)
+    if lam >= 0:
+        raise ValueError(
+            f"{func}: the bound needs a dissipative F1, Re(lambda_1) < 0, got Re(lambda_1) = {lam:.6g}"
+        )
+    R = r_number(F0, F1, F2, u0)
+    if R >= 1:
+        raise ValueError(f"{func}: the bound needs R < 1, got R = {R:.6g}")
+    return order, F1, F2, F0, u0, t_arr, lam, R, _norm2(F2)
+
+
+def homogeneous_bound(F1, F2, u0, t, *, order):
+    r"""PNAS improved bound for the homogeneous problem (:math:`F_0 = 0`).
+
+    .. math::
+
+        \|u(t) - \hat y_1(t)\| \le \|u_0\|\,\mathrm R^N\,\big(1 - e^{\mathrm{Re}\lambda_1 t}\big)^N,
+        \qquad \mathrm R = \frac{\|u_0\|\,\|F_2\|}{|\mathrm{Re}\lambda_1|},
+
+    the error of the first block of the exact solution of the truncated continuous Carleman
+    system (arXiv:2011.03185 Eq. 4.29 / Corollary 1 of [1]_, as implemented in
+    CarlemanLinearization.jl [3]_).
+
+    Parameters
+    ----------
+    F1 : (n, n) array_like or sparse
+        Diagonalizable with :math:`\mathrm{Re}\lambda_1 < 0` (largest real part).
+    F2 : (n, n**2) array_like or sparse
+    u0 : (n,) array_like, non-zero
+    t : float or array_like of times >= 0
+    order : int
+
+    Returns
+    -------
+    ndarray, the bound at each time (shape of ``np.atleast_1d(t)``).
+
+    Raises
+    ------
+    ValueError
+        ``Re(lambda_1) >= 0`` or ``R >= 1`` (the hypotheses of the bound), or bad input.
+
+    References
+    ----------
+    .. [1] J.-P. Liu et al., PNAS 118, e2026805118 (2021); arXiv:2011.03185, Eq. (4.29).
+    .. [3] JuliaReach/CarlemanLinearization.jl, ``error_bound_pwr`` in ``src/error_bounds.jl``.
+
+    Used in chapter 1.
+    """
+    func = "homogeneous_bound"
+    order, F1, F2, F0, u0, t_arr, lam, R, _ = _bound_inputs(F1, F2, None, u0, t, order, func)
+    return np.linalg.norm(u0) * R**order * (1.0 - np.exp(lam * t_arr)) ** order
+
+
+def lemma1_bound(F1, F2, F0, u0, t, *, order):
+    r"""PNAS Lemma 1: :math:`\|u^{\otimes j}(t) - \hat y_j(t)\| \le t\,N\,\|F_2\|\,\|u_0\|^{N+1}`.
+
+    Valid for every level :math:`j \le N` of the truncated continuous Carleman system when
+    :math:`\mathrm R < 1` (Lemma 1 of [1]_). The PNAS analysis first rescales :math:`u` so that
+    :math:`\|u_0\| < 1`; the bound is stated in the coordinates it is given.
+
+    Parameters
+    ----------
+    F1, F2 : as in :func:`homogeneous_bound`.
+    F0 : (n,) array_like or None
+        Constant forcing (for a time-dependent one pass the vector of largest norm).
+    u0 : (n,) array_like, non-zero
+    t : float or array_like of times >= 0
+    order : int
+
+    Returns
+    -------
+    ndarray, the bound at each time.
+
+    Raises
+    ------
+    ValueError
+        ``Re(lambda_1) >= 0`` or ``R >= 1``, or bad input.
+
+    References
+    ----------
+    .. [1] J.-P. Liu et al., PNAS 118, e2026805118 (2021), Lemma 1.
+
+    Used in chapter 1.
+    """
+    func = "lemma1_bound"
+    order, F1, F2, F0, u0, t_arr, lam, R, f2 = _bound_inputs(F1, F2, F0, u0, t, order, func)
+    return t_arr * order * f2 * np.linalg.norm(u0) ** (order + 1)

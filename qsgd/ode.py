@@ -1,0 +1,425 @@
+r"""Quadratic ODEs, the PNAS ratio R, a reference solver and the forced viscous Burgers problem.
+
+The problem class of [1]_ (its Problem 1) is
+
+.. math::
+
+    \frac{du}{dt} = F_2\,u^{\otimes 2} + F_1\,u + F_0(t),\qquad u(0) = u_0\in\mathbb R^n,
+
+with :math:`u^{\otimes 2}` all :math:`n^2` ordered products, :math:`F_1` diagonalizable with
+eigenvalues :math:`\mathrm{Re}\lambda_n\le\dots\le\mathrm{Re}\lambda_1 < 0` (dissipation), and
+
+.. math::
+
+    \mathrm R = \frac{1}{|\mathrm{Re}\lambda_1|}
+    \Big(\|u_0\|\,\|F_2\| + \frac{\|F_0\|}{\|u_0\|}\Big),\qquad \|F_0\| = \max_t\|F_0(t)\|,
+
+the ratio of nonlinearity and forcing to dissipation (:func:`r_number`). ``R < 1`` is what
+makes the Carleman truncation error decay geometrically in the order N; it holds exactly when
+:math:`r_- < \|u_0\| < r_+` (:func:`r_interval`), the roots of
+:math:`\|F_2\|x^2 - |\mathrm{Re}\lambda_1|x + \|F_0\| = 0`.
+
+:func:`solve_reference` integrates the ODE with ``scipy.integrate.solve_ivp`` at tight
+tolerances; :func:`burgers` builds the PNAS test problem exactly as the reference MATLAB script
+``carleman_burgers.m`` of [2]_ does.
+
+Norms are spectral norms (2-norms) throughout.
+
+References
+----------
+.. [1] J.-P. Liu, H. Ø. Kolden, H. K. Krovi, N. F. Loureiro, K. Trivisa, A. M. Childs,
+   "Efficient quantum algorithm for dissipative nonlinear differential equations",
+   PNAS 118, e2026805118 (2021).
+.. [2] H. Ø. Kolden, CarlemanBurgers (MATLAB), https://github.com/hermankolden/CarlemanBurgers
+   (2021), ``carleman_burgers.m``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.integrate import solve_ivp
+
+from qsgd._validation import (
+    as_matrix,
+    as_vector,
+    check_choice,
+    check_int,
+    check_positive,
+)
+
+__all__ = [
+    "check_quadratic",
+    "lambda_1",
+    "r_number",
+    "r_interval",
+    "solve_reference",
+    "BurgersProblem",
+    "burgers",
+]
+
+
+def _norm2(mat) -> float:
+    """Spectral norm of an (n, m) matrix with n small: sqrt(lambda_max(M M^T))."""
+    if sp.issparse(mat):
+        gram = (mat @ mat.T).toarray()
+    else:
+        gram = np.asarray(mat) @ np.asarray(mat).T
+    if gram.size == 0:
+        return 0.0
+    return float(np.sqrt(max(np.linalg.eigvalsh(gram)[-1], 0.0)))
+
+
+def _eigenvalues(F1) -> np.ndarray:
+    dense = F1.toarray() if sp.issparse(F1) else np.asarray(F1)
+    return np.linalg.eigvals(dense)
+
+
+def _lambda_1(F1, *, discard_zero: bool = False) -> float:
+    """Largest real part of the eigenvalues of F1 (optionally ignoring zero eigenvalues)."""
+    lam = _eigenvalues(F1)
+    if discard_zero:
+        scale = max(_norm2(F1), 1.0)
+        lam = lam[np.abs(lam) > 1e-10 * scale]
+        if lam.size == 0:
+            raise ValueError("lambda_1: all eigenvalues of F1 are zero")
+    return float(np.max(lam.real))
+
+
+def check_quadratic(F1, F2=None, F0=None, *, func: str = "check_quadratic"):
+    r"""Validate the coefficients of :math:`du/dt = F_2 u^{\otimes2} + F_1 u + F_0`.
+
+    Parameters
+    ----------
+    F1 : (n, n) array_like or sparse
+    F2 : (n, n**2) array_like or sparse, or None (zero)
+    F0 : (n,) array_like or None (zero)
+    func : str
+        Name used in error messages.
+
+    Returns
+    -------
+    (F1, F2, F0) : csr_array, csr_array, ndarray
+
+    Raises
+    ------
+    ValueError
+        Wrong shapes or non-finite entries.
+
+    Used in chapter 1.
+    """
+    F1 = as_matrix(F1, "F1", func=func, square=True, sparse=True)
+    n = F1.shape[0]
+    F2 = sp.csr_array((n, n * n)) if F2 is None else as_matrix(F2, "F2", func=func, shape=(n, n * n), sparse=True)
+    F0 = np.zeros(n) if F0 is None else as_vector(F0, "F0", func=func, size=n)
+    return F1, F2, F0
+
+
+def lambda_1(F1, *, discard_zero=False) -> float:
+    r""":math:`\mathrm{Re}\lambda_1`, the largest real part of the eigenvalues of :math:`F_1`.
+
+    Parameters
+    ----------
+    F1 : (n, n) array_like or sparse
+    discard_zero : bool
+        Ignore eigenvalues that are zero to round-off (those of explicitly stored Dirichlet
+        boundary rows, as the reference Burgers script does).
+
+    Raises
+    ------
+    ValueError
+        If :math:`F_1` is not diagonalizable to working precision (its eigenvector matrix is
+        singular), or bad input.
+
+    Used in chapter 1.
+    """
+    func = "lambda_1"
+    F1 = as_matrix(F1, "F1", func=func, square=True, sparse=False)
+    _, vecs = np.linalg.eig(F1)
+    if np.linalg.cond(vecs) > 1e12:
+        raise ValueError(f"{func}: F1 is not diagonalizable (eigenvector condition number "
+                         f"{np.linalg.cond(vecs):.3g})")
+    return _lambda_1(F1, discard_zero=bool(discard_zero))
+
+
+def r_number(F0, F1, F2, u0, *, discard_zero=False) -> float:
+    r"""The PNAS ratio :math:`\mathrm R` of nonlinearity and forcing to dissipation.
+
+    .. math::
+
+        \mathrm R = \frac{1}{|\mathrm{Re}\lambda_1|}
+        \Big(\|u_0\|\,\|F_2\| + \frac{\|F_0\|}{\|u_0\|}\Big)
+
+    (Eq. 2 of [1]_; homogeneous case :math:`\|u_0\|\|F_2\|/|\mathrm{Re}\lambda_1|`).
+
+    Parameters
+    ----------
+    F0 : (n,) array_like or None
+        The forcing; for a time-dependent one pass the vector of largest norm.
+    F1 : (n, n) array_like or sparse
+        Must have :math:`\mathrm{Re}\lambda_1 < 0`.
+    F2 : (n, n**2) array_like or sparse
+    u0 : (n,) array_like, non-zero
+    discard_zero : bool
+        Drop zero eigenvalues of F1 before taking :math:`\lambda_1` (as the reference Burgers
+        script does for its two boundary rows).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        :math:`\mathrm{Re}\lambda_1 \ge 0` (R is undefined), bad shapes, a zero ``u0``.
+
+    References
+    ----------
+    .. [1] J.-P. Liu et al., PNAS 118, e2026805118 (2021), Eq. 2.
+
+    Used in chapters 1 and 6.
+    """
+    func = "r_number"
+    F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
+    u0 = as_vector(u0, "u0", func=func, size=F1.shape[0], allow_zero=False)
+    lam = _lambda_1(F1, discard_zero=bool(discard_zero))
+    if lam >= 0:
+        raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got {lam:.6g}")
+    nu = float(np.linalg.norm(u0))
+    return (nu * _norm2(F2) + float(np.linalg.norm(F0)) / nu) / abs(lam)
+
+
+def r_interval(F0, F1, F2, *, discard_zero=False) -> tuple[float, float]:
+    r"""The interval :math:`(r_-, r_+)` of initial norms with :math:`\mathrm R < 1`.
+
+    .. math::
+
+        r_\pm = \frac{|\mathrm{Re}\lambda_1| \pm \sqrt{(\mathrm{Re}\lambda_1)^2
+        - 4\|F_2\|\|F_0\|}}{2\|F_2\|},
+
+    the roots of :math:`\|F_2\|x^2 - |\mathrm{Re}\lambda_1|x + \|F_0\|`, so that
+    :math:`\mathrm R < 1 \iff r_- < \|u_0\| < r_+` (as ``r1, r2`` in the reference script [2]_).
+    With :math:`F_2 = 0`, :math:`r_+ = \infty`; with :math:`F_0 = 0`, :math:`r_- = 0`.
+
+    Raises
+    ------
+    ValueError
+        :math:`\mathrm{Re}\lambda_1 \ge 0`, or :math:`(\mathrm{Re}\lambda_1)^2 < 4\|F_2\|\|F_0\|`
+        (no initial norm gives R < 1), or bad input.
+
+    References
+    ----------
+    .. [2] H. Ø. Kolden, CarlemanBurgers, ``carleman_burgers.m``.
+
+    Used in chapter 1.
+    """
+    func = "r_interval"
+    F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
+    lam = _lambda_1(F1, discard_zero=bool(discard_zero))
+    if lam >= 0:
+        raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got {lam:.6g}")
+    f2, f0 = _norm2(F2), float(np.linalg.norm(F0))
+    if f2 == 0:
+        return f0 / abs(lam), math.inf
+    disc = lam**2 - 4 * f2 * f0
+    if disc < 0:
+        raise ValueError(
+            f"{func}: no initial norm gives R < 1: Re(lambda_1)^2 = {lam**2:.6g} < "
+            f"4 ||F2|| ||F0|| = {4 * f2 * f0:.6g}"
+        )
+    root = math.sqrt(disc)
+    return (abs(lam) - root) / (2 * f2), (abs(lam) + root) / (2 * f2)
+
+
+def solve_reference(F1, F2, F0, u0, t_eval, *, rtol=1e-10, atol=1e-10, forcing=None, method="DOP853"):
+    r"""Reference solution of :math:`du/dt = F_2 u^{\otimes2} + F_1 u + g(t) F_0` with ``solve_ivp``.
+
+    Parameters
+    ----------
+    F1 : (n, n) array_like or sparse
+    F2 : (n, n**2) array_like or sparse, or None
+    F0 : (n,) array_like, None, or callable ``F0(t) -> (n,)``
+    u0 : (n,) array_like
+    t_eval : (m,) array_like
+        Increasing output times; integration starts at ``t_eval[0]``.
+    rtol, atol : float
+        Tolerances (default 1e-10, as the reference script's ``ode45``).
+    forcing : callable, optional
+        Scalar :math:`g(t)` multiplying a vector ``F0``.
+    method : {"DOP853", "RK45", "Radau", "BDF", "LSODA"}
+        The ``solve_ivp`` method (DOP853 reaches 1e-10 in far fewer steps than RK45).
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+
+    Raises
+    ------
+    ValueError
+        Bad input, or the integrator failed (its message is included).
+
+    Used in chapters 1 and 6.
+    """
+    func = "solve_reference"
+    F0_call = F0 if callable(F0) else None
+    F1, F2, F0v = check_quadratic(F1, F2, None if F0_call is not None else F0, func=func)
+    n = F1.shape[0]
+    u0 = as_vector(u0, "u0", func=func, size=n)
+    t_eval = as_vector(t_eval, "t_eval", func=func)
+    if np.any(np.diff(t_eval) <= 0):
+        raise ValueError(f"{func}: t_eval must be strictly increasing")
+    rtol = check_positive(rtol, "rtol", func=func)
+    atol = check_positive(atol, "atol", func=func)
+    method = check_choice(method, "method", ("DOP853", "RK45", "Radau", "BDF", "LSODA"), func=func)
+    if forcing is not None and not callable(forcing):
+        raise ValueError(f"{func}: forcing must be a callable g(t) or None, got {type(forcing).__name__}")
+    if forcing is not None and F0_call is not None:
+        raise ValueError(f"{func}: give either a callable F0 or a forcing g(t), not both")
+    has_f2 = F2.nnz > 0
+
+    def rhs(t, u):
+        out = F1 @ u
+        if has_f2:
+            out = out + F2 @ np.kron(u, u)
+        if F0_call is not None:
+            out = out + np.asarray(F0_call(t), dtype=float)
+        elif forcing is not None:
+            out = out + float(forcing(t)) * F0v
+        else:
+            out = out + F0v
+        return out
+
+    if t_eval.shape[0] == 1:
+        return u0[None, :].copy()
+    sol = solve_ivp(rhs, (t_eval[0], t_eval[-1]), u0, method=method, t_eval=t_eval, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise ValueError(f"{func}: solve_ivp failed: {sol.message}")
+    return sol.y.T
+
+
+@dataclass(frozen=True)
+class BurgersProblem:
+    r"""The forced viscous Burgers test problem of PNAS (Fig. 1 of [1]_), semi-discretized.
+
+    :math:`\partial_t u + u\,\partial_x u = \nu\,\partial_x^2 u + f(x)\cos(2\pi t)` on
+    :math:`[-L_0/2, L_0/2]` with Dirichlet zeros, as the quadratic ODE
+    :math:`du/dt = F_2 u^{\otimes2} + F_1 u + \cos(2\pi t) F_0`.
+
+    Attributes
+    ----------
+    F0 : ndarray (nx,)
+        Forcing shape :math:`f(x) = U_0\exp(-(x-L_0/4)^2/(2(L_0/32)^2))`; the forcing at time t
+        is ``forcing(t) * F0``.
+    F1 : csr_array (nx, nx)
+        :math:`\nu/dx^2\,[1, -2, 1]` (minus ``beta`` I), boundary rows zeroed.
+    F2 : csr_array (nx, nx**2)
+        :math:`(u_{i-1}^2 - u_{i+1}^2)/(4dx)`, boundary rows zeroed.
+    u0 : ndarray (nx,)
+        :math:`-U_0\sin(2\pi x/L_0)`.
+    x, t : ndarray
+        Grid points and the Euler time grid (``linspace(0, T, nt)``, as in the script).
+    nx, nt, re0, T, L0, beta, U0, nu, dx, dt : the settings and derived constants.
+    R : float
+        :func:`r_number` with the two zero eigenvalues of the boundary rows discarded.
+    """
+
+    F0: np.ndarray
+    F1: sp.csr_array
+    F2: sp.csr_array
+    u0: np.ndarray
+    x: np.ndarray
+    t: np.ndarray
+    nx: int
+    nt: int
+    re0: float
+    T: float
+    L0: float
+    beta: float
+    U0: float
+    nu: float
+    dx: float
+    dt: float
+    R: float = field(default=float("nan"))
+
+    @staticmethod
+    def forcing(t):
+        r"""The time factor :math:`\cos(2\pi t)` of the forcing."""
+        return np.cos(2 * np.pi * np.asarray(t, dtype=float))
+
+    def F0_at(self, t) -> np.ndarray:
+        """The forcing vector at time ``t``."""
+        return float(self.forcing(t)) * self.F0
+
+
+def burgers(*, nx=16, re0=20.0, nt=4000, T=3.0, L0=1.0, beta=0.0) -> BurgersProblem:
+    r"""The PNAS Burgers test problem, built as in the reference script ``carleman_burgers.m`` [2]_.
+
+    Central differences on ``nx`` points of :math:`[-L_0/2, L_0/2]`, :math:`dx = L_0/(n_x-1)`;
+    :math:`U_0 = 1/\sqrt{n_x-1}`, :math:`\nu = U_0 L_0/\mathrm{Re}_0`;
+    :math:`F_1 = \nu/dx^2\,\mathrm{tridiag}(1,-2,1) - \beta I`;
+    :math:`(F_2 u^{\otimes2})_i = (u_{i-1}^2 - u_{i+1}^2)/(4dx)`; the first and last rows of
+    :math:`F_1` and :math:`F_2` are zeroed (Dirichlet boundaries kept in the domain; the forcing
+    rows are left as in the script, where the Gaussian is :math:`e^{-32}\approx10^{-14}`);
+    :math:`u_0 = -U_0\sin(2\pi x/L_0)`; forcing :math:`U_0 e^{-(x-L_0/4)^2/(2(L_0/32)^2)}\cos(2\pi t)`;
+    Euler grid ``t = linspace(0, T, nt)``.
+
+    Parameters
+    ----------
+    nx : int
+        Grid points (default 16).
+    re0 : float
+        Reynolds number :math:`U_0 L_0/\nu` (default 20).
+    nt : int
+        Time points of the Euler grid (default 4000, i.e. ``nt - 1`` steps of ``T/(nt-1)``).
+    T : float
+        Final time (default 3).
+    L0 : float
+        Domain length (default 1).
+    beta : float
+        Linear damping (default 0).
+
+    Returns
+    -------
+    BurgersProblem
+
+    References
+    ----------
+    .. [1] J.-P. Liu et al., PNAS 118, e2026805118 (2021), Fig. 1.
+    .. [2] H. Ø. Kolden, CarlemanBurgers, ``carleman_burgers.m`` (2021).
+
+    Used in chapter 1.
+    """
+    func = "burgers"
+    nx = check_int(nx, "nx", func=func, minimum=3)
+    nt = check_int(nt, "nt", func=func, minimum=2)
+    re0 = check_positive(re0, "re0", func=func)
+    T = check_positive(T, "T", func=func)
+    L0 = check_positive(L0, "L0", func=func)
+    beta = check_positive(beta, "beta", func=func, strict=False)
+    U0 = 1.0 / math.sqrt(nx - 1)
+    nu = U0 * L0 / re0
+    x = np.linspace(-L0 / 2, L0 / 2, nx)
+    dx = L0 / (nx - 1)
+    t = np.linspace(0.0, T, nt)
+    dt = T / (nt - 1)
+    main = np.full(nx, -2 * nu / dx**2 - beta)
+    off = np.full(nx - 1, nu / dx**2)
+    F1 = sp.diags_array([off, main, off], offsets=[-1, 0, 1], format="lil")
+    F1[0, :] = 0
+    F1[nx - 1, :] = 0
+    F1 = sp.csr_array(F1)
+    F1.eliminate_zeros()
+    rows = np.concatenate([np.arange(1, nx - 1), np.arange(1, nx - 1)])
+    cols = np.concatenate([(np.arange(1, nx - 1) - 1) * (nx + 1), (np.arange(1, nx - 1) + 1) * (nx + 1)])
+    vals = np.concatenate([np.full(nx - 2, 1 / (4 * dx)), np.full(nx - 2, -1 / (4 * dx))])
+    F2 = sp.csr_array((vals, (rows, cols)), shape=(nx, nx * nx))
+    F0 = U0 * np.exp(-((x - L0 / 4) ** 2) / (2 * (L0 / 32) ** 2))
+    u0 = -U0 * np.sin(2 * np.pi * x / L0)
+    f0_max = float(np.max(np.abs(BurgersProblem.forcing(t)))) * F0
+    R = r_number(f0_max, F1, F2, u0, discard_zero=True)
+    return BurgersProblem(F0=F0, F1=F1, F2=F2, u0=u0, x=x, t=t, nx=nx, nt=nt, re0=re0, T=T, L0=L0,
+                          beta=beta, U0=U0, nu=nu, dx=dx, dt=dt, R=R)
