@@ -1,0 +1,610 @@
+"""Uploading a sparse weight vector: Gleinig-Hoefler sparse state preparation.
+
+Theorem 1 of [1]_ starts from the weight vector :math:`\\theta(0)` loaded as the
+quantum state :math:`|\\theta\\rangle = \\sum_i \\theta_i |i\\rangle / \\|\\theta\\|`.
+After magnitude pruning only :math:`s \\ll 2^{n}` amplitudes are non-zero, and the
+paper relies on the sparse state-preparation algorithm of Gleinig and Hoefler [2]_
+(ref. 33 of [1]_), which uses :math:`O(s\\,n)` CNOT gates on :math:`n` qubits instead
+of the :math:`\\Theta(2^{n})` of a dense method.
+
+The algorithm (Algorithm 1 of [2]_) works backwards: it builds a circuit :math:`U`
+with :math:`U|\\psi\\rangle = |0\\ldots0\\rangle` and returns :math:`U^\\dagger`. While the
+support :math:`S = \\{x : \\psi_x \\neq 0\\}` has more than one element it
+
+1. picks two strings :math:`x_1, x_2 \\in S`, a bit :math:`b` where they differ, and a
+   set :math:`C` of control bits on which :math:`x_1` and :math:`x_2` agree and which
+   separates them from every other string of :math:`S`;
+2. applies CNOTs controlled by bit :math:`b` onto every other bit where the two
+   strings differ, so that they now differ in bit :math:`b` only (the CNOTs permute
+   the rest of :math:`S` as well, but leave the bits of :math:`C` alone);
+3. applies a rotation :math:`R_y(\\vartheta) R_z(\\lambda)` to qubit :math:`b`, controlled
+   on the bits :math:`C` having the values of :math:`x_1`, which moves the two
+   amplitudes (phases included) onto one string; :math:`|S|` drops by one.
+
+The last remaining string is mapped to :math:`|0\\ldots0\\rangle` by X gates.
+
+Choosing the pair. The cost of one merge is :math:`(d - 1) + c(|C|)`: :math:`d` is
+the Hamming distance of the pair and :math:`c(k)` the CNOT cost of a rotation with
+:math:`k` controls. We scan pairs by increasing :math:`d`, find a small separating
+set :math:`C` for each by greedy set cover (bits outside the differing set, so the
+CNOTs of step 2 cannot spoil it), and keep the cheapest merge; the scan stops as soon
+as :math:`d - 1` alone exceeds the best cost found. Only bits that distinguish the
+pair from the rest of the support become controls, so :math:`|C| \\le \\lceil\\log_2
+|S|\\rceil` in typical cases and never more than :math:`n - 1`.
+
+Multi-controlled rotations. A rotation :math:`R(\\vartheta)` (:math:`R_y` or
+:math:`R_z`) controlled on :math:`k` qubits being in the pattern :math:`c^*` is a
+uniformly controlled rotation whose angles vanish except at :math:`c^*`; its Gray-code
+circuit [3]_ alternates :math:`2^k` rotations :math:`R(\\pm\\vartheta/2^k)` with
+:math:`2^k` CNOTs. For :math:`R_y R_z` (complex amplitudes) the two Gray-code
+sequences share a CNOT, :math:`2^{k+1} - 2` in all. When Qiskit's linear-size
+``mcry``/``mcrz`` are cheaper (from :math:`k = 6` on), those are used instead.
+
+Qubit order is Qiskit's little-endian one: amplitude index
+:math:`i = \\sum_q b_q 2^q` where :math:`b_q` is the value of qubit :math:`q`.
+
+Used in chapter 3 (``book/03_upload.ipynb``) and by the end-to-end pipeline.
+
+References
+----------
+.. [1] J. Liu, M. Liu, J.-P. Liu, Z. Ye, Y. Wang, Y. Alexeev, J. Eisert, L. Jiang,
+   "Towards provably efficient quantum algorithms for large-scale machine-learning
+   models", Nat. Commun. 15, 434 (2024), arXiv:2303.03428.
+.. [2] N. Gleinig, T. Hoefler, "An efficient algorithm for sparse quantum state
+   preparation", 58th ACM/IEEE Design Automation Conference (DAC), 433-438 (2021).
+.. [3] M. Mottonen, J. J. Vartiainen, V. Bergholm, M. M. Salomaa, "Quantum circuits
+   for general multiqubit gates", Phys. Rev. Lett. 93, 130502 (2004).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from qiskit import QuantumCircuit, transpile
+
+from qsgd._validation import as_vector, check_int, describe
+
+__all__ = [
+    "MAX_QUBITS",
+    "sparse_state_preparation",
+    "cnot_count",
+    "UploadResult",
+    "upload_weights",
+]
+
+#: the largest register we build: basis indices are handled as signed 64-bit integers
+MAX_QUBITS = 62
+
+#: amplitudes are taken as normalized when their 2-norm is within this of 1
+NORM_ATOL = 1e-8
+
+#: relative size of the imaginary part of a0 * conj(a1) below which a pair needs no R_z
+_PHASE_RTOL = 1e-13
+
+#: largest number of candidate pairs examined per merge once a feasible one is known
+_MAX_PAIRS = 4000
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _amplitude_dict(amplitudes: Any, num_qubits: int | None, func: str) -> tuple[dict[int, complex], int]:
+    """Turn dense / sparse / dict input into ``({index: amplitude}, num_qubits)``."""
+    if isinstance(amplitudes, dict):
+        if not amplitudes:
+            raise ValueError(f"{func}: amplitudes is an empty dict (the zero vector)")
+        support: dict[int, complex] = {}
+        for key, value in amplitudes.items():
+            if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
+                raise ValueError(
+                    f"{func}: dict keys must be integer basis indices (little-endian), got {describe(key)}"
+                )
+            if int(key) < 0:
+                raise ValueError(f"{func}: basis index {int(key)} is out of range (negative)")
+            try:
+                amp = complex(value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{func}: amplitude of index {int(key)} is not a number: {describe(value)}") from exc
+            if not (math.isfinite(amp.real) and math.isfinite(amp.imag)):
+                raise ValueError(f"{func}: amplitude of index {int(key)} is not finite ({value})")
+            if amp != 0:
+                support[int(key)] = amp
+        needed = max(1, max(int(k) for k in amplitudes).bit_length())
+        if num_qubits is None:
+            num_qubits = needed
+        elif needed > num_qubits:
+            bad = max(int(k) for k in amplitudes)
+            raise ValueError(
+                f"{func}: basis index {bad} is out of range for num_qubits={num_qubits} "
+                f"(indices must be < 2**{num_qubits} = {2**num_qubits})"
+            )
+        return support, num_qubits
+
+    if sp.issparse(amplitudes):
+        if 1 not in amplitudes.shape or len(amplitudes.shape) not in (1, 2):
+            raise ValueError(f"{func}: amplitudes must be a sparse vector, got shape {amplitudes.shape}")
+        length = max(amplitudes.shape) if len(amplitudes.shape) == 2 else amplitudes.shape[0]
+        coo = sp.coo_array(amplitudes)
+        coo.sum_duplicates()
+        index = coo.coords[-1] if coo.shape[0] == 1 and len(coo.shape) == 2 else coo.coords[0]
+        values = np.asarray(coo.data)
+        if not np.issubdtype(values.dtype, np.number):
+            raise ValueError(f"{func}: amplitudes must be numeric, got dtype {values.dtype}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{func}: amplitudes has non-finite entries at indices {index[~np.isfinite(values)][:5].tolist()}")
+    else:
+        if hasattr(amplitudes, "detach"):  # torch tensor, without importing torch
+            amplitudes = amplitudes.detach().cpu().numpy()
+        dtype = complex if np.iscomplexobj(amplitudes) else float
+        vec = as_vector(amplitudes, "amplitudes", func=func, dtype=dtype)
+        length = vec.shape[0]
+        index = np.flatnonzero(vec)
+        values = vec[index]
+    if num_qubits is None:
+        if length < 2 or length & (length - 1):
+            hint = max(1, math.ceil(math.log2(max(length, 2))))
+            raise ValueError(
+                f"{func}: amplitudes has length {length}, which is not a power of two >= 2; "
+                f"pass num_qubits={hint} to pad it with zeros to length {2**hint}"
+            )
+        num_qubits = length.bit_length() - 1
+    elif length > 2**num_qubits:
+        raise ValueError(
+            f"{func}: amplitudes has length {length}, more than 2**num_qubits = {2**num_qubits}"
+        )
+    support = {int(i): complex(v) for i, v in zip(index, values) if v != 0}
+    return support, num_qubits
+
+
+def _normalized_support(amplitudes, num_qubits, normalize, func) -> tuple[dict[int, complex], int, float]:
+    if num_qubits is not None:
+        num_qubits = check_int(num_qubits, "num_qubits", func=func, minimum=1, maximum=MAX_QUBITS)
+    support, num_qubits = _amplitude_dict(amplitudes, num_qubits, func)
+    if num_qubits > MAX_QUBITS:
+        raise ValueError(
+            f"{func}: {num_qubits} qubits requested, more than the {MAX_QUBITS} this method supports "
+            "(basis indices are handled as 64-bit integers)"
+        )
+    if not support:
+        raise ValueError(f"{func}: amplitudes is the zero vector; a quantum state needs a non-zero vector")
+    norm = math.sqrt(sum(abs(a) ** 2 for a in support.values()))
+    if not math.isfinite(norm) or norm == 0:
+        raise ValueError(f"{func}: amplitudes has 2-norm {norm}, which cannot be normalized")
+    if not normalize and abs(norm - 1.0) > NORM_ATOL:
+        raise ValueError(
+            f"{func}: amplitudes has 2-norm {norm:.10g}, not 1; divide by the norm first "
+            "or pass normalize=True"
+        )
+    return {k: a / norm for k, a in support.items()}, num_qubits, norm
+
+
+# ------------------------------------------------------------- controlled rotations
+
+
+def _gray_pattern(i: int) -> int:
+    return i ^ (i >> 1)
+
+
+def _mux_rotation(qc: QuantumCircuit, gate: str, theta: float, controls, values, target, *, rotated: bool, skip_cx: bool):
+    """Append ``R(theta)`` on *target* controlled on *controls* == *values* (Gray code).
+
+    The uniformly controlled rotation with angle theta at pattern c* and 0 elsewhere
+    has the circuit R(phi_0) CX R(phi_1) CX ... where the CNOTs walk the controls
+    through a cyclic Gray code and phi_g = theta 2^-k (-1)^{c*.g} for the parity
+    pattern g seen by each rotation. With ``rotated`` the cyclic sequence starts
+    one place earlier, with the CNOT from the top control. ``skip_cx`` leaves out
+    the top control's CNOT at the end (plain) or at the start (rotated): an R_z
+    sequence followed by a rotated R_y sequence shares that CNOT, which cancels.
+    """
+    k = len(controls)
+    star = sum(1 << j for j, v in enumerate(values) if v)
+    size = 1 << k
+    add = qc.ry if gate == "ry" else qc.rz
+
+    def changed(i):  # control whose CNOT follows the i-th rotation
+        return (_gray_pattern(i) ^ _gray_pattern((i + 1) % size)).bit_length() - 1
+
+    def angle(pattern):
+        return theta / size * (-1) ** ((star & pattern).bit_count())
+
+    if not rotated:
+        for i in range(size):
+            add(angle(_gray_pattern(i)), target)
+            if i < size - 1 or not skip_cx:
+                qc.cx(controls[changed(i)], target)
+    else:
+        top = 1 << (k - 1)
+        if not skip_cx:
+            qc.cx(controls[k - 1], target)
+        for i in range(size):
+            add(angle(_gray_pattern(i) ^ top), target)
+            if i < size - 1:
+                qc.cx(controls[changed(i)], target)
+
+
+def _qiskit_mc(qc: QuantumCircuit, gate: str, theta: float, controls, values, target):
+    flips = [c for c, v in zip(controls, values) if not v]
+    if flips:
+        qc.x(flips)
+    if gate == "ry":
+        qc.mcry(theta, list(controls), target)
+    else:
+        qc.mcrz(theta, list(controls), target)
+    if flips:
+        qc.x(flips)
+
+
+@lru_cache(maxsize=None)
+def _qiskit_mc_cost(gate: str, k: int) -> int:
+    qc = QuantumCircuit(k + 1)
+    _qiskit_mc(qc, gate, 0.7, list(range(k)), [1] * k, k)
+    return cnot_count(qc)
+
+
+def _mux_cost(k: int, complex_: bool) -> int:
+    return (2 ** (k + 1) - 2) if complex_ else 2**k
+
+
+def _use_mux(k: int, complex_: bool) -> bool:
+    if k <= 5:
+        return True
+    qiskit = _qiskit_mc_cost("ry", k) + (_qiskit_mc_cost("rz", k) if complex_ else 0)
+    return _mux_cost(k, complex_) <= qiskit
+
+
+@lru_cache(maxsize=None)
+def _rotation_cost(k: int, complex_: bool) -> int:
+    """CNOTs of a rotation controlled on k qubits (``complex_``: R_y R_z, else R_y)."""
+    if k == 0:
+        return 0
+    if _use_mux(k, complex_):
+        return _mux_cost(k, complex_)
+    return _qiskit_mc_cost("ry", k) + (_qiskit_mc_cost("rz", k) if complex_ else 0)
+
+
+def _controlled_rotation(qc: QuantumCircuit, theta: float, lam: float | None, controls, values, target):
+    """Append ``R_y(theta) R_z(lam)`` (``lam=None``: no R_z) controlled on ``controls == values``."""
+    k = len(controls)
+    if k == 0:
+        if lam is not None:
+            qc.rz(lam, target)
+        qc.ry(theta, target)
+        return
+    complex_ = lam is not None
+    if _use_mux(k, complex_):
+        if complex_:
+            # R_z ends with the top control's CNOT and the rotated R_y starts with it: both cancel
+            _mux_rotation(qc, "rz", lam, controls, values, target, rotated=False, skip_cx=True)
+            _mux_rotation(qc, "ry", theta, controls, values, target, rotated=True, skip_cx=True)
+        else:
+            _mux_rotation(qc, "ry", theta, controls, values, target, rotated=False, skip_cx=False)
+    else:
+        if complex_:
+            _qiskit_mc(qc, "rz", lam, controls, values, target)
+        _qiskit_mc(qc, "ry", theta, controls, values, target)
+
+
+# ------------------------------------------------------------------ the algorithm
+
+
+def _greedy_cover(uncovered: int, cover: list[int], allowed: list[int], budget: int | None, base: int, complex_: bool):
+    """Greedy set cover of the row mask *uncovered* by the columns *allowed*.
+
+    Returns the chosen columns, or None when impossible or when the cost
+    ``base + rotation_cost(len(chosen))`` can no longer beat *budget*.
+    """
+    chosen: list[int] = []
+    while uncovered:
+        if budget is not None and base + _rotation_cost(len(chosen) + 1, complex_) >= budget:
+            return None
+        best_q, best_gain = -1, 0
+        for q in allowed:
+            gain = (cover[q] & uncovered).bit_count()
+            if gain > best_gain:
+                best_q, best_gain = q, gain
+        if best_gain == 0:
+            return None
+        chosen.append(best_q)
+        uncovered &= ~cover[best_q]
+    return chosen
+
+
+def _needs_rz(a0: complex, a1: complex) -> bool:
+    cross = a0 * a1.conjugate()
+    return abs(cross.imag) > _PHASE_RTOL * abs(a0) * abs(a1)
+
+
+def _select_merge(strings: list[int], amps: list[complex], num_qubits: int):
+    """Choose the cheapest merge: (i, j, controls) minimizing (d - 1) + rotation cost."""
+    s = len(strings)
+    allrows = (1 << s) - 1
+    column = [0] * num_qubits
+    for r, x in enumerate(strings):
+        for q in range(num_qubits):
+            if (x >> q) & 1:
+                column[q] |= 1 << r
+    arr = np.asarray(strings, dtype=np.int64)
+    dist = np.bitwise_count(arr[:, None] ^ arr[None, :])
+    iu, ju = np.triu_indices(s, k=1)
+    pair_d = dist[iu, ju]
+    order = np.argsort(pair_d, kind="stable")
+
+    best = None
+    best_cost = None
+    examined = 0
+    cover_cache: dict[int, list[int]] = {}
+    for p in order:
+        i, j, d = int(iu[p]), int(ju[p]), int(pair_d[p])
+        if best_cost is not None and (d - 1 >= best_cost or examined >= _MAX_PAIRS):
+            break
+        examined += 1
+        xi, xj = strings[i], strings[j]
+        cover = cover_cache.get(i)
+        if cover is None:  # rows whose bit q differs from x_i's
+            cover = [(column[q] ^ allrows) if (xi >> q) & 1 else column[q] for q in range(num_qubits)]
+            cover_cache[i] = cover
+        delta = xi ^ xj
+        allowed = [q for q in range(num_qubits) if not (delta >> q) & 1]
+        complex_ = _needs_rz(amps[i], amps[j])
+        uncovered = allrows & ~(1 << i) & ~(1 << j)
+        controls = _greedy_cover(uncovered, cover, allowed, best_cost, d - 1, complex_)
+        if controls is None:
+            continue
+        cost = d - 1 + _rotation_cost(len(controls), complex_)
+        if best_cost is None or cost < best_cost:
+            best, best_cost = (i, j, sorted(controls)), cost
+    return best
+
+
+def _disentangle(support: dict[int, complex], num_qubits: int) -> tuple[QuantumCircuit, complex]:
+    """The circuit U with U|psi> = A|0...0>, and the final amplitude A (|A| = 1)."""
+    qc = QuantumCircuit(num_qubits)
+    state = dict(support)
+    while len(state) > 1:
+        strings = sorted(state)
+        amps = [state[x] for x in strings]
+        i, j, controls = _select_merge(strings, amps, num_qubits)
+        xi, xj = strings[i], strings[j]
+        delta = xi ^ xj
+        b = (delta & -delta).bit_length() - 1  # lowest differing bit
+        others = [q for q in range(num_qubits) if (delta >> q) & 1 and q != b]
+        for q in others:
+            qc.cx(b, q)
+        flip = sum(1 << q for q in others)
+        state = {(x ^ flip) if (x >> b) & 1 else x: a for x, a in state.items()}
+        low = xi if not (xi >> b) & 1 else xj
+        high = low | (1 << b)
+        a0, a1 = state.pop(low), state.pop(high)
+        values = [(low >> q) & 1 for q in controls]
+        # merge onto the string with bit b = 0: R_y(theta) R_z(lam) (a0, a1) = (r e^{i beta}, 0)
+        r = math.hypot(abs(a0), abs(a1))
+        if _needs_rz(a0, a1):
+            alpha, gamma = np.angle(a0), np.angle(a1)
+            lam = float(alpha - gamma)
+            beta = (alpha + gamma) / 2
+            theta = -2.0 * math.atan2(abs(a1), abs(a0))
+        else:
+            ref = a0 if abs(a0) >= abs(a1) else a1
+            phase = ref / abs(ref)
+            u0, u1 = (a0 / phase).real, (a1 / phase).real
+            lam, beta = None, np.angle(phase)
+            theta = -2.0 * math.atan2(u1, u0)
+            r = math.hypot(u0, u1)
+        _controlled_rotation(qc, theta, lam, controls, values, b)
+        state[low] = r * complex(np.exp(1j * beta))
+    ((last, amp),) = state.items()
+    ones = [q for q in range(num_qubits) if (last >> q) & 1]
+    if ones:
+        qc.x(ones)
+    return qc, amp
+
+
+def sparse_state_preparation(
+    amplitudes: Any,
+    *,
+    num_qubits: int | None = None,
+    normalize: bool = False,
+) -> QuantumCircuit:
+    """Circuit preparing an s-sparse state with O(s n) CNOTs (Gleinig-Hoefler).
+
+    Builds a unitary circuit :math:`V` on :math:`n` qubits with
+    :math:`V|0\\ldots0\\rangle = \\sum_x \\psi_x |x\\rangle` exactly (global phase
+    included), by Algorithm 1 of [2]_: merge the support pairwise with CNOTs and
+    multi-controlled rotations until one basis string is left, then invert. This is
+    the upload step that Theorem 1 of [1]_ assumes (claim 11 of the companion).
+
+    Parameters
+    ----------
+    amplitudes : array_like, scipy sparse vector, torch tensor or dict
+        The state: a dense 1-D array of length :math:`2^n`, a sparse vector (shape
+        ``(d,)``, ``(d, 1)`` or ``(1, d)``), or a dict ``{basis index: amplitude}``.
+        Real or complex. Index :math:`i = \\sum_q b_q 2^q` (Qiskit's little-endian
+        order). Exact zeros are not part of the support.
+    num_qubits : int, optional
+        Number of qubits :math:`n`. Required when a dense or sparse input has a
+        length that is not a power of two (it is then padded with zeros). For a dict
+        it defaults to the bit length of the largest index.
+    normalize : bool, default False
+        Divide by the 2-norm first. Otherwise a norm further than 1e-8 from 1 is an
+        error (a norm within 1e-8 of 1 is corrected silently).
+
+    Returns
+    -------
+    QuantumCircuit
+        ``n`` qubits, gates ``cx``, ``ry``, ``rz``, ``x`` (and Qiskit's ``mcry``/``mcrz``
+        for rotations with six or more controls); no measurements or resets, so it
+        can be inverted and controlled.
+
+    Raises
+    ------
+    ValueError
+        For the zero vector, non-finite entries, an unnormalized input with
+        ``normalize=False`` (the message gives the norm), a length that is not a
+        power of two without ``num_qubits``, an index out of range, or more than
+        ``MAX_QUBITS`` qubits.
+
+    Notes
+    -----
+    A merge of two strings at Hamming distance :math:`d` costs :math:`d - 1` CNOTs
+    plus a rotation with :math:`k` controls, :math:`2^k` CNOTs for real amplitudes
+    (:math:`2^{k+1} - 2` for complex ones); the pair is chosen to minimize this
+    (module docstring). With :math:`s - 1` merges, :math:`d \\le n` and
+    :math:`k \\le n - 1`, the count is :math:`O(s\\,n)` when the rotations use linear
+    decompositions; in practice :math:`k \\approx \\log_2 s`.
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Theorem 1 and ref. 33.
+    .. [2] N. Gleinig, T. Hoefler, "An efficient algorithm for sparse quantum state
+       preparation", DAC 2021, 433-438.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qiskit.quantum_info import Statevector
+    >>> psi = {0b000: 0.6, 0b101: -0.8j}
+    >>> qc = sparse_state_preparation(psi, num_qubits=3)
+    >>> np.allclose(Statevector(qc).data[[0, 5]], [0.6, -0.8j])
+    True
+
+    Used in chapter 3.
+    """
+    func = "sparse_state_preparation"
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise ValueError(f"{func}: normalize must be True or False, got {describe(normalize)}")
+    support, n, _ = _normalized_support(amplitudes, num_qubits, normalize, func)
+    undo, amp = _disentangle(support, n)
+    circuit = undo.inverse()
+    circuit.global_phase = float(np.angle(amp)) + circuit.global_phase
+    circuit.name = f"sparse_prep_s{len(support)}"
+    return circuit
+
+
+def cnot_count(circuit: QuantumCircuit, *, seed_transpiler: int = 0, optimization_level: int = 1) -> int:
+    """Number of CNOTs of *circuit* after transpiling to the basis ``{cx, u}``.
+
+    The cost measure of claim 11: ``transpile(circuit, basis_gates=["cx", "u"],
+    optimization_level=optimization_level, seed_transpiler=seed_transpiler)``,
+    then the count of ``cx`` gates.
+
+    Parameters
+    ----------
+    circuit : QuantumCircuit
+    seed_transpiler : int, default 0
+        Seed of the transpiler's randomized passes (fixed for repeatable counts).
+    optimization_level : int, default 1
+        0 to 3, as in :func:`qiskit.transpile`.
+
+    Returns
+    -------
+    int
+
+    Used in chapter 3.
+    """
+    func = "cnot_count"
+    if not isinstance(circuit, QuantumCircuit):
+        raise ValueError(f"{func}: circuit must be a qiskit QuantumCircuit, got {describe(circuit)}")
+    seed = check_int(seed_transpiler, "seed_transpiler", func=func, minimum=0)
+    level = check_int(optimization_level, "optimization_level", func=func, minimum=0, maximum=3)
+    compiled = transpile(circuit, basis_gates=["cx", "u"], optimization_level=level, seed_transpiler=seed)
+    return int(compiled.count_ops().get("cx", 0))
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """A weight vector split into a classical norm and a quantum direction.
+
+    Attributes
+    ----------
+    circuit : QuantumCircuit
+        Prepares :math:`|\\theta\\rangle = \\sum_i (\\theta_i / \\|\\theta\\|) |i\\rangle`
+        from :math:`|0\\ldots0\\rangle` (indices beyond the weights are padding zeros).
+    norm : float
+        :math:`\\|\\theta\\|_2`, kept classically.
+    support : ndarray of int
+        Sorted indices of the non-zero weights (s of them).
+    num_qubits : int
+        :math:`n = \\lceil \\log_2 d \\rceil` for :math:`d` weights, unless given.
+    size : int
+        :math:`d`, the number of weights (zeros included) before padding.
+    """
+
+    circuit: QuantumCircuit
+    norm: float
+    support: np.ndarray
+    num_qubits: int
+    size: int
+
+    @property
+    def sparsity(self) -> int:
+        """s, the number of non-zero weights."""
+        return int(self.support.size)
+
+    def weights(self, state: Any) -> np.ndarray:
+        """Rescale a state's first ``size`` amplitudes by the norm (real part for real weights)."""
+        data = np.asarray(getattr(state, "data", state))
+        return (self.norm * data[: self.size]).real.copy()
+
+
+def upload_weights(weights: Any, *, num_qubits: int | None = None) -> UploadResult:
+    """Upload a (pruned) weight vector: norm classically, direction as a state.
+
+    Flattens *weights* (C order, as ``torch.flatten``), pads it with zeros to
+    :math:`2^n` entries and prepares :math:`\\theta/\\|\\theta\\|` with
+    :func:`sparse_state_preparation`. This is the upload of :math:`\\theta(0)` in
+    Theorem 1 of [1]_: after pruning the vector is s-sparse and costs
+    :math:`O(s\\,n)` CNOTs.
+
+    Parameters
+    ----------
+    weights : array_like or torch.Tensor
+        Real weights of any shape (a parameter tensor, or all parameters concatenated).
+    num_qubits : int, optional
+        Register size; defaults to :math:`\\lceil \\log_2 d \\rceil` (at least 1).
+
+    Returns
+    -------
+    UploadResult
+
+    Raises
+    ------
+    ValueError
+        For all-zero or non-finite weights, complex weights, or a ``num_qubits`` too
+        small for the number of weights.
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Theorem 1 and ref. 33.
+
+    Used in chapter 3.
+    """
+    func = "upload_weights"
+    if hasattr(weights, "detach"):
+        weights = weights.detach().cpu().numpy()
+    if np.iscomplexobj(weights):
+        raise ValueError(f"{func}: weights must be real, got a complex array")
+    try:
+        flat = np.asarray(weights, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{func}: weights must be numeric, got {describe(weights)}") from exc
+    flat = as_vector(flat, "weights", func=func, allow_zero=False)
+    size = flat.shape[0]
+    if num_qubits is None:
+        num_qubits = max(1, math.ceil(math.log2(size)))
+    num_qubits = check_int(num_qubits, "num_qubits", func=func, minimum=1, maximum=MAX_QUBITS)
+    if size > 2**num_qubits:
+        raise ValueError(f"{func}: {size} weights do not fit in num_qubits={num_qubits} (2**{num_qubits} amplitudes)")
+    norm = float(np.linalg.norm(flat))
+    circuit = sparse_state_preparation(flat / norm, num_qubits=num_qubits)
+    return UploadResult(
+        circuit=circuit,
+        norm=norm,
+        support=np.flatnonzero(flat),
+        num_qubits=num_qubits,
+        size=size,
+    )
