@@ -738,6 +738,40 @@ class CarlemanSolution:
     message: str
 
 
+def _euler(A_hom, A_frc, b, y, t, forcing, us):
+    """Forward Euler (PNAS Eq. 8), writing the first block into ``us``; blow-up is reported."""
+    n = us.shape[1]
+    forced = A_frc.nnz > 0 or np.any(b)
+    A_const = (A_hom + A_frc).tocsr()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(t.shape[0] - 1):
+            h = t[k + 1] - t[k]
+            if forcing is None:
+                y = y + h * (A_const @ y + b)
+            elif forced:
+                g = float(forcing(t[k]))
+                y = y + h * (A_hom @ y + g * (A_frc @ y + b))
+            else:
+                y = y + h * (A_hom @ y)
+            us[k + 1] = y[:n]
+            if not np.all(np.isfinite(us[k + 1])):
+                us[k + 1 :] = np.nan
+                return y, False, f"the Euler iterate became non-finite at step {k + 1}"
+    return y, True, "ok"
+
+
+def _expm(A, b, y, t, us):
+    """Exact solution of dy/dt = A y + b via expm_multiply on [[A, b], [0, 0]]."""
+    n, D = us.shape[1], y.shape[0]
+    aug = sp.block_array([[A, sp.csr_array(b.reshape(D, 1))], [None, sp.csr_array((1, 1))]], format="csr")
+    z = np.concatenate([y, [1.0]])
+    for k in range(t.shape[0] - 1):
+        z = expm_multiply(aug * (t[k + 1] - t[k]), z)
+        us[k + 1] = z[:n]
+    ok = bool(np.all(np.isfinite(us)))
+    return z[:D], ok, "ok" if ok else "the exact solution overflowed"
+
+
 def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler", forcing=None,
                    max_bytes=None) -> CarlemanSolution:
     r"""Solve the truncated Carleman system :math:`d\hat y/dt = A(t)\hat y + b(t)`.
@@ -793,32 +827,10 @@ def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler
     D = y.shape[0]
     us = np.empty((t.shape[0], n))
     us[0] = y[:n]
-    ok, message = True, "ok"
     if method == "euler":
-        forced = A_frc.nnz > 0 or np.any(b)
-        A_const = (A_hom + A_frc).tocsr()
-        for k in range(t.shape[0] - 1):
-            h = t[k + 1] - t[k]
-            if forcing is None:
-                y = y + h * (A_const @ y + b)
-            elif forced:
-                g = float(forcing(t[k]))
-                y = y + h * (A_hom @ y + g * (A_frc @ y + b))
-            else:
-                y = y + h * (A_hom @ y)
-            us[k + 1] = y[:n]
-            if not np.all(np.isfinite(y[:n])):
-                ok, message = False, f"the Euler iterate became non-finite at step {k + 1}"
-                us[k + 1 :] = np.nan
-                break
+        y, ok, message = _euler(A_hom, A_frc, b, y, t, forcing, us)
     else:
-        A = (A_hom + A_frc).tocsr()
-        aug = sp.block_array([[A, sp.csr_array(b.reshape(D, 1))], [None, sp.csr_array((1, 1))]], format="csr")
-        z = np.concatenate([y, [1.0]])
-        for k in range(t.shape[0] - 1):
-            z = expm_multiply(aug * (t[k + 1] - t[k]), z)
-            us[k + 1] = z[:n]
-        y = z[:D]
+        y, ok, message = _expm(A_hom + A_frc, b, y, t, us)
     nnz = int(A_hom.nnz + A_frc.nnz)
     return CarlemanSolution(t=t, u=us, y_final=y, order=order, basis=basis, method=method,
                             dimension=D, nnz=nnz, success=ok, message=message)
