@@ -1,0 +1,503 @@
+"""Tests of qsgd.theorem: assumption checks, discrete R number, cost model, resource estimates."""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from qsgd.theorem import (
+    PAPER_MODELS,
+    REGIMES,
+    check_assumptions,
+    cost_model,
+    crossover_size,
+    r_discrete,
+    resource_estimate,
+)
+
+# --------------------------------------------------------------------------------------------
+# constructed cases
+# --------------------------------------------------------------------------------------------
+
+
+def quadratic_case(eigenvalues, *, eta, seed=0):
+    """F for the loss 1/2 theta^T H theta - g^T theta with spec(H) = eigenvalues (F2 = 0)."""
+    rng = np.random.default_rng(seed)
+    lam = np.asarray(eigenvalues, dtype=float)
+    n = lam.size
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    H = (Q * lam) @ Q.T
+    H = 0.5 * (H + H.T)
+    g = rng.normal(size=n)
+    return [eta * g, -eta * H], H
+
+
+def dense_history_matrix(B, steps, padding=0):
+    """Independent dense Eq. 6 matrix for y(t+1) = B y(t) + b: I on the diagonal, -B below,
+    -I below the diagonal in the padding rows (copies of the final step)."""
+    D = B.shape[0]
+    blocks = steps + 1 + padding
+    L = np.eye(D * blocks)
+    for t in range(1, blocks):
+        sub = B if t <= steps else np.eye(D)
+        L[t * D:(t + 1) * D, (t - 1) * D:t * D] = -sub
+    return L
+
+
+def gd_map(F, u):
+    """One step u + sum_l F_l u^(x)l for dense F (q <= 3)."""
+    out = u + F[0] + F[1] @ u
+    power = u
+    for ell in range(2, len(F)):
+        power = np.kron(u, power)
+        out = out + F[ell] @ power
+    return out
+
+
+# quadratic loss with chosen spectrum: rho = max |1 - eta lambda| known in closed form
+CHOSEN = {
+    "all positive": ([0.5, 1.0, 2.0, 4.0, 8.0], 0.1, 0.95, "fully dissipative"),
+    "overshoot": ([0.5, 1.0, 25.0], 0.1, 1.5, "not dissipative"),
+    "flat direction": ([0.0, 1.0, 3.0], 0.1, 1.0, "almost dissipative"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHOSEN))
+def test_quadratic_loss_with_chosen_spectrum(name):
+    lam, eta, rho, regime = CHOSEN[name]
+    F, H = quadratic_case(lam, eta=eta, seed=3)
+    rep = check_assumptions(F, np.ones(len(lam)), eta=eta, compute_kappa=False)
+    assert rep.symmetric
+    np.testing.assert_allclose(rep.rho, rho, rtol=1e-12)
+    np.testing.assert_allclose(rep.linear_norm, rho, rtol=1e-12)
+    np.testing.assert_allclose(np.sort(rep.hessian_eigenvalues), np.sort(lam), atol=1e-10)
+    np.testing.assert_allclose(rep.eta_lambda_max, eta * max(lam), rtol=1e-12)
+    assert rep.small_learning_rate == (eta * max(lam) < 2)
+    assert rep.regime == regime
+    assert rep.num_dissipative + rep.num_marginal + rep.num_divergent == len(lam)
+
+
+def test_chosen_spectrum_mode_counts():
+    lam = [-0.3, 0.0, 0.7, 1.0, 5.0, 30.0]  # eta = 0.1: mu = 1.03, 1, 0.93, 0.9, 0.5, -2
+    F, _ = quadratic_case(lam, eta=0.1, seed=1)
+    rep = check_assumptions(F, np.zeros(6), eta=0.1)
+    assert (rep.num_dissipative, rep.num_marginal, rep.num_divergent) == (3, 1, 2)
+    np.testing.assert_allclose(rep.divergent_fraction, 2 / 6)
+    np.testing.assert_allclose(rep.dissipative_fraction, 3 / 6)
+    np.testing.assert_allclose(rep.rho, 2.0, rtol=1e-12)
+    np.testing.assert_allclose(rep.eta_lambda_min, -0.03, atol=1e-12)
+    assert not rep.small_learning_rate
+    assert rep.regime == "not dissipative"
+    assert rep.kappa is None  # no steps given
+
+
+@pytest.mark.parametrize("steps,padding", [(1, 0), (8, 0), (20, 5)])
+def test_kappa_matches_dense_eq6_and_bound(steps, padding):
+    lam, eta = [0.5, 1.0, 2.0, 4.0], 0.2
+    F, H = quadratic_case(lam, eta=eta, seed=7)
+    theta = np.array([1.0, 0.0, -2.0, 0.5])
+    rep = check_assumptions(F, theta, eta=eta, steps=steps, padding=padding)
+    B = np.eye(4) + F[1]
+    expected = np.linalg.cond(dense_history_matrix(B, steps, padding))
+    np.testing.assert_allclose(rep.kappa, expected, rtol=1e-8)
+    rho = 1 - eta * 0.5
+    np.testing.assert_allclose(rep.kappa_bound, (1 + rho) / (1 - rho), rtol=1e-12)
+    assert rep.kappa <= rep.kappa_bound * (1 + 1e-12)
+    assert rep.regime == "fully dissipative"
+
+
+def test_kappa_is_flat_under_contraction_and_grows_with_a_divergent_mode():
+    eta = 0.1
+    F_good, _ = quadratic_case([1.0, 2.0], eta=eta, seed=0)
+    F_bad, _ = quadratic_case([-1.0, 2.0], eta=eta, seed=0)  # multiplier 1.1
+    k_good = [check_assumptions(F_good, np.ones(2), eta=eta, steps=T).kappa for T in (10, 40)]
+    k_bad = [check_assumptions(F_bad, np.ones(2), eta=eta, steps=T).kappa for T in (10, 40)]
+    assert k_good[1] / k_good[0] < 1.05
+    # log kappa grows like T log(1.1) (claim 7)
+    slope = (math.log(k_bad[1]) - math.log(k_bad[0])) / 30
+    np.testing.assert_allclose(slope, math.log(1.1), rtol=0.05)
+
+
+# --------------------------------------------------------------------------------------------
+# a divergent mode: the almost-dissipative threshold rho <= 1 + c/T
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "steps,c,max_frac,regime",
+    [
+        (10, 1.0, 0.5, "almost dissipative"),  # 1.02 <= 1.1
+        (50, 1.0, 0.5, "almost dissipative"),  # 1.02 <= 1.02 (boundary, within tol)
+        (51, 1.0, 0.5, "not dissipative"),  # 1.02 > 1 + 1/51
+        (100, 3.0, 0.5, "almost dissipative"),  # 1.02 <= 1.03
+        (10, 1.0, 0.2, "not dissipative"),  # 1 divergent mode of 3 > 20 %
+        (None, 1.0, 0.5, "not dissipative"),  # without T a divergent mode is never tolerated
+    ],
+)
+def test_divergent_mode_thresholds(steps, c, max_frac, regime):
+    eta = 0.1
+    F, _ = quadratic_case([-0.2, 1.0, 3.0], eta=eta, seed=2)  # mu = 1.02, 0.9, 0.7
+    rep = check_assumptions(F, np.ones(3), eta=eta, steps=steps, growth_constant=c,
+                            max_divergent_fraction=max_frac, compute_kappa=False)
+    np.testing.assert_allclose(rep.rho, 1.02, rtol=1e-12)
+    assert rep.num_divergent == 1
+    assert rep.regime == regime
+    assert rep.regime in REGIMES
+    assert rep.message
+    if steps is not None:
+        np.testing.assert_allclose(rep.growth, 1.02**steps, rtol=1e-10)
+    assert math.isinf(rep.r_d) and math.isinf(rep.r_d_min)  # the linear part does not contract
+
+
+def test_tol_decides_marginal_modes():
+    eta = 0.1
+    F, _ = quadratic_case([1e-8, 1.0], eta=eta, seed=0)  # mu = 1 - 1e-9
+    strict = check_assumptions(F, np.ones(2), eta=eta, tol=1e-12)
+    loose = check_assumptions(F, np.ones(2), eta=eta, tol=1e-6)
+    assert strict.regime == "fully dissipative" and strict.num_marginal == 0
+    assert loose.regime == "almost dissipative" and loose.num_marginal == 1
+
+
+def test_non_symmetric_linear_part():
+    # a damped rotation: complex multipliers 0.9 (cos a +- i sin a), non-normal shear on top
+    a = 0.3
+    R = 0.9 * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    B = R + np.array([[0.0, 0.5], [0.0, 0.0]])
+    F = [np.zeros(2), B - np.eye(2)]
+    rep = check_assumptions(F, np.ones(2), eta=1.0)
+    assert not rep.symmetric
+    np.testing.assert_allclose(rep.rho, np.abs(np.linalg.eigvals(B)).max(), rtol=1e-12)
+    np.testing.assert_allclose(rep.linear_norm, np.linalg.norm(B, 2), rtol=1e-12)
+    assert rep.linear_norm > rep.rho  # non-normal: norm above spectral radius
+
+
+# --------------------------------------------------------------------------------------------
+# a dense F (and the same F sparse)
+# --------------------------------------------------------------------------------------------
+
+
+def dense_cubic_case(n=4, seed=5):
+    rng = np.random.default_rng(seed)
+    F1 = -0.1 * np.diag(rng.uniform(1.0, 3.0, n))
+    F2 = 0.01 * rng.normal(size=(n, n**2))
+    F3 = 0.001 * rng.normal(size=(n, n**3))
+    F0 = 0.001 * rng.normal(size=n)
+    return [F0, F1, F2, F3]
+
+
+def test_dense_F_sparsity():
+    n = 4
+    F = dense_cubic_case(n)
+    rep = check_assumptions(F, np.array([0.1, 0.0, 0.0, -0.2]), eta=0.1)
+    assert rep.row_sparsity == (1, n**2, n**3)
+    assert rep.column_sparsity == (1, n, n)
+    assert rep.nnz == (n, n**3, n**4)
+    assert rep.sparsity == n**3
+    assert rep.theta_nnz == 2 and rep.f0_nnz == n
+    assert rep.degree == 3
+    np.testing.assert_allclose(rep.nonlinear_norms, [np.linalg.norm(F[2], 2), np.linalg.norm(F[3], 2)],
+                               rtol=1e-10)
+    np.testing.assert_allclose(rep.f0_norm, np.linalg.norm(F[0]), rtol=1e-14)
+
+
+def test_dense_and_sparse_F_agree():
+    F = dense_cubic_case(3)
+    F[2][:, ::2] = 0.0
+    theta = np.array([0.2, -0.1, 0.3])
+    dense = check_assumptions(F, theta, eta=0.1, steps=4)
+    sparse = check_assumptions([F[0]] + [sp.csr_array(m) for m in F[1:]], theta, eta=0.1, steps=4)
+    for field in ("regime", "row_sparsity", "column_sparsity", "nnz", "sparsity", "num_divergent"):
+        assert getattr(dense, field) == getattr(sparse, field)
+    for field in ("rho", "linear_norm", "r_d", "r_d_min", "kappa"):
+        np.testing.assert_allclose(getattr(dense, field), getattr(sparse, field), rtol=1e-10)
+    np.testing.assert_allclose(dense.nonlinear_norms, sparse.nonlinear_norms, rtol=1e-10)
+
+
+def test_polynomial_map_like_object_is_accepted():
+    F, _ = quadratic_case([1.0, 2.0], eta=0.1)
+    a = check_assumptions(F, np.ones(2), eta=0.1)
+    b = check_assumptions(SimpleNamespace(coefficients=F), np.ones(2), eta=0.1)
+    assert a.rho == b.rho and a.regime == b.regime
+
+
+def test_kappa_of_a_quadratic_map_at_order_two():
+    """kappa of the N = 2 lift agrees with a dense reference built from the Kronecker blocks."""
+    n, eta, steps = 2, 0.1, 5
+    rng = np.random.default_rng(11)
+    F1 = -eta * np.diag([1.0, 2.0])
+    F2 = 0.02 * rng.normal(size=(n, n**2))
+    F0 = np.zeros(n)
+    B = np.eye(n) + F1
+    C = np.block([[B, F2], [np.zeros((n**2, n)), np.kron(B, B)]])  # exact lift, F0 = 0
+    rep = check_assumptions([F0, F1, F2], np.array([0.3, -0.2]), eta=eta, steps=steps, order=2)
+    np.testing.assert_allclose(rep.kappa, np.linalg.cond(dense_history_matrix(C, steps)), rtol=1e-8)
+
+
+# --------------------------------------------------------------------------------------------
+# the discrete R number
+# --------------------------------------------------------------------------------------------
+
+
+def test_r_discrete_ball_is_invariant():
+    """R_d(r) <= 1 at r >= ||u0|| keeps the whole trajectory in the ball of radius r."""
+    rng = np.random.default_rng(4)
+    n = 3
+    for trial in range(20):
+        F1 = -np.diag(rng.uniform(0.05, 0.5, n))
+        F2 = rng.normal(size=(n, n**2))
+        F2 *= rng.uniform(0.05, 0.3) / np.linalg.norm(F2, 2)
+        F0 = rng.normal(size=n)
+        F0 *= rng.uniform(0.0, 0.02) / np.linalg.norm(F0)
+        u0 = rng.normal(size=n)
+        u0 *= 0.5 / np.linalg.norm(u0)
+        rep = check_assumptions([F0, F1, F2], u0, eta=1.0)
+        if not rep.r_d <= 1:
+            continue
+        u = u0
+        for _ in range(200):
+            u = gd_map([F0, F1, F2], u)
+            assert np.linalg.norm(u) <= rep.radius * (1 + 1e-12)
+
+
+def test_r_discrete_closed_forms():
+    linear_norm, f0, f2 = 0.8, 0.004, 0.1
+    gap = 1 - linear_norm
+    # PNAS form with |Re lambda_1| -> gap
+    r = 0.5
+    np.testing.assert_allclose(r_discrete(r, linear_norm=linear_norm, f0_norm=f0, nonlinear_norms=[f2]),
+                               (r * f2 + f0 / r) / gap, rtol=1e-14)
+    F = [np.array([f0, 0.0]), np.diag([-0.2, -0.5]), sp.csr_array(([f2], ([0], [3])), shape=(2, 4))]
+    rep = check_assumptions(F, np.array([r, 0.0]), eta=1.0)
+    np.testing.assert_allclose(rep.linear_norm, linear_norm, rtol=1e-14)
+    np.testing.assert_allclose(rep.r_d, (r * f2 + f0 / r) / gap, rtol=1e-12)
+    np.testing.assert_allclose(rep.r_d_min, 2 * math.sqrt(f0 * f2) / gap, rtol=1e-12)
+    lo, hi = rep.radius_interval
+    for edge in (lo, hi):
+        np.testing.assert_allclose(r_discrete(edge, linear_norm=linear_norm, f0_norm=f0,
+                                              nonlinear_norms=[f2]), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(lo * hi, f0 / f2, rtol=1e-12)  # Vieta
+
+
+def test_r_discrete_cubic_interval_by_root_finding():
+    F = dense_cubic_case(3)
+    F[0] = F[0] * 0.1
+    rep = check_assumptions(F, np.full(3, 0.1), eta=0.1)
+    lo, hi = rep.radius_interval
+    assert 0 < lo < hi
+    kw = dict(linear_norm=rep.linear_norm, f0_norm=rep.f0_norm, nonlinear_norms=rep.nonlinear_norms)
+    np.testing.assert_allclose([r_discrete(lo, **kw), r_discrete(hi, **kw)], [1.0, 1.0], rtol=1e-8)
+    assert r_discrete(math.sqrt(lo * hi), **kw) < 1
+    assert rep.r_d_min <= r_discrete(math.sqrt(lo * hi), **kw) + 1e-12
+
+
+def test_r_discrete_zero_theta_and_homogeneous():
+    F, _ = quadratic_case([1.0, 2.0], eta=0.1)
+    forced = check_assumptions(F, np.zeros(2), eta=0.1)
+    assert math.isinf(forced.r_d) and forced.r_d_min == 0.0  # F2 = 0: forcing alone, r large enough
+    homog = check_assumptions([np.zeros(2), F[1], 0.1 * np.ones((2, 4))], np.zeros(2), eta=0.1)
+    assert homog.r_d == 0.0
+    np.testing.assert_allclose(homog.radius_interval[1], (1 - 0.9) / np.linalg.norm(0.1 * np.ones((2, 4)), 2))
+
+
+# --------------------------------------------------------------------------------------------
+# cost model and resources
+# --------------------------------------------------------------------------------------------
+
+BASE = dict(steps=100, eps=0.01, sparsity=1000)
+
+
+def test_cost_model_terms_follow_their_formulas():
+    n, T, eps, s, N = 2**30, 100, 0.01, 1000, 2
+    c = cost_model(n, steps=T, eps=eps, sparsity=s, order=N)
+    assert c.padding == T
+    np.testing.assert_allclose(c.kappa, 3 * (2 * T + 1))  # PNAS Lemma 3
+    np.testing.assert_allclose(c.success_probability, (T + 1) / (9 * (2 * T + 1) * N))  # Lemma 5
+    np.testing.assert_allclose(c.upload, s * 30 * 3)
+    assert c.system_dimension == (2 * T + 1) * (n + n**2)
+    np.testing.assert_allclose(c.qlsa, (N * s + 1) * c.kappa * math.ceil(math.log2(c.system_dimension))
+                               * math.log2(1 / eps))
+    np.testing.assert_allclose(c.repeats**2, 1 / c.success_probability)
+    np.testing.assert_allclose(c.copies, s * math.log2(s) / eps**2)
+    np.testing.assert_allclose(c.quantum, c.copies * (c.upload + c.qlsa) * c.repeats, rtol=1e-14)
+    np.testing.assert_allclose(c.classical, T * n)
+    np.testing.assert_allclose(c.advantage, c.classical / c.quantum)
+
+
+def test_cost_model_scaling_in_n_eps_T():
+    small, big = cost_model(2**20, **BASE), cost_model(2**40, **BASE)
+    np.testing.assert_allclose(big.classical / small.classical, 2**20)
+    assert 1 < big.quantum / small.quantum < 2.5  # polylog(n) at fixed s
+    coarse, fine = cost_model(2**20, **{**BASE, "eps": 0.1}), cost_model(2**20, **BASE)
+    np.testing.assert_allclose(fine.copies / coarse.copies, 100)  # 1/eps^2 tomography
+    c1 = cost_model(2**20, **{**BASE, "kappa": 10.0, "success_probability": 0.5})
+    c2 = cost_model(2**20, **{**BASE, "kappa": 20.0, "success_probability": 0.5})
+    np.testing.assert_allclose(c2.qlsa / c1.qlsa, 2)  # linear in kappa
+    t1, t2 = cost_model(2**20, **{**BASE, "steps": 100}), cost_model(2**20, **{**BASE, "steps": 400})
+    np.testing.assert_allclose(t2.classical / t1.classical, 4)
+    assert 3 < t2.qlsa / t1.qlsa < 5  # kappa ~ 3(T + p + 1) with p = T: linear in T
+    dense = cost_model(2**20, **{**BASE, "tomography": "dense"})
+    np.testing.assert_allclose(dense.copies, 2**20 * 20 / 0.01**2)
+    no_aa = cost_model(2**20, **{**BASE, "amplitude_amplification": False})
+    np.testing.assert_allclose(no_aa.repeats, 1 / no_aa.success_probability)
+
+
+def test_cost_model_constants_are_multiplicative():
+    ref = cost_model(2**20, **BASE)
+    c = cost_model(2**20, **BASE, upload_constant=2.0, qlsa_constant=2.0, tomography_constant=3.0,
+                   gradient_constant=5.0)
+    np.testing.assert_allclose(c.quantum, 6 * ref.quantum, rtol=1e-14)
+    np.testing.assert_allclose(c.classical, 5 * ref.classical)
+
+
+def test_crossover_size():
+    n_star = crossover_size(**BASE)
+    assert 1e3 < n_star < 1e30
+    below = cost_model(int(n_star / 2), **BASE)
+    above = cost_model(int(n_star * 2), **BASE)
+    assert below.advantage < 1 < above.advantage
+    # more classical work per step moves the crossover down
+    assert crossover_size(**BASE, gradient_constant=1e3) < n_star
+    # huge constants: no crossover below n_max
+    assert math.isinf(crossover_size(**BASE, tomography_constant=1e9, n_max=10**12))
+    # already cheaper at n = s
+    assert crossover_size(steps=10**9, eps=0.5, sparsity=2, order=1, kappa=1.0,
+                          success_probability=1.0) == 2.0
+
+
+def test_resource_estimate_paper_models():
+    r7 = resource_estimate(PAPER_MODELS["ResNet-32x4 (7.45M)"], steps=100)
+    assert r7.weight_qubits == 23  # claim 16
+    r103 = resource_estimate(PAPER_MODELS["103M model"], steps=100)
+    assert r103.weight_qubits == 27
+    r = resource_estimate(7_451_044, steps=100, order=2, padding=27, eps=0.01, kappa=10.0)
+    assert r.lifted_dimension == 7_451_044 + 7_451_044**2
+    assert r.carleman_qubits == math.ceil(math.log2(r.lifted_dimension))
+    assert r.tensor_layout_qubits == 1 + 2 * 23
+    assert r.time_qubits == 7  # 128 blocks
+    assert r.clock_qubits == math.ceil(math.log2(10.0 / 0.01))
+    assert r.total == r.carleman_qubits + r.time_qubits + r.clock_qubits + r.ancilla_qubits
+    assert r.history_dimension == 128 * r.lifted_dimension
+
+
+@pytest.mark.parametrize("k", [1, 2, 10, 40, 64])
+def test_resource_estimate_exact_powers_of_two(k):
+    r = resource_estimate(2**k if k > 1 else 2, steps=1, order=1, clock_qubits=3, ancilla_qubits=0)
+    assert r.weight_qubits == k and r.carleman_qubits == k
+    assert r.time_qubits == 1 and r.total == k + 1 + 3
+    assert resource_estimate(2**k + 1, steps=1, order=1).weight_qubits == k + 1
+
+
+# --------------------------------------------------------------------------------------------
+# bad inputs
+# --------------------------------------------------------------------------------------------
+
+GOOD_F = [np.zeros(2), -0.1 * np.eye(2)]
+
+
+@pytest.mark.parametrize(
+    "F,theta,kwargs,match",
+    [
+        (np.eye(2), np.ones(2), {}, "F must be a list"),
+        ([np.zeros(2)], np.ones(2), {}, "2 to 4 entries"),
+        ([np.zeros(2), None], np.ones(2), {}, "F1"),
+        ([np.zeros(2), np.ones((2, 3))], np.ones(2), {}, "square"),
+        ([np.zeros(3), -0.1 * np.eye(2)], np.ones(2), {}, "length 2"),
+        ([np.zeros(2), -0.1 * np.eye(2), np.ones((2, 3))], np.ones(2), {}, r"F\[2\]"),
+        ([np.zeros(2), np.array([[np.nan, 0], [0, 1]])], np.ones(2), {}, "non-finite"),
+        (GOOD_F, np.ones(3), {}, "theta must have length 2"),
+        (GOOD_F, [1.0, np.inf], {}, "non-finite"),
+        (GOOD_F, np.ones(2), {"eta": 0.0}, "eta must be > 0"),
+        (GOOD_F, np.ones(2), {"eta": -1.0}, "eta"),
+        (GOOD_F, np.ones(2), {"steps": 0}, "steps must be >= 1"),
+        (GOOD_F, np.ones(2), {"steps": 2.5}, "steps must be an integer"),
+        (GOOD_F, np.ones(2), {"order": 0}, "order"),
+        (GOOD_F, np.ones(2), {"padding": -1}, "padding"),
+        (GOOD_F, np.ones(2), {"radius": 0.0}, "radius"),
+        (GOOD_F, np.ones(2), {"growth_constant": -1.0}, "growth_constant"),
+        (GOOD_F, np.ones(2), {"max_divergent_fraction": 1.5}, "max_divergent_fraction"),
+        (GOOD_F, np.ones(2), {"basis": "dense"}, "basis"),
+        (GOOD_F, np.ones(2), {"compute_kappa": "yes"}, "compute_kappa"),
+        (GOOD_F, np.ones(2), {"max_bytes": 10}, "max_bytes"),
+    ],
+)
+def test_check_assumptions_bad_inputs(F, theta, kwargs, match):
+    kwargs = {"eta": 0.1, **kwargs}
+    with pytest.raises(ValueError, match=match) as err:
+        check_assumptions(F, theta, **kwargs)
+    assert "check_assumptions" in str(err.value)
+
+
+def test_kappa_system_too_large_is_refused():
+    F = [np.zeros(20), -0.1 * np.eye(20), np.zeros((20, 400))]
+    with pytest.raises(ValueError, match="Eq. 6 system"):
+        check_assumptions(F, np.ones(20), eta=0.1, steps=1000, order=3, max_bytes=2**20)
+
+
+@pytest.mark.parametrize(
+    "n,kwargs,match",
+    [
+        (1, {}, "n must be >= 2"),
+        (10.0, {}, "n must be an integer"),
+        (100, {"steps": 0}, "steps"),
+        (100, {"eps": 0.0}, "eps"),
+        (100, {"eps": 1.0}, "eps must be in"),
+        (100, {"sparsity": 0}, "sparsity"),
+        (100, {"sparsity": 101}, "sparsity must be <= 100"),
+        (100, {"order": 0}, "order"),
+        (100, {"padding": -1}, "padding"),
+        (100, {"kappa": 0.5}, "kappa must be >= 1"),
+        (100, {"success_probability": 1.5}, "success_probability"),
+        (100, {"success_probability": 0.0}, "success_probability"),
+        (100, {"norm_ratio": 0.0}, "norm_ratio"),
+        (100, {"matrix_sparsity": -1.0}, "matrix_sparsity"),
+        (100, {"tomography": "full"}, "tomography"),
+        (100, {"amplitude_amplification": 1}, "amplitude_amplification"),
+        (100, {"upload_constant": 0.0}, "upload_constant"),
+        (100, {"gradient_constant": float("nan")}, "gradient_constant"),
+        (100, {"classical_size": -5.0}, "classical_size"),
+    ],
+)
+def test_cost_model_bad_inputs(n, kwargs, match):
+    kwargs = {"steps": 10, "eps": 0.1, "sparsity": 10, **kwargs}
+    with pytest.raises(ValueError, match=match) as err:
+        cost_model(n, **kwargs)
+    assert "cost_model" in str(err.value)
+
+
+def test_crossover_size_bad_inputs():
+    with pytest.raises(ValueError, match="'eps' is required"):
+        crossover_size(steps=10, sparsity=5)
+    with pytest.raises(ValueError, match="classical_size"):
+        crossover_size(**BASE, classical_size=10.0)
+    with pytest.raises(ValueError, match="exceeds n_max"):
+        crossover_size(**BASE, n_max=10)
+
+
+@pytest.mark.parametrize(
+    "n,kwargs,match",
+    [
+        (1, {}, "n must be >= 2"),
+        (100, {"steps": -1}, "steps"),
+        (100, {"order": 0}, "order"),
+        (100, {"padding": -2}, "padding"),
+        (100, {"eps": 2.0}, "eps must be in"),
+        (100, {"kappa": 0.1}, "kappa must be >= 1"),
+        (100, {"clock_qubits": 0}, "clock_qubits"),
+        (100, {"ancilla_qubits": -1}, "ancilla_qubits"),
+    ],
+)
+def test_resource_estimate_bad_inputs(n, kwargs, match):
+    kwargs = {"steps": 10, **kwargs}
+    with pytest.raises(ValueError, match=match) as err:
+        resource_estimate(n, **kwargs)
+    assert "resource_estimate" in str(err.value)
+
+
+def test_r_discrete_bad_inputs():
+    with pytest.raises(ValueError, match="radius"):
+        r_discrete(-1.0, linear_norm=0.5, f0_norm=0.0, nonlinear_norms=[0.1])
+    with pytest.raises(ValueError, match="nonlinear_norms"):
+        r_discrete(1.0, linear_norm=0.5, f0_norm=0.0, nonlinear_norms=[-0.1])
+    assert math.isinf(r_discrete(1.0, linear_norm=1.0, f0_norm=0.1, nonlinear_norms=[0.1]))
