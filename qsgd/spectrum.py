@@ -1,0 +1,708 @@
+"""Hessian spectra of network losses and the paper's error proxy (Eqs. 7-8).
+
+The argument of [1]_ that real training is "dissipative enough" rests on the
+eigenvalues :math:`\\lambda` of the loss Hessian :math:`H = \\nabla^2\\mathcal
+L(\\theta)`. One gradient-descent step is :math:`\\theta \\mapsto \\theta - \\eta
+\\nabla\\mathcal L`, whose linear part :math:`I - \\eta H` has eigenvalues
+:math:`1 + a` with
+
+.. math:: a = -\\eta\\,\\lambda .
+
+Positive Hessian eigenvalues (:math:`a < 0`, :math:`|1+a| < 1` for
+:math:`0 < \\eta\\lambda < 2`) are *dissipative* modes; negative ones
+(:math:`a > 0`) are *divergent*. The paper's Eq. (7) weighs both by the
+spectral density :math:`\\rho` outside a cut :math:`|a| < 0.4` that removes the
+near-zero bulk, normalized by Eq. (8):
+
+.. math::
+
+   E(t) = \\frac{\\int_{|a|\\ge c} \\rho(a)\\,|1+a|^t\\,da}
+               {\\int_{|a|\\ge c} \\rho(a)\\,da},\\qquad c = 0.4 .
+
+The paper writes :math:`a` as "the negative of Hessian eigenvalues" without
+:math:`\\eta`; taken literally, the eigenvalue range of its Fig. 2a would make
+:math:`|1+a|^t` explode, so this module makes the learning rate explicit
+(:func:`error_proxy` takes ``eta``).
+
+Densities follow Papyan [2]_: Lanczos on exact Hessian-vector products with
+full reorthogonalization, started from several random unit vectors; the Ritz
+values :math:`\\theta_i` weighted by the squared first components
+:math:`w_i = (e_1^\\top s_i)^2` of the tridiagonal eigenvectors form a
+quadrature of the spectral measure, and the density is their Gaussian
+smoothing averaged over starts,
+
+.. math:: \\hat\\rho(x) = \\frac{1}{S}\\sum_{s=1}^{S}\\sum_i w^{(s)}_i\\,
+          \\frac{e^{-(x-\\theta^{(s)}_i)^2/2\\sigma^2}}{\\sqrt{2\\pi}\\sigma}.
+
+Hessian-vector products are exact (forward-over-reverse, ``torch.func.jvp`` of
+``torch.func.grad``); for small models :func:`exact_spectrum` builds the full
+Hessian from them and calls ``torch.linalg.eigvalsh``.
+
+References
+----------
+.. [1] J. Liu et al., "Towards provably efficient quantum algorithms for
+   large-scale machine-learning models", Nat. Commun. 15, 434 (2024), Eqs. (7)-(8), Figs. 2-3.
+.. [2] V. Papyan, "The full spectrum of deepnet Hessians at scale: dynamics with
+   SGD training and sample size", arXiv:1811.07062 (2019).
+.. [3] G. H. Golub, G. Meurant, "Matrices, Moments and Quadrature with
+   Applications", Princeton University Press (2010).
+
+Used in chapter 7.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from scipy.linalg import eigh_tridiagonal
+from torch import nn
+
+from qsgd._validation import as_rng, as_vector, check_int, check_memory, check_positive, describe
+
+__all__ = [
+    "HessianOperator",
+    "ModeMasses",
+    "SpectralDensity",
+    "error_proxy",
+    "exact_spectrum",
+    "extreme_eigenvalues",
+    "hessian_matrix",
+    "hessian_operator",
+    "lanczos",
+    "lanczos_density",
+    "loss_hessian_operator",
+    "mode_masses",
+    "smooth_density",
+]
+
+
+# ---------------------------------------------------------------------------
+# Hessian-vector products
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HessianOperator:
+    """A symmetric linear operator ``v -> H v`` on the free parameters.
+
+    Attributes
+    ----------
+    hvp : callable
+        One Hessian-vector product, a 1-D tensor of length ``dim`` (of ``dtype``
+        on ``device``) to a tensor of the same kind; composable with
+        ``torch.func.vmap``.
+    dim : int
+        Number of free parameters :math:`n`.
+    dtype, device :
+        Of the vectors ``hvp`` takes.
+    theta : torch.Tensor
+        The point where the Hessian is taken (free parameters, flattened).
+    counter : list of int
+        ``counter[0]`` counts the products computed so far (for benchmarks).
+    """
+
+    hvp: Callable[[torch.Tensor], torch.Tensor]
+    dim: int
+    dtype: torch.dtype
+    device: torch.device
+    theta: torch.Tensor
+    counter: list = field(default_factory=lambda: [0], compare=False)
+
+    def matvec(self, v: torch.Tensor) -> torch.Tensor:
+        """``H v`` (counted)."""
+        self.counter[0] += 1
+        return self.hvp(v)
+
+    def matmat(self, vs: torch.Tensor, *, chunk_size: int = 32) -> torch.Tensor:
+        """``H V^T`` row by row: ``vs`` of shape (k, dim) -> (k, dim), vectorized with vmap."""
+        self.counter[0] += vs.shape[0]
+        return torch.func.vmap(self.hvp, chunk_size=chunk_size)(vs)
+
+
+def loss_hessian_operator(loss: Callable[[torch.Tensor], torch.Tensor], theta) -> HessianOperator:
+    """Hessian operator of a scalar ``loss`` of a flat parameter tensor at ``theta``.
+
+    ``H v = d/dε ∇L(θ + ε v)|_{ε=0}``, computed exactly as
+    ``torch.func.jvp(torch.func.grad(loss), (theta,), (v,))``.
+
+    Used in chapter 7.
+    """
+    func = "loss_hessian_operator"
+    if not callable(loss):
+        raise ValueError(f"{func}: loss must be callable, got {describe(loss)}")
+    if not isinstance(theta, torch.Tensor):
+        theta = torch.as_tensor(as_vector(theta, "theta", func=func), dtype=torch.float64)
+    if theta.ndim != 1 or theta.numel() == 0 or not torch.isfinite(theta).all():
+        raise ValueError(f"{func}: theta must be a finite non-empty 1-D tensor, got {describe(theta)}")
+    theta = theta.detach()
+    grad_fn = torch.func.grad(loss)
+
+    def hvp(v):
+        return torch.func.jvp(grad_fn, (theta,), (v,))[1]
+
+    return HessianOperator(hvp=hvp, dim=theta.numel(), dtype=theta.dtype, device=theta.device, theta=theta)
+
+
+def hessian_operator(
+    model: nn.Module,
+    data,
+    *,
+    loss_fn: Callable | None = None,
+    mask: dict[str, torch.Tensor] | None = None,
+    batch_size: int | None = None,
+    device=None,
+) -> HessianOperator:
+    """Hessian of the mean loss of ``model`` on ``data`` w.r.t. its free parameters.
+
+    :math:`\\mathcal L(\\theta) = \\frac1N\\sum_{k=1}^N \\ell(f_\\theta(x_k), y_k)`
+    (cross entropy by default; as in the authors' code,
+    ``CrossEntropyLoss(reduction='sum') / count``), evaluated in chunks of
+    ``batch_size`` samples; each product is the exact sum of the chunk
+    products. The model is evaluated functionally in ``eval()`` mode (batch
+    norm uses its running statistics), so buffers are never changed.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    data : DataSplit or (inputs, targets)
+        For a :class:`qsgd.nn.DataSplit` the training part is used.
+    loss_fn : callable or None, keyword-only
+        ``loss_fn(logits, targets)`` returning a *mean*; cross entropy by default.
+    mask : dict or None, keyword-only
+        Boolean masks (from :func:`qsgd.nn.prune_global`): only the parameters
+        where the mask is ``True`` are free, so the operator acts on the
+        :math:`n` unpruned weights (sparse training). ``None``: all parameters.
+    batch_size : int or None, keyword-only
+        Samples per chunk (``None``: all at once).
+    device : torch device or None, keyword-only
+        Where the data and the products live (default: the model's).
+
+    Returns
+    -------
+    HessianOperator
+
+    Used in chapter 7.
+    """
+    from qsgd.nn import _split_data
+
+    func = "hessian_operator"
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
+    x, y = _split_data(data, func)
+    total = x.shape[0]
+    if total == 0:
+        raise ValueError(f"{func}: data is empty")
+    batch_size = total if batch_size is None else check_int(batch_size, "batch_size", func=func, minimum=1)
+    loss_fn = nn.functional.cross_entropy if loss_fn is None else loss_fn
+
+    named = [(k, p) for k, p in model.named_parameters() if p.requires_grad]
+    if not named:
+        raise ValueError(f"{func}: model has no trainable parameters")
+    dev = named[0][1].device if device is None else torch.device(device)
+    dtype = named[0][1].dtype
+    names = [k for k, _ in named]
+    shapes = [p.shape for _, p in named]
+    sizes = [p.numel() for _, p in named]
+    flat = torch.cat([p.detach().reshape(-1) for _, p in named]).to(dev)
+    free = torch.ones_like(flat, dtype=torch.bool)
+    if mask is not None:
+        offsets = dict(zip(names, np.cumsum([0, *sizes[:-1]]).tolist()))
+        params = dict(named)
+        for key, m in mask.items():
+            if key not in offsets:
+                raise ValueError(f"{func}: mask names parameter {key!r}, which the model does not have")
+            if m.shape != params[key].shape:
+                raise ValueError(f"{func}: mask[{key!r}] has shape {tuple(m.shape)}, parameter {tuple(params[key].shape)}")
+            free[offsets[key] : offsets[key] + m.numel()] = m.reshape(-1).to(dev).bool()
+    idx = torch.nonzero(free).reshape(-1)
+    if idx.numel() == 0:
+        raise ValueError(f"{func}: the mask leaves no free parameter")
+    base = flat.clone()
+    base[idx] = 0
+    theta = flat[idx].clone()
+    buffers = {k: b.to(dev) for k, b in model.named_buffers()}
+    was_training = model.training
+    model.eval()
+    chunks = [
+        (x[s : s + batch_size].to(dev), y[s : s + batch_size].to(dev), min(batch_size, total - s) / total)
+        for s in range(0, total, batch_size)
+    ]
+
+    def loss_of(z, xb, yb):
+        full = base.index_add(0, idx, z)
+        params = {k: t.view(shape) for k, t, shape in zip(names, torch.split(full, sizes), shapes)}
+        out = torch.func.functional_call(model, (params, buffers), (xb,))
+        return loss_fn(out, yb)
+
+    grad_fn = torch.func.grad(loss_of)
+
+    def hvp(v):
+        out = None
+        for xb, yb, weight in chunks:
+            hv = torch.func.jvp(lambda z: grad_fn(z, xb, yb), (theta,), (v,))[1] * weight
+            out = hv if out is None else out + hv
+        return out
+
+    model.train(was_training)
+
+    def hvp_eval(v):  # batch norm must use running statistics inside every product
+        mode = model.training
+        model.eval()
+        try:
+            return hvp(v)
+        finally:
+            model.train(mode)
+
+    return HessianOperator(hvp=hvp_eval, dim=theta.numel(), dtype=dtype, device=dev, theta=theta)
+
+
+def _as_operator(op, func: str) -> HessianOperator:
+    """Accept a HessianOperator or a symmetric matrix (ndarray / tensor)."""
+    if isinstance(op, HessianOperator):
+        return op
+    if isinstance(op, (np.ndarray, torch.Tensor)):
+        mat = torch.as_tensor(np.asarray(op) if isinstance(op, np.ndarray) else op.detach())
+        if mat.ndim != 2 or mat.shape[0] != mat.shape[1] or mat.shape[0] == 0:
+            raise ValueError(f"{func}: a matrix operator must be square, got shape {tuple(mat.shape)}")
+        if not torch.isfinite(mat).all():
+            raise ValueError(f"{func}: the matrix has non-finite entries")
+        mat = mat.to(torch.float64)
+        if not torch.allclose(mat, mat.T, rtol=1e-8, atol=1e-10 * float(mat.abs().max() + 1)):
+            raise ValueError(f"{func}: the matrix must be symmetric")
+        return HessianOperator(
+            hvp=lambda v: mat @ v, dim=mat.shape[0], dtype=mat.dtype, device=mat.device,
+            theta=torch.zeros(mat.shape[0], dtype=mat.dtype),
+        )
+    raise ValueError(f"{func}: operator must be a HessianOperator or a square matrix, got {describe(op)}")
+
+
+def hessian_matrix(op, *, max_dim: int = 8000, chunk_size: int = 32) -> torch.Tensor:
+    """The full symmetric Hessian :math:`H` (float64), column blocks from vmapped products.
+
+    Equivalent to ``torch.func.hessian`` of the loss, but chunked so that
+    memory stays :math:`O(n^2)`. Refuses ``dim > max_dim``.
+
+    Used in chapter 7.
+    """
+    func = "hessian_matrix"
+    op = _as_operator(op, func)
+    max_dim = check_int(max_dim, "max_dim", func=func, minimum=1)
+    chunk_size = check_int(chunk_size, "chunk_size", func=func, minimum=1)
+    if op.dim > max_dim:
+        raise ValueError(
+            f"{func}: the Hessian has dimension {op.dim} > max_dim={max_dim}; use lanczos_density for "
+            f"large models"
+        )
+    check_memory(8.0 * op.dim**2, what="the dense Hessian", max_bytes=None, func=func)
+    eye = torch.eye(op.dim, dtype=op.dtype, device=op.device)
+    cols = [op.matmat(eye[s : s + 4 * chunk_size], chunk_size=chunk_size) for s in range(0, op.dim, 4 * chunk_size)]
+    h = torch.cat(cols).to(torch.float64).cpu()
+    return 0.5 * (h + h.T)
+
+
+def exact_spectrum(op, *, max_dim: int = 8000, chunk_size: int = 32) -> np.ndarray:
+    """All Hessian eigenvalues, ascending, by ``torch.linalg.eigvalsh`` of :func:`hessian_matrix`.
+
+    For checking :func:`lanczos_density` on models with :math:`n \\lesssim 10^4`.
+
+    Used in chapter 7.
+    """
+    h = hessian_matrix(op, max_dim=max_dim, chunk_size=chunk_size)
+    return torch.linalg.eigvalsh(h).numpy()
+
+
+# ---------------------------------------------------------------------------
+# Lanczos
+# ---------------------------------------------------------------------------
+
+
+def lanczos(op, v0, *, num_steps: int, reorthogonalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Lanczos tridiagonalization :math:`V^\\top H V = T` from the start vector ``v0``.
+
+    Three-term recurrence :math:`\\beta_{j+1} v_{j+1} = H v_j - \\alpha_j v_j -
+    \\beta_j v_{j-1}` with full reorthogonalization (two passes of classical
+    Gram-Schmidt against all previous vectors, in float64). Stops early when
+    :math:`\\beta_{j+1}` vanishes (an invariant subspace was found, e.g. when
+    ``num_steps`` exceeds the dimension).
+
+    Returns
+    -------
+    alpha, beta : ndarray
+        Diagonal (length m) and off-diagonal (length m - 1) of :math:`T`.
+
+    Used in chapter 7.
+    """
+    func = "lanczos"
+    op = _as_operator(op, func)
+    num_steps = check_int(num_steps, "num_steps", func=func, minimum=1)
+    v = torch.as_tensor(as_vector(v0, "v0", func=func, size=op.dim, allow_zero=False), dtype=torch.float64)
+    v = (v / torch.linalg.vector_norm(v)).to(op.device)
+    m = min(num_steps, op.dim)
+    check_memory(8.0 * m * op.dim, what="the Lanczos basis", max_bytes=None, func=func)
+    basis = torch.zeros(m, op.dim, dtype=torch.float64, device=op.device)
+    alpha, beta = [], []
+    prev, b_prev = None, 0.0
+    scale = 0.0
+    for j in range(m):
+        basis[j] = v
+        w = op.matvec(v.to(op.dtype)).to(torch.float64)
+        a = float(w @ v)
+        alpha.append(a)
+        w = w - a * v
+        if prev is not None:
+            w = w - b_prev * prev
+        if reorthogonalize:
+            for _ in range(2):
+                w = w - basis[: j + 1].T @ (basis[: j + 1] @ w)
+        b = float(torch.linalg.vector_norm(w))
+        scale = max(scale, abs(a), b)
+        if j == m - 1 or b <= 1e-10 * max(scale, 1e-300):
+            break
+        beta.append(b)
+        prev, v, b_prev = v, w / b, b
+    return np.asarray(alpha), np.asarray(beta)
+
+
+@dataclass(frozen=True)
+class SpectralDensity:
+    """Lanczos estimate of a Hessian's spectral density (Papyan 2019).
+
+    Attributes
+    ----------
+    grid : ndarray (num_points,)
+        Eigenvalue axis :math:`x`.
+    density : ndarray (num_points,)
+        Smoothed density :math:`\\hat\\rho(x)` (integrates to about 1).
+    nodes, weights : ndarray (num_starts, m)
+        Ritz values and squared first components of each start (each row of
+        ``weights`` sums to 1): the spectral quadrature before smoothing.
+    sigma : float
+        Gaussian kernel width.
+    lambda_min, lambda_max : float
+        Extreme Ritz values over all starts (converge to the extreme
+        eigenvalues from the inside).
+    dim, num_steps, num_starts, hvp_count, seed :
+        The settings and the number of Hessian-vector products used.
+    """
+
+    grid: np.ndarray
+    density: np.ndarray
+    nodes: np.ndarray
+    weights: np.ndarray
+    sigma: float
+    lambda_min: float
+    lambda_max: float
+    dim: int
+    num_steps: int
+    num_starts: int
+    hvp_count: int
+    seed: int | None
+
+    def moment(self, k: int) -> float:
+        """:math:`\\int x^k \\rho(x)\\,dx \\approx \\frac1S\\sum_s\\sum_i w_i\\theta_i^k`,
+        the stochastic estimate of :math:`\\operatorname{tr}(H^k)/n` (exact in
+        expectation for :math:`k \\le 2m-1`)."""
+        return float(np.mean(np.sum(self.weights * self.nodes**k, axis=1)))
+
+
+def smooth_density(nodes, weights, grid, sigma: float) -> np.ndarray:
+    """Gaussian smoothing of the quadrature ``(nodes, weights)`` on ``grid``, averaged over rows.
+
+    Used in chapter 7.
+    """
+    func = "smooth_density"
+    nodes = np.atleast_2d(np.asarray(nodes, dtype=float))
+    weights = np.atleast_2d(np.asarray(weights, dtype=float))
+    if nodes.shape != weights.shape:
+        raise ValueError(f"{func}: nodes and weights must have the same shape, got {nodes.shape} and {weights.shape}")
+    grid = as_vector(grid, "grid", func=func)
+    sigma = check_positive(sigma, "sigma", func=func)
+    z = (grid[None, None, :] - nodes[:, :, None]) / sigma
+    dens = np.sum(weights[:, :, None] * np.exp(-0.5 * z * z), axis=1) / (sigma * math.sqrt(2 * math.pi))
+    return dens.mean(axis=0)
+
+
+def lanczos_density(
+    op,
+    data=None,
+    *,
+    num_steps: int = 64,
+    num_starts: int = 3,
+    num_points: int = 512,
+    sigma: float | None = None,
+    kappa: float = 1.25,
+    margin: float = 0.05,
+    rng=None,
+    **operator_kwargs,
+) -> SpectralDensity:
+    """Spectral density of a Hessian by stochastic Lanczos quadrature (Papyan 2019).
+
+    For each of ``num_starts`` random unit vectors :math:`v` (Gaussian, from
+    ``rng``), ``num_steps`` Lanczos steps give :math:`T = S\\,\\mathrm{diag}(\\theta)S^\\top`;
+    the measure :math:`\\sum_i (S_{1i})^2\\delta_{\\theta_i}` matches
+    :math:`v^\\top H^k v` for :math:`k \\le 2m-1` [3]_, and
+    :math:`\\mathbb E\\,v^\\top H^k v = \\operatorname{tr}(H^k)/n`. The density
+    is its Gaussian smoothing averaged over starts, on ``num_points`` points
+    spanning :math:`[\\lambda_{\\min}, \\lambda_{\\max}]` widened by ``margin``
+    of the range on each side. Default kernel width, as in Papyan's code: the
+    range divided by :math:`(m-1)\\sqrt{8\\ln\\kappa}`.
+
+    Parameters
+    ----------
+    op : HessianOperator, nn.Module, or symmetric matrix
+        With an ``nn.Module``, ``data`` and ``operator_kwargs`` go to
+        :func:`hessian_operator`.
+    data : DataSplit or (inputs, targets), optional
+    num_steps : int, keyword-only
+        Lanczos steps :math:`m` per start (capped at the dimension).
+    num_starts : int, keyword-only
+    num_points : int, keyword-only
+    sigma : float or None, keyword-only
+        Kernel width; ``None`` for the rule above.
+    kappa, margin : float, keyword-only
+    rng : None, int or numpy Generator, keyword-only
+        Source of the start vectors (``np.random.default_rng(rng)``).
+
+    Returns
+    -------
+    SpectralDensity
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Figs. 2a and 3.
+    .. [2] Papyan, arXiv:1811.07062 (2019).
+    .. [3] Golub and Meurant (2010), ch. 6.
+
+    Used in chapter 7.
+    """
+    func = "lanczos_density"
+    if isinstance(op, nn.Module):
+        if data is None:
+            raise ValueError(f"{func}: data is required when op is a model")
+        op = hessian_operator(op, data, **operator_kwargs)
+    elif operator_kwargs:
+        raise ValueError(f"{func}: unexpected arguments {sorted(operator_kwargs)} for an operator")
+    op = _as_operator(op, func)
+    num_steps = check_int(num_steps, "num_steps", func=func, minimum=2)
+    num_starts = check_int(num_starts, "num_starts", func=func, minimum=1)
+    num_points = check_int(num_points, "num_points", func=func, minimum=2)
+    kappa = check_positive(kappa, "kappa", func=func)
+    if kappa <= 1:
+        raise ValueError(f"{func}: kappa must be > 1, got {kappa}")
+    margin = check_positive(margin, "margin", func=func, strict=False)
+    seed = rng if isinstance(rng, (int, np.integer)) else None
+    gen = as_rng(rng)
+    start_count = op.counter[0]
+    all_nodes, all_weights = [], []
+    m_used = min(num_steps, op.dim)
+    for _ in range(num_starts):
+        v0 = gen.standard_normal(op.dim)
+        alpha, beta = lanczos(op, v0, num_steps=num_steps)
+        if alpha.size == 1:
+            vals, vecs = alpha.copy(), np.ones((1, 1))
+        else:
+            vals, vecs = eigh_tridiagonal(alpha, beta)
+        w = vecs[0] ** 2
+        # pad early-terminated runs with zero-weight nodes so that all rows align
+        pad = m_used - vals.size
+        all_nodes.append(np.concatenate([vals, np.full(pad, vals[-1])]))
+        all_weights.append(np.concatenate([w / w.sum(), np.zeros(pad)]))
+    nodes, weights = np.asarray(all_nodes), np.asarray(all_weights)
+    lo, hi = float(nodes.min()), float(nodes.max())
+    width = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
+    if sigma is None:
+        sigma = width / ((m_used - 1 if m_used > 1 else 1) * math.sqrt(8 * math.log(kappa)))
+    else:
+        sigma = check_positive(sigma, "sigma", func=func)
+    grid = np.linspace(lo - margin * width - 3 * sigma * (margin == 0), hi + margin * width + 3 * sigma * (margin == 0), num_points)
+    density = smooth_density(nodes, weights, grid, sigma)
+    return SpectralDensity(
+        grid=grid,
+        density=density,
+        nodes=nodes,
+        weights=weights,
+        sigma=float(sigma),
+        lambda_min=lo,
+        lambda_max=hi,
+        dim=op.dim,
+        num_steps=m_used,
+        num_starts=num_starts,
+        hvp_count=op.counter[0] - start_count,
+        seed=None if seed is None else int(seed),
+    )
+
+
+def extreme_eigenvalues(op, *, k: int = 1, tol: float = 1e-6, maxiter: int | None = None, rng=None):
+    """The ``k`` smallest and ``k`` largest Hessian eigenvalues (ARPACK ``eigsh`` on products).
+
+    Returns
+    -------
+    bottom, top : ndarray
+        Ascending arrays of length ``k``.
+
+    Used in chapter 7.
+    """
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    func = "extreme_eigenvalues"
+    op = _as_operator(op, func)
+    k = check_int(k, "k", func=func, minimum=1)
+    if op.dim <= 2 * k + 1:
+        vals = exact_spectrum(op)
+        return vals[:k], vals[-k:]
+    tol = check_positive(tol, "tol", func=func)
+    gen = as_rng(rng)
+
+    def mv(x):
+        v = torch.as_tensor(np.asarray(x).reshape(-1), dtype=op.dtype, device=op.device)
+        return op.matvec(v).detach().to(torch.float64).cpu().numpy()
+
+    lin = LinearOperator((op.dim, op.dim), matvec=mv, dtype=np.float64)
+    v0 = gen.standard_normal(op.dim)
+    top = eigsh(lin, k=k, which="LA", tol=tol, maxiter=maxiter, v0=v0, return_eigenvectors=False)
+    bottom = eigsh(lin, k=k, which="SA", tol=tol, maxiter=maxiter, v0=v0, return_eigenvectors=False)
+    return np.sort(bottom), np.sort(top)
+
+
+# ---------------------------------------------------------------------------
+# error proxy (Eqs. 7-8) and mode masses
+# ---------------------------------------------------------------------------
+
+
+def _measure(spectrum, weights, smoothed: bool, func: str):
+    """Return (eigenvalues, weights) of a discrete spectral measure with total weight 1."""
+    if isinstance(spectrum, SpectralDensity):
+        if weights is not None:
+            raise ValueError(f"{func}: weights must be None for a SpectralDensity")
+        if smoothed:
+            dx = np.gradient(spectrum.grid)
+            lam, w = spectrum.grid, spectrum.density * dx
+        else:
+            lam = spectrum.nodes.reshape(-1)
+            w = spectrum.weights.reshape(-1) / spectrum.nodes.shape[0]
+    else:
+        lam = as_vector(spectrum, "spectrum", func=func)
+        if weights is None:
+            w = np.full(lam.size, 1.0 / lam.size)
+        else:
+            w = as_vector(weights, "weights", func=func, size=lam.size)
+            if np.any(w < 0) or w.sum() <= 0:
+                raise ValueError(f"{func}: weights must be non-negative with a positive sum")
+    return np.asarray(lam, dtype=float), np.asarray(w, dtype=float) / np.sum(w)
+
+
+def error_proxy(
+    spectrum,
+    *,
+    eta: float,
+    steps: int,
+    cut: float = 0.4,
+    weights=None,
+    smoothed: bool = False,
+) -> np.ndarray:
+    """The error proxy of Eq. (7) of [1]_, normalized by Eq. (8), for ``t = 0..steps``.
+
+    .. math::
+
+       E(t) = \\frac{\\int_{|a|\\ge c}\\rho(a)\\,|1+a|^t\\,da}{\\int_{|a|\\ge c}\\rho(a)\\,da},
+       \\qquad a = -\\eta\\lambda,
+
+    so :math:`E(0) = 1`; modes with :math:`0 < \\eta\\lambda < 2` pull it down,
+    modes with :math:`\\eta\\lambda < 0` (or :math:`> 2`) push it up
+    exponentially. Evaluated as a log-sum-exp over the discrete measure.
+
+    Parameters
+    ----------
+    spectrum : SpectralDensity or array of eigenvalues
+        A :class:`SpectralDensity` contributes its Ritz quadrature (or, with
+        ``smoothed=True``, the smoothed density on its grid); an array is a
+        set of eigenvalues :math:`\\lambda` with ``weights`` (uniform by default).
+    eta : float, keyword-only
+        Learning rate :math:`\\eta` in :math:`a = -\\eta\\lambda` (the paper leaves
+        it implicit; see the module docstring).
+    steps : int, keyword-only
+    cut : float, keyword-only
+        The cut :math:`c` (0.4 in the paper) in units of :math:`a`.
+    weights : array or None, keyword-only
+    smoothed : bool, keyword-only
+
+    Returns
+    -------
+    ndarray of shape (steps + 1,)
+        ``nan`` everywhere (with a ``RuntimeWarning``) when no mass lies beyond the cut.
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Eqs. (7)-(8), Fig. 2b.
+
+    Used in chapter 7.
+    """
+    import warnings
+
+    func = "error_proxy"
+    eta = check_positive(eta, "eta", func=func)
+    steps = check_int(steps, "steps", func=func, minimum=0)
+    cut = check_positive(cut, "cut", func=func, strict=False)
+    lam, w = _measure(spectrum, weights, smoothed, func)
+    a = -eta * lam
+    sel = (np.abs(a) >= cut) & (w > 0)
+    if not np.any(sel):
+        warnings.warn(
+            f"{func}: no spectral mass with |eta*lambda| >= {cut} (eta={eta}); the proxy is undefined",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return np.full(steps + 1, np.nan)
+    logw = np.log(w[sel]) - np.log(np.sum(w[sel]))
+    with np.errstate(divide="ignore"):
+        logg = np.log(np.abs(1.0 + a[sel]))
+    t = np.arange(steps + 1, dtype=float)[:, None]
+    expo = logw[None, :] + t * logg[None, :]
+    top = np.max(expo, axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return np.exp(top[:, 0]) * np.sum(np.exp(expo - top), axis=1)
+
+
+@dataclass(frozen=True)
+class ModeMasses:
+    """Spectral mass of dissipative, divergent and cut modes.
+
+    ``dissipative``: :math:`\\int_{\\eta\\lambda\\ge c}\\rho`; ``divergent``:
+    :math:`\\int_{\\eta\\lambda\\le -c}\\rho`; ``bulk``: the rest (all sum to 1);
+    ``ratio`` = dissipative / divergent (``inf`` without divergent mass).
+    """
+
+    dissipative: float
+    divergent: float
+    bulk: float
+    ratio: float
+    eta: float
+    cut: float
+
+
+def mode_masses(spectrum, *, eta: float = 1.0, cut: float = 0.4, weights=None, smoothed: bool = False) -> ModeMasses:
+    """Split the spectral measure into dissipative / divergent / bulk mass (Fig. 2a, claim 13).
+
+    With ``eta=1`` the cut is in Hessian-eigenvalue units.
+
+    Used in chapter 7.
+    """
+    func = "mode_masses"
+    eta = check_positive(eta, "eta", func=func)
+    cut = check_positive(cut, "cut", func=func, strict=False)
+    lam, w = _measure(spectrum, weights, smoothed, func)
+    x = eta * lam
+    pos = float(np.sum(w[x >= cut]))
+    neg = float(np.sum(w[x <= -cut]))
+    return ModeMasses(
+        dissipative=pos,
+        divergent=neg,
+        bulk=float(max(0.0, 1.0 - pos - neg)),
+        ratio=pos / neg if neg > 0 else math.inf,
+        eta=eta,
+        cut=cut,
+    )
