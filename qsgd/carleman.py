@@ -406,7 +406,6 @@ class _SymSpace:
         gval = G.data[pos]
         k1, r1 = level[rep], rank[rep]
         l2, r2 = self.level_of[gcol], self.rank_of[gcol]
-        total = k1 + l2
         rows_out, cols_out, vals_out = [], [], []
         for a in np.unique(k1):
             for b in np.unique(l2):
@@ -420,7 +419,6 @@ class _SymSpace:
                 rows_out.append(out_row[rep[sel]])
                 cols_out.append(self.offsets[a + b] + _rank(tup, self.n, self.table))
                 vals_out.append(coef[rep[sel]] * gval[sel])
-        del total
         if not rows_out:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0)
@@ -598,8 +596,9 @@ def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
     **Constants.** The column :math:`k = 0` is the constant part
     :math:`b_j = F_0^{\otimes j}` of every level (not only :math:`b_1 = F_0` as displayed in
     Eqs. 5-6 of [2]_, which is exact only for :math:`F_0 = 0`); the products that mix
-    :math:`F_0` with higher factors, e.g. :math:`C_{2,1} = (I+F_1)\otimes F_0 + F_0\otimes(I+F_1)`,
-    stay in :math:`C` (blocks :math:`C_{j,k}` with :math:`0 < k < j`). No homogenizing
+    :math:`F_0` with higher factors stay in :math:`C`: the blocks :math:`C_{j,k}` with
+    :math:`0 < k < j`, e.g. :math:`C_{2,1} = (I+F_1)\otimes F_0 + F_0\otimes(I+F_1)`, and also
+    :math:`F_0\otimes F_2 + F_2\otimes F_0` inside :math:`C_{2,2}`. No homogenizing
     coordinate is added, so ``C`` has the same size as the continuous Carleman matrix.
 
     Parameters

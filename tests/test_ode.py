@@ -1,0 +1,189 @@
+"""Tests for qsgd.ode: R number and interval, reference solver, the PNAS Burgers problem."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.linalg import expm
+
+from qsgd.ode import (
+    BurgersProblem,
+    burgers,
+    check_quadratic,
+    lambda_1,
+    r_interval,
+    r_number,
+    solve_reference,
+)
+
+
+def test_r_number_hand_computed():
+    # ||u0|| = 5, ||F2|| = 2, ||F0|| = 3, Re(lambda_1) = -10: R = (5*2 + 3/5)/10
+    F1 = np.diag([-10.0, -20.0])
+    F2 = np.zeros((2, 4))
+    F2[0, 0] = 2.0
+    R = r_number([3.0, 0.0], F1, F2, [3.0, 4.0])
+    np.testing.assert_allclose(R, (5 * 2 + 3 / 5) / 10, rtol=1e-14)
+
+
+def test_r_number_homogeneous_is_reynolds_like():
+    rng = np.random.default_rng(1)
+    F2 = rng.standard_normal((3, 9))
+    u0 = rng.standard_normal(3)
+    R = r_number(None, -2.0 * np.eye(3), F2, u0)
+    np.testing.assert_allclose(R, np.linalg.norm(u0) * np.linalg.norm(F2, 2) / 2.0, rtol=1e-12)
+
+
+def test_r_number_uses_largest_real_part_of_nonnormal_F1():
+    F1 = np.array([[-1.0, 5.0], [0.0, -3.0]])  # non-normal, eigenvalues -1 and -3
+    assert lambda_1(F1) == pytest.approx(-1.0)
+    # ||ones(2, 4)||_2 = sqrt(8)
+    np.testing.assert_allclose(r_number(None, F1, np.ones((2, 4)), [1.0, 0.0]), np.sqrt(8), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_claim17_r_below_one_iff_inside_interval(seed):
+    # claim 17: R < 1 <=> r_- < ||u0|| < r_+
+    rng = np.random.default_rng(seed)
+    n = 4
+    F1 = -np.diag(rng.uniform(1, 2, n))
+    F2 = 0.1 * rng.standard_normal((n, n * n))
+    F0 = 0.05 * rng.standard_normal(n)
+    r_minus, r_plus = r_interval(F0, F1, F2)
+    assert 0 < r_minus < r_plus
+    direction = rng.standard_normal(n)
+    direction /= np.linalg.norm(direction)
+    for radius in np.geomspace(r_minus / 10, r_plus * 10, 301):
+        R = r_number(F0, F1, F2, radius * direction)
+        inside = r_minus < radius < r_plus
+        if abs(R - 1) > 1e-9:
+            assert (R < 1) == inside
+    np.testing.assert_allclose(r_number(F0, F1, F2, r_minus * direction), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(r_number(F0, F1, F2, r_plus * direction), 1.0, rtol=1e-10)
+
+
+def test_r_interval_limits():
+    F1 = -np.eye(2)
+    assert r_interval(None, F1, np.ones((2, 4)))[0] == 0.0
+    lo, hi = r_interval([0.5, 0.0], F1, None)
+    assert lo == pytest.approx(0.5) and math.isinf(hi)
+    with pytest.raises(ValueError, match="r_interval: no initial norm gives R < 1"):
+        r_interval([10.0, 0.0], F1, np.ones((2, 4)))
+    with pytest.raises(ValueError, match="Re\\(lambda_1\\) < 0"):
+        r_interval(None, np.eye(2), np.ones((2, 4)))
+
+
+def test_lambda_1_refuses_jordan_block_and_discards_zeros():
+    with pytest.raises(ValueError, match="lambda_1: F1 is not diagonalizable"):
+        lambda_1([[-1.0, 1.0], [0.0, -1.0]])
+    F1 = np.diag([0.0, -2.0, -3.0])
+    assert lambda_1(F1) == 0.0
+    assert lambda_1(F1, discard_zero=True) == pytest.approx(-2.0)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: r_number(None, np.eye(2), None, [1.0, 0.0]), "r_number: F1 must be dissipative"),
+        (lambda: r_number(None, -np.eye(2), None, [0.0, 0.0]), "u0 is the zero vector"),
+        (lambda: r_number(None, -np.eye(2), np.ones((2, 2)), [1.0, 0.0]), "F2 must have shape"),
+        (lambda: r_number([1.0], -np.eye(2), None, [1.0, 0.0]), "F0 must have length 2"),
+        (lambda: r_number(None, -np.ones((2, 3)), None, [1.0, 0.0]), "F1 must be square"),
+        (lambda: check_quadratic([[np.inf]]), "F1 has non-finite"),
+        (lambda: solve_reference(-np.eye(2), None, None, [1.0, 0.0], [0.0, 0.0]), "strictly increasing"),
+        (lambda: solve_reference(-np.eye(2), None, None, [1.0, 0.0], [0.0, 1.0], rtol=0), "rtol must be > 0"),
+        (lambda: solve_reference(-np.eye(2), None, None, [1.0], [0.0, 1.0]), "u0 must have length 2"),
+        (lambda: solve_reference(-np.eye(2), None, None, [1.0, 0.0], [0.0, 1.0], method="Euler"), "method must be"),
+        (lambda: solve_reference(-np.eye(2), None, [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], forcing=1.0), "forcing must be"),
+        (lambda: burgers(nx=2), "nx must be >= 3"),
+        (lambda: burgers(re0=-1.0), "re0 must be > 0"),
+        (lambda: burgers(nt=1), "nt must be >= 2"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_solve_reference_linear_matches_expm():
+    rng = np.random.default_rng(4)
+    n = 3
+    F1 = rng.standard_normal((n, n)) - 2 * np.eye(n)
+    F0 = rng.standard_normal(n)
+    u0 = rng.standard_normal(n)
+    t = np.linspace(0, 2, 9)
+    out = solve_reference(F1, None, F0, u0, t)
+    # u(t) = e^{F1 t} u0 + F1^{-1}(e^{F1 t} - I) F0
+    exact = np.array([expm(F1 * s) @ u0 + np.linalg.solve(F1, (expm(F1 * s) - np.eye(n)) @ F0) for s in t])
+    np.testing.assert_allclose(out, exact, rtol=0, atol=1e-9)
+    assert out.shape == (9, n)
+
+
+def test_solve_reference_logistic_closed_form():
+    a, b, u0 = 1.0, 0.5, 1.0
+    t = np.linspace(0, 5, 51)
+    out = solve_reference([[-a]], [[b]], None, [u0], t)
+    e = np.exp(-a * t)
+    np.testing.assert_allclose(out[:, 0], a * u0 * e / (a - b * u0 * (1 - e)), rtol=0, atol=1e-9)
+
+
+def test_solve_reference_forcing_forms_agree():
+    F1 = -np.eye(2)
+    F0 = np.array([1.0, -0.5])
+    t = np.linspace(0, 1, 5)
+    a = solve_reference(F1, sp.csr_array((2, 4)), F0, [0.1, 0.2], t, forcing=np.cos)
+    b = solve_reference(F1, None, lambda s: np.cos(s) * F0, [0.1, 0.2], t)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------------------- PNAS Burgers
+
+
+def test_pnas_burgers_r_number():
+    # PNAS Fig. 1 / carleman_burgers.m: R = 43.59 after discarding the two zero eigenvalues
+    prob = burgers()
+    np.testing.assert_allclose(prob.R, 43.59, atol=0.005)
+    eig = np.linalg.eigvals(prob.F1.toarray())
+    assert np.sum(np.abs(eig) < 1e-12) == 2
+    with pytest.raises(ValueError, match="dissipative"):
+        r_number(prob.F0, prob.F1, prob.F2, prob.u0)  # lambda_1 = 0 without discarding
+
+
+def test_burgers_matches_reference_script_setup():
+    prob = burgers()
+    assert isinstance(prob, BurgersProblem)
+    assert (prob.nx, prob.nt, prob.T, prob.re0) == (16, 4000, 3.0, 20.0)
+    np.testing.assert_allclose(prob.U0, 1 / np.sqrt(15))
+    np.testing.assert_allclose(prob.nu, prob.U0 / 20)
+    np.testing.assert_allclose(prob.dt, 3 / 3999)
+    np.testing.assert_allclose(prob.x[[0, -1]], [-0.5, 0.5])
+    np.testing.assert_allclose(prob.u0, -prob.U0 * np.sin(2 * np.pi * prob.x))  # the script's sign
+    assert prob.F1.shape == (16, 16) and prob.F2.shape == (16, 256)
+    for mat in (prob.F1, prob.F2):
+        assert mat[[0], :].nnz == 0 and mat[[15], :].nnz == 0
+    np.testing.assert_allclose(prob.F0_at(0.5), -prob.F0)
+    np.testing.assert_allclose(prob.F0, prob.U0 * np.exp(-((prob.x - 0.25) ** 2) / (2 / 32**2)), rtol=1e-14)
+
+
+def test_burgers_operators_are_central_differences():
+    prob = burgers()
+    x = prob.x
+    u = np.cos(np.pi * x) ** 2
+    inner = slice(1, -1)
+    # F1 u = nu * second difference, F2 (u(x)u) = -(u^2/2)' by central differences
+    d2 = (u[2:] - 2 * u[1:-1] + u[:-2]) / prob.dx**2
+    adv = -(u[2:] ** 2 - u[:-2] ** 2) / (4 * prob.dx)
+    np.testing.assert_allclose((prob.F1 @ u)[inner], prob.nu * d2, rtol=1e-12)
+    np.testing.assert_allclose((prob.F2 @ np.kron(u, u))[inner], adv, rtol=1e-12, atol=1e-15)
+
+
+def test_burgers_reference_solution_is_converged():
+    prob = burgers()
+    t = prob.t[::40]
+    a = solve_reference(prob.F1, prob.F2, prob.F0, prob.u0, t, forcing=prob.forcing)
+    b = solve_reference(prob.F1, prob.F2, prob.F0, prob.u0, t, forcing=prob.forcing, method="RK45")
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
+    assert np.abs(a[:, [0, -1]]).max() < 1e-12  # Dirichlet boundaries stay (numerically) zero
