@@ -126,12 +126,13 @@ def _amplitude_dict(amplitudes: Any, num_qubits: int | None, func: str) -> tuple
         return support, num_qubits
 
     if sp.issparse(amplitudes):
-        if 1 not in amplitudes.shape or len(amplitudes.shape) not in (1, 2):
-            raise ValueError(f"{func}: amplitudes must be a sparse vector, got shape {amplitudes.shape}")
-        length = max(amplitudes.shape) if len(amplitudes.shape) == 2 else amplitudes.shape[0]
+        shape = amplitudes.shape
+        if not (len(shape) == 1 or (len(shape) == 2 and 1 in shape)):
+            raise ValueError(f"{func}: amplitudes must be a sparse vector, got shape {shape}")
+        length = max(shape)
         coo = sp.coo_array(amplitudes)
         coo.sum_duplicates()
-        index = coo.coords[-1] if coo.shape[0] == 1 and len(coo.shape) == 2 else coo.coords[0]
+        index = coo.coords[1] if len(shape) == 2 and shape[0] == 1 else coo.coords[0]
         values = np.asarray(coo.data)
         if not np.issubdtype(values.dtype, np.number):
             raise ValueError(f"{func}: amplitudes must be numeric, got dtype {values.dtype}")
@@ -319,8 +320,11 @@ def _needs_rz(a0: complex, a1: complex) -> bool:
     return abs(cross.imag) > _PHASE_RTOL * abs(a0) * abs(a1)
 
 
-def _select_merge(strings: list[int], amps: list[complex], num_qubits: int):
-    """Choose the cheapest merge: (i, j, controls) minimizing (d - 1) + rotation cost."""
+def _select_merge(strings: list[int], amps: list[complex], num_qubits: int, keep: int = 1):
+    """The cheapest merges: up to *keep* tuples (cost, i, j, controls), cheapest first.
+
+    The cost of merging strings i and j is (d - 1) + rotation_cost(len(controls)).
+    """
     s = len(strings)
     allrows = (1 << s) - 1
     column = [0] * num_qubits
@@ -334,8 +338,8 @@ def _select_merge(strings: list[int], amps: list[complex], num_qubits: int):
     pair_d = dist[iu, ju]
     order = np.argsort(pair_d, kind="stable")
 
-    best = None
-    best_cost = None
+    found: list[tuple[int, int, int, list[int]]] = []
+    best_cost = None  # cost of the keep-th best so far (the bound for pruning)
     examined = 0
     cover_cache: dict[int, list[int]] = {}
     for p in order:
@@ -357,46 +361,92 @@ def _select_merge(strings: list[int], amps: list[complex], num_qubits: int):
             continue
         cost = d - 1 + _rotation_cost(len(controls), complex_)
         if best_cost is None or cost < best_cost:
-            best, best_cost = (i, j, sorted(controls)), cost
-    return best
+            found.append((cost, i, j, sorted(controls)))
+            found.sort(key=lambda item: item[0])
+            del found[keep:]
+            if len(found) == keep:
+                best_cost = found[-1][0]
+    return found
+
+
+def _merge_rotation(a0: complex, a1: complex, v: int) -> tuple[float, float | None, complex]:
+    """Angles of R_y(theta) R_z(lam) sending (a0, a1) to r e^{i beta} on bit value v; the new amplitude.
+
+    With a_k = |a_k| e^{i phi_k}: R_z(phi_0 - phi_1) gives both the phase
+    beta = (phi_0 + phi_1)/2, then R_y(v pi - 2 atan2(|a1|, |a0|)) rotates the real
+    pair (|a0|, |a1|) onto |v>. When a1/a0 is real the R_z is skipped (lam is None)
+    and the signed pair is rotated directly.
+    """
+    if _needs_rz(a0, a1):
+        alpha, gamma = float(np.angle(a0)), float(np.angle(a1))
+        lam: float | None = alpha - gamma
+        beta = (alpha + gamma) / 2
+        u0, u1 = abs(a0), abs(a1)
+    else:
+        ref = a0 if abs(a0) >= abs(a1) else a1
+        phase = ref / abs(ref)
+        u0, u1 = (a0 / phase).real, (a1 / phase).real
+        lam, beta = None, float(np.angle(phase))
+    theta = v * math.pi - 2.0 * math.atan2(u1, u0)
+    return theta, lam, math.hypot(u0, u1) * complex(np.exp(1j * beta))
+
+
+def _apply_merge(state: dict[int, complex], xi: int, xj: int, b: int, v: int):
+    """The support after aligning x_i, x_j on bit b and merging them onto bit value v."""
+    delta = xi ^ xj
+    flip = delta & ~(1 << b)
+    new = {(x ^ flip) if (x >> b) & 1 else x: a for x, a in state.items()}
+    low = xi if not (xi >> b) & 1 else xj
+    a0, a1 = new.pop(low), new.pop(low | (1 << b))
+    theta, lam, merged = _merge_rotation(a0, a1, v)
+    new[low | (v << b)] = merged
+    return new, low, theta, lam
+
+
+#: supports up to this size choose each merge with a one-step lookahead
+_LOOKAHEAD_MAX = 64
+
+
+def _next_cost(state: dict[int, complex], num_qubits: int) -> int:
+    if len(state) <= 1:
+        return 0
+    strings = sorted(state)
+    return _select_merge(strings, [state[x] for x in strings], num_qubits)[0][0]
+
+
+def _plan_merge(state: dict[int, complex], num_qubits: int, lookahead: bool):
+    """(x_i, x_j, b, v, controls) for the next merge."""
+    strings = sorted(state)
+    amps = [state[x] for x in strings]
+    candidates = _select_merge(strings, amps, num_qubits, keep=3 if lookahead else 1)
+    best = None
+    for cost, i, j, controls in candidates:
+        xi, xj = strings[i], strings[j]
+        delta = xi ^ xj
+        bits = [q for q in range(num_qubits) if (delta >> q) & 1]
+        options = [(b, v) for b in bits for v in (0, 1)] if lookahead and len(state) > 2 else [(bits[0], 0)]
+        for b, v in options:
+            total = cost
+            if len(options) > 1:
+                total += _next_cost(_apply_merge(state, xi, xj, b, v)[0], num_qubits)
+            if best is None or total < best[0]:
+                best = (total, xi, xj, b, v, controls)
+    return best[1:]
 
 
 def _disentangle(support: dict[int, complex], num_qubits: int) -> tuple[QuantumCircuit, complex]:
     """The circuit U with U|psi> = A|0...0>, and the final amplitude A (|A| = 1)."""
     qc = QuantumCircuit(num_qubits)
     state = dict(support)
+    lookahead = len(state) <= _LOOKAHEAD_MAX
     while len(state) > 1:
-        strings = sorted(state)
-        amps = [state[x] for x in strings]
-        i, j, controls = _select_merge(strings, amps, num_qubits)
-        xi, xj = strings[i], strings[j]
+        xi, xj, b, v, controls = _plan_merge(state, num_qubits, lookahead)
         delta = xi ^ xj
-        b = (delta & -delta).bit_length() - 1  # lowest differing bit
-        others = [q for q in range(num_qubits) if (delta >> q) & 1 and q != b]
-        for q in others:
-            qc.cx(b, q)
-        flip = sum(1 << q for q in others)
-        state = {(x ^ flip) if (x >> b) & 1 else x: a for x, a in state.items()}
-        low = xi if not (xi >> b) & 1 else xj
-        high = low | (1 << b)
-        a0, a1 = state.pop(low), state.pop(high)
-        values = [(low >> q) & 1 for q in controls]
-        # merge onto the string with bit b = 0: R_y(theta) R_z(lam) (a0, a1) = (r e^{i beta}, 0)
-        r = math.hypot(abs(a0), abs(a1))
-        if _needs_rz(a0, a1):
-            alpha, gamma = np.angle(a0), np.angle(a1)
-            lam = float(alpha - gamma)
-            beta = (alpha + gamma) / 2
-            theta = -2.0 * math.atan2(abs(a1), abs(a0))
-        else:
-            ref = a0 if abs(a0) >= abs(a1) else a1
-            phase = ref / abs(ref)
-            u0, u1 = (a0 / phase).real, (a1 / phase).real
-            lam, beta = None, np.angle(phase)
-            theta = -2.0 * math.atan2(u1, u0)
-            r = math.hypot(u0, u1)
-        _controlled_rotation(qc, theta, lam, controls, values, b)
-        state[low] = r * complex(np.exp(1j * beta))
+        for q in range(num_qubits):
+            if (delta >> q) & 1 and q != b:
+                qc.cx(b, q)
+        state, low, theta, lam = _apply_merge(state, xi, xj, b, v)
+        _controlled_rotation(qc, theta, lam, controls, [(low >> q) & 1 for q in controls], b)
     ((last, amp),) = state.items()
     ones = [q for q in range(num_qubits) if (last >> q) & 1]
     if ones:
