@@ -1,0 +1,871 @@
+r"""The quantum linear-system solver: HHL built from Qiskit's circuit library.
+
+Step III of the algorithm of [1]_ prepares the normalized history state
+:math:`|Y\rangle \propto L^{-1}|\mathrm{rhs}\rangle` of the :math:`T`-step system
+(Eq. 6 of [1]_) with a quantum linear-system algorithm. Qiskit no longer ships one,
+so this module builds the Harrow-Hassidim-Lloyd (HHL) algorithm [2]_ by hand and
+simulates it exactly (Aer statevector) or with shots.
+
+The circuit, on three named registers ``system`` (:math:`s` qubits, the solution is
+read here), ``clock`` (:math:`c` qubits) and ``flag`` (1 qubit):
+
+1. **State preparation** :math:`|0\rangle \mapsto |b\rangle = b/\|b\|`
+   (:func:`qsgd.upload.sparse_state_preparation` for sparse :math:`b`, Qiskit's
+   ``StatePreparation`` for dense :math:`b`).
+2. **Phase estimation** of :math:`U = e^{iHt}`: Hadamards on the clock, the controlled
+   powers :math:`U^{2^j}` on clock qubit :math:`j`, the inverse ``QFTGate`` and the bit
+   reversal -- the layout of :func:`qiskit.circuit.library.phase_estimation`, so the
+   clock holds the phase :math:`\varphi = \lambda t/2\pi \bmod 1` most significant bit
+   first. The powers are formed from the eigendecomposition of :math:`H` (exact, no
+   repeated squaring) and appended as plain ``UnitaryGate`` s, which Aer applies
+   directly.
+3. **Eigenvalue inversion** with ``ExactReciprocalGate`` on the clock qubits *in
+   reversed order* (the gate reads its register least significant bit first): the flag
+   is rotated to amplitude :math:`C/\tilde\lambda` on :math:`|1\rangle`.
+4. **Uncomputation** (inverse phase estimation). Postselecting flag :math:`=1` and
+   clock :math:`=0` leaves :math:`C\,H^{-1}|b\rangle` on the system register.
+
+**Non-Hermitian systems.** Eq. 6 of [1]_ is block lower-bidiagonal, not Hermitian. A
+non-symmetric :math:`A` is replaced by the Hermitian dilation
+
+.. math:: H = \begin{bmatrix} 0 & A \\ A^{\mathsf T} & 0\end{bmatrix},\qquad
+          H \begin{bmatrix} 0 \\ x\end{bmatrix} = \begin{bmatrix} b \\ 0\end{bmatrix}
+          \iff Ax = b,
+
+whose eigenvalues are :math:`\pm\sigma_i(A)`. Half of them are negative, so the clock is
+read in two's complement (``neg_vals=True``: the top clock bit is the sign) and the
+evolution time keeps :math:`\sigma_{\max} t/2\pi < 1/2`. One extra qubit (the top qubit
+of ``system``) selects the block; the solution is read where it is 1.
+
+**Padding.** A dimension :math:`m` that is not a power of two is padded to
+:math:`2^{\lceil\log_2 m\rceil}` with :math:`\mu I` on the new block, :math:`\mu` the
+upper eigenvalue (singular-value) bound, and zeros in :math:`b`. The padded matrix is
+block diagonal, its spectrum bounds and condition number are those of :math:`A`, and
+the padding block is never populated.
+
+**Evolution time and scaling** (defaults, from bounds :math:`\lambda_{\min}\le|\lambda|
+\le\lambda_{\max}` of :math:`H`):
+
+* positive-definite :math:`H`: :math:`t = \pi/\lambda_{\max}` (:math:`\lambda_{\max}`
+  at phase :math:`1/2`; the upper half of the clock range is head-room against
+  wrap-around), reciprocal constant :math:`C = 2\pi s_{\rm ERG}/t`;
+* indefinite :math:`H` (dilation): :math:`t = 2\pi(2^{c-1}-1)/(2^c\lambda_{\max})`,
+  :math:`C = \pi s_{\rm ERG}/t`;
+
+where :math:`s_{\rm ERG}` (``scaling``) is the ``ExactReciprocalGate`` argument. The
+smallest eigenvalue falls at clock bin :math:`k_{\min} = \lambda_{\min}t\,2^c/2\pi`;
+the default scaling makes the bin :math:`\lfloor k_{\min}\rfloor` (at least 1) rotate
+fully, so every populated non-zero bin has amplitude :math:`\le 1`. With
+:math:`k_{\min}<1` the clock cannot resolve :math:`\lambda_{\min}` and
+:class:`HHLResolutionWarning` is issued. For the textbook system these rules give the
+classic :math:`t = 2\pi\cdot 3/8` and scaling :math:`2/8`.
+
+**Norm recovery.** When every eigenvalue is resolved exactly, the postselection
+probability is
+
+.. math:: P = \frac{C^2\,\|A^{-1}b\|^2}{\|b\|^2}
+          \quad\Longrightarrow\quad
+          \|A^{-1}b\| \approx \frac{\|b\|\sqrt{P}}{C},
+
+which :func:`hhl_solve` reports as ``solution_norm`` (chapters 5 and 8 use it to
+restore the length of :math:`\theta(T)`).
+
+Symbols: :math:`s` system qubits, :math:`c` clock qubits (``clock_qubits``), :math:`t`
+evolution time, :math:`C` reciprocal constant, :math:`\kappa` condition number,
+``shots`` measured copies.
+
+References
+----------
+.. [1] J. Liu et al., "Towards provably efficient quantum algorithms for large-scale
+   machine-learning models", Nat. Commun. 15, 434 (2024), Eq. 6 and step III.
+.. [2] A. W. Harrow, A. Hassidim, S. Lloyd, "Quantum algorithm for linear systems of
+   equations", Phys. Rev. Lett. 103, 150502 (2009).
+
+Used in chapter 4 (and by the end-to-end pipeline of chapter 8).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from qsgd._validation import (
+    as_matrix,
+    as_rng,
+    as_vector,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    describe,
+)
+
+__all__ = [
+    "HHLResolutionWarning",
+    "SpectralBounds",
+    "spectral_bounds",
+    "choose_parameters",
+    "required_clock_qubits",
+    "hhl_circuit",
+    "HHLResult",
+    "hhl_solve",
+    "DEFAULT_MAX_QUBITS",
+]
+
+#: default ceiling on the total number of simulated qubits (a 2^24 statevector is 256 MiB)
+DEFAULT_MAX_QUBITS = 24
+
+#: fixed transpiler seed for the reported CX count and depth (so they do not depend on rng)
+RESOURCE_SEED = 0
+
+
+class HHLResolutionWarning(UserWarning):
+    """The clock register is too short to resolve the smallest eigenvalue."""
+
+
+# --------------------------------------------------------------------------- spectrum
+
+
+@dataclass(frozen=True)
+class SpectralBounds:
+    """Bounds on the eigenvalue moduli of the Hermitian matrix that HHL inverts.
+
+    Attributes
+    ----------
+    lower, upper : float
+        :math:`0 < \\text{lower} \\le |\\lambda| \\le \\text{upper}` for every eigenvalue
+        :math:`\\lambda` of :math:`H` (:math:`A` itself when symmetric, else the dilation,
+        whose eigenvalues are :math:`\\pm\\sigma_i(A)`).
+    definite : bool
+        :math:`H` is positive definite (no sign bit needed on the clock).
+    dilated : bool
+        :math:`A` is not symmetric, so the dilation is used.
+    method : str
+        ``"exact"``, ``"gershgorin"`` or ``"known"``.
+    """
+
+    lower: float
+    upper: float
+    definite: bool
+    dilated: bool
+    method: str
+
+    @property
+    def condition_number(self) -> float:
+        """``upper / lower``, an upper bound on :math:`\\kappa(A)`."""
+        return self.upper / self.lower
+
+
+def _is_symmetric(A: np.ndarray) -> bool:
+    scale = max(float(np.max(np.abs(A))), 1e-300)
+    return bool(np.allclose(A, A.T, rtol=0.0, atol=1e-12 * scale))
+
+
+def _dense_square(A: Any, func: str) -> np.ndarray:
+    if not sp.issparse(A) and np.iscomplexobj(np.asarray(A)):
+        raise ValueError(f"{func}: A must be real, got complex {describe(np.asarray(A))}")
+    mat = as_matrix(A, "A", func=func, square=True, sparse=False)
+    if mat.shape[0] < 1:
+        raise ValueError(f"{func}: A is empty, got shape {mat.shape}")
+    return mat
+
+
+def spectral_bounds(A: Any, *, method: str = "exact") -> SpectralBounds:
+    """Bounds on :math:`|\\lambda|` of the Hermitian matrix HHL inverts for :math:`A`.
+
+    For symmetric :math:`A` the eigenvalues of :math:`A`; otherwise the singular values
+    of :math:`A` (the eigenvalue moduli of the dilation :math:`[[0, A], [A^T, 0]]`).
+    They set the evolution time and the reciprocal scaling (:func:`choose_parameters`).
+
+    Parameters
+    ----------
+    A : (m, m) array_like or sparse matrix
+        Real, square, finite, non-singular.
+    method : {"exact", "gershgorin"}
+        ``"exact"``: dense ``eigvalsh`` / ``svd`` (:math:`O(m^3)`, fine for the sizes that
+        can be simulated). ``"gershgorin"``: Gershgorin discs; rigorous but loose. The
+        upper bound is :math:`\\max_i \\sum_j |a_{ij}|` (and the column sums for the
+        dilation); a lower bound exists only for symmetric, strictly diagonally
+        dominant :math:`A` with a positive diagonal.
+
+    Returns
+    -------
+    SpectralBounds
+
+    Raises
+    ------
+    ValueError
+        For a non-square, non-finite or complex :math:`A`, for a singular :math:`A`
+        (``"exact"``), or when the Gershgorin discs contain zero.
+
+    Examples
+    --------
+    >>> b = spectral_bounds([[1.0, -1 / 3], [-1 / 3, 1.0]])
+    >>> round(b.lower, 4), round(b.upper, 4), b.definite
+    (0.6667, 1.3333, True)
+    """
+    func = "spectral_bounds"
+    check_choice(method, "method", {"exact", "gershgorin"}, func=func)
+    mat = _dense_square(A, func)
+    symmetric = _is_symmetric(mat)
+    if method == "exact":
+        if symmetric:
+            w = np.linalg.eigvalsh(mat)
+            lower, upper = float(np.min(np.abs(w))), float(np.max(np.abs(w)))
+            definite = bool(w[0] > 0)
+        else:
+            sv = np.linalg.svd(mat, compute_uv=False)
+            lower, upper, definite = float(sv[-1]), float(sv[0]), False
+        if upper == 0.0 or lower <= 1e-13 * upper:
+            cond = math.inf if lower == 0.0 else upper / lower
+            raise ValueError(f"{func}: A is singular (condition number {cond:.3g}); HHL needs an invertible A")
+        return SpectralBounds(lower, upper, definite, not symmetric, "exact")
+    absmat = np.abs(mat)
+    diag = np.diag(mat)
+    radius = absmat.sum(axis=1) - np.abs(diag)
+    if symmetric:
+        upper = float(np.max(np.abs(diag) + radius))
+        lower = float(np.min(diag - radius))
+        if lower <= 0.0:
+            raise ValueError(
+                f"{func}: the Gershgorin discs of A reach {lower:.3g} <= 0, so they give no lower "
+                "eigenvalue bound; use method='exact' or pass known bounds"
+            )
+        return SpectralBounds(lower, upper, True, False, "gershgorin")
+    raise ValueError(
+        f"{func}: Gershgorin discs of the dilation [[0, A], [A^T, 0]] are centred at 0 and give no "
+        "lower bound on the singular values of a non-symmetric A; use method='exact' or pass known bounds"
+    )
+
+
+def required_clock_qubits(condition_number: float, accuracy: float, *, definite: bool = True) -> int:
+    """Fewest clock qubits that place :math:`\\lambda_{\\min}` at clock bin :math:`\\ge 1/\\epsilon`.
+
+    With the default evolution time the smallest eigenvalue falls at bin
+    :math:`k_{\\min} = 2^{c-1}/\\kappa` (definite) or :math:`(2^{c-1}-1)/\\kappa`
+    (indefinite); the relative error of :math:`1/\\tilde\\lambda` there is about
+    :math:`1/(2k_{\\min})`. This returns the least :math:`c` with
+    :math:`k_{\\min} \\ge 1/\\epsilon`, i.e. :math:`c \\approx 1 + \\log_2(\\kappa/\\epsilon)` --
+    the :math:`O(\\log(\\kappa/\\epsilon))` clock of HHL [2]_.
+
+    Parameters
+    ----------
+    condition_number : float
+        :math:`\\kappa \\ge 1`.
+    accuracy : float
+        :math:`\\epsilon \\in (0, 1]`.
+    definite : bool, default True
+        False when a sign bit is needed (dilation or indefinite :math:`A`).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> required_clock_qubits(2.0, 0.5)
+    3
+    """
+    func = "required_clock_qubits"
+    kappa = check_positive(condition_number, "condition_number", func=func)
+    eps = check_positive(accuracy, "accuracy", func=func)
+    if kappa < 1.0:
+        raise ValueError(f"{func}: condition_number must be >= 1, got {kappa}")
+    if eps > 1.0:
+        raise ValueError(f"{func}: accuracy must be in (0, 1], got {eps}")
+    c = 1 if definite else 2
+    while _bin_of_min(kappa, c, definite) < 1.0 / eps * (1 - 1e-12):
+        c += 1
+    return c
+
+
+def _bin_of_min(kappa: float, c: int, definite: bool) -> float:
+    return (2 ** (c - 1) if definite else 2 ** (c - 1) - 1) / kappa
+
+
+def choose_parameters(
+    bounds: SpectralBounds, *, clock_qubits: int, evolution_time: float | None = None
+) -> tuple[float, float, float]:
+    """Default evolution time, ``ExactReciprocalGate`` scaling and reciprocal constant.
+
+    Implements the rules of the module docstring: :math:`t = \\pi/\\lambda_{\\max}`
+    (definite) or :math:`2\\pi(2^{c-1}-1)/(2^c\\lambda_{\\max})` (indefinite), then the
+    scaling that rotates the clock bin :math:`\\max(1, \\lfloor k_{\\min}\\rfloor)` of the
+    smallest eigenvalue fully.
+
+    Parameters
+    ----------
+    bounds : SpectralBounds
+    clock_qubits : int
+    evolution_time : float, optional
+        Keep this :math:`t` and choose only the scaling.
+
+    Returns
+    -------
+    (evolution_time, scaling, constant) : tuple of float
+        ``constant`` is :math:`C`: the flag amplitude is :math:`C/\\lambda`.
+    """
+    c = clock_qubits
+    if evolution_time is None:
+        if bounds.definite:
+            evolution_time = math.pi / bounds.upper
+        else:
+            evolution_time = 2 * math.pi * (2 ** (c - 1) - 1) / (2**c * bounds.upper)
+    kmin = bounds.lower * evolution_time * 2**c / (2 * math.pi)
+    full = max(1, math.floor(kmin + 1e-9))
+    scaling = full / (2**c if bounds.definite else 2 ** (c - 1))
+    return float(evolution_time), float(scaling), _constant(scaling, evolution_time, bounds.definite)
+
+
+def _constant(scaling: float, t: float, definite: bool) -> float:
+    return float((2 * math.pi if definite else math.pi) * scaling / t)
+
+
+# --------------------------------------------------------------------------- circuit
+
+
+@dataclass(frozen=True)
+class _Problem:
+    A: np.ndarray  # original matrix
+    b: np.ndarray  # original right-hand side
+    H: np.ndarray  # Hermitian matrix on the system register (padded / dilated)
+    rhs: np.ndarray  # unit right-hand side on the system register
+    bounds: SpectralBounds
+    system_qubits: int
+    offset: int  # the solution occupies rhs indices [offset, offset + m)
+    evolution_time: float
+    scaling: float
+    constant: float
+    clock_qubits: int
+
+
+def _setup(A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, func) -> _Problem:
+    mat = _dense_square(A, func)
+    m = mat.shape[0]
+    vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
+    max_qubits = check_int(max_qubits, "max_qubits", func=func, minimum=3)
+    symmetric = _is_symmetric(mat)
+    size_bits = max(1, math.ceil(math.log2(m))) if m > 1 else 1
+    s = size_bits + (0 if symmetric else 1)
+    total = s + c + 1
+    if total > max_qubits:
+        raise ValueError(
+            f"{func}: this system needs {total} qubits ({s} system"
+            f"{' incl. 1 dilation qubit' if not symmetric else ''}, {c} clock, 1 flag), above "
+            f"max_qubits={max_qubits}; its statevector alone would take {16 * 2.0**total / 2**30:.3g} GiB"
+        )
+    # c + 2 dense controlled unitaries of dimension 2^(s+1)
+    check_memory((c + 2) * 16.0 * 4.0 ** (s + 1), what=f"{c + 2} dense unitaries on {s + 1} qubits", max_bytes=None, func=func)
+    if eigenvalue_bounds is None:
+        bounds = spectral_bounds(mat, method="exact")
+    elif isinstance(eigenvalue_bounds, SpectralBounds):
+        bounds = eigenvalue_bounds
+    elif isinstance(eigenvalue_bounds, str):
+        bounds = spectral_bounds(mat, method=eigenvalue_bounds)
+    else:
+        try:
+            lo, hi = eigenvalue_bounds
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{func}: eigenvalue_bounds must be (lower, upper), a method name or SpectralBounds, "
+                f"got {describe(eigenvalue_bounds)}"
+            ) from exc
+        lo = check_positive(lo, "eigenvalue_bounds[0]", func=func)
+        hi = check_positive(hi, "eigenvalue_bounds[1]", func=func)
+        if lo > hi:
+            raise ValueError(f"{func}: eigenvalue_bounds must satisfy lower <= upper, got ({lo}, {hi})")
+        definite = bool(symmetric and np.all(np.linalg.eigvalsh(mat) > 0)) if symmetric else False
+        bounds = SpectralBounds(lo, hi, definite, not symmetric, "known")
+    # singular A is refused even when bounds were given
+    sv = np.linalg.svd(mat, compute_uv=False)
+    if sv[0] == 0.0 or sv[-1] <= 1e-13 * sv[0]:
+        cond = math.inf if sv[-1] == 0.0 else sv[0] / sv[-1]
+        raise ValueError(f"{func}: A is singular (condition number {cond:.3g}); HHL needs an invertible A")
+    if not bounds.definite and c < 2:
+        raise ValueError(
+            f"{func}: clock_qubits={c} is too few for an indefinite or dilated system: one clock qubit "
+            "holds the sign, so at least 2 are needed"
+        )
+    if evolution_time is not None:
+        evolution_time = check_positive(evolution_time, "evolution_time", func=func)
+        limit = (1.0 if bounds.definite else 0.5) * 2 * math.pi / bounds.upper
+        if evolution_time >= limit:
+            raise ValueError(
+                f"{func}: evolution_time={evolution_time:.6g} wraps the largest eigenvalue modulus "
+                f"{bounds.upper:.6g} around the clock; it must be below {limit:.6g}"
+            )
+    t, default_scaling, _ = choose_parameters(bounds, clock_qubits=c, evolution_time=evolution_time)
+    if scaling is None:
+        scaling = default_scaling
+    else:
+        scaling = check_positive(scaling, "scaling", func=func)
+    kmin = bounds.lower * t * 2**c / (2 * math.pi)
+    if accuracy is not None:
+        eps = check_positive(accuracy, "accuracy", func=func)
+        if kmin < 1.0 / eps * (1 - 1e-12):
+            need = c
+            while bounds.lower * (t if evolution_time is not None else choose_parameters(bounds, clock_qubits=need)[0]) * 2**need / (2 * math.pi) < 1.0 / eps * (1 - 1e-12):
+                need += 1
+            raise ValueError(
+                f"{func}: clock_qubits={c} is too few for accuracy={eps:g}: the smallest eigenvalue "
+                f"{bounds.lower:.4g} falls at clock bin {kmin:.3g} < 1/accuracy; need at least {need} clock qubits"
+            )
+    if kmin < 1.0:
+        warnings.warn(
+            f"{func}: {c} clock qubits cannot resolve the smallest eigenvalue {bounds.lower:.4g} "
+            f"(it falls at {kmin:.3g} of the first clock bin); the solution will be inaccurate. "
+            f"About {c + math.ceil(math.log2(1.0 / kmin)) if kmin > 0 else '?'} clock qubits are needed.",
+            HHLResolutionWarning,
+            stacklevel=3,
+        )
+    dim = 2**size_bits
+    if symmetric:
+        H = np.eye(dim) * bounds.upper
+        H[:m, :m] = mat
+        rhs = np.zeros(dim)
+        rhs[:m] = vec
+        offset = 0
+    else:
+        P = np.eye(dim) * bounds.upper
+        P[:m, :m] = mat
+        H = np.zeros((2 * dim, 2 * dim))
+        H[:dim, dim:] = P
+        H[dim:, :dim] = P.T
+        rhs = np.zeros(2 * dim)
+        rhs[:m] = vec
+        offset = dim
+    rhs = rhs / np.linalg.norm(rhs)
+    return _Problem(
+        A=mat,
+        b=vec,
+        H=H,
+        rhs=rhs,
+        bounds=bounds,
+        system_qubits=s,
+        offset=offset,
+        evolution_time=float(t),
+        scaling=float(scaling),
+        constant=_constant(scaling, t, bounds.definite),
+        clock_qubits=c,
+    )
+
+
+def _state_preparation(vec: np.ndarray):
+    """Sparse (Gleinig-Hoefler) preparation when s*nnz <= 2^s, else Qiskit's dense one."""
+    from qiskit.circuit.library import StatePreparation
+
+    nq = int(round(math.log2(vec.size)))
+    nnz = int(np.count_nonzero(vec))
+    if nnz * nq <= 2**nq:
+        from qsgd.upload import sparse_state_preparation
+
+        gate = sparse_state_preparation(vec, num_qubits=nq).to_gate(label="prep b")
+        return gate
+    return StatePreparation(vec, label="prep b")
+
+
+def _phase_estimation(H: np.ndarray, t: float, c: int):
+    """phase_estimation(c, e^{iHt}) with the powers U^(2^j) taken from eigh(H)."""
+    from qiskit import QuantumCircuit, QuantumRegister
+    from qiskit.circuit.library import PermutationGate, QFTGate, UnitaryGate
+
+    w, V = np.linalg.eigh(H)
+    d = H.shape[0]
+    s = int(round(math.log2(d)))
+    clock = QuantumRegister(c, "clock")
+    system = QuantumRegister(s, "system")
+    qc = QuantumCircuit(clock, system, name="QPE")
+    qc.h(clock)
+    p0 = np.diag([1.0, 0.0])
+    p1 = np.diag([0.0, 1.0])
+    for j in range(c):
+        U = (V * np.exp(1j * w * t * 2**j)) @ V.conj().T
+        # little-endian: the control (first qarg) is the least significant index
+        cU = np.kron(np.eye(d), p0) + np.kron(U, p1)
+        qc.append(UnitaryGate(cU, label=f"c-U^{2**j}", check_input=False), [clock[j], *system])
+    qc.append(QFTGate(c).inverse(), clock[:])
+    qc.append(PermutationGate(list(reversed(range(c)))), clock[:])
+    return qc
+
+
+def _build(problem: _Problem):
+    from qiskit import QuantumCircuit, QuantumRegister
+    from qiskit.circuit.library import ExactReciprocalGate
+
+    s, c = problem.system_qubits, problem.clock_qubits
+    system = QuantumRegister(s, "system")
+    clock = QuantumRegister(c, "clock")
+    flag = QuantumRegister(1, "flag")
+    qc = QuantumCircuit(system, clock, flag, name="HHL")
+    qc.append(_state_preparation(problem.rhs), system[:])
+    qpe = _phase_estimation(problem.H, problem.evolution_time, c)
+    qc.compose(qpe, clock[:] + system[:], inplace=True)
+    # phase_estimation leaves the clock MSB-first; ExactReciprocalGate reads LSB-first
+    qc.append(
+        ExactReciprocalGate(c, problem.scaling, neg_vals=not problem.bounds.definite),
+        clock[::-1] + [flag[0]],
+    )
+    qc.compose(qpe.inverse(), clock[:] + system[:], inplace=True)
+    qc.metadata = {
+        "dimension": int(problem.A.shape[0]),
+        "solution_offset": int(problem.offset),
+        "dilated": bool(problem.bounds.dilated),
+        "evolution_time": problem.evolution_time,
+        "scaling": problem.scaling,
+        "reciprocal_constant": problem.constant,
+        "neg_vals": not problem.bounds.definite,
+    }
+    return qc
+
+
+def hhl_circuit(
+    A: Any,
+    b: Any,
+    *,
+    clock_qubits: int,
+    evolution_time: float | None = None,
+    scaling: float | None = None,
+    eigenvalue_bounds: Any = None,
+    accuracy: float | None = None,
+    max_qubits: int = DEFAULT_MAX_QUBITS,
+):
+    """The HHL circuit for :math:`Ax = b` (step III of [1]_, after [2]_).
+
+    Postselecting ``flag`` = 1 and ``clock`` = 0 leaves
+    :math:`C\\,H^{-1}|b\\rangle` on ``system``; for a symmetric :math:`A`,
+    :math:`H^{-1}|b\\rangle = A^{-1}b/\\|b\\|` on the first :math:`m` basis states, for a
+    non-symmetric one the solution sits where the top ``system`` qubit is 1 (module
+    docstring: dilation, padding, parameter rules).
+
+    Parameters
+    ----------
+    A : (m, m) array_like or sparse matrix
+        Real, finite, invertible. Symmetric :math:`A` is used directly, any other is
+        dilated to :math:`[[0, A], [A^T, 0]]`.
+    b : (m,) array_like
+        Right-hand side, finite and non-zero (normalized internally).
+    clock_qubits : int
+        Phase-estimation register size :math:`c` (at least 2 for indefinite/dilated
+        systems, which spend one qubit on the sign).
+    evolution_time : float, optional
+        :math:`t` in :math:`e^{iHt}`; default from the eigenvalue bounds.
+    scaling : float, optional
+        ``ExactReciprocalGate`` scaling; default rotates the smallest eigenvalue's clock
+        bin fully.
+    eigenvalue_bounds : (lower, upper), {"exact", "gershgorin"} or SpectralBounds, optional
+        Known bounds on :math:`|\\lambda(H)|`, or the method of :func:`spectral_bounds`
+        (default ``"exact"``).
+    accuracy : float, optional
+        Requested relative accuracy :math:`\\epsilon` of the inversion at the smallest
+        eigenvalue; too few clock qubits for it is an error (see
+        :func:`required_clock_qubits`).
+    max_qubits : int, default 24
+        Refuse larger circuits.
+
+    Returns
+    -------
+    QuantumCircuit
+        Registers ``system``, ``clock``, ``flag`` (in this qubit order); ``metadata``
+        records ``dimension``, ``solution_offset``, ``dilated``, ``evolution_time``,
+        ``scaling``, ``reciprocal_constant`` and ``neg_vals``.
+
+    Raises
+    ------
+    ValueError
+        Non-square, complex, non-finite or singular :math:`A`; :math:`b` of the wrong
+        length, zero or non-finite; too few clock qubits (sign bit, ``accuracy``); an
+        evolution time that wraps phases; more than ``max_qubits`` qubits (the message
+        says how many would be needed).
+
+    Warns
+    -----
+    HHLResolutionWarning
+        When the smallest eigenvalue lies below the first clock bin.
+
+    Examples
+    --------
+    >>> qc = hhl_circuit([[1, -1 / 3], [-1 / 3, 1]], [1, 0], clock_qubits=3)
+    >>> qc.num_qubits, [r.name for r in qc.qregs]
+    (5, ['system', 'clock', 'flag'])
+    """
+    problem = _setup(
+        A,
+        b,
+        clock_qubits=clock_qubits,
+        evolution_time=evolution_time,
+        scaling=scaling,
+        eigenvalue_bounds=eigenvalue_bounds,
+        accuracy=accuracy,
+        max_qubits=max_qubits,
+        func="hhl_circuit",
+    )
+    return _build(problem)
+
+
+# --------------------------------------------------------------------------- solve
+
+
+@dataclass(frozen=True)
+class HHLResult:
+    """Result of :func:`hhl_solve`.
+
+    Attributes
+    ----------
+    solution : ndarray, shape (m,)
+        Postselected, normalized, real estimate of :math:`A^{-1}b/\\|A^{-1}b\\|`. Exact
+        mode keeps the circuit's global phase (ideal output :math:`+C A^{-1}b`, so the
+        overall sign is right) and removes only a residual phase, the one of the
+        largest entry modulo :math:`\\pi`. With shots the overall sign is not
+        observable and is fixed so that the largest entry is positive.
+    success_probability : float
+        :math:`P` (flag = 1, clock = 0), exact or estimated from shots.
+    fidelity : float
+        :math:`|\\langle \\hat x, x\\rangle|^2` with the NumPy solution ``reference``.
+    solution_norm : float
+        :math:`\\|b\\|\\sqrt{P}/C`, the estimate of :math:`\\|A^{-1}b\\|` (module docstring).
+    reference : ndarray
+        ``numpy.linalg.solve(A, b)`` normalized.
+    num_qubits, system_qubits : int
+    cx_count, depth : int or None
+        After ``transpile(basis_gates=["cx", "u"], optimization_level=1,
+        seed_transpiler=0)``; None with ``count_gates=False``.
+    clock_qubits, evolution_time, scaling, reciprocal_constant, shots, seed
+        The settings used (``seed`` drove Aer and the shot sampling).
+    bounds : SpectralBounds
+    statevector : ndarray or None
+        Exact mode: the unnormalized complex amplitudes of ``system`` given flag = 1,
+        clock = 0 (length :math:`2^s`, padding and dilation included).
+    success, message
+    """
+
+    solution: np.ndarray
+    success_probability: float
+    fidelity: float
+    solution_norm: float
+    reference: np.ndarray
+    num_qubits: int
+    system_qubits: int
+    cx_count: int | None
+    depth: int | None
+    clock_qubits: int
+    evolution_time: float
+    scaling: float
+    reciprocal_constant: float
+    shots: int | None
+    seed: int
+    bounds: SpectralBounds
+    statevector: np.ndarray | None = field(repr=False)
+    success: bool = True
+    message: str = ""
+
+    @property
+    def condition_number(self) -> float:
+        """``bounds.condition_number``."""
+        return self.bounds.condition_number
+
+
+def _fix_phase(v: np.ndarray) -> np.ndarray:
+    k = int(np.argmax(np.abs(v)))
+    phi = float(np.angle(v[k]))
+    # rotate to the nearest real axis, keeping the sign the circuit produced
+    phi = (phi + math.pi / 2) % math.pi - math.pi / 2
+    return np.real(v * np.exp(-1j * phi))
+
+
+def _signs_from_pairs(mag: np.ndarray, pair_prob: list[np.ndarray], s: int) -> np.ndarray:
+    """Relative signs from one Hadamard on each system qubit (Prim over the hypercube)."""
+    signs = np.zeros(mag.size)
+    active = mag > 0
+    if not np.any(active):
+        return np.ones(mag.size)
+    start = int(np.argmax(mag))
+    signs[start] = 1.0
+    heap: list[tuple[float, int, int, int]] = []
+
+    def push(i: int):
+        for j in range(s):
+            k = i ^ (1 << j)
+            if active[k] and signs[k] == 0.0:
+                heapq.heappush(heap, (-mag[i] * mag[k], i, k, j))
+
+    push(start)
+    while heap:
+        _, i, k, j = heapq.heappop(heap)
+        if signs[k] != 0.0:
+            continue
+        lo, hi = (i, k) if not (i >> j) & 1 else (k, i)
+        # after H on qubit j: P(lo) ~ (x_lo + x_hi)^2 / 2, P(hi) ~ (x_lo - x_hi)^2 / 2
+        same = pair_prob[j][lo] >= pair_prob[j][hi]
+        signs[k] = signs[i] * (1.0 if same else -1.0)
+        push(k)
+    signs[signs == 0.0] = 1.0
+    return signs
+
+
+def hhl_solve(
+    A: Any,
+    b: Any,
+    *,
+    clock_qubits: int,
+    shots: int | None = None,
+    rng: Any = None,
+    evolution_time: float | None = None,
+    scaling: float | None = None,
+    eigenvalue_bounds: Any = None,
+    accuracy: float | None = None,
+    count_gates: bool = True,
+    max_qubits: int = DEFAULT_MAX_QUBITS,
+) -> HHLResult:
+    """Solve :math:`Ax = b` with the HHL circuit on Aer (step III of [1]_).
+
+    Builds :func:`hhl_circuit`, simulates it with ``AerSimulator(method="statevector")``
+    and postselects flag = 1, clock = 0. Exact mode (``shots=None``) reads the final
+    statevector (``save_statevector``). With ``shots`` the success probability and the
+    magnitudes come from ``shots`` measured copies, and the relative signs from
+    :math:`s` further runs of ``shots`` copies each with a Hadamard on one system qubit:
+    that run gives :math:`(x_i \\pm x_{i'})^2/2` for the pair :math:`i, i' = i \\oplus 2^j`,
+    and the signs are propagated along the strongest pairs (a maximum spanning tree
+    over the hypercube of the support).
+
+    Parameters
+    ----------
+    A, b, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits
+        As in :func:`hhl_circuit`.
+    shots : int, optional
+        Copies per measured circuit (:math:`s + 1` circuits); None for the exact state.
+    rng : None, int or numpy.random.Generator
+        Seeds Aer (``seed_simulator``) and the transpiler of the simulation through
+        ``rng.integers``; see ``numpy.random.default_rng``.
+    count_gates : bool, default True
+        Also transpile to ``{cx, u}`` (``optimization_level=1``, ``seed_transpiler=0``)
+        for ``cx_count`` and ``depth``; this synthesizes every controlled
+        :math:`U^{2^j}` and costs :math:`O(4^s)` time per clock qubit, so switch it off
+        for large systems.
+
+    Returns
+    -------
+    HHLResult
+
+    Raises
+    ------
+    ValueError
+        As :func:`hhl_circuit`, and for a non-positive ``shots``.
+
+    Notes
+    -----
+    ``success_probability`` is the probability of the flag and clock outcome before any
+    amplitude amplification; the :math:`O(\\kappa)` rounds of amplification of [2]_ are
+    not simulated. ``solution_norm`` is exact only when every eigenvalue sits on a
+    clock bin; otherwise it is biased by the phase-estimation error.
+
+    Examples
+    --------
+    >>> res = hhl_solve([[1, -1 / 3], [-1 / 3, 1]], [1, 0], clock_qubits=3, count_gates=False)
+    >>> np.round(res.solution, 4), round(res.success_probability, 4)
+    (array([0.9487, 0.3162]), 0.625)
+    """
+    func = "hhl_solve"
+    if shots is not None:
+        shots = check_int(shots, "shots", func=func, minimum=1)
+    if not isinstance(count_gates, bool):
+        raise ValueError(f"{func}: count_gates must be a bool, got {describe(count_gates)}")
+    generator = as_rng(rng)
+    problem = _setup(
+        A,
+        b,
+        clock_qubits=clock_qubits,
+        evolution_time=evolution_time,
+        scaling=scaling,
+        eigenvalue_bounds=eigenvalue_bounds,
+        accuracy=accuracy,
+        max_qubits=max_qubits,
+        func=func,
+    )
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+
+    qc = _build(problem)
+    s, c, m = problem.system_qubits, problem.clock_qubits, problem.A.shape[0]
+    seed = int(generator.integers(2**31 - 1))
+    sim = AerSimulator(method="statevector", seed_simulator=seed)
+    base = 2 ** (s + c)  # flag = 1, clock = 0, system = i  ->  index base + i
+    if shots is None:
+        circ = qc.copy()
+        circ.save_statevector()
+        tqc = transpile(circ, sim, optimization_level=0, seed_transpiler=seed)
+        psi = np.asarray(sim.run(tqc).result().get_statevector(0))
+        post = psi[base : base + 2**s].copy()
+        probability = float(np.vdot(post, post).real)
+        block = _fix_phase(post[problem.offset : problem.offset + m]) if probability > 0 else np.zeros(m)
+        statevector = post
+    else:
+        circuits = []
+        for j in range(-1, s):
+            circ = qc.copy()
+            if j >= 0:
+                circ.h(qc.qregs[0][j])
+            circ.measure_all()
+            circuits.append(circ)
+        tqcs = transpile(circuits, sim, optimization_level=0, seed_transpiler=seed)
+        result = sim.run(tqcs, shots=shots).result()
+        freq = []
+        for k in range(len(circuits)):
+            p = np.zeros(2**s)
+            for key, count in result.get_counts(k).items():
+                idx = int(key, 2)
+                if base <= idx < base + 2**s:
+                    p[idx - base] += count
+            freq.append(p)
+        probability = float(freq[0].sum() / shots)
+        mag = np.sqrt(freq[0] / max(freq[0].sum(), 1.0))
+        signs = _signs_from_pairs(mag, freq[1:], s)
+        full = mag * signs
+        block = full[problem.offset : problem.offset + m]
+        if np.any(block):
+            block = block * np.sign(block[int(np.argmax(np.abs(block)))])
+        statevector = None
+    norm = float(np.linalg.norm(block))
+    success = probability > 0 and norm > 0
+    solution = block / norm if success else np.full(m, np.nan)
+    reference = np.linalg.solve(problem.A, problem.b)
+    reference = reference / np.linalg.norm(reference)
+    fidelity = float(np.dot(solution, reference) ** 2) if success else 0.0
+    solution_norm = float(np.linalg.norm(problem.b) * math.sqrt(probability) / problem.constant)
+    cx_count = depth = None
+    if count_gates:
+        tq = transpile(qc, basis_gates=["cx", "u"], optimization_level=1, seed_transpiler=RESOURCE_SEED)
+        cx_count = int(tq.count_ops().get("cx", 0))
+        depth = int(tq.depth())
+    message = (
+        "postselection succeeded"
+        if success
+        else "postselection never succeeded (no flag = 1, clock = 0 outcome); solution is undefined"
+    )
+    return HHLResult(
+        solution=solution,
+        success_probability=probability,
+        fidelity=fidelity,
+        solution_norm=solution_norm,
+        reference=reference,
+        num_qubits=qc.num_qubits,
+        system_qubits=s,
+        cx_count=cx_count,
+        depth=depth,
+        clock_qubits=c,
+        evolution_time=problem.evolution_time,
+        scaling=problem.scaling,
+        reciprocal_constant=problem.constant,
+        shots=shots,
+        seed=seed,
+        bounds=problem.bounds,
+        statevector=statevector,
+        success=success,
+        message=message,
+    )

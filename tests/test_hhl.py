@@ -1,0 +1,311 @@
+"""Tests for qsgd.hhl: HHL circuits against NumPy solutions (chapter 4)."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from qsgd.hhl import (
+    HHLResolutionWarning,
+    SpectralBounds,
+    _phase_estimation,
+    _setup,
+    choose_parameters,
+    hhl_circuit,
+    hhl_solve,
+    required_clock_qubits,
+    spectral_bounds,
+)
+
+# Qiskit textbook system (ecosystem.md section 3): eigenvalues 2/3 and 4/3
+TEXTBOOK_A = np.array([[1.0, -1 / 3], [-1 / 3, 1.0]])
+TEXTBOOK_B = np.array([1.0, 0.0])
+TEXTBOOK_X = np.array([3 / math.sqrt(10), 1 / math.sqrt(10)])  # (0.9487, 0.3162)
+
+
+def _spd(m, seed, shift=None):
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(m, m)))
+    w = np.linspace(1.0, 3.0, m) if shift is None else shift
+    return (q * w) @ q.T
+
+
+def _nonsymmetric(m, seed):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(m, m)) / math.sqrt(m) + 2.5 * np.eye(m)
+
+
+def _rhs_with_negative_solution(A, seed):
+    """b whose solution A^{-1} b has entries of both signs."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=A.shape[0])
+    x[0] = -abs(x[0]) - 0.5
+    x[1] = abs(x[1]) + 0.5
+    return A @ x
+
+
+# --------------------------------------------------------------------------- known cases
+
+
+def test_textbook_exact():
+    res = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3)
+    np.testing.assert_allclose(res.solution, TEXTBOOK_X, atol=1e-10)
+    np.testing.assert_allclose(res.success_probability, 0.625, atol=1e-10)
+    np.testing.assert_allclose(res.fidelity, 1.0, atol=1e-12)
+    np.testing.assert_allclose(res.evolution_time, 2 * math.pi * 3 / 8, rtol=1e-12)
+    np.testing.assert_allclose(res.scaling, 2 / 8, rtol=1e-12)
+    np.testing.assert_allclose(res.reciprocal_constant, 2 / 3, rtol=1e-12)
+    # norm recovery: ||A^{-1} b|| = sqrt(90/64) from sqrt(P) / C
+    np.testing.assert_allclose(res.solution_norm, math.sqrt(90 / 64), rtol=1e-10)
+    assert res.num_qubits == 5 and res.system_qubits == 1 and res.clock_qubits == 3
+    assert res.cx_count > 0 and res.depth > 0
+    assert res.success and res.shots is None
+    # exact mode returns the postselected amplitudes: C A^{-1} b / ||b||
+    np.testing.assert_allclose(res.statevector, (2 / 3) * np.linalg.solve(TEXTBOOK_A, TEXTBOOK_B), atol=1e-10)
+
+
+def test_textbook_parameters():
+    bounds = spectral_bounds(TEXTBOOK_A)
+    np.testing.assert_allclose([bounds.lower, bounds.upper], [2 / 3, 4 / 3], rtol=1e-12)
+    assert bounds.definite and not bounds.dilated
+    t, scaling, constant = choose_parameters(bounds, clock_qubits=3)
+    np.testing.assert_allclose([t, scaling, constant], [2 * math.pi * 3 / 8, 0.25, 2 / 3], rtol=1e-12)
+
+
+def test_textbook_shots_reproducible():
+    res = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, shots=20_000, rng=7, count_gates=False)
+    again = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, shots=20_000, rng=7, count_gates=False)
+    np.testing.assert_array_equal(res.solution, again.solution)
+    assert res.seed == again.seed and res.shots == 20_000 and res.statevector is None
+    # binomial standard error of P is about 0.0034 at 20k shots
+    np.testing.assert_allclose(res.success_probability, 0.625, atol=0.02)
+    np.testing.assert_allclose(res.solution, TEXTBOOK_X, atol=0.02)
+    assert res.cx_count is None and res.depth is None
+
+
+def test_phase_estimation_matches_qiskit_library():
+    from qiskit.circuit.library import UnitaryGate, phase_estimation
+    from qiskit.quantum_info import Operator
+    from scipy.linalg import expm
+
+    H = _spd(4, seed=3)
+    t = 0.7
+    ours = _phase_estimation(H, t, 3)
+    lib = phase_estimation(3, UnitaryGate(expm(1j * H * t)))
+    assert Operator(ours).equiv(Operator(lib), atol=1e-9)
+
+
+def test_clock_register_bit_order_matters():
+    """ExactReciprocalGate must read the clock reversed; the unreversed layout is wrong."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import ExactReciprocalGate
+    from qiskit.quantum_info import Statevector
+
+    qc = hhl_circuit(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3)
+    clock = qc.qregs[1]
+    wrong = QuantumCircuit(*qc.qregs)
+    for inst in qc.data:
+        if inst.operation.name == "ExactReciprocal":
+            wrong.append(ExactReciprocalGate(3, 0.25), clock[:] + [qc.qregs[2][0]])
+        else:
+            wrong.append(inst)
+    for circuit, ok in ((qc, True), (wrong, False)):
+        amp = Statevector(circuit).data[2**4 : 2**4 + 2]
+        x = np.real(amp) / np.linalg.norm(amp)
+        assert np.allclose(np.abs(x), TEXTBOOK_X, atol=1e-6) == ok
+
+
+# --------------------------------------------------------------------------- random systems
+
+
+@pytest.mark.parametrize("m, seed", [(4, 0), (8, 1)])
+def test_random_symmetric_systems(m, seed):
+    A = _spd(m, seed)
+    b = _rhs_with_negative_solution(A, seed)
+    res = hhl_solve(A, b, clock_qubits=6, count_gates=False)
+    assert np.any(res.reference < 0) and np.any(res.reference > 0)
+    assert res.fidelity >= 0.99
+    # signs (including the overall sign) are right, not just the overlap
+    np.testing.assert_allclose(res.solution, res.reference, atol=0.05)
+    np.testing.assert_allclose(np.linalg.norm(res.solution), 1.0, atol=1e-12)
+    np.testing.assert_allclose(res.solution_norm, np.linalg.norm(np.linalg.solve(A, b)), rtol=0.05)
+
+
+@pytest.mark.parametrize("m, seed", [(4, 2), (8, 3)])
+def test_random_nonsymmetric_systems_via_dilation(m, seed):
+    A = _nonsymmetric(m, seed)
+    b = _rhs_with_negative_solution(A, seed)
+    res = hhl_solve(A, b, clock_qubits=7, count_gates=False)
+    assert res.bounds.dilated and not res.bounds.definite
+    assert res.system_qubits == int(math.log2(m)) + 1
+    assert res.fidelity >= 0.99
+    np.testing.assert_allclose(res.solution, res.reference, atol=0.05)
+    # the y block of the dilation solution [y; x] = [0; A^{-1} b] stays (nearly) empty
+    y = res.statevector[:m]
+    assert np.linalg.norm(y) <= 0.1 * np.linalg.norm(res.statevector)
+    np.testing.assert_allclose(res.solution_norm, np.linalg.norm(np.linalg.solve(A, b)), rtol=0.1)
+
+
+def test_fidelity_improves_with_clock_qubits_at_fixed_scaling():
+    A = _nonsymmetric(4, 5)
+    b = _rhs_with_negative_solution(A, 5)
+    infid = []
+    for c in (3, 5, 7):
+        t, _, _ = choose_parameters(spectral_bounds(A), clock_qubits=c)
+        res = hhl_solve(A, b, clock_qubits=c, scaling=1 / 2 ** (c - 1), count_gates=False)
+        infid.append(1 - res.fidelity)
+    assert infid[0] > infid[1] > infid[2]
+
+
+def test_shots_recover_signs_of_dilated_system():
+    A = _nonsymmetric(4, 2)
+    b = _rhs_with_negative_solution(A, 2)
+    res = hhl_solve(A, b, clock_qubits=6, shots=40_000, rng=11, count_gates=False)
+    assert res.fidelity >= 0.97
+    exact = hhl_solve(A, b, clock_qubits=6, count_gates=False)
+    np.testing.assert_allclose(res.success_probability, exact.success_probability, atol=0.02)
+    # overall sign is not observable with shots: compare up to it
+    sign = np.sign(np.dot(res.solution, res.reference))
+    np.testing.assert_allclose(sign * res.solution, res.reference, atol=0.1)
+
+
+def test_dense_and_sparse_input_agree():
+    A = _spd(4, 9)
+    b = _rhs_with_negative_solution(A, 9)
+    dense = hhl_solve(A, b, clock_qubits=5, count_gates=False)
+    sparse = hhl_solve(sp.csr_array(A), b, clock_qubits=5, count_gates=False)
+    np.testing.assert_allclose(dense.solution, sparse.solution, atol=1e-10)
+
+
+# --------------------------------------------------------------------------- dilation, padding
+
+
+def test_dilation_structure():
+    A = _nonsymmetric(4, 4)
+    b = np.arange(1.0, 5.0)
+    prob = _setup(A, b, clock_qubits=4, evolution_time=None, scaling=None, eigenvalue_bounds=None,
+                  accuracy=None, max_qubits=24, func="t")
+    np.testing.assert_array_equal(prob.H[:4, 4:], A)
+    np.testing.assert_array_equal(prob.H[4:, :4], A.T)
+    np.testing.assert_array_equal(prob.H[:4, :4], 0)
+    eig = np.sort(np.linalg.eigvalsh(prob.H))
+    sv = np.linalg.svd(A, compute_uv=False)
+    np.testing.assert_allclose(eig, np.sort(np.concatenate([sv, -sv])), atol=1e-12)
+    np.testing.assert_allclose(prob.rhs[:4], b / np.linalg.norm(b))
+    assert prob.offset == 4 and not np.any(prob.rhs[4:])
+    # dilation time keeps sigma_max t / 2 pi below 1/2
+    assert sv[0] * prob.evolution_time / (2 * math.pi) < 0.5
+    qc = hhl_circuit(A, b, clock_qubits=4)
+    assert qc.metadata["dilated"] and qc.metadata["neg_vals"] and qc.metadata["solution_offset"] == 4
+    assert [r.name for r in qc.qregs] == ["system", "clock", "flag"] and qc.qregs[0].size == 3
+
+
+@pytest.mark.parametrize("m, symmetric", [(3, True), (5, True), (3, False), (6, False)])
+def test_padding_keeps_the_system_well_posed(m, symmetric):
+    A = _spd(m, m) if symmetric else _nonsymmetric(m, m)
+    b = _rhs_with_negative_solution(A, m)
+    prob = _setup(A, b, clock_qubits=6, evolution_time=None, scaling=None, eigenvalue_bounds=None,
+                  accuracy=None, max_qubits=24, func="t")
+    d = prob.H.shape[0]
+    assert d & (d - 1) == 0 and d >= (m if symmetric else 2 * m)
+    w = np.abs(np.linalg.eigvalsh(prob.H))
+    # padding adds eigenvalue modulus `upper`: the spread (condition number) is unchanged
+    np.testing.assert_allclose([w.min(), w.max()], [prob.bounds.lower, prob.bounds.upper], rtol=1e-10)
+    res = hhl_solve(A, b, clock_qubits=7, count_gates=False)
+    assert res.solution.shape == (m,)
+    assert res.fidelity >= 0.99
+    np.testing.assert_allclose(res.solution, res.reference, atol=0.06)
+    # nothing leaks into the padding block
+    pad = res.statevector[prob.offset + m : prob.offset + d // (1 if symmetric else 2)]
+    assert np.linalg.norm(pad) <= 1e-8
+
+
+# --------------------------------------------------------------------------- bounds and clocks
+
+
+def test_spectral_bounds_gershgorin_contains_exact():
+    A = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, -0.5], [0.5, -0.5, 5.0]])
+    exact = spectral_bounds(A)
+    gersh = spectral_bounds(A, method="gershgorin")
+    assert gersh.lower <= exact.lower and gersh.upper >= exact.upper
+    assert gersh.method == "gershgorin" and gersh.definite
+    assert isinstance(gersh, SpectralBounds) and gersh.condition_number >= exact.condition_number
+    res = hhl_solve(A, [1.0, -1.0, 2.0], clock_qubits=6, eigenvalue_bounds="gershgorin", count_gates=False)
+    assert res.fidelity >= 0.99
+
+
+def test_known_bounds_are_used():
+    res = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, eigenvalue_bounds=(2 / 3, 4 / 3), count_gates=False)
+    assert res.bounds.method == "known"
+    np.testing.assert_allclose(res.success_probability, 0.625, atol=1e-10)
+
+
+@pytest.mark.parametrize("kappa, eps, definite", [(2.0, 0.5, True), (10.0, 0.01, True), (4.6, 0.1, False)])
+def test_required_clock_qubits_is_minimal(kappa, eps, definite):
+    c = required_clock_qubits(kappa, eps, definite=definite)
+    kmin = lambda c: (2 ** (c - 1) - (0 if definite else 1)) / kappa  # noqa: E731
+    assert kmin(c) >= 1 / eps - 1e-9
+    assert c == (1 if definite else 2) or kmin(c - 1) < 1 / eps
+
+
+def test_resolution_warning():
+    A = np.diag([1.0, 100.0])
+    with pytest.warns(HHLResolutionWarning, match="cannot resolve the smallest eigenvalue"):
+        hhl_circuit(A, [1.0, 1.0], clock_qubits=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hhl_circuit(A, [1.0, 1.0], clock_qubits=9)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "A, b, kwargs, match",
+    [
+        (np.ones((2, 3)), [1, 0], {}, "must be square"),
+        ([[1, 2], [2, 4]], [1, 0], {}, "singular"),
+        (np.zeros((2, 2)), [1, 0], {}, "singular"),
+        (TEXTBOOK_A, [1, 0, 0], {}, "length 2"),
+        (TEXTBOOK_A, [0, 0], {}, "zero vector"),
+        ([[1, np.nan], [0, 1]], [1, 0], {}, "non-finite"),
+        (TEXTBOOK_A, [np.inf, 0], {}, "non-finite"),
+        ([[1j, 0], [0, 1]], [1, 0], {}, "real"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 0}, "clock_qubits must be >= 1"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 2.5}, "clock_qubits must be an integer"),
+        (_nonsymmetric(2, 0), [1, 0], {"clock_qubits": 1}, "sign"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "accuracy": 0.01}, "need at least 9 clock qubits"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "evolution_time": 10.0}, "wraps"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "scaling": -1.0}, "scaling must be > 0"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "eigenvalue_bounds": (2.0, 1.0)}, "lower <= upper"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "eigenvalue_bounds": 5}, "eigenvalue_bounds must be"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "eigenvalue_bounds": "magic"}, "method must be one of"),
+        (np.eye(64) + 0.1, np.ones(64), {"clock_qubits": 20}, "needs 27 qubits"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "max_qubits": 4}, "needs 5 qubits"),
+    ],
+)
+@pytest.mark.parametrize("func", [hhl_circuit, hhl_solve])
+def test_bad_input(func, A, b, kwargs, match):
+    kwargs = {"clock_qubits": 3, **kwargs}
+    with pytest.raises(ValueError, match=match) as info:
+        func(A, b, **kwargs)
+    assert func.__name__ in str(info.value) or "spectral_bounds" in str(info.value)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"shots": 0}, "shots must be >= 1"), ({"count_gates": 1}, "bool")])
+def test_bad_solve_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, **kwargs)
+
+
+def test_bad_bounds_and_clock_helpers():
+    with pytest.raises(ValueError, match="no lower bound"):
+        spectral_bounds(_nonsymmetric(3, 0), method="gershgorin")
+    with pytest.raises(ValueError, match="reach"):
+        spectral_bounds([[1.0, 2.0], [2.0, 1.0]], method="gershgorin")
+    with pytest.raises(ValueError, match="condition_number must be >= 1"):
+        required_clock_qubits(0.5, 0.1)
+    with pytest.raises(ValueError, match="accuracy must be in"):
+        required_clock_qubits(2.0, 2.0)
