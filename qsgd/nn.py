@@ -561,7 +561,7 @@ def prunable_parameters(model: nn.Module, *, exclude_last: bool = True) -> list[
     ``exclude_last``. Biases and batch-norm parameters are never pruned.
     """
     found = [(name, m) for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    if exclude_last and found and isinstance(found[-1][1], nn.Linear) and len(found) > 1:
+    if exclude_last and found and isinstance(found[-1][1], nn.Linear):
         found = found[:-1]
     return found
 

@@ -76,6 +76,8 @@ __all__ = [
     "lanczos_density",
     "loss_hessian_operator",
     "mode_masses",
+    "proxy_contributions",
+    "ProxyContributions",
     "smooth_density",
 ]
 
@@ -661,7 +663,8 @@ def error_proxy(
     with np.errstate(divide="ignore"):
         logg = np.log(np.abs(1.0 + a[sel]))
     t = np.arange(steps + 1, dtype=float)[:, None]
-    expo = logw[None, :] + t * logg[None, :]
+    with np.errstate(invalid="ignore"):
+        expo = logw[None, :] + np.where(t == 0, 0.0, t * logg[None, :])  # 0**0 = 1
     top = np.max(expo, axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     return np.exp(top[:, 0]) * np.sum(np.exp(expo - top), axis=1)
@@ -705,4 +708,60 @@ def mode_masses(spectrum, *, eta: float = 1.0, cut: float = 0.4, weights=None, s
         ratio=pos / neg if neg > 0 else math.inf,
         eta=eta,
         cut=cut,
+    )
+
+
+@dataclass(frozen=True)
+class ProxyContributions:
+    """The terms of :func:`error_proxy` split by the kind of mode (each of shape (steps + 1,)).
+
+    ``dissipative``: modes with :math:`0 < \\eta\\lambda < 2` (:math:`|1+a| < 1`);
+    ``divergent``: :math:`\\eta\\lambda < 0` (negative Hessian eigenvalues);
+    ``overshoot``: :math:`\\eta\\lambda \\ge 2` (positive curvature too sharp for
+    the step size, :math:`|1+a| \\ge 1`). ``total`` is their sum, the proxy.
+    """
+
+    dissipative: np.ndarray
+    divergent: np.ndarray
+    overshoot: np.ndarray
+    total: np.ndarray
+    eta: float
+    cut: float
+
+
+def proxy_contributions(
+    spectrum, *, eta: float, steps: int, cut: float = 0.4, weights=None, smoothed: bool = False
+) -> ProxyContributions:
+    """:func:`error_proxy` split into dissipative, divergent and overshooting modes.
+
+    The three arrays add up to the proxy of Eq. (7) (same normalization,
+    Eq. (8)); compare the "dissipative"/"divergent" mode contributions the
+    authors plotted in their early figures.
+
+    Used in chapter 7.
+    """
+    func = "proxy_contributions"
+    eta = check_positive(eta, "eta", func=func)
+    steps = check_int(steps, "steps", func=func, minimum=0)
+    cut = check_positive(cut, "cut", func=func, strict=False)
+    lam, w = _measure(spectrum, weights, smoothed, func)
+    x = eta * lam
+    sel = (np.abs(x) >= cut) & (w > 0)
+    total_w = float(np.sum(w[sel]))
+    t = np.arange(steps + 1, dtype=float)[:, None]
+    parts = []
+    for keep in ((x > 0) & (x < 2), x < 0, x >= 2):
+        k = sel & keep
+        if not np.any(k) or total_w == 0:
+            parts.append(np.zeros(steps + 1) if total_w > 0 else np.full(steps + 1, np.nan))
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logg = np.log(np.abs(1.0 - x[k]))[None, :]
+            expo = np.log(w[k] / total_w)[None, :] + np.where(t == 0, 0.0, t * logg)
+        top = np.max(expo, axis=1, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0)
+        parts.append(np.exp(top[:, 0]) * np.sum(np.exp(expo - top), axis=1))
+    return ProxyContributions(
+        dissipative=parts[0], divergent=parts[1], overshoot=parts[2], total=parts[0] + parts[1] + parts[2],
+        eta=eta, cut=cut,
     )

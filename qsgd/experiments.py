@@ -1,0 +1,687 @@
+"""The Fig. 2 protocol of [1]_ at a chosen scale (also ``python -m qsgd experiments``).
+
+The paper's experiment, as far as the main text and the authors' job files
+describe it (the "quantum-trained" curves are classical SGD runs):
+
+1. pre-train a dense network (ResNet-32x4 on CIFAR-100 in the paper);
+2. keep its largest 10 % of prunable weights (global L1 magnitude pruning) --
+   this sparse vector is what is *uploaded*;
+3. run SGD steps (2048 random samples each) from the pruned weights without a
+   gradient mask (pruned weights may regrow), recording Hessian spectra
+   (Fig. 2a) from which the error proxy of Eq. (7) is computed (Fig. 2b);
+4. every ``K = 100`` steps *download* the weights sparsely -- re-prune to the
+   top 10 %, optionally with tomography noise of relative size
+   :math:`\\epsilon` -- and *re-upload* them, so the exponentially growing error
+   restarts; the training accuracy dips at each download (Fig. 2c);
+5. QRAM variant: after each download train classically for 10 steps (no
+   error accrues) and upload the then dense parameters.
+
+Two presets: ``small`` (default; a tanh MLP on the scikit-learn digits, seconds
+on one CPU core) and ``paper`` (ResNet-32x4, batch 2048, 1000 steps,
+re-upload every 100, CIFAR-100 from a directory the user provides,
+``device="cuda"`` where available). :func:`run_experiment` writes
+``results.npz`` / ``results.json`` that :func:`load_results` reads back, and a
+checkpoint from which an interrupted run resumes.
+
+References
+----------
+.. [1] J. Liu et al., "Towards provably efficient quantum algorithms for
+   large-scale machine-learning models", Nat. Commun. 15, 434 (2024), Fig. 2.
+
+Used in chapter 7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from qsgd import nn as qnn
+from qsgd import spectrum as qspec
+from qsgd._validation import as_rng, check_choice, check_int, check_positive, describe
+
+__all__ = [
+    "ExperimentConfig",
+    "ExperimentResult",
+    "config_for",
+    "download",
+    "load_results",
+    "main",
+    "proxy_along_training",
+    "run_experiment",
+]
+
+_SCALES = ("small", "paper")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Settings of one Fig. 2 run (see :func:`config_for` for the presets).
+
+    Model: ``model`` is ``"mlp"`` (``mlp_sizes``, ``activation``) or
+    ``"resnet"`` (``depth``, ``widen_factor``, ``stem_width``). Data:
+    ``"digits"`` or ``"cifar100"`` (``data_path``), optionally truncated to
+    ``n_train``/``n_test``. Pre-training: ``pretrain_*`` (or a state dict at
+    ``pretrained``). Protocol: ``prune_amount`` (0.9 keeps the top 10 %),
+    ``steps``, ``lr`` (:math:`\\eta`), ``batch_size``, ``reupload_every``
+    (:math:`K`), ``classical_steps`` (10 for the QRAM variant),
+    ``tomography_eps`` (relative download noise), ``masked`` (restrict each
+    quantum segment to the support uploaded at its start; the paper's runs
+    were unmasked). Records: Hessian spectra at step 0, every
+    ``spectrum_every`` steps before ``spectrum_until`` and at every quantum
+    segment start before it, on ``spectrum_samples`` fixed training samples
+    with ``lanczos_steps`` x ``lanczos_starts`` products; training accuracy
+    every ``eval_every`` steps on ``eval_samples`` fixed training samples.
+    """
+
+    scale: str = "small"
+    model: str = "mlp"
+    mlp_sizes: tuple = (64, 32, 32, 10)
+    activation: str = "tanh"
+    depth: int = 32
+    widen_factor: int = 4
+    stem_width: int = 64
+    data: str = "digits"
+    data_path: str | None = None
+    n_train: int | None = None
+    n_test: int | None = None
+    dtype: str = "float32"
+    pretrained: str | None = None
+    pretrain_steps: int = 400
+    pretrain_lr: float = 0.1
+    pretrain_batch: int = 128
+    pretrain_momentum: float = 0.0
+    pretrain_weight_decay: float = 0.0
+    prune_amount: float = 0.9
+    steps: int = 400
+    lr: float = 0.1
+    batch_size: int = 256
+    reupload_every: int = 40
+    classical_steps: int = 0
+    tomography_eps: float = 0.0
+    masked: bool = False
+    spectrum_every: int = 5
+    spectrum_until: int = 80
+    spectrum_samples: int = 512
+    spectrum_batch: int = 512
+    lanczos_steps: int = 48
+    lanczos_starts: int = 2
+    eval_every: int = 5
+    eval_samples: int | None = None
+    checkpoint_every: int = 50
+    seed: int = 0
+    device: str = "cpu"
+
+    def validate(self) -> "ExperimentConfig":
+        func = "ExperimentConfig"
+        check_choice(self.scale, "scale", set(_SCALES), func=func)
+        check_choice(self.model, "model", {"mlp", "resnet"}, func=func)
+        check_choice(self.data, "data", {"digits", "cifar100"}, func=func)
+        if self.data == "cifar100" and not self.data_path:
+            raise ValueError(f"{func}: data='cifar100' needs data_path (a local CIFAR-100 directory)")
+        for name in ("steps", "pretrain_steps", "classical_steps", "seed"):
+            check_int(getattr(self, name), name, func=func, minimum=0)
+        for name in ("batch_size", "pretrain_batch", "reupload_every", "spectrum_every", "spectrum_samples",
+                     "spectrum_batch", "lanczos_starts", "eval_every", "checkpoint_every"):
+            check_int(getattr(self, name), name, func=func, minimum=1)
+        check_int(self.lanczos_steps, "lanczos_steps", func=func, minimum=2)
+        check_int(self.spectrum_until, "spectrum_until", func=func, minimum=0)
+        if self.classical_steps >= self.reupload_every:
+            raise ValueError(
+                f"{func}: classical_steps ({self.classical_steps}) must be < reupload_every ({self.reupload_every})"
+            )
+        check_positive(self.lr, "lr", func=func)
+        check_positive(self.pretrain_lr, "pretrain_lr", func=func)
+        check_positive(self.tomography_eps, "tomography_eps", func=func, strict=False)
+        if not 0 <= self.prune_amount < 1:
+            raise ValueError(f"{func}: prune_amount must be in [0, 1), got {self.prune_amount}")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"{func}: device={self.device!r} but torch sees no GPU")
+        return self
+
+
+def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
+    """The preset for ``scale`` (``"small"`` or ``"paper"``) with ``overrides`` applied.
+
+    ``paper``: ``cifar_resnet(32, 4)`` (7,451,044 parameters) on CIFAR-100 from
+    ``data_path``; dense pre-training with the authors' settings (SGD, momentum
+    0.9, weight decay 2e-4, lr 0.1, batch 512, about 50 epochs) unless a state
+    dict is given in ``pretrained``; then 1000 SGD steps of batch 2048 at the
+    authors' fine-tuning learning rate 0.01, re-upload every 100 steps,
+    spectra every 10 steps up to step 200.
+
+    Used in chapter 7.
+    """
+    check_choice(scale, "scale", set(_SCALES), func="config_for")
+    if scale == "paper":
+        base = ExperimentConfig(
+            scale="paper", model="resnet", depth=32, widen_factor=4, stem_width=64, data="cifar100",
+            pretrain_steps=4900, pretrain_lr=0.1, pretrain_batch=512, pretrain_momentum=0.9,
+            pretrain_weight_decay=2e-4, steps=1000, lr=0.01, batch_size=2048, reupload_every=100,
+            spectrum_every=10, spectrum_until=200, spectrum_samples=2048, spectrum_batch=256,
+            lanczos_steps=64, lanczos_starts=1, eval_every=10, eval_samples=10000, checkpoint_every=50,
+            device="cuda" if torch.cuda.is_available() else "cpu",
+        )
+    else:
+        base = ExperimentConfig()
+    fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
+    unknown = set(overrides) - fields
+    if unknown:
+        raise ValueError(f"config_for: unknown settings {sorted(unknown)}")
+    if "mlp_sizes" in overrides:
+        overrides["mlp_sizes"] = tuple(overrides["mlp_sizes"])
+    return dataclasses.replace(base, **overrides).validate()
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Records of a Fig. 2 run (all arrays NumPy).
+
+    Attributes
+    ----------
+    config : ExperimentConfig
+    step_loss, step_accuracy : (steps,)
+        Minibatch loss / accuracy before each update.
+    eval_steps, train_accuracy, test_accuracy : (E,)
+        Accuracy on the fixed evaluation subset of the training set and on
+        the test set, at steps ``eval_steps`` (step 0 = right after pruning).
+    download_steps, accuracy_before, accuracy_after : (D,)
+        Training accuracy right before and right after each download.
+    regrown : (D,)
+        Fraction of prunable weights non-zero just before each download
+        (1 - amount right after an upload; under unmasked SGD every weight
+        with a non-zero gradient becomes non-zero).
+    support_change : (D,)
+        Fraction of the new top-10 % support that was not in the support
+        uploaded at the previous download (support turnover).
+    spectrum_steps : (S,)
+    ritz_nodes, ritz_weights : (S, starts, m)
+        Lanczos quadrature of the Hessian at each spectrum step.
+    lambda_min, lambda_max : (S,)
+    pruned_accuracy, pretrained_accuracy : float
+    num_parameters : int
+    """
+
+    config: ExperimentConfig
+    step_loss: np.ndarray
+    step_accuracy: np.ndarray
+    eval_steps: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    download_steps: np.ndarray
+    accuracy_before: np.ndarray
+    accuracy_after: np.ndarray
+    regrown: np.ndarray
+    support_change: np.ndarray
+    spectrum_steps: np.ndarray
+    ritz_nodes: np.ndarray
+    ritz_weights: np.ndarray
+    lambda_min: np.ndarray
+    lambda_max: np.ndarray
+    pretrained_accuracy: float
+    pruned_accuracy: float
+    num_parameters: int
+
+    def spectrum(self, step: int, *, num_points: int = 512, sigma: float | None = None, grid=None):
+        """``(grid, density)`` of the spectrum recorded at ``step`` (Gaussian-smoothed Ritz quadrature)."""
+        hits = np.flatnonzero(self.spectrum_steps == step)
+        if hits.size == 0:
+            raise ValueError(f"spectrum: no spectrum recorded at step {step}; recorded: {self.spectrum_steps.tolist()}")
+        i = hits[0]
+        nodes, weights = self.ritz_nodes[i], self.ritz_weights[i]
+        lo, hi = float(nodes.min()), float(nodes.max())
+        width = max(hi - lo, 1e-12)
+        m = nodes.shape[1]
+        if sigma is None:
+            sigma = width / ((m - 1) * math.sqrt(8 * math.log(1.25)))
+        if grid is None:
+            grid = np.linspace(lo - 0.05 * width, hi + 0.05 * width, num_points)
+        return np.asarray(grid), qspec.smooth_density(nodes, weights, grid, sigma)
+
+    def masses(self, step: int, *, eta: float = 1.0, cut: float = 0.4) -> qspec.ModeMasses:
+        """Dissipative / divergent mass of the spectrum at ``step`` (cut in units of ``eta * lambda``)."""
+        hits = np.flatnonzero(self.spectrum_steps == step)
+        if hits.size == 0:
+            raise ValueError(f"masses: no spectrum recorded at step {step}")
+        i = hits[0]
+        return qspec.mode_masses(
+            self.ritz_nodes[i].reshape(-1), weights=self.ritz_weights[i].reshape(-1), eta=eta, cut=cut
+        )
+
+
+# ---------------------------------------------------------------------------
+# building blocks
+# ---------------------------------------------------------------------------
+
+
+def _load_data(cfg: ExperimentConfig) -> qnn.DataSplit:
+    if cfg.data == "digits":
+        image = cfg.model == "resnet"
+        return qnn.load_digits(n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed, dtype=cfg.dtype, image=image)
+    return qnn.load_cifar100(cfg.data_path, n_train=cfg.n_train, n_test=cfg.n_test, dtype=cfg.dtype)
+
+
+def _build_model(cfg: ExperimentConfig, data: qnn.DataSplit) -> torch.nn.Module:
+    num_classes = int(max(int(data.y_train.max()), int(data.y_test.max())) + 1)
+    if cfg.data == "cifar100":
+        num_classes = 100
+    if cfg.model == "mlp":
+        sizes = list(cfg.mlp_sizes)
+        sizes[0] = int(np.prod(data.x_train.shape[1:]))
+        model = torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp(sizes, activation=cfg.activation, dtype=cfg.dtype, seed=cfg.seed))
+    else:
+        model = qnn.cifar_resnet(
+            cfg.depth, cfg.widen_factor, stem_width=cfg.stem_width, num_classes=num_classes,
+            in_channels=int(data.x_train.shape[1]), dtype=cfg.dtype, seed=cfg.seed,
+        )
+    return model.to(cfg.device)
+
+
+def _step_seed(seed: int, step: int, salt: int = 0) -> int:
+    return int(np.random.SeedSequence([seed, step, salt]).generate_state(1)[0])
+
+
+@torch.no_grad()
+def download(
+    model: torch.nn.Module,
+    *,
+    amount: float = 0.9,
+    eps: float = 0.0,
+    rng=None,
+) -> dict[str, torch.Tensor]:
+    """Sparse download of the current weights: keep the top ``1 - amount``, add tomography noise.
+
+    Re-prunes with :func:`qsgd.nn.prune_global` (global L1 magnitude), then,
+    for ``eps > 0``, adds to the kept entries of every parameter a Gaussian
+    vector :math:`\\delta` with :math:`\\|\\delta\\|_2 = \\epsilon\\,\\|\\theta_S\\|_2`
+    (relative :math:`\\ell_2` error :math:`\\epsilon`, what the :math:`\\ell_2`
+    tomography of chapter 5 returns with about :math:`s/\\epsilon^2` shots).
+    Entries outside the support stay exactly zero.
+
+    Returns
+    -------
+    dict
+        The masks of the new support.
+
+    Used in chapters 7 and 8.
+    """
+    func = "download"
+    eps = check_positive(eps, "eps", func=func, strict=False)
+    masks = qnn.prune_global(model, amount)
+    if eps > 0:
+        gen = as_rng(rng)
+        params = [p for p in model.parameters() if p.requires_grad]
+        support = [p != 0 for p in params]
+        norm = math.sqrt(sum(float((p[s] ** 2).sum()) for p, s in zip(params, support)))
+        noise = [torch.as_tensor(gen.standard_normal(int(s.sum())), dtype=p.dtype) for p, s in zip(params, support)]
+        nnorm = math.sqrt(sum(float((z**2).sum()) for z in noise))
+        if nnorm > 0:
+            for p, s, z in zip(params, support, noise):
+                p[s] += (eps * norm / nnorm) * z.to(p.device)
+    return masks
+
+
+def _support_mask(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    names = {f"{n}.weight" if n else "weight" for n, _ in qnn.prunable_parameters(model)}
+    return {k: (p.detach() != 0) for k, p in model.named_parameters() if k in names}
+
+
+def _prunable_density(model: torch.nn.Module) -> float:
+    kept = total = 0
+    for _, m in qnn.prunable_parameters(model):
+        kept += int(torch.count_nonzero(m.weight.detach()))
+        total += m.weight.numel()
+    return kept / max(total, 1)
+
+
+def _spectrum_schedule(cfg: ExperimentConfig) -> set[int]:
+    sched = {0}
+    sched |= set(range(0, min(cfg.spectrum_until, cfg.steps) + 1, cfg.spectrum_every))
+    for start in range(0, cfg.steps, cfg.reupload_every):
+        q = start + cfg.classical_steps
+        if q <= cfg.spectrum_until and q <= cfg.steps:
+            sched.add(q)
+    return {t for t in sched if t <= cfg.steps}
+
+
+def _empty_records() -> dict:
+    return {
+        "step_loss": [], "step_accuracy": [], "eval_steps": [], "train_accuracy": [], "test_accuracy": [],
+        "download_steps": [], "accuracy_before": [], "accuracy_after": [], "regrown": [], "support_change": [],
+        "spectrum_steps": [], "ritz_nodes": [], "ritz_weights": [], "lambda_min": [], "lambda_max": [],
+    }
+
+
+def _config_dict(cfg: ExperimentConfig) -> dict:
+    d = dataclasses.asdict(cfg)
+    d["mlp_sizes"] = list(cfg.mlp_sizes)
+    return d
+
+
+def _save_results(path: Path, cfg: ExperimentConfig, rec: dict, extra: dict) -> None:
+    arrays = {k: np.asarray(v, dtype=float) for k, v in rec.items() if k not in ("ritz_nodes", "ritz_weights")}
+    arrays["ritz_nodes"] = np.asarray(rec["ritz_nodes"], dtype=float)
+    arrays["ritz_weights"] = np.asarray(rec["ritz_weights"], dtype=float)
+    for key in ("eval_steps", "download_steps", "spectrum_steps"):
+        arrays[key] = arrays[key].astype(np.int64)
+    tmp = path / "results.tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path / "results.npz")
+    meta = {"config": _config_dict(cfg), **extra}
+    (path / "results.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+
+
+def load_results(path) -> ExperimentResult:
+    """Read the ``results.npz`` / ``results.json`` pair that :func:`run_experiment` wrote in ``path``.
+
+    Used in chapter 7.
+    """
+    root = Path(path)
+    if not (root / "results.npz").is_file() or not (root / "results.json").is_file():
+        raise FileNotFoundError(f"load_results: no results.npz/results.json in {str(root)!r}")
+    meta = json.loads((root / "results.json").read_text())
+    cfg_dict = meta["config"]
+    cfg_dict["mlp_sizes"] = tuple(cfg_dict["mlp_sizes"])
+    cfg = ExperimentConfig(**cfg_dict)
+    with np.load(root / "results.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    return ExperimentResult(
+        config=cfg,
+        pretrained_accuracy=float(meta["pretrained_accuracy"]),
+        pruned_accuracy=float(meta["pruned_accuracy"]),
+        num_parameters=int(meta["num_parameters"]),
+        **arrays,
+    )
+
+
+# ---------------------------------------------------------------------------
+# the protocol
+# ---------------------------------------------------------------------------
+
+
+def run_experiment(
+    config: ExperimentConfig | None = None,
+    *,
+    output=None,
+    resume: bool = True,
+    progress: bool = False,
+    max_steps: int | None = None,
+) -> ExperimentResult:
+    """Run the Fig. 2 protocol of [1]_ (pre-train, prune, SGD with download/re-upload).
+
+    At every step ``t = 0, ..., steps - 1``: if ``t`` is a positive multiple of
+    :math:`K` the weights are downloaded (:func:`download`: top 10 %, optional
+    noise) and re-uploaded; Hessian spectra and accuracies are recorded on
+    schedule; then one SGD step on ``batch_size`` random training samples
+    (seeded by ``(seed, t)``, so a resumed run is bitwise the same as an
+    uninterrupted one on the same device).
+
+    Parameters
+    ----------
+    config : ExperimentConfig or None
+        ``None`` means ``config_for("small")``.
+    output : str, path or None, keyword-only
+        Directory for ``results.npz``, ``results.json`` and ``checkpoint.pt``
+        (``None``: keep nothing on disk).
+    resume : bool, keyword-only
+        Continue from ``output/checkpoint.pt`` when it holds the same config.
+    progress : bool, keyword-only
+        tqdm progress bar over the steps.
+    max_steps : int or None, keyword-only
+        Stop after this many protocol steps in this call (a checkpoint is
+        written; call again to continue). The returned records are partial.
+
+    Returns
+    -------
+    ExperimentResult
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Fig. 2 and its discussion.
+
+    Used in chapter 7.
+    """
+    from tqdm.auto import tqdm
+
+    func = "run_experiment"
+    cfg = config_for("small") if config is None else config
+    if not isinstance(cfg, ExperimentConfig):
+        raise ValueError(f"{func}: config must be an ExperimentConfig, got {describe(cfg)}")
+    cfg.validate()
+    out = None if output is None else Path(output)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = None if out is None else out / "checkpoint.pt"
+
+    data = _load_data(cfg)
+    model = _build_model(cfg, data)
+    dev = torch.device(cfg.device)
+    n_eval = data.x_train.shape[0] if cfg.eval_samples is None else min(cfg.eval_samples, data.x_train.shape[0])
+    perm = torch.randperm(data.x_train.shape[0], generator=torch.Generator().manual_seed(cfg.seed))
+    x_eval, y_eval = data.x_train[perm[:n_eval]], data.y_train[perm[:n_eval]]
+    n_spec = min(cfg.spectrum_samples, data.x_train.shape[0])
+    spec_data = (data.x_train[perm[:n_spec]], data.y_train[perm[:n_spec]])
+
+    def acc_train():
+        return qnn.accuracy(model, x_eval, y_eval, device=dev)
+
+    def acc_test():
+        return qnn.accuracy(model, data.x_test, data.y_test, device=dev)
+
+    state = None
+    if ckpt_path is not None and resume and ckpt_path.is_file():
+        state = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        if state.get("config") != _config_dict(cfg):
+            state = None  # a different experiment wrote it: start afresh
+    if state is not None:
+        model.load_state_dict(state["model"])
+        rec, start, extra, support = state["records"], state["step"], state["extra"], state["support"]
+    else:
+        if cfg.pretrained:
+            model.load_state_dict(torch.load(cfg.pretrained, map_location=dev, weights_only=True))
+        elif cfg.pretrain_steps:
+            qnn.train(
+                model, data, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
+                momentum=cfg.pretrain_momentum, weight_decay=cfg.pretrain_weight_decay, seed=cfg.seed,
+                progress=progress, device=dev,
+            )
+        extra = {"pretrained_accuracy": acc_train(), "num_parameters": qnn.count_parameters(model)}
+        support = qnn.prune_global(model, cfg.prune_amount)
+        extra["pruned_accuracy"] = acc_train()
+        rec, start = _empty_records(), 0
+
+    def save(step):
+        if ckpt_path is None:
+            return
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save({"config": _config_dict(cfg), "model": model.state_dict(), "records": rec, "step": step,
+                    "extra": extra, "seg_mask": seg_mask, "support": support}, tmp)
+        os.replace(tmp, ckpt_path)
+        _save_results(out, cfg, rec, extra)
+
+    schedule = _spectrum_schedule(cfg)
+    K = cfg.reupload_every
+    stop = cfg.steps if max_steps is None else min(cfg.steps, start + check_int(max_steps, "max_steps", func=func, minimum=0))
+    seg_mask = None if state is None else state.get("seg_mask")
+    for t in tqdm(range(start, stop), disable=not progress, desc="fig2", leave=False, initial=start,
+                  total=cfg.steps):
+        if t > 0 and t % K == 0:
+            rec["download_steps"].append(t)
+            rec["accuracy_before"].append(acc_train())
+            rec["regrown"].append(_prunable_density(model))
+            new = download(model, amount=cfg.prune_amount, eps=cfg.tomography_eps, rng=_step_seed(cfg.seed, t, 1))
+            rec["accuracy_after"].append(acc_train())
+            kept = sum(int(m.sum()) for m in new.values())
+            common = sum(int((m & support[k].to(m.device)).sum()) for k, m in new.items())
+            rec["support_change"].append(1.0 - common / max(kept, 1))
+            support = new
+        classical = (t % K) < cfg.classical_steps
+        if cfg.masked and (t % K) == cfg.classical_steps:
+            seg_mask = _support_mask(model)  # the vector uploaded at the start of this quantum segment
+        if t in schedule:
+            dens = qspec.lanczos_density(
+                model, spec_data, num_steps=cfg.lanczos_steps, num_starts=cfg.lanczos_starts,
+                rng=_step_seed(cfg.seed, t, 2), batch_size=cfg.spectrum_batch, device=dev,
+            )
+            rec["spectrum_steps"].append(t)
+            rec["ritz_nodes"].append(dens.nodes.tolist())
+            rec["ritz_weights"].append(dens.weights.tolist())
+            rec["lambda_min"].append(dens.lambda_min)
+            rec["lambda_max"].append(dens.lambda_max)
+        if t % cfg.eval_every == 0:
+            rec["eval_steps"].append(t)
+            rec["train_accuracy"].append(acc_train())
+            rec["test_accuracy"].append(acc_test())
+        res = qnn.train(
+            model, data, steps=1, lr=cfg.lr, batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
+            mask=None if (classical or not cfg.masked) else seg_mask, device=dev,
+        )
+        rec["step_loss"].append(float(res.loss[0]))
+        rec["step_accuracy"].append(float(res.accuracy[0]))
+        if (t + 1) % cfg.checkpoint_every == 0 and t + 1 < cfg.steps:
+            save(t + 1)
+    if stop < cfg.steps:
+        save(stop)
+    else:
+        if not rec["eval_steps"] or rec["eval_steps"][-1] != cfg.steps:
+            rec["eval_steps"].append(cfg.steps)
+            rec["train_accuracy"].append(acc_train())
+            rec["test_accuracy"].append(acc_test())
+        save(cfg.steps)
+    arrays = {k: np.asarray(v, dtype=float) for k, v in rec.items()}
+    for key in ("eval_steps", "download_steps", "spectrum_steps"):
+        arrays[key] = arrays[key].astype(np.int64)
+    return ExperimentResult(
+        config=cfg,
+        pretrained_accuracy=float(extra["pretrained_accuracy"]),
+        pruned_accuracy=float(extra["pruned_accuracy"]),
+        num_parameters=int(extra["num_parameters"]),
+        **arrays,
+    )
+
+
+def proxy_along_training(
+    result: ExperimentResult,
+    *,
+    eta: float | None = None,
+    cut: float = 0.4,
+    mode: str = "upload",
+) -> tuple[np.ndarray, np.ndarray]:
+    """The error proxy of Eq. (7) along a run, restarting at every re-upload (Fig. 2b).
+
+    In the segment that starts at the upload step :math:`s` (a multiple of
+    :math:`K`), the quantum evolution starts at :math:`q = s + ` ``classical_steps``;
+    for :math:`t \\le q` no error has accrued (:math:`E = 1`), afterwards
+    :math:`E(t) = ` ``error_proxy(rho, steps=t - q)`` with :math:`\\rho` the
+    spectrum recorded at :math:`q` (``mode="upload"``, the Hessian at the
+    linearization point) or the latest spectrum recorded at or before
+    :math:`t` (``mode="current"``). Steps whose spectrum was not recorded are ``nan``.
+
+    Returns
+    -------
+    steps, proxy : ndarray
+        ``steps = 0..config.steps`` and the proxy at each.
+
+    Used in chapter 7.
+    """
+    func = "proxy_along_training"
+    check_choice(mode, "mode", {"upload", "current"}, func=func)
+    cfg = result.config
+    eta = cfg.lr if eta is None else check_positive(eta, "eta", func=func)
+    K = cfg.reupload_every
+    steps = np.arange(cfg.steps + 1)
+    proxy = np.full(steps.size, np.nan)
+    spec_steps = result.spectrum_steps
+    cache: dict[int, np.ndarray] = {}
+
+    def curve(i: int, length: int) -> np.ndarray:
+        if i not in cache:
+            nodes = result.ritz_nodes[i].reshape(-1)
+            weights = result.ritz_weights[i].reshape(-1)
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                cache[i] = qspec.error_proxy(nodes, weights=weights, eta=eta, steps=K, cut=cut)
+        return cache[i][: length + 1]
+
+    for t in steps:
+        # the value at a download step t = kK closes the segment that started at (k - 1)K
+        s = t - K if (t > 0 and t % K == 0) else (t // K) * K
+        q = s + cfg.classical_steps
+        if t <= q:
+            proxy[t] = 1.0
+            continue
+        if mode == "upload":
+            hits = np.flatnonzero(spec_steps == q)
+        else:
+            last = t - 1 if (t > 0 and t % K == 0) else t  # a spectrum taken at t follows the download at t
+            hits = np.flatnonzero((spec_steps <= last) & (spec_steps >= q))[-1:]
+        if hits.size:
+            proxy[t] = curve(int(hits[-1]), t - q)[t - q]
+    return steps, proxy
+
+
+# ---------------------------------------------------------------------------
+# command line
+# ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m qsgd [experiments] --scale small|paper ...``: run and save a Fig. 2 experiment.
+
+    Used in chapter 7.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "experiments":
+        argv = argv[1:]
+    parser = argparse.ArgumentParser(
+        prog="python -m qsgd experiments",
+        description="Fig. 2 protocol of Liu et al. (Nat. Commun. 2024): pre-train, prune to the top 10%, "
+        "SGD with sparse download/re-upload every K steps, Hessian spectra and accuracies.",
+    )
+    parser.add_argument("--scale", choices=_SCALES, default="small")
+    parser.add_argument("--output", default=".qsgd_runs/fig2", help="results and checkpoint directory")
+    parser.add_argument("--data", dest="data_path", default=None, help="CIFAR-100 directory (paper scale)")
+    parser.add_argument("--pretrained", default=None, help="state dict of a pre-trained dense model")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--reupload-every", type=int)
+    parser.add_argument("--classical-steps", type=int, help="10 for the QRAM variant")
+    parser.add_argument("--eps", dest="tomography_eps", type=float, help="relative tomography noise")
+    parser.add_argument("--pretrain-steps", type=int)
+    parser.add_argument("--spectrum-every", type=int)
+    parser.add_argument("--spectrum-until", type=int)
+    parser.add_argument("--lanczos-steps", type=int)
+    parser.add_argument("--n-train", type=int)
+    parser.add_argument("--n-test", type=int)
+    parser.add_argument("--masked", action="store_true", default=None)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ...")
+    parser.add_argument("--no-resume", action="store_true")
+    parser.add_argument("--progress", action="store_true")
+    args = vars(parser.parse_args(argv))
+    output, no_resume, progress, scale = args.pop("output"), args.pop("no_resume"), args.pop("progress"), args.pop("scale")
+    overrides = {k: v for k, v in args.items() if v is not None}
+    try:
+        cfg = config_for(scale, **overrides)
+        result = run_experiment(cfg, output=output, resume=not no_resume, progress=progress)
+    except (ValueError, FileNotFoundError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    sys.stdout.write(
+        f"{cfg.scale}: n = {result.num_parameters} parameters, pre-trained accuracy "
+        f"{result.pretrained_accuracy:.4g}, after pruning {result.pruned_accuracy:.4g}, final training "
+        f"accuracy {result.train_accuracy[-1]:.4g}; results in {output}/results.npz\n"
+    )
+    return 0

@@ -1,0 +1,268 @@
+"""qsgd.nn: the CIFAR ResNet family, MLP, data loaders, global pruning, training loop."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from qsgd import nn as qnn
+
+
+def write_fake_cifar100(root, *, n_train=12, n_test=5, seed=0, subdir=True):
+    """A tiny directory in the CIFAR-100 python-pickle layout (random images)."""
+    rng = np.random.default_rng(seed)
+    folder = root / "cifar-100-python" if subdir else root
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, n in (("train", n_train), ("test", n_test)):
+        entry = {
+            b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
+            b"fine_labels": rng.integers(0, 100, size=n).tolist(),
+            b"coarse_labels": rng.integers(0, 20, size=n).tolist(),
+        }
+        with open(folder / name, "wb") as fh:
+            pickle.dump(entry, fh)
+    return root
+
+
+# --- the CIFAR ResNet family -------------------------------------------------------------
+
+
+def test_paper_resnet32x4_has_7451044_parameters():
+    """Claim 16 of the digest: the paper's "7 million" model is ResNet-32, widen 4, stem 64."""
+    model = qnn.cifar_resnet(32, 4, device="meta")
+    assert qnn.count_parameters(model) == 7_451_044
+    assert qnn.cifar_resnet_parameter_count(32, 4) == 7_451_044
+    assert model.widths == (64, 128, 256)
+    assert math.ceil(math.log2(7_451_044)) == 23  # qubits of the weight register
+
+
+def test_resnet32x15_is_close_to_the_103m_model():
+    assert qnn.cifar_resnet_parameter_count(32, 15) == 104_026_116
+
+
+@pytest.mark.parametrize(
+    "depth, widen, stem, classes, channels",
+    [(8, 1, 16, 10, 1), (14, 2, 16, 100, 3), (20, 4, 8, 7, 3), (8, 3, 4, 2, 2)],
+)
+def test_analytic_count_matches_built_model(depth, widen, stem, classes, channels):
+    model = qnn.cifar_resnet(depth, widen, stem_width=stem, num_classes=classes, in_channels=channels, device="meta")
+    assert qnn.count_parameters(model) == qnn.cifar_resnet_parameter_count(
+        depth, widen, stem_width=stem, num_classes=classes, in_channels=channels
+    )
+
+
+def test_small_resnet_forward_and_backward_on_digits_images():
+    data = qnn.load_digits(n_train=32, n_test=8, image=True)
+    model = qnn.cifar_resnet(8, 1, stem_width=16, num_classes=10, in_channels=1, seed=0)
+    out = model(data.x_train)
+    assert out.shape == (32, 10)
+    torch.nn.functional.cross_entropy(out, data.y_train).backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"depth": 10, "widen_factor": 1}, "6k \\+ 2"),
+        ({"depth": 2, "widen_factor": 1}, "depth"),
+        ({"depth": 8, "widen_factor": 0}, "widen_factor"),
+        ({"depth": 8, "widen_factor": 1, "stem_width": 6}, "divisible by 4"),
+        ({"depth": 8, "widen_factor": 1, "activation": "cosh"}, "activation"),
+        ({"depth": 8, "widen_factor": 1, "dtype": "float16"}, "dtype"),
+        ({"depth": 8.0, "widen_factor": 1}, "integer"),
+    ],
+)
+def test_cifar_resnet_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        qnn.cifar_resnet(**kwargs, device="meta")
+
+
+# --- MLP ----------------------------------------------------------------------------------
+
+
+def test_mlp_layout_count_and_smooth_default():
+    model = qnn.mlp([64, 16, 10], seed=0)
+    assert qnn.count_parameters(model) == 64 * 16 + 16 + 16 * 10 + 10
+    assert isinstance(model[1], torch.nn.Tanh) and len(model) == 3
+    assert model[0].weight.dtype == torch.float32
+    assert qnn.mlp([3, 2], dtype="float64")[0].weight.dtype == torch.float64
+
+
+def test_mlp_seed_is_deterministic_and_leaves_global_rng_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    a = qnn.mlp([5, 4, 3], seed=7)
+    after = torch.rand(3)
+    b = qnn.mlp([5, 4, 3], seed=7)
+    c = qnn.mlp([5, 4, 3], seed=8)
+    torch.testing.assert_close(after, expected)
+    torch.testing.assert_close(a[0].weight, b[0].weight)
+    assert not torch.equal(a[0].weight, c[0].weight)
+
+
+@pytest.mark.parametrize(
+    "sizes, kwargs, match",
+    [([5], {}, "at least 2"), ([5, 0], {}, "sizes\\[1\\]"), (5, {}, "sequence"), ([5, 3], {"activation": "x"}, "activation")],
+)
+def test_mlp_bad_input(sizes, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        qnn.mlp(sizes, **kwargs)
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def test_load_digits_split_standardization_and_determinism():
+    d = qnn.load_digits()
+    assert d.x_train.shape == (1437, 64) and d.x_test.shape == (360, 64)
+    assert d.x_train.dtype == torch.float32 and d.y_train.dtype == torch.int64
+    np.testing.assert_allclose(d.x_train.mean(0).numpy(), 0.0, atol=1e-5)
+    std = d.x_train.std(0, unbiased=False).numpy()
+    assert np.all((np.abs(std - 1) < 1e-4) | (std < 1e-6))
+    again = qnn.load_digits()
+    assert torch.equal(d.x_train, again.x_train) and torch.equal(d.y_test, again.y_test)
+    other = qnn.load_digits(seed=1)
+    assert not torch.equal(d.y_train, other.y_train)
+    small = qnn.load_digits(n_train=100, n_test=50, dtype="float64", image=True)
+    assert small.x_train.shape == (100, 1, 8, 8) and small.x_test.dtype == torch.float64
+    # train and test are disjoint: the 1797 samples are a permutation
+    full = torch.cat([d.x_train, d.x_test])
+    assert torch.unique(full, dim=0).shape[0] == torch.unique(torch.cat([full, full]), dim=0).shape[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match", [({"n_train": 1500, "n_test": 400}, "<= 1797"), ({"n_test": 0}, "n_test"), ({"dtype": "int"}, "dtype")]
+)
+def test_load_digits_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        qnn.load_digits(**kwargs)
+
+
+def test_load_cifar100_without_data_names_the_path(tmp_path):
+    missing = tmp_path / "no-cifar-here"
+    with pytest.raises(FileNotFoundError, match="no-cifar-here") as info:
+        qnn.load_cifar100(missing)
+    assert "never downloads" in str(info.value)
+    with pytest.raises(ValueError, match="path"):
+        qnn.load_cifar100(None)
+
+
+@pytest.mark.parametrize("subdir", [True, False])
+def test_load_cifar100_reads_the_pickle_layout(tmp_path, subdir):
+    write_fake_cifar100(tmp_path, n_train=12, n_test=5, subdir=subdir)
+    d = qnn.load_cifar100(tmp_path)
+    assert d.x_train.shape == (12, 3, 32, 32) and d.x_test.shape == (5, 3, 32, 32)
+    assert d.y_train.dtype == torch.int64 and int(d.y_train.max()) < 100
+    with open((tmp_path / "cifar-100-python" if subdir else tmp_path) / "train", "rb") as fh:
+        raw = pickle.load(fh)
+    pixel = raw[b"data"][0, 0] / 255.0  # red channel, row 0, column 0 of image 0
+    expected = (pixel - qnn.CIFAR100_MEAN[0]) / qnn.CIFAR100_STD[0]
+    assert float(d.x_train[0, 0, 0, 0]) == pytest.approx(expected, rel=1e-5)
+    assert qnn.load_cifar100(tmp_path, n_train=4, n_test=2).x_train.shape[0] == 4
+
+
+def test_load_cifar100_rejects_foreign_pickles(tmp_path):
+    for name in ("train", "test"):
+        with open(tmp_path / name, "wb") as fh:
+            pickle.dump({b"images": [1, 2]}, fh)
+    with pytest.raises(ValueError, match="not a CIFAR-100"):
+        qnn.load_cifar100(tmp_path)
+
+
+# --- pruning ------------------------------------------------------------------------------
+
+
+def test_prune_global_keeps_exactly_the_largest_ten_percent():
+    model = qnn.mlp([64, 32, 32, 10], seed=0)
+    before = {k: p.detach().clone() for k, p in model.named_parameters()}
+    masks = qnn.prune_global(model, 0.9)
+    assert set(masks) == {"0.weight", "2.weight"}  # the classifier layer stays dense
+    total = sum(m.numel() for m in masks.values())
+    kept = sum(int(m.sum()) for m in masks.values())
+    assert kept == total - round(0.9 * total)
+    # global ranking: every kept weight is at least as large as every removed one
+    mags = torch.cat([before[k].abs().reshape(-1) for k in masks])
+    keep = torch.cat([masks[k].reshape(-1) for k in masks])
+    assert mags[keep].min() >= mags[~keep].max()
+    params = dict(model.named_parameters())
+    for k, m in masks.items():
+        assert torch.equal(params[k].detach() != 0, m)
+        torch.testing.assert_close(params[k].detach()[m], before[k][m])
+    torch.testing.assert_close(params["4.weight"].detach(), before["4.weight"])
+    assert not any(hasattr(mod, "weight_orig") for mod in model.modules())  # permanent
+
+
+def test_prune_global_on_resnet_covers_convolutions_and_shortcuts():
+    model = qnn.cifar_resnet(14, 1, stem_width=16, num_classes=10, seed=0)
+    masks = qnn.prune_global(model, 0.5, permanent=False)
+    assert "conv1.weight" in masks and "layer2.0.shortcut.0.weight" in masks
+    assert "linear.weight" not in masks
+    assert hasattr(model.conv1, "weight_mask")
+    total = sum(m.numel() for m in masks.values())
+    assert sum(int(m.sum()) for m in masks.values()) == total - round(0.5 * total)
+
+
+@pytest.mark.parametrize("amount", [1.0, -0.1, float("nan")])
+def test_prune_global_bad_amount(amount):
+    with pytest.raises(ValueError, match="amount"):
+        qnn.prune_global(qnn.mlp([4, 3, 2]), amount)
+
+
+def test_prune_global_needs_prunable_layers():
+    with pytest.raises(ValueError, match="no prunable"):
+        qnn.prune_global(qnn.mlp([4, 2]), 0.5)  # a single (last) layer is excluded
+
+
+# --- training -----------------------------------------------------------------------------
+
+
+def test_train_is_deterministic_and_learns():
+    data = qnn.load_digits(n_train=300, n_test=100)
+    runs = []
+    for _ in range(2):
+        model = qnn.mlp([64, 16, 10], seed=0)
+        res = qnn.train(model, data, steps=60, lr=0.2, batch_size=64, seed=3)
+        runs.append((res, model))
+    np.testing.assert_array_equal(runs[0][0].loss, runs[1][0].loss)
+    torch.testing.assert_close(runs[0][1][0].weight, runs[1][1][0].weight, rtol=0, atol=0)
+    res, model = runs[0]
+    assert res.loss.shape == (60,) and res.loss[-10:].mean() < 0.5 * res.loss[:5].mean()
+    assert qnn.accuracy(model, data.x_test, data.y_test) > 0.8
+    assert res.steps == 60 and res.batch_size == 64 and not res.masked
+
+
+def test_train_with_mask_stays_sparse():
+    data = qnn.load_digits(n_train=200, n_test=50)
+    model = qnn.mlp([64, 16, 10], seed=1)
+    masks = qnn.prune_global(model, 0.8)
+    nonzero = qnn.count_parameters(model, nonzero=True)
+    res = qnn.train(model, data, steps=20, lr=0.1, mask=masks, momentum=0.9)
+    assert res.masked
+    assert qnn.count_parameters(model, nonzero=True) == nonzero
+    unmasked = qnn.train(model, data, steps=1, lr=0.1)
+    assert not unmasked.masked and qnn.count_parameters(model, nonzero=True) > nonzero
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"steps": -1, "lr": 0.1}, "steps"), ({"steps": 1, "lr": 0.0}, "lr"), ({"steps": 1, "lr": 0.1, "batch_size": 0}, "batch_size")],
+)
+def test_train_bad_input(kwargs, match):
+    data = qnn.load_digits(n_train=20, n_test=5)
+    with pytest.raises(ValueError, match=match):
+        qnn.train(qnn.mlp([64, 10]), data, **kwargs)
+    with pytest.raises(ValueError, match="data"):
+        qnn.train(qnn.mlp([64, 10]), (data.x_train, data.y_test), steps=1, lr=0.1)
+
+
+def test_apply_mask_and_count_nonzero():
+    model = qnn.mlp([3, 2], bias=False)
+    with torch.no_grad():
+        model[0].weight.fill_(1.0)
+    qnn.apply_mask(model, {"0.weight": torch.tensor([[True, False, False], [False, True, True]])})
+    assert qnn.count_parameters(model, nonzero=True) == 3 and qnn.count_parameters(model) == 6
+    with pytest.raises(ValueError, match="does not have"):
+        qnn.apply_mask(model, {"1.weight": torch.ones(1)})
