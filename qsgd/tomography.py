@@ -1,0 +1,710 @@
+"""Downloading the weights: l2 tomography of a real state, with signs, and its norm.
+
+Step V of the algorithm of [1]_ turns the output state of the linear-system
+solver, :math:`|\\theta(T)\\rangle = \\theta(T) / \\|\\theta(T)\\|`, back into
+classical numbers. The paper cites classical shadows [2]_ and projected least
+squares [3]_ and states that precision :math:`\\epsilon` costs about
+:math:`1/\\epsilon^2` copies. For a *pure, real* state the standard tool is the
+:math:`\\ell_2` vector-state tomography of Kerenidis and Prakash [4]_, which this
+module implements in two stages of ``shots`` copies each:
+
+1. **Magnitudes.** Measure :math:`|x\\rangle = \\sum_i x_i |i\\rangle` in the
+   computational basis ``shots`` times. With :math:`n_i` the number of outcomes
+   :math:`i`, :math:`\\hat p_i = n_i / \\text{shots}` is an unbiased estimate of
+   :math:`x_i^2`, and :math:`\\tilde x_i = \\sqrt{\\hat p_i}` estimates :math:`|x_i|`.
+   :math:`\\tilde x` is itself a unit vector, supported on the observed outcomes.
+2. **Signs (interference).** Load :math:`\\tilde x` as a state with a preparation
+   circuit :math:`V` and build, with one ancilla,
+
+   .. math::
+       H_a \\; \\big(|0\\rangle\\langle 0|_a \\otimes U + |1\\rangle\\langle 1|_a \\otimes V\\big)
+       \\; H_a \\; |0\\rangle_a|0\\rangle
+       = \\tfrac12 |0\\rangle (x + \\tilde x) + \\tfrac12 |1\\rangle (x - \\tilde x),
+
+   where :math:`U|0\\rangle = |x\\rangle`. Measuring ancilla and register gives
+   outcome :math:`(b, i)` with probability
+   :math:`(x_i \\pm \\tilde x_i)^2 / 4` (:math:`+` for :math:`b = 0`). Flipping the
+   sign of :math:`x_i` swaps the two probabilities and leaves all others alone, so
+   the likelihood-ratio test for the sign of :math:`x_i` is simply
+   :math:`n(0, i) \\gtrless n(1, i)`; ties (both counts small, so
+   :math:`|x_i| \\lesssim 1/\\sqrt{\\text{shots}}`) are resolved to :math:`+`. [4]_
+   uses the threshold :math:`n(0, i) > 0.4\\,\\hat p_i\\,\\text{shots}` instead.
+
+The estimate is :math:`\\hat x_i = \\sigma_i \\tilde x_i`. Theorem 4.3 of [4]_: with
+:math:`\\text{shots} = 36\\, d \\ln d / \\delta^2` per stage,
+:math:`\\|x - \\hat x\\|_2 \\le \\sqrt 7\\,\\delta` with probability at least
+:math:`1 - 1/d^{0.83}` (:func:`shots_bound`). In practice the error is governed by
+the magnitude stage: by the delta method
+:math:`\\mathbb E (\\sqrt{\\hat p_i} - |x_i|)^2 \\approx (1 - x_i^2) / (4\\,\\text{shots})`
+for :math:`x_i^2\\,\\text{shots} \\gg 1`, so for a state with :math:`s` non-zero
+amplitudes
+
+.. math::
+    \\mathbb E\\,\\|x - \\hat x\\|_2^2 \\approx \\frac{s - 1}{4\\,\\text{shots}},
+
+(:func:`predicted_error`), the :math:`\\text{shots}^{-1/2}` law of claim 12. Sampling
+never reports an index outside the support of :math:`x`, so the error of an
+s-sparse state scales with :math:`\\sqrt{s/\\text{shots}}`, not
+:math:`\\sqrt{d/\\text{shots}}`. A known support (the pruning mask) can also be
+imposed with ``support=``: outcomes outside it are discarded, which removes the
+leakage of an imperfect solver, and :math:`V` then loads at most :math:`s`
+amplitudes.
+
+**The reference state** :math:`\\tilde x` is a classical description (the
+magnitudes) turned into a circuit: by :func:`qsgd.upload.sparse_state_preparation`
+(Gleinig-Hoefler, :math:`O(s\\,n)` CNOTs for :math:`s` observed outcomes on
+:math:`n` qubits) when it has at most ``SPARSE_REFERENCE_MAX`` non-zeros, by
+Qiskit's ``StatePreparation`` (about :math:`2^n` CNOTs) otherwise. This is fine for
+the register sizes simulated here; at scale one would use QRAM-style loading, as
+[4]_ assumes.
+
+**Norm recovery.** Tomography of a normalized state returns a direction only. The
+length follows from numbers the algorithm already has (:func:`recover_norm`):
+
+* HHL [5]_ prepares :math:`|b\\rangle = b/\\|b\\|`; after eigenvalue inversion the
+  flag qubit reads 1 with amplitude :math:`C/\\lambda_j` on eigenvector
+  :math:`j`, so the success probability is
+  :math:`p = C^2 \\|A^{-1} b\\|^2 / \\|b\\|^2` and
+  :math:`\\|x\\| = \\|A^{-1}b\\| = \\|b\\| \\sqrt{p} / C`;
+* postselecting a block :math:`v` (time :math:`T`, Carleman level 1) of a unit
+  history state :math:`Y/\\|Y\\|` succeeds with probability
+  :math:`p = \\|v\\|^2/\\|Y\\|^2`, so :math:`\\|v\\| = \\|Y\\| \\sqrt{p}`;
+* both together: :math:`\\|\\theta(T)\\| = \\|\\text{rhs}\\|\\sqrt{p_{\\rm HHL}\\,
+  p_{\\rm block}}/C`.
+
+:math:`p` is estimated from the same repetitions that feed the tomography (the
+fraction of runs that pass the postselection), :math:`\\hat p = k/M`, so the norm
+carries the relative standard error
+:math:`\\tfrac12\\sqrt{(1-p)/(p M)}` (:func:`norm_relative_error`), plus the
+solver's own bias (finite clock register) which tomography cannot see.
+
+Used in chapter 5 (``book/05_tomography.ipynb``) and by the end-to-end pipeline.
+
+References
+----------
+.. [1] J. Liu, M. Liu, J.-P. Liu, Z. Ye, Y. Wang, Y. Alexeev, J. Eisert, L. Jiang,
+   "Towards provably efficient quantum algorithms for large-scale machine-learning
+   models", Nat. Commun. 15, 434 (2024), arXiv:2303.03428.
+.. [2] H.-Y. Huang, R. Kueng, J. Preskill, "Predicting many properties of a quantum
+   system from very few measurements", Nat. Phys. 16, 1050 (2020).
+.. [3] M. Guta, J. Kahn, R. Kueng, J. A. Tropp, "Fast state tomography with optimal
+   error bounds", J. Phys. A 53, 204001 (2020).
+.. [4] I. Kerenidis, A. Prakash, "A quantum interior point method for LPs and SDPs",
+   ACM Trans. Quantum Comput. 1, 5 (2020), arXiv:1808.09266, Sec. 4.
+.. [5] A. W. Harrow, A. Hassidim, S. Lloyd, "Quantum algorithm for linear systems
+   of equations", Phys. Rev. Lett. 103, 150502 (2009).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qsgd._validation import as_rng, as_vector, check_choice, check_int, check_positive, describe
+
+__all__ = [
+    "MAX_QUBITS",
+    "SPARSE_REFERENCE_MAX",
+    "TomographyResult",
+    "vector_tomography",
+    "sign_circuit",
+    "shots_bound",
+    "predicted_error",
+    "recover_norm",
+    "norm_relative_error",
+]
+
+#: largest register accepted on the circuit path (Aer statevector simulation)
+MAX_QUBITS = 20
+
+#: the sign circuit loads a reference with at most this many non-zeros sparsely
+SPARSE_REFERENCE_MAX = 32
+
+#: tolerance on the unit norm of a statevector input and on imaginary parts
+_ATOL = 1e-8
+
+
+# ---------------------------------------------------------------------------
+# input handling
+# ---------------------------------------------------------------------------
+
+
+def _real_unit_vector(state: Any, func: str) -> np.ndarray:
+    """A real unit vector from an array, list, torch tensor or qiskit Statevector."""
+    data = getattr(state, "data", state) if not isinstance(state, np.ndarray) else state
+    if hasattr(data, "detach"):
+        data = data.detach().cpu().numpy()
+    try:
+        arr = np.asarray(data)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - exotic input
+        raise ValueError(f"{func}: state must be numeric, got {describe(state)}") from exc
+    if arr.dtype.kind not in "biufc":
+        raise ValueError(f"{func}: state must be numeric, got {describe(state)}")
+    if np.iscomplexobj(arr):
+        imag = float(np.max(np.abs(arr.imag))) if arr.size else 0.0
+        if imag > _ATOL:
+            raise ValueError(
+                f"{func}: state has complex amplitudes (max |imag| = {imag:.3g}); only real "
+                "amplitudes are supported: the sign circuit recovers signs, not phases"
+            )
+        arr = arr.real
+    vec = as_vector(arr, "state", func=func, allow_zero=False)
+    d = vec.shape[0]
+    if d < 2 or d & (d - 1):
+        raise ValueError(f"{func}: state must have a power-of-two length >= 2 (a qubit register), got {d}")
+    norm = float(np.linalg.norm(vec))
+    if abs(norm - 1.0) > _ATOL:
+        raise ValueError(
+            f"{func}: state must be normalized (unit 2-norm), got norm {norm:.6g}; tomography "
+            "returns a direction, pass state / norm and keep the norm (see recover_norm)"
+        )
+    return vec / norm
+
+
+def _circuit_state(circuit, func: str) -> np.ndarray:
+    """Validate a preparation circuit and return its (real) output amplitudes."""
+    from qiskit.quantum_info import Statevector
+
+    n = circuit.num_qubits
+    if n < 1 or n > MAX_QUBITS:
+        raise ValueError(f"{func}: the circuit must act on 1 to {MAX_QUBITS} qubits, got {n}")
+    if circuit.num_clbits or any(inst.operation.name in ("measure", "reset") for inst in circuit.data):
+        raise ValueError(
+            f"{func}: the state circuit must be unitary (no measurements, resets or classical bits): "
+            "it is run controlled by an ancilla in the sign stage"
+        )
+    try:
+        amplitudes = Statevector(circuit).data
+    except Exception as exc:  # qiskit raises several types for non-unitary content
+        raise ValueError(f"{func}: could not simulate the state circuit: {exc}") from exc
+    return _real_unit_vector(amplitudes, func)
+
+
+def _check_support(support: Any, d: int, func: str) -> np.ndarray | None:
+    if support is None:
+        return None
+    if hasattr(support, "detach"):
+        support = support.detach().cpu().numpy()
+    arr = np.asarray(support)
+    if arr.dtype == bool:
+        if arr.ndim != 1 or arr.shape[0] != d:
+            raise ValueError(f"{func}: a boolean support must be a mask of length {d}, got shape {arr.shape}")
+        arr = np.flatnonzero(arr)
+    elif arr.dtype.kind not in "iu" or arr.ndim != 1:
+        raise ValueError(
+            f"{func}: support must be a 1-D array of integer indices or a boolean mask, got {describe(support)}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"{func}: support is empty")
+    if arr.min() < 0 or arr.max() >= d:
+        bad = arr[(arr < 0) | (arr >= d)]
+        raise ValueError(f"{func}: support has indices outside [0, {d}): {bad[:5].tolist()}")
+    return np.unique(arr.astype(np.int64))
+
+
+# ---------------------------------------------------------------------------
+# the interference circuit
+# ---------------------------------------------------------------------------
+
+
+def sign_circuit(preparation, reference: Any, *, loader: str = "auto", measure: bool = True):
+    """The interference circuit of the sign stage of Kerenidis-Prakash tomography.
+
+    On ``n + 1`` qubits (register ``q`` = qubits ``0..n-1``, ancilla ``a`` = qubit
+    ``n``, the most significant bit of an outcome) it prepares
+
+    .. math::
+        \\tfrac12 |0\\rangle_a (x + \\tilde x) + \\tfrac12 |1\\rangle_a (x - \\tilde x),
+
+    with :math:`x = U|0\\rangle` the state of ``preparation`` and :math:`\\tilde x`
+    the real unit vector ``reference``: Hadamard on the ancilla, ``U`` controlled
+    on ancilla :math:`= 0`, a preparation :math:`V` of :math:`\\tilde x`
+    controlled on ancilla :math:`= 1`, Hadamard on the ancilla. Outcome :math:`k = i + b\\,2^n` has
+    probability :math:`(x_i + (-1)^b \\tilde x_i)^2/4` (stage 2 of [1]_, Sec. 4).
+
+    Parameters
+    ----------
+    preparation : QuantumCircuit
+        Unitary circuit with :math:`U|0\\ldots0\\rangle = |x\\rangle` on ``n`` qubits.
+    reference : array_like
+        Real unit vector :math:`\\tilde x` of length :math:`2^n` (in tomography the
+        magnitude estimate; any real unit vector works).
+    loader : {"auto", "sparse", "dense"}, keyword-only
+        How :math:`V` is built: ``"sparse"`` with
+        :func:`qsgd.upload.sparse_state_preparation` (Gleinig-Hoefler,
+        :math:`O(s\\,n)` CNOTs), ``"dense"`` with Qiskit's ``StatePreparation``
+        (:math:`\\approx 2^n` CNOTs, but simulated natively and fast by Aer);
+        ``"auto"`` takes the sparse loader for at most ``SPARSE_REFERENCE_MAX``
+        non-zeros (its classical compilation grows quickly with :math:`s`), the
+        dense one otherwise.
+    measure : bool, keyword-only
+        Append ``measure_all`` (default); ``False`` leaves a unitary circuit, for
+        statevector checks.
+
+    Returns
+    -------
+    QuantumCircuit
+
+    Raises
+    ------
+    ValueError
+        For a non-circuit, a circuit with measurements, a reference of the wrong
+        length, complex or unnormalized.
+
+    References
+    ----------
+    .. [1] I. Kerenidis, A. Prakash, ACM Trans. Quantum Comput. 1, 5 (2020), Sec. 4.
+
+    Used in chapter 5.
+    """
+    from qiskit import QuantumCircuit, QuantumRegister
+
+    from qiskit.circuit.library import StatePreparation
+
+    from qsgd.upload import sparse_state_preparation
+
+    func = "sign_circuit"
+    check_choice(loader, "loader", {"auto", "sparse", "dense"}, func=func)
+    if not isinstance(preparation, QuantumCircuit):
+        raise ValueError(f"{func}: preparation must be a qiskit QuantumCircuit, got {describe(preparation)}")
+    if preparation.num_clbits or any(inst.operation.name in ("measure", "reset") for inst in preparation.data):
+        raise ValueError(f"{func}: preparation must be unitary (no measurements, resets or classical bits)")
+    n = preparation.num_qubits
+    ref = _real_unit_vector(reference, func)
+    if ref.shape[0] != 2**n:
+        raise ValueError(f"{func}: reference must have length 2**{n} = {2**n}, got {ref.shape[0]}")
+    if loader == "auto":
+        loader = "sparse" if np.count_nonzero(ref) <= SPARSE_REFERENCE_MAX else "dense"
+    if loader == "sparse":
+        v = sparse_state_preparation(ref, num_qubits=n)
+    else:
+        v = QuantumCircuit(n)
+        v.append(StatePreparation(ref), range(n))
+    reg = QuantumRegister(n, "q")
+    anc = QuantumRegister(1, "a")
+    qc = QuantumCircuit(reg, anc, name="kp_sign")
+    qc.h(anc[0])
+    u_gate = preparation.to_gate(label="U")
+    v_gate = v.to_gate(label="V")
+    qc.append(u_gate.control(1, ctrl_state=0), [anc[0], *reg])
+    qc.append(v_gate.control(1, ctrl_state=1), [anc[0], *reg])
+    qc.h(anc[0])
+    if measure:
+        qc.measure_all()
+    return qc
+
+
+# ---------------------------------------------------------------------------
+# tomography
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TomographyResult:
+    """Outcome of :func:`vector_tomography`.
+
+    Attributes
+    ----------
+    estimate : ndarray of shape (d,)
+        The estimated real unit vector :math:`\\hat x_i = \\sigma_i \\sqrt{\\hat p_i}`
+        (zero outside the support).
+    magnitudes : ndarray of shape (d,)
+        :math:`\\sqrt{\\hat p_i}`, the unit-norm magnitude estimate (stage 1).
+    signs : ndarray of shape (d,)
+        :math:`\\sigma_i \\in \\{-1, +1\\}` where the magnitude is non-zero, 0 elsewhere.
+    counts : ndarray of shape (d,)
+        Stage-1 outcome counts :math:`n_i` (all of them, also outside ``support``).
+    sign_counts : ndarray of shape (2, d)
+        Stage-2 counts :math:`n(b, i)`, ancilla :math:`b = 0` (row 0) or 1.
+    support : ndarray of int
+        The indices the estimate may be non-zero on: the ``support`` argument if
+        given, otherwise the observed outcomes of stage 1.
+    support_weight : float
+        Fraction of stage-1 shots that fell in ``support`` (1 without a support);
+        estimates :math:`\\|P_S x\\|^2`.
+    shots_per_circuit : int
+        Shots on each of the two circuits.
+    total_shots : int
+        Copies of the state used in all, ``2 * shots_per_circuit``.
+    num_qubits : int
+        Register size :math:`n`, :math:`d = 2^n`.
+    method : str
+        ``"statevector"`` (numpy multinomial sampling) or ``"circuit"`` (Aer).
+    sign_circuit : QuantumCircuit or None
+        The stage-2 circuit that was run (circuit path only).
+    settings : dict
+        The arguments and seeds the run used.
+    """
+
+    estimate: np.ndarray
+    magnitudes: np.ndarray
+    signs: np.ndarray
+    counts: np.ndarray
+    sign_counts: np.ndarray
+    support: np.ndarray
+    support_weight: float
+    shots_per_circuit: int
+    total_shots: int
+    num_qubits: int
+    method: str
+    sign_circuit: Any = field(default=None, repr=False)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def dimension(self) -> int:
+        """d, the length of the state vector."""
+        return int(self.estimate.shape[0])
+
+    def error(self, truth: Any) -> float:
+        """:math:`\\|\\hat x - x\\|_2` against a reference vector ``truth`` (normalized here)."""
+        ref = as_vector(truth, "truth", func="TomographyResult.error", size=self.dimension, allow_zero=False)
+        return float(np.linalg.norm(self.estimate - ref / np.linalg.norm(ref)))
+
+
+def _magnitudes(counts: np.ndarray, support: np.ndarray | None, func: str) -> tuple[np.ndarray, float]:
+    total = counts.sum()
+    if support is None:
+        return np.sqrt(counts / total), 1.0
+    kept = np.zeros_like(counts)
+    kept[support] = counts[support]
+    inside = kept.sum()
+    if inside == 0:
+        raise ValueError(
+            f"{func}: none of the {int(total)} stage-1 shots fell in the given support "
+            f"({support.size} indices); the state has (almost) no weight there"
+        )
+    return np.sqrt(kept / inside), float(inside / total)
+
+
+def _signs(sign_counts: np.ndarray, magnitudes: np.ndarray) -> np.ndarray:
+    signs = np.where(sign_counts[1] > sign_counts[0], -1.0, 1.0)
+    signs[magnitudes == 0] = 0.0
+    return signs
+
+
+def _sample_statevector(x: np.ndarray, shots: int, support, rng: np.random.Generator, func: str):
+    d = x.shape[0]
+    p = x * x
+    counts = rng.multinomial(shots, p / p.sum())
+    mags, weight = _magnitudes(counts, support, func)
+    q = np.concatenate([(x + mags) ** 2, (x - mags) ** 2]) / 4.0
+    sign_counts = rng.multinomial(shots, q / q.sum()).reshape(2, d)
+    return counts, mags, weight, sign_counts
+
+
+def _aer_counts(circuit, shots: int, seed_simulator: int, seed_transpiler: int, width: int) -> np.ndarray:
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+
+    sim = AerSimulator(method="statevector", seed_simulator=seed_simulator)
+    compiled = transpile(circuit, sim, seed_transpiler=seed_transpiler, optimization_level=1)
+    raw = sim.run(compiled, shots=shots).result().get_counts()
+    out = np.zeros(2**width, dtype=np.int64)
+    for key, value in raw.items():
+        out[int(key.replace(" ", ""), 2)] += value
+    return out
+
+
+def _sample_circuit(circuit, shots: int, support, rng: np.random.Generator, func: str):
+    n = circuit.num_qubits
+    seeds = rng.integers(0, 2**31 - 1, size=3)
+    magnitude_circuit = circuit.copy()
+    magnitude_circuit.measure_all()
+    counts = _aer_counts(magnitude_circuit, shots, int(seeds[0]), int(seeds[2]), n)
+    mags, weight = _magnitudes(counts, support, func)
+    sc = sign_circuit(circuit, mags)
+    sign_counts = _aer_counts(sc, shots, int(seeds[1]), int(seeds[2]), n + 1).reshape(2, 2**n)
+    seeds_used = {"seed_magnitudes": int(seeds[0]), "seed_signs": int(seeds[1]), "seed_transpiler": int(seeds[2])}
+    return counts, mags, weight, sign_counts, sc, seeds_used
+
+
+def vector_tomography(state: Any, *, shots: int, rng: Any = None, support: Any = None) -> TomographyResult:
+    """l2 tomography of a real unit vector with signs (Kerenidis-Prakash).
+
+    Stage 1 samples the state ``shots`` times in the computational basis and
+    takes :math:`\\tilde x_i = \\sqrt{n_i/\\text{shots}}`; stage 2 runs the
+    interference circuit :func:`sign_circuit` ``shots`` times and sets
+    :math:`\\sigma_i = -1` iff :math:`n(1, i) > n(0, i)`; the estimate is
+    :math:`\\hat x = \\sigma \\odot \\tilde x`. This is the download of step V in
+    [1]_ (claim 12 of the companion: error :math:`\\propto \\text{shots}^{-1/2}`)
+    with the sign recovery of [2]_; see the module docstring for the maths.
+
+    Parameters
+    ----------
+    state : QuantumCircuit, array_like or qiskit Statevector
+        *Circuit path*: a unitary circuit preparing the state from
+        :math:`|0\\ldots0\\rangle`; both stages run on ``AerSimulator`` with
+        seeds drawn from ``rng`` (the stage-2 circuit controls it on an ancilla,
+        so its global phase counts as part of the state). *Statevector path*: a
+        real unit vector of length :math:`2^n` (NumPy array, torch tensor or
+        ``Statevector``); both stages draw the outcome counts with
+        ``rng.multinomial`` from the exact outcome probabilities, which is the
+        same distribution without building circuits (for large sweeps).
+    shots : int, keyword-only
+        Copies measured per stage (>= 1); ``2 * shots`` copies in all.
+    rng : None, int or numpy Generator, keyword-only
+        Randomness, ``np.random.default_rng(rng)``; the Aer and transpiler seeds
+        are drawn from it, so a fixed seed gives identical results.
+    support : array_like of int or bool mask, keyword-only
+        Known non-zero positions (e.g. the pruning mask): stage-1 outcomes
+        outside it are discarded, the magnitudes are renormalized on it, and the
+        estimate is zero outside it. Default: the observed outcomes.
+
+    Returns
+    -------
+    TomographyResult
+
+    Raises
+    ------
+    ValueError
+        If ``shots < 1``; the state is not normalized (norm further than 1e-8
+        from 1), has complex amplitudes (only real states are supported: the
+        interference circuit recovers signs, not phases), has a length that is
+        not a power of two, or is not finite; the circuit has measurements or
+        more than ``MAX_QUBITS`` qubits; ``support`` has indices outside
+        ``[0, d)`` or no stage-1 shot falls inside it.
+
+    Notes
+    -----
+    Expected error :math:`\\approx \\sqrt{(s-1)/(4\\,\\text{shots})}` for a state
+    with :math:`s` non-zero amplitudes well above :math:`1/\\sqrt{\\text{shots}}`
+    (:func:`predicted_error`); the worst-case guarantee of [2]_ is
+    :func:`shots_bound`. The statevector path costs :math:`O(d)` per call
+    independently of ``shots``.
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), step V of the algorithm
+       ("use tomography to get classical theta(T)").
+    .. [2] I. Kerenidis, A. Prakash, "A quantum interior point method for LPs and
+       SDPs", ACM Trans. Quantum Comput. 1, 5 (2020), Algorithm 4.1, Theorem 4.3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0.6, -0.48, 0.0, 0.64])
+    >>> res = vector_tomography(x, shots=100_000, rng=1)
+    >>> np.sign(res.estimate).tolist()
+    [1.0, -1.0, 0.0, 1.0]
+    >>> bool(res.error(x) < 0.01)
+    True
+
+    Used in chapters 5 and 8.
+    """
+    from qiskit import QuantumCircuit
+
+    func = "vector_tomography"
+    shots = check_int(shots, "shots", func=func, minimum=1)
+    gen = as_rng(rng)
+    if isinstance(state, QuantumCircuit):
+        truth = _circuit_state(state, func)
+        n = state.num_qubits
+        sup = _check_support(support, 2**n, func)
+        counts, mags, weight, sign_counts, sc, seeds = _sample_circuit(state, shots, sup, gen, func)
+        method = "circuit"
+        del truth  # validated only; the sampling uses the simulator
+    else:
+        x = _real_unit_vector(state, func)
+        n = int(x.shape[0]).bit_length() - 1
+        sup = _check_support(support, x.shape[0], func)
+        counts, mags, weight, sign_counts = _sample_statevector(x, shots, sup, gen, func)
+        sc, seeds, method = None, {}, "statevector"
+    signs = _signs(sign_counts, mags)
+    estimate = signs * mags
+    observed = np.flatnonzero(mags)
+    settings = {
+        "shots": shots,
+        "support_given": sup is not None,
+        "method": method,
+        "sign_rule": "n(1,i) > n(0,i) -> -1, else +1",
+        "reference_loader": "auto (sparse_state_preparation up to SPARSE_REFERENCE_MAX non-zeros, else StatePreparation)",
+        **seeds,
+    }
+    return TomographyResult(
+        estimate=estimate,
+        magnitudes=mags,
+        signs=signs,
+        counts=counts,
+        sign_counts=sign_counts,
+        support=observed if sup is None else sup,
+        support_weight=weight,
+        shots_per_circuit=shots,
+        total_shots=2 * shots,
+        num_qubits=n,
+        method=method,
+        sign_circuit=sc,
+        settings=settings,
+    )
+
+
+# ---------------------------------------------------------------------------
+# costs
+# ---------------------------------------------------------------------------
+
+
+def shots_bound(dimension: int, eps: float) -> int:
+    """Shots per stage that Theorem 4.3 of Kerenidis-Prakash guarantees for error eps.
+
+    With :math:`N = 36\\, d \\ln d / \\delta^2` copies per stage the estimate
+    satisfies :math:`\\|x - \\hat x\\|_2 \\le \\sqrt 7\\,\\delta` with probability at
+    least :math:`1 - d^{-0.83}` [1]_. For a target :math:`\\epsilon = \\sqrt7\\,\\delta`
+    this is :math:`N = 252\\, d \\ln d / \\epsilon^2`, the :math:`O(d \\log d /
+    \\epsilon^2)` download cost quoted in chapter 5 (and the :math:`1/\\epsilon^2`
+    of [2]_).
+
+    Parameters
+    ----------
+    dimension : int
+        :math:`d \\ge 2` (use the support size :math:`s` for a sparse download).
+    eps : float
+        Target l2 error, > 0.
+
+    Returns
+    -------
+    int
+        :math:`\\lceil 252\\, d \\ln d / \\epsilon^2 \\rceil`.
+
+    References
+    ----------
+    .. [1] I. Kerenidis, A. Prakash, ACM Trans. Quantum Comput. 1, 5 (2020), Theorem 4.3.
+    .. [2] Liu et al., Nat. Commun. 15, 434 (2024), discussion of Theorem 1.
+
+    Used in chapter 5.
+    """
+    func = "shots_bound"
+    d = check_int(dimension, "dimension", func=func, minimum=2)
+    eps = check_positive(eps, "eps", func=func)
+    return int(math.ceil(36.0 * 7.0 * d * math.log(d) / eps**2))
+
+
+def predicted_error(shots: Any, *, sparsity: int) -> np.ndarray | float:
+    """Typical l2 error :math:`\\sqrt{(s - 1)/(4\\,\\text{shots})}` of :func:`vector_tomography`.
+
+    Delta method on the magnitudes: :math:`\\operatorname{Var}\\sqrt{\\hat p_i}
+    \\approx (1 - p_i)/(4\\,\\text{shots})`, summed over the :math:`s` non-zero
+    entries (:math:`\\sum_i (1 - p_i) = s - 1`); valid when every non-zero
+    :math:`p_i\\,\\text{shots} \\gg 1` (then the sign errors are rare). Inverted,
+    an error :math:`\\epsilon` needs about :math:`(s - 1)/(4 \\epsilon^2)` shots.
+
+    Parameters
+    ----------
+    shots : int or array_like
+        Shots per stage (>= 1).
+    sparsity : int, keyword-only
+        :math:`s`, the number of non-zero amplitudes (>= 1).
+
+    Returns
+    -------
+    float or ndarray
+
+    Used in chapter 5.
+    """
+    func = "predicted_error"
+    s = check_int(sparsity, "sparsity", func=func, minimum=1)
+    m = np.asarray(shots, dtype=float)
+    if m.size == 0 or not np.all(np.isfinite(m)) or np.any(m < 1):
+        raise ValueError(f"{func}: shots must be >= 1, got {describe(shots)}")
+    out = np.sqrt((s - 1) / (4.0 * m))
+    return float(out) if out.ndim == 0 else out
+
+
+# ---------------------------------------------------------------------------
+# norm recovery
+# ---------------------------------------------------------------------------
+
+
+def recover_norm(success_probability: float, *, reference_norm: float, scaling: float = 1.0) -> float:
+    """Length of a vector that comes out of a quantum solver only as a direction.
+
+    .. math::
+        \\|v\\| = \\text{reference\\_norm} \\cdot \\sqrt{p} / C .
+
+    * HHL [1]_ on :math:`A x = b`: :math:`p` is the probability that the flag
+      qubit reads 1, :math:`C` the constant of the eigenvalue inversion
+      (amplitude :math:`C/\\lambda`) and ``reference_norm`` :math:`=\\|b\\|`, since
+      :math:`p = C^2 \\|A^{-1} b\\|^2/\\|b\\|^2`.
+    * Postselecting a block :math:`v` of a normalized vector :math:`Y/\\|Y\\|` (the
+      time-:math:`T`, level-1 block of the history state of Eq. (6) of [2]_):
+      :math:`p = \\|v\\|^2/\\|Y\\|^2`, ``reference_norm`` :math:`= \\|Y\\|`,
+      :math:`C = 1`.
+    * Both: :math:`p = p_{\\rm HHL}\\, p_{\\rm block}`, ``reference_norm`` the norm
+      of the right-hand side, :math:`C` the HHL constant.
+
+    With :math:`p` estimated as the accepted fraction of :math:`M` runs, the
+    relative error of the result is about
+    :math:`\\tfrac12\\sqrt{(1-p)/(pM)}` (:func:`norm_relative_error`). The bias of
+    the solver itself (eigenvalues rounded on a finite clock register changes
+    :math:`C/\\lambda`) enters :math:`p` unchanged and is not corrected.
+
+    Parameters
+    ----------
+    success_probability : float
+        :math:`p \\in (0, 1]`.
+    reference_norm : float, keyword-only
+        Known norm of the prepared input (> 0).
+    scaling : float, keyword-only
+        :math:`C > 0` (1 for a plain postselection).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        For :math:`p \\notin (0, 1]` or a non-positive norm or scaling.
+
+    References
+    ----------
+    .. [1] A. W. Harrow, A. Hassidim, S. Lloyd, Phys. Rev. Lett. 103, 150502 (2009).
+    .. [2] Liu et al., Nat. Commun. 15, 434 (2024), Eq. (6) and step V.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A, b = np.diag([1.0, 2.0]), np.array([3.0, 4.0])
+    >>> C = 0.5  # below the smallest eigenvalue, so C / lambda <= 1
+    >>> p = C**2 * np.linalg.norm(np.linalg.solve(A, b))**2 / np.linalg.norm(b)**2
+    >>> round(recover_norm(p, reference_norm=5.0, scaling=C), 12)
+    3.605551275464
+
+    Used in chapters 5 and 8.
+    """
+    func = "recover_norm"
+    p = check_positive(success_probability, "success_probability", func=func)
+    if p > 1.0 + 1e-12:
+        raise ValueError(f"{func}: success_probability must be in (0, 1], got {p}")
+    ref = check_positive(reference_norm, "reference_norm", func=func)
+    c = check_positive(scaling, "scaling", func=func)
+    return ref * math.sqrt(min(p, 1.0)) / c
+
+
+def norm_relative_error(success_probability: float, shots: int) -> float:
+    """Relative standard error :math:`\\tfrac12\\sqrt{(1-p)/(p\\,M)}` of :func:`recover_norm`.
+
+    :math:`\\hat p = k/M` is binomial, so :math:`\\operatorname{sd}(\\hat p) =
+    \\sqrt{p(1-p)/M}` and, by the delta method,
+    :math:`\\operatorname{sd}(\\sqrt{\\hat p})/\\sqrt p = \\tfrac12\\sqrt{(1-p)/(pM)}`.
+
+    Parameters
+    ----------
+    success_probability : float
+        :math:`p \\in (0, 1]`.
+    shots : int
+        :math:`M`, the number of runs (accepted or not) that estimated :math:`p`.
+
+    Returns
+    -------
+    float
+
+    Used in chapter 5.
+    """
+    func = "norm_relative_error"
+    p = check_positive(success_probability, "success_probability", func=func)
+    if p > 1.0 + 1e-12:
+        raise ValueError(f"{func}: success_probability must be in (0, 1], got {p}")
+    m = check_int(shots, "shots", func=func, minimum=1)
+    return 0.5 * math.sqrt(max(1.0 - p, 0.0) / (p * m))
