@@ -1,0 +1,334 @@
+"""Tests for qsgd.tomography: Kerenidis-Prakash l2 tomography and norm recovery."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import Statevector
+
+from qsgd.tomography import (
+    TomographyResult,
+    norm_relative_error,
+    predicted_error,
+    recover_norm,
+    shots_bound,
+    sign_circuit,
+    vector_tomography,
+)
+from qsgd.upload import sparse_state_preparation
+
+
+def _unit(v):
+    v = np.asarray(v, dtype=float)
+    return v / np.linalg.norm(v)
+
+
+def _random_state(d, seed, *, floor=0.0, sparsity=None):
+    """Random real unit vector; |entries| >= floor (before normalization) on its support."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros(d)
+    idx = np.arange(d) if sparsity is None else np.sort(rng.choice(d, sparsity, replace=False))
+    mags = floor + rng.random(idx.size)
+    x[idx] = mags * rng.choice([-1.0, 1.0], idx.size)
+    return _unit(x)
+
+
+# Kerenidis-Prakash (2020), Sec. 4 example-sized cases: small real vectors with mixed signs
+CASES = {
+    "two_qubit_mixed_signs": _unit([0.6, -0.48, 0.0, 0.64]),
+    "basis_state": np.eye(8)[5],
+    "minus_basis_state": -np.eye(8)[3],
+    "uniform_alternating": _unit((-1.0) ** np.arange(16)),
+    "random_dense_32": _random_state(32, 7, floor=0.3),
+}
+
+
+# ---------------------------------------------------------------------------
+# the interference circuit against its NumPy reference
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loader", ["sparse", "dense"])
+@pytest.mark.parametrize("name", ["two_qubit_mixed_signs", "uniform_alternating", "random_dense_32"])
+def test_sign_circuit_probabilities_match_formula(name, loader):
+    x = CASES[name]
+    n = int(np.log2(x.size))
+    prep = sparse_state_preparation(x, num_qubits=n)
+    ref = _unit(np.abs(x) + 0.1 * np.random.default_rng(3).random(x.size))
+    probs = Statevector(sign_circuit(prep, ref, loader=loader, measure=False)).probabilities()
+    expected = np.concatenate([(x + ref) ** 2, (x - ref) ** 2]) / 4.0
+    np.testing.assert_allclose(probs, expected, atol=1e-10)
+
+
+def test_sign_circuit_layout_and_bad_input():
+    x = CASES["two_qubit_mixed_signs"]
+    prep = sparse_state_preparation(x)
+    qc = sign_circuit(prep, np.abs(x))
+    assert qc.num_qubits == 3 and qc.num_clbits == 3
+    with pytest.raises(ValueError, match="sign_circuit: reference must have length 2\\*\\*2"):
+        sign_circuit(prep, np.ones(8) / np.sqrt(8))
+    with pytest.raises(ValueError, match="sign_circuit: preparation must be a qiskit QuantumCircuit"):
+        sign_circuit(x, np.abs(x))
+    with pytest.raises(ValueError, match="loader"):
+        sign_circuit(prep, np.abs(x), loader="qram")
+
+
+# ---------------------------------------------------------------------------
+# statistical properties (statevector path)
+# ---------------------------------------------------------------------------
+
+
+def test_magnitudes_unbiased_over_seeds():
+    """E[magnitudes**2] = x**2 exactly (multinomial frequencies); 400 seeds."""
+    x = CASES["random_dense_32"]
+    shots, reps = 2000, 400
+    p_hat = np.mean([vector_tomography(x, shots=shots, rng=seed).magnitudes ** 2 for seed in range(reps)], axis=0)
+    # standard error of the mean of a binomial frequency: sqrt(p (1 - p) / (shots reps))
+    se = np.sqrt(x**2 * (1 - x**2) / (shots * reps))
+    assert np.all(np.abs(p_hat - x**2) < 5 * se + 1e-12)
+    # the square-root magnitudes are biased low by O(1/shots), but only slightly
+    mags = np.mean([vector_tomography(x, shots=shots, rng=seed).magnitudes for seed in range(100)], axis=0)
+    np.testing.assert_allclose(mags, np.abs(x), atol=3e-3)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_signs_correct_with_high_probability(name):
+    """At shots >= 4 / min_i x_i^2 every sign is right in (almost) every run."""
+    x = CASES[name]
+    nz = x != 0
+    shots = int(np.ceil(50 / np.min(x[nz] ** 2)))
+    wrong = 0
+    for seed in range(50):
+        res = vector_tomography(x, shots=shots, rng=seed)
+        wrong += int(np.any(res.signs[nz] != np.sign(x[nz])))
+        assert np.all(res.estimate[~nz] == 0)
+    assert wrong <= 1
+
+
+def test_error_slope_is_minus_half():
+    x = _random_state(64, 11, floor=0.5)
+    shots = np.unique(np.logspace(3, 6, 7).astype(int))
+    err = [np.mean([vector_tomography(x, shots=int(m), rng=seed).error(x) for seed in range(60)]) for m in shots]
+    slope = np.polyfit(np.log(shots), np.log(err), 1)[0]
+    assert abs(slope + 0.5) < 0.05, slope
+    # and the level matches the delta-method prediction sqrt((s - 1) / (4 shots))
+    np.testing.assert_allclose(err, predicted_error(shots, sparsity=64), rtol=0.1)
+
+
+@pytest.mark.parametrize("d", [2**8, 2**14])
+def test_sparse_error_scales_with_sparsity_not_dimension(d):
+    s, shots = 16, 4000
+    x = _random_state(d, 5, floor=0.5, sparsity=s)
+    support = np.flatnonzero(x)
+    errs = []
+    for seed in range(60):
+        res = vector_tomography(x, shots=shots, rng=seed)
+        assert set(res.support) <= set(support)
+        errs.append(res.error(x))
+    mean_err = np.mean(errs)
+    np.testing.assert_allclose(mean_err, predicted_error(shots, sparsity=s), rtol=0.15)
+    assert mean_err < 0.5 * predicted_error(shots, sparsity=d)
+
+
+def test_support_removes_leakage():
+    """A known support discards outcomes of a small dense leakage and renormalizes."""
+    d, s = 1024, 8
+    target = _random_state(d, 2, floor=0.5, sparsity=s)
+    leak = _unit(np.random.default_rng(9).normal(size=d))
+    x = _unit(np.sqrt(1 - 0.01) * target + 0.1 * leak)
+    mask = target != 0
+    free = vector_tomography(x, shots=200_000, rng=0)
+    fixed = vector_tomography(x, shots=200_000, rng=0, support=mask)
+    np.testing.assert_array_equal(fixed.support, np.flatnonzero(mask))
+    assert np.all(fixed.estimate[~mask] == 0)
+    np.testing.assert_allclose(np.linalg.norm(fixed.estimate), 1.0, atol=1e-12)
+    assert fixed.error(target) < 0.5 * free.error(target)
+    # the in-support fraction estimates ||P_S x||^2
+    np.testing.assert_allclose(fixed.support_weight, np.sum(x[mask] ** 2), atol=5e-3)
+
+
+# ---------------------------------------------------------------------------
+# result structure, determinism, both input paths
+# ---------------------------------------------------------------------------
+
+
+def test_result_fields_and_determinism():
+    x = CASES["two_qubit_mixed_signs"]
+    a = vector_tomography(x, shots=500, rng=123)
+    b = vector_tomography(x, shots=500, rng=np.random.default_rng(123))
+    assert isinstance(a, TomographyResult)
+    np.testing.assert_array_equal(a.estimate, b.estimate)
+    np.testing.assert_array_equal(a.sign_counts, b.sign_counts)
+    assert a.shots_per_circuit == 500 and a.total_shots == 1000
+    assert a.counts.sum() == 500 and a.sign_counts.sum() == 500
+    assert a.method == "statevector" and a.num_qubits == 2 and a.dimension == 4
+    assert a.settings["shots"] == 500 and a.settings["support_given"] is False
+    np.testing.assert_allclose(np.linalg.norm(a.estimate), 1.0, atol=1e-12)
+    c = vector_tomography(x, shots=500, rng=124)
+    assert not np.array_equal(a.counts, c.counts)
+
+
+def test_statevector_and_torch_inputs_agree():
+    torch = pytest.importorskip("torch")
+    x = CASES["random_dense_32"]
+    ref = vector_tomography(x, shots=300, rng=4).estimate
+    np.testing.assert_array_equal(vector_tomography(Statevector(x), shots=300, rng=4).estimate, ref)
+    np.testing.assert_array_equal(vector_tomography(torch.tensor(x), shots=300, rng=4).estimate, ref)
+    np.testing.assert_array_equal(vector_tomography(list(x), shots=300, rng=4).estimate, ref)
+
+
+def test_aer_circuit_path_small():
+    """The Aer path: seeded, same distribution as the statevector path, correct signs."""
+    x = _unit(np.kron([0.8, -0.6], CASES["two_qubit_mixed_signs"]))  # 3 qubits, mixed signs
+    prep = sparse_state_preparation(x)
+    a = vector_tomography(prep, shots=20_000, rng=5)
+    b = vector_tomography(prep, shots=20_000, rng=5)
+    assert a.method == "circuit" and a.sign_circuit is not None and a.sign_circuit.num_qubits == 4
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_array_equal(a.sign_counts, b.sign_counts)
+    nz = x != 0
+    np.testing.assert_array_equal(a.signs[nz], np.sign(x[nz]))
+    assert a.error(x) < 4 * predicted_error(20_000, sparsity=int(nz.sum()))
+    # stage-1 frequencies agree with |x|^2 (chi-square-like bound: 5 standard errors)
+    se = np.sqrt(x**2 * (1 - x**2) / 20_000) + 1e-12
+    assert np.all(np.abs(a.counts / 20_000 - x**2) < 5 * se)
+    # stage-2 frequencies agree with (x +- x~)^2 / 4 for the magnitudes actually used
+    q = np.concatenate([(x + a.magnitudes) ** 2, (x - a.magnitudes) ** 2]) / 4
+    se2 = np.sqrt(q * (1 - q) / 20_000) + 1e-12
+    assert np.all(np.abs(a.sign_counts.reshape(-1) / 20_000 - q) < 5 * se2)
+
+
+def test_circuit_global_phase_counts_as_sign():
+    x = CASES["two_qubit_mixed_signs"]
+    prep = sparse_state_preparation(x)
+    flipped = prep.copy()
+    flipped.global_phase += np.pi
+    res = vector_tomography(flipped, shots=20_000, rng=1)
+    nz = x != 0
+    np.testing.assert_array_equal(res.signs[nz], -np.sign(x[nz]))
+
+
+# ---------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"shots": 0}, "vector_tomography: shots must be >= 1, got 0"),
+        ({"shots": 1.5}, "vector_tomography: shots must be an integer"),
+        ({"shots": 10, "support": [0, 4]}, "support has indices outside \\[0, 4\\): \\[4\\]"),
+        ({"shots": 10, "support": [-1]}, "support has indices outside"),
+        ({"shots": 10, "support": [0.5]}, "support must be a 1-D array of integer indices"),
+        ({"shots": 10, "support": np.ones(3, bool)}, "boolean support must be a mask of length 4"),
+        ({"shots": 10, "support": []}, "support must be a 1-D array|support is empty"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        vector_tomography(CASES["two_qubit_mixed_signs"], **kwargs)
+
+
+@pytest.mark.parametrize(
+    "state, match",
+    [
+        (np.array([1.0, 1.0, 0.0, 0.0]), "must be normalized \\(unit 2-norm\\), got norm 1.41421"),
+        (np.array([0.6, 0.8j, 0.0, 0.0]), "complex amplitudes .* only real"),
+        (np.zeros(4), "zero vector"),
+        (np.array([0.6, 0.8, 0.0]), "power-of-two length"),
+        (np.array([np.nan, 1.0]), "non-finite"),
+        (np.eye(2), "1-D vector"),
+        ("abc", "numeric"),
+    ],
+)
+def test_bad_states(state, match):
+    with pytest.raises(ValueError, match=match):
+        vector_tomography(state, shots=10)
+
+
+def test_bad_circuits():
+    measured = QuantumCircuit(2, 2)
+    measured.h(0)
+    measured.measure([0, 1], [0, 1])
+    with pytest.raises(ValueError, match="must be unitary"):
+        vector_tomography(measured, shots=10)
+    complex_circuit = QuantumCircuit(1)
+    complex_circuit.h(0)
+    complex_circuit.s(0)
+    with pytest.raises(ValueError, match="complex amplitudes"):
+        vector_tomography(complex_circuit, shots=10)
+
+
+def test_support_with_no_shots_inside():
+    with pytest.raises(ValueError, match="none of the 50 stage-1 shots fell in the given support"):
+        vector_tomography(np.eye(4)[0], shots=50, support=[3], rng=0)
+
+
+# ---------------------------------------------------------------------------
+# costs and norm recovery
+# ---------------------------------------------------------------------------
+
+
+def test_shots_bound_and_predicted_error():
+    # Kerenidis-Prakash Theorem 4.3: 36 d ln d / delta^2 with eps = sqrt(7) delta
+    assert shots_bound(64, 0.1) == int(np.ceil(36 * 7 * 64 * np.log(64) / 0.01))
+    np.testing.assert_allclose(shots_bound(256, 0.05) / shots_bound(256, 0.1), 4.0, rtol=1e-6)
+    np.testing.assert_allclose(predicted_error(2500, sparsity=101), 0.1)
+    np.testing.assert_allclose(predicted_error([100, 400], sparsity=5), [0.1, 0.05])
+    with pytest.raises(ValueError, match="shots_bound: dimension must be >= 2"):
+        shots_bound(1, 0.1)
+    with pytest.raises(ValueError, match="shots_bound: eps must be > 0"):
+        shots_bound(4, 0.0)
+    with pytest.raises(ValueError, match="predicted_error: shots must be >= 1"):
+        predicted_error(0, sparsity=3)
+
+
+def test_recover_norm_hhl_formula():
+    """||A^-1 b|| = ||b|| sqrt(p) / C with p = C^2 ||A^-1 b||^2 / ||b||^2 (Harrow et al. 2009)."""
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(8, 8)))
+    lam = np.linspace(0.5, 2.0, 8)
+    a = q @ np.diag(lam) @ q.T
+    b = rng.normal(size=8)
+    c = 0.4
+    b_unit = b / np.linalg.norm(b)
+    # amplitudes after eigenvalue inversion, computed in the eigenbasis
+    beta = q.T @ b_unit
+    p = float(np.sum((c * beta / lam) ** 2))
+    np.testing.assert_allclose(
+        recover_norm(p, reference_norm=np.linalg.norm(b), scaling=c), np.linalg.norm(np.linalg.solve(a, b)), rtol=1e-12
+    )
+
+
+def test_recover_norm_postselected_block():
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=40)
+    block = slice(32, 36)
+    p = np.sum(y[block] ** 2) / np.sum(y**2)
+    np.testing.assert_allclose(recover_norm(p, reference_norm=np.linalg.norm(y)), np.linalg.norm(y[block]), rtol=1e-12)
+
+
+def test_norm_relative_error_matches_binomial_spread():
+    p, m = 0.2, 5000
+    rng = np.random.default_rng(2)
+    k = rng.binomial(m, p, size=4000)
+    norms = np.array([recover_norm(kk / m, reference_norm=1.0) for kk in k])
+    np.testing.assert_allclose(np.std(norms) / np.sqrt(p), norm_relative_error(p, m), rtol=0.05)
+    assert norm_relative_error(1.0, 10) == 0.0
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((0.0,), {"reference_norm": 1.0}, "success_probability must be > 0"),
+        ((1.5,), {"reference_norm": 1.0}, "success_probability must be in \\(0, 1\\]"),
+        ((0.5,), {"reference_norm": -1.0}, "reference_norm must be > 0"),
+        ((0.5,), {"reference_norm": 1.0, "scaling": 0.0}, "scaling must be > 0"),
+        ((float("nan"),), {"reference_norm": 1.0}, "success_probability must be a finite real number"),
+    ],
+)
+def test_recover_norm_bad_input(args, kwargs, match):
+    with pytest.raises(ValueError, match=f"recover_norm: {match}"):
+        recover_norm(*args, **kwargs)
