@@ -293,25 +293,25 @@ def _controlled_rotation(qc: QuantumCircuit, theta: float, lam: float | None, co
 # ------------------------------------------------------------------ the algorithm
 
 
-def _greedy_cover(uncovered: int, cover: list[int], allowed: list[int], budget: int | None, base: int, complex_: bool):
-    """Greedy set cover of the row mask *uncovered* by the columns *allowed*.
+def _greedy_cover(uncovered: int, columns: list[tuple[int, int]], budget: int | None, base: int, complex_: bool):
+    """Greedy set cover of the row mask *uncovered* by *columns* ``[(q, rows of q)]``.
 
-    Returns the chosen columns, or None when impossible or when the cost
+    Returns the chosen qubits, or None when impossible or when the cost
     ``base + rotation_cost(len(chosen))`` can no longer beat *budget*.
     """
     chosen: list[int] = []
     while uncovered:
         if budget is not None and base + _rotation_cost(len(chosen) + 1, complex_) >= budget:
             return None
-        best_q, best_gain = -1, 0
-        for q in allowed:
-            gain = (cover[q] & uncovered).bit_count()
+        best_q, best_rows, best_gain = -1, 0, 0
+        for q, rows in columns:
+            gain = (rows & uncovered).bit_count()
             if gain > best_gain:
-                best_q, best_gain = q, gain
+                best_q, best_rows, best_gain = q, rows, gain
         if best_gain == 0:
             return None
         chosen.append(best_q)
-        uncovered &= ~cover[best_q]
+        uncovered &= ~best_rows
     return chosen
 
 
@@ -320,10 +320,13 @@ def _needs_rz(a0: complex, a1: complex) -> bool:
     return abs(cross.imag) > _PHASE_RTOL * abs(a0) * abs(a1)
 
 
-def _select_merge(strings: list[int], amps: list[complex], num_qubits: int, keep: int = 1):
+def _select_merge(
+    strings: list[int], amps: list[complex], num_qubits: int, keep: int = 1, bound: int | None = None
+):
     """The cheapest merges: up to *keep* tuples (cost, i, j, controls), cheapest first.
 
     The cost of merging strings i and j is (d - 1) + rotation_cost(len(controls)).
+    Only merges cheaper than *bound* are returned (possibly none).
     """
     s = len(strings)
     allrows = (1 << s) - 1
@@ -339,24 +342,24 @@ def _select_merge(strings: list[int], amps: list[complex], num_qubits: int, keep
     order = np.argsort(pair_d, kind="stable")
 
     found: list[tuple[int, int, int, list[int]]] = []
-    best_cost = None  # cost of the keep-th best so far (the bound for pruning)
+    best_cost = bound  # cost of the keep-th best so far (the bound for pruning)
+    real = all(a.imag == 0 for a in amps)
     examined = 0
-    cover_cache: dict[int, list[int]] = {}
-    for p in order:
-        i, j, d = int(iu[p]), int(ju[p]), int(pair_d[p])
-        if best_cost is not None and (d - 1 >= best_cost or examined >= _MAX_PAIRS):
+    cover_cache: dict[int, list[tuple[int, int]]] = {}
+    for i, j, d in zip(iu[order].tolist(), ju[order].tolist(), pair_d[order].tolist()):
+        if best_cost is not None and (d - 1 >= best_cost or (examined >= _MAX_PAIRS and found)):
             break
         examined += 1
         xi, xj = strings[i], strings[j]
         cover = cover_cache.get(i)
-        if cover is None:  # rows whose bit q differs from x_i's
-            cover = [(column[q] ^ allrows) if (xi >> q) & 1 else column[q] for q in range(num_qubits)]
+        if cover is None:  # (q, rows whose bit q differs from x_i's)
+            cover = [(q, (column[q] ^ allrows) if (xi >> q) & 1 else column[q]) for q in range(num_qubits)]
             cover_cache[i] = cover
         delta = xi ^ xj
-        allowed = [q for q in range(num_qubits) if not (delta >> q) & 1]
-        complex_ = _needs_rz(amps[i], amps[j])
+        allowed = [item for item in cover if not (delta >> item[0]) & 1]
+        complex_ = not real and _needs_rz(amps[i], amps[j])
         uncovered = allrows & ~(1 << i) & ~(1 << j)
-        controls = _greedy_cover(uncovered, cover, allowed, best_cost, d - 1, complex_)
+        controls = _greedy_cover(uncovered, allowed, best_cost, d - 1, complex_)
         if controls is None:
             continue
         cost = d - 1 + _rotation_cost(len(controls), complex_)
@@ -386,7 +389,8 @@ def _merge_rotation(a0: complex, a1: complex, v: int) -> tuple[float, float | No
         ref = a0 if abs(a0) >= abs(a1) else a1
         phase = ref / abs(ref)
         u0, u1 = (a0 / phase).real, (a1 / phase).real
-        lam, beta = None, float(np.angle(phase))
+        theta = v * math.pi - 2.0 * math.atan2(u1, u0)
+        return theta, None, math.hypot(u0, u1) * phase  # stays real for real input
     theta = v * math.pi - 2.0 * math.atan2(u1, u0)
     return theta, lam, math.hypot(u0, u1) * complex(np.exp(1j * beta))
 
@@ -405,20 +409,24 @@ def _apply_merge(state: dict[int, complex], xi: int, xj: int, b: int, v: int):
 
 #: supports up to this size choose each merge with a one-step lookahead
 _LOOKAHEAD_MAX = 64
+#: number of cheapest merges compared by their lookahead
+_LOOKAHEAD_KEEP = 3
 
 
-def _next_cost(state: dict[int, complex], num_qubits: int) -> int:
+def _next_cost(state: dict[int, complex], num_qubits: int, bound: int | None) -> int:
+    """Cost of the cheapest next merge, or *bound* when none is cheaper than it."""
     if len(state) <= 1:
         return 0
     strings = sorted(state)
-    return _select_merge(strings, [state[x] for x in strings], num_qubits)[0][0]
+    found = _select_merge(strings, [state[x] for x in strings], num_qubits, bound=bound)
+    return found[0][0] if found else bound
 
 
 def _plan_merge(state: dict[int, complex], num_qubits: int, lookahead: bool):
     """(x_i, x_j, b, v, controls) for the next merge."""
     strings = sorted(state)
     amps = [state[x] for x in strings]
-    candidates = _select_merge(strings, amps, num_qubits, keep=3 if lookahead else 1)
+    candidates = _select_merge(strings, amps, num_qubits, keep=_LOOKAHEAD_KEEP if lookahead else 1)
     best = None
     for cost, i, j, controls in candidates:
         xi, xj = strings[i], strings[j]
@@ -428,7 +436,10 @@ def _plan_merge(state: dict[int, complex], num_qubits: int, lookahead: bool):
         for b, v in options:
             total = cost
             if len(options) > 1:
-                total += _next_cost(_apply_merge(state, xi, xj, b, v)[0], num_qubits)
+                bound = None if best is None else best[0] - cost
+                if bound is not None and bound <= 0:
+                    continue
+                total += _next_cost(_apply_merge(state, xi, xj, b, v)[0], num_qubits, bound)
             if best is None or total < best[0]:
                 best = (total, xi, xj, b, v, controls)
     return best[1:]
