@@ -614,6 +614,7 @@ def prune_global(
     targets = prunable_parameters(model, exclude_last=exclude_last)
     if not targets:
         raise ValueError(f"{func}: model has no prunable Conv2d/Linear weights (exclude_last={exclude_last})")
+    orders = [list(m._parameters) for _, m in targets]
     prune.global_unstructured(
         [(m, "weight") for _, m in targets], pruning_method=prune.L1Unstructured, amount=amount
     )
@@ -623,6 +624,12 @@ def prune_global(
         masks[key] = m.weight_mask.detach().clone().bool()
         if permanent:
             prune.remove(m, "weight")
+    if permanent:
+        # prune.remove re-registers ``weight`` after ``bias``; restore the original order so
+        # that flattened parameter vectors keep their layout across pruning (and checkpoints)
+        for (_, m), order in zip(targets, orders):
+            entries = [(k, m._parameters.pop(k)) for k in order if k in m._parameters]
+            m._parameters.update(entries)
     return masks
 
 

@@ -193,6 +193,7 @@ def test_prune_global_keeps_exactly_the_largest_ten_percent():
         torch.testing.assert_close(params[k].detach()[m], before[k][m])
     torch.testing.assert_close(params["4.weight"].detach(), before["4.weight"])
     assert not any(hasattr(mod, "weight_orig") for mod in model.modules())  # permanent
+    assert [k for k, _ in model.named_parameters()] == list(before)  # layout of the flat vector kept
 
 
 def test_prune_global_on_resnet_covers_convolutions_and_shortcuts():

@@ -1,0 +1,197 @@
+"""qsgd.experiments: the Fig. 2 protocol (download/re-upload), results files, resume, CLI."""
+
+import json
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from qsgd import experiments as qe
+from qsgd import nn as qnn
+
+
+def write_fake_cifar100(root, *, n_train, n_test, seed=0):
+    """A tiny directory in the CIFAR-100 python-pickle layout (random images)."""
+    rng = np.random.default_rng(seed)
+    folder = root / "cifar-100-python"
+    folder.mkdir(parents=True)
+    for name, n in (("train", n_train), ("test", n_test)):
+        entry = {b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
+                 b"fine_labels": rng.integers(0, 100, size=n).tolist()}
+        with open(folder / name, "wb") as fh:
+            pickle.dump(entry, fh)
+    return root
+
+
+def tiny(**overrides):
+    settings = dict(
+        mlp_sizes=(64, 12, 10), n_train=200, n_test=50, pretrain_steps=30, steps=12, reupload_every=4,
+        batch_size=32, lr=0.2, spectrum_every=2, spectrum_until=8, spectrum_samples=64, spectrum_batch=32,
+        lanczos_steps=6, lanczos_starts=2, eval_every=2, checkpoint_every=3,
+    )
+    settings.update(overrides)
+    return qe.config_for("small", **settings)
+
+
+def assert_same_result(a, b):
+    for field in ("step_loss", "train_accuracy", "accuracy_after", "support_change", "ritz_nodes", "ritz_weights",
+                  "eval_steps", "spectrum_steps", "download_steps"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+    assert a.pruned_accuracy == b.pruned_accuracy
+
+
+def test_small_protocol_records_downloads_spectra_and_accuracies(tmp_path):
+    res = qe.run_experiment(tiny(), output=tmp_path)
+    cfg = res.config
+    assert res.num_parameters == 64 * 12 + 12 + 12 * 10 + 10
+    np.testing.assert_array_equal(res.download_steps, [4, 8])
+    np.testing.assert_array_equal(res.spectrum_steps, [0, 2, 4, 6, 8])
+    np.testing.assert_array_equal(res.eval_steps, [0, 2, 4, 6, 8, 10, 12])
+    assert res.ritz_nodes.shape == (5, cfg.lanczos_starts, cfg.lanczos_steps)
+    np.testing.assert_allclose(res.ritz_weights.sum(axis=2), 1.0, rtol=1e-12)
+    assert res.step_loss.shape == (12,)
+    # step 0 is evaluated right after pruning
+    assert res.train_accuracy[0] == res.pruned_accuracy
+    # unmasked SGD lets pruned weights regrow; the download re-prunes to the top 10 %
+    assert np.all(res.regrown > 0.5)
+    assert np.all((res.support_change >= 0) & (res.support_change <= 1))
+    assert res.pretrained_accuracy > res.pruned_accuracy - 0.2
+    # the files the notebook reads
+    loaded = qe.load_results(tmp_path)
+    assert_same_result(loaded, res)
+    assert loaded.config == cfg
+    meta = json.loads((tmp_path / "results.json").read_text())
+    assert meta["config"]["reupload_every"] == 4 and meta["num_parameters"] == res.num_parameters
+    grid, dens = res.spectrum(0)
+    assert dens.shape == grid.shape and np.all(dens >= 0)
+    masses = res.masses(0, eta=1.0, cut=0.4)
+    assert masses.dissipative + masses.divergent + masses.bulk == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="no spectrum"):
+        res.spectrum(1)
+
+
+def test_runs_are_deterministic_and_resume_where_they_stopped(tmp_path):
+    full = qe.run_experiment(tiny(), output=tmp_path / "full")
+    partial = qe.run_experiment(tiny(), output=tmp_path / "resumed", max_steps=5)
+    assert partial.step_loss.shape == (5,)
+    assert (tmp_path / "resumed" / "checkpoint.pt").is_file()
+    resumed = qe.run_experiment(tiny(), output=tmp_path / "resumed")
+    assert_same_result(resumed, full)
+    again = qe.run_experiment(tiny(), output=None)
+    assert_same_result(again, full)
+    other = qe.run_experiment(tiny(seed=1), output=None)
+    assert not np.array_equal(other.step_loss, full.step_loss)
+    # a checkpoint written by a different configuration is ignored, not resumed
+    changed = qe.run_experiment(tiny(lr=0.1), output=tmp_path / "full")
+    assert not np.array_equal(changed.step_loss, full.step_loss)
+
+
+def test_download_keeps_top_ten_percent_and_adds_relative_noise():
+    model = qnn.mlp([64, 32, 10], seed=0)
+    ref = qnn.mlp([64, 32, 10], seed=0)
+    masks = qe.download(model, amount=0.9, eps=0.0)
+    assert sum(int(m.sum()) for m in masks.values()) == 205  # round(0.1 * 2048)
+    noisy_masks = qe.download(ref, amount=0.9, eps=0.05, rng=0)
+    for k in masks:
+        assert torch.equal(masks[k], noisy_masks[k])
+    clean = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    noisy = torch.cat([p.detach().reshape(-1) for p in ref.parameters()])
+    assert torch.equal(clean == 0, noisy == 0)  # noise only on the support
+    rel = float(torch.linalg.vector_norm(noisy - clean) / torch.linalg.vector_norm(clean))
+    assert rel == pytest.approx(0.05, rel=1e-5)
+    with pytest.raises(ValueError, match="eps"):
+        qe.download(model, eps=-1.0)
+
+
+def test_proxy_along_training_restarts_at_every_upload():
+    res = qe.run_experiment(tiny(lr=0.5, steps=12, spectrum_until=12, spectrum_every=4), output=None)
+    steps, proxy = qe.proxy_along_training(res)
+    assert steps.shape == proxy.shape == (13,)
+    # segments start at 0, 4, 8 with the spectrum recorded there: E(t) = error_proxy(rho_s)[t - s] for
+    # s < t <= s + 4 (the value at a download step closes the segment before it)
+    from qsgd.spectrum import error_proxy
+
+    assert proxy[0] == 1.0
+    for s in (0, 4, 8):
+        i = int(np.flatnonzero(res.spectrum_steps == s)[0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ref = error_proxy(res.ritz_nodes[i].ravel(), weights=res.ritz_weights[i].ravel(), eta=0.5, steps=4)
+        np.testing.assert_allclose(proxy[s + 1 : s + 5], ref[1:], rtol=1e-12, equal_nan=True)
+
+
+def test_qram_variant_holds_the_proxy_at_one_during_classical_steps():
+    res = qe.run_experiment(tiny(classical_steps=2, steps=8, spectrum_until=8), output=None)
+    assert 2 in res.spectrum_steps and 6 in res.spectrum_steps
+    _, proxy = qe.proxy_along_training(res)
+    np.testing.assert_array_equal(proxy[[0, 1, 2, 5, 6]], 1.0)
+    # classical steps are ordinary SGD: without a mask the trajectory equals the plain protocol's
+    plain = qe.run_experiment(tiny(steps=8, spectrum_until=8), output=None)
+    np.testing.assert_array_equal(res.step_loss, plain.step_loss)
+
+
+def test_masked_segments_keep_the_uploaded_support():
+    res = qe.run_experiment(tiny(masked=True), output=None)
+    np.testing.assert_allclose(res.regrown, 0.1, atol=0.01)  # nothing regrows inside a segment
+    np.testing.assert_allclose(res.support_change, 0.0)
+
+
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        ({"steps": -1}, "steps"),
+        ({"reupload_every": 0}, "reupload_every"),
+        ({"classical_steps": 5, "reupload_every": 5}, "classical_steps"),
+        ({"prune_amount": 1.0}, "prune_amount"),
+        ({"data": "cifar100"}, "data_path"),
+        ({"model": "vgg"}, "model"),
+        ({"lr": 0.0}, "lr"),
+        ({"device": "cuda:7"} if not torch.cuda.is_available() else {"model": "x"}, "GPU|model"),
+        ({"colour": "red"}, "unknown"),
+    ],
+)
+def test_config_bad_input(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        qe.config_for("small", **overrides)
+    with pytest.raises(ValueError, match="scale"):
+        qe.config_for("huge")
+
+
+def test_paper_preset_matches_the_paper():
+    cfg = qe.config_for("paper", data_path="/nowhere")
+    assert (cfg.model, cfg.depth, cfg.widen_factor, cfg.stem_width) == ("resnet", 32, 4, 64)
+    assert (cfg.batch_size, cfg.steps, cfg.reupload_every, cfg.prune_amount) == (2048, 1000, 100, 0.9)
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        qe.run_experiment(cfg)
+
+
+def test_paper_scale_smoke_run_on_a_synthetic_cifar_directory(tmp_path):
+    """ResNet-32x4 (7,451,044 parameters), a few steps on CPU, CIFAR-format data written here."""
+    root = write_fake_cifar100(tmp_path / "cifar", n_train=16, n_test=4)
+    cfg = qe.config_for(
+        "paper", data_path=str(root), n_train=16, n_test=4, pretrain_steps=1, pretrain_batch=4, steps=3,
+        batch_size=4, reupload_every=2, spectrum_every=2, spectrum_until=2, spectrum_samples=2, spectrum_batch=2,
+        lanczos_steps=2, eval_every=2, eval_samples=4, device="cpu",
+    )
+    res = qe.run_experiment(cfg, output=tmp_path / "run")
+    assert res.num_parameters == 7_451_044
+    np.testing.assert_array_equal(res.download_steps, [2])
+    np.testing.assert_array_equal(res.spectrum_steps, [0, 2])
+    assert res.ritz_nodes.shape == (2, 1, 2) and np.all(np.isfinite(res.ritz_nodes))
+    assert res.step_loss.shape == (3,) and np.all(np.isfinite(res.step_loss))
+    assert qe.load_results(tmp_path / "run").num_parameters == 7_451_044
+
+
+def test_command_line(tmp_path, capsys):
+    out = tmp_path / "cli"
+    args = ["experiments", "--output", str(out), "--steps", "4", "--reupload-every", "2", "--pretrain-steps", "5",
+            "--spectrum-until", "2", "--lanczos-steps", "4", "--n-train", "100", "--n-test", "20"]
+    assert qe.main(args) == 0
+    assert "results in" in capsys.readouterr().out
+    res = qe.load_results(out)
+    assert res.config.steps == 4 and res.config.reupload_every == 2
+    assert qe.main(["--scale", "paper", "--data", str(tmp_path / "missing"), "--output", str(tmp_path / "p")]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert qe.main(["--steps", "-3", "--output", str(tmp_path / "q")]) == 2
