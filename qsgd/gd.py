@@ -1,0 +1,437 @@
+r"""Gradient descent of a torch loss as a polynomial map (Eqs. 3-4 of [1]_).
+
+Full-batch gradient descent on a loss :math:`\mathcal L(\theta)` of the :math:`n` free
+parameters (Eq. 3 of [1]_),
+
+.. math::
+
+    \theta(t+1) = \theta(t) - \eta\,\nabla\mathcal L(\theta(t)),
+
+is written around a reference point :math:`\theta_0` (typically the pruned weights) in the
+shifted variable :math:`u = \theta - \theta_0` as the polynomial map of Eq. 4 of [1]_,
+
+.. math::
+
+    u(t+1) = u(t) + \sum_{\ell=0}^{q} F_\ell\,u(t)^{\otimes\ell},\qquad
+    F_0 = -\eta\,g,\quad F_1 = -\eta\,H,\quad
+    F_2 = -\tfrac{\eta}{2}\,\mathrm{mat}(\nabla^3\mathcal L),\quad
+    F_3 = -\tfrac{\eta}{6}\,\mathrm{mat}(\nabla^4\mathcal L),
+
+where :math:`g`, :math:`H`, :math:`\nabla^3\mathcal L` and :math:`\nabla^4\mathcal L` are the
+derivatives of the loss at :math:`\theta_0` and :math:`\mathrm{mat}` flattens all but the
+first index in row-major (Kronecker) order, so that
+:math:`(F_2\,u\otimes u)_i = -\tfrac{\eta}{2}\sum_{jk}\partial_{ijk}\mathcal L\,u_ju_k`.
+This is the Taylor expansion of the gradient to order :math:`q` -- exact when the loss is a
+polynomial of degree :math:`q+1` -- and the form that Carleman linearization needs
+(:func:`qsgd.carleman.discrete_carleman`).
+
+All derivatives come from ``torch.func`` (``grad``, ``hessian`` and forward-mode ``jvp`` of
+the Hessian, vectorised with ``vmap``) in float64; nothing is differentiated by hand. The
+coefficients are SciPy sparse arrays holding only the non-zero couplings, so a pruned
+network, whose pruned weights are not parameters at all (:func:`model_loss`), keeps its
+sparsity.
+
+Symbols: ``n`` free parameters, ``eta`` learning rate, ``q = degree`` the degree of the map.
+
+References
+----------
+.. [1] J. Liu, M. Liu, J.-P. Liu, Z. Ye, Y. Wang, Y. Alexeev, J. Eisert, L. Jiang,
+   "Towards provably efficient quantum algorithms for large-scale machine-learning models",
+   Nat. Commun. 15, 434 (2024), Eqs. 3-4.
+
+Used in chapters 2, 6 and 8.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import func as tf
+
+from qsgd._validation import as_vector, check_int, check_memory, check_positive, describe
+
+__all__ = ["DEGREES", "PolynomialMap", "polynomial_map", "model_loss", "gradient_descent"]
+
+#: degrees q of the polynomial map that :func:`polynomial_map` supports
+DEGREES = (1, 2, 3)
+
+
+def _scalar_loss(loss, theta: torch.Tensor, func: str, name: str = "loss") -> Callable:
+    """Check that ``loss(theta)`` is a finite scalar tensor; return it as a 0-d function."""
+    if not callable(loss):
+        raise ValueError(f"{func}: {name} must be a callable of a 1-D float64 torch tensor, got {describe(loss)}")
+    value = loss(theta)
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(f"{func}: {name} must return a torch tensor, got {describe(value)}")
+    if value.numel() != 1:
+        raise ValueError(f"{func}: {name} must return a scalar, got a tensor of shape {tuple(value.shape)}")
+    if not value.is_floating_point():
+        raise ValueError(f"{func}: {name} must return a floating-point tensor, got dtype {value.dtype}")
+    if not torch.isfinite(value).all():
+        raise ValueError(f"{func}: {name} is not finite at theta0 (got {float(value)})")
+    return lambda th: loss(th).reshape(())
+
+
+def _theta(theta0, func: str) -> torch.Tensor:
+    arr = as_vector(theta0, "theta0", func=func)
+    return torch.as_tensor(arr, dtype=torch.float64)
+
+
+def _chunked_vmap(fn, tangents: torch.Tensor, chunk_size: int | None) -> torch.Tensor:
+    """``torch.func.vmap(fn)(tangents)``, in chunks of ``chunk_size`` rows."""
+    if chunk_size is None or chunk_size >= tangents.shape[0]:
+        return tf.vmap(fn)(tangents)
+    return torch.cat([tf.vmap(fn)(tangents[i : i + chunk_size])
+                      for i in range(0, tangents.shape[0], chunk_size)])
+
+
+def _symmetrize(t: torch.Tensor) -> torch.Tensor:
+    """Average over all permutations of the indices (a derivative tensor is symmetric)."""
+    perms = list(itertools.permutations(range(t.ndim)))
+    return sum(t.permute(p) for p in perms) / len(perms)
+
+
+def _derivatives(f, x: torch.Tensor, degree: int, chunk_size: int | None) -> list[torch.Tensor]:
+    """[grad, Hessian, third, fourth derivative] of f at x, up to order degree + 1."""
+    n = x.shape[0]
+    out = [tf.grad(f)(x)]
+    hess = tf.hessian(f)  # forward-over-reverse
+    out.append(hess(x))
+    eye = torch.eye(n, dtype=x.dtype)
+    if degree >= 2:
+        def d_hess(v):  # directional derivative of the Hessian along v
+            return tf.jvp(hess, (x,), (v,))[1]
+
+        # third[k] = d/dx_k H  -> index order (k, i, j); symmetric, so any order will do
+        out.append(_symmetrize(_chunked_vmap(d_hess, eye, chunk_size)))
+    if degree >= 3:
+        slices = []
+        for k in range(n):
+            def dd_hess(v, k=k):  # d/dx_k d/dv H
+                return tf.jvp(lambda y: tf.jvp(hess, (y,), (eye[k],))[1], (x,), (v,))[1]
+
+            slices.append(_chunked_vmap(dd_hess, eye, chunk_size))
+        out.append(_symmetrize(torch.stack(slices)))
+    return out
+
+
+@dataclass(frozen=True)
+class PolynomialMap:
+    r"""The gradient-descent step as a polynomial map around ``theta0``.
+
+    Attributes
+    ----------
+    coefficients : tuple
+        ``(F0, F1, ..., Fq)``: ``F0`` an ndarray of shape (n,), ``F_l`` a
+        ``scipy.sparse.csr_array`` of shape (n, n**l) acting on :math:`u^{\otimes\ell}`.
+        Pass it to :func:`qsgd.carleman.discrete_carleman` as ``list(coefficients)``.
+    theta0 : ndarray, shape (n,)
+        The expansion point; the map acts on :math:`u = \theta - \theta_0`.
+    eta : float
+        Learning rate.
+    degree : int
+        The degree q (1, 2 or 3).
+    loss_value : float
+        :math:`\mathcal L(\theta_0)`.
+    """
+
+    coefficients: tuple
+    theta0: np.ndarray
+    eta: float
+    degree: int
+    loss_value: float
+
+    @property
+    def n(self) -> int:
+        """Number of free parameters."""
+        return int(self.theta0.shape[0])
+
+    def step(self, u) -> np.ndarray:
+        r""":math:`u + \sum_{\ell=0}^{q} F_\ell u^{\otimes\ell}`: one step of the map, shifted coordinates."""
+        u = as_vector(u, "u", func="PolynomialMap.step", size=self.n)
+        out = u + self.coefficients[0]
+        power = np.ones(1)
+        for F in self.coefficients[1:]:
+            power = np.kron(power, u)
+            out = out + F @ power
+        return out
+
+    def trajectory(self, steps, *, u0=None) -> np.ndarray:
+        """Iterate :meth:`step` ``steps`` times from ``u0`` (default 0, i.e. from ``theta0``).
+
+        Returns
+        -------
+        ndarray, shape (steps + 1, n)
+            Shifted coordinates :math:`u(t)`, :math:`t = 0..T`; add ``theta0`` for :math:`\\theta(t)`.
+        """
+        steps = check_int(steps, "steps", func="PolynomialMap.trajectory", minimum=1)
+        u = np.zeros(self.n) if u0 is None else as_vector(u0, "u0", func="PolynomialMap.trajectory",
+                                                          size=self.n)
+        out = [u]
+        for _ in range(steps):
+            out.append(self.step(out[-1]))
+        return np.array(out)
+
+
+def polynomial_map(loss, theta0, *, eta, degree=2, chunk_size=None, max_bytes=None) -> PolynomialMap:
+    r"""The gradient-descent update of ``loss`` as the polynomial map of Eq. 4 of [1]_.
+
+    Computes, with ``torch.func`` in float64, the derivatives of the loss at
+    :math:`\theta_0` and returns
+
+    .. math::
+
+        F_0 = -\eta\,\nabla\mathcal L,\quad F_1 = -\eta\,\nabla^2\mathcal L,\quad
+        F_2 = -\tfrac{\eta}{2}\,\mathrm{mat}(\nabla^3\mathcal L),\quad
+        F_3 = -\tfrac{\eta}{6}\,\mathrm{mat}(\nabla^4\mathcal L),
+
+    up to ``F_degree``, so that :math:`u \mapsto u + \sum_\ell F_\ell u^{\otimes\ell}` is the
+    GD step :math:`\theta\mapsto\theta-\eta\nabla\mathcal L(\theta)` with the gradient
+    Taylor-expanded to order ``degree`` in :math:`u = \theta - \theta_0`. The third and fourth
+    derivative tensors are symmetrized over their indices (they are symmetric in exact
+    arithmetic; this only removes round-off differences between the AD paths).
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(theta)`` for a 1-D float64 torch tensor of the n free parameters, returning a
+        scalar tensor, differentiable by ``torch.func`` (e.g. from :func:`model_loss`).
+    theta0 : array_like, shape (n,)
+        The expansion point.
+    eta : float
+        Learning rate, > 0.
+    degree : {1, 2, 3}
+        Degree q of the map (derivatives of the loss up to order q + 1).
+    chunk_size : int, optional
+        Vectorise the Hessian's directional derivatives over at most this many directions at
+        a time (less memory, more Python calls). Default: all n at once.
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the dense derivative tensors would exceed this
+        (default 4 GiB).
+
+    Returns
+    -------
+    PolynomialMap
+        ``coefficients = (F0, F1, ..., F_degree)`` with zero entries dropped.
+
+    Raises
+    ------
+    ValueError
+        A ``loss`` that is not callable, not a scalar tensor or not finite at ``theta0``;
+        non-finite derivatives; ``eta <= 0``; ``degree`` not in 1..3; a bad ``theta0``.
+
+    References
+    ----------
+    .. [1] J. Liu et al., Nat. Commun. 15, 434 (2024), Eqs. 3-4.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pm = polynomial_map(lambda th: (th**4).sum() / 4, [1.0], eta=0.1, degree=3)
+    >>> [float(F.toarray()[0, 0]) if hasattr(F, "toarray") else float(F[0]) for F in pm.coefficients]
+    [-0.1, -0.30000000000000004, -0.30000000000000004, -0.1]
+
+    Used in chapters 2, 6 and 8.
+    """
+    func = "polynomial_map"
+    x = _theta(theta0, func)
+    eta = check_positive(eta, "eta", func=func)
+    degree = check_int(degree, "degree", func=func, minimum=1, maximum=max(DEGREES))
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", func=func, minimum=1)
+    n = x.shape[0]
+    # the largest dense tensor plus its symmetrization and vmap intermediates
+    check_memory(8.0 * 4 * n ** (degree + 1), what=f"the order-{degree + 1} derivative tensor (n = {n})",
+                 max_bytes=max_bytes, func=func)
+    f = _scalar_loss(loss, x, func)
+    with torch.no_grad():
+        loss_value = float(f(x))
+    derivs = _derivatives(f, x, degree, chunk_size)
+    coefficients: list = []
+    for ell, d in enumerate(derivs):
+        if not torch.isfinite(d).all():
+            raise ValueError(f"{func}: the order-{ell + 1} derivative of loss at theta0 has non-finite entries")
+        scale = -eta / math.factorial(ell)
+        mat = scale * d.detach().cpu().numpy().reshape(n, n**ell)
+        if ell == 0:
+            coefficients.append(mat.reshape(n))
+        else:
+            F = sp.csr_array(mat)
+            F.eliminate_zeros()
+            coefficients.append(F)
+    return PolynomialMap(coefficients=tuple(coefficients), theta0=x.numpy().copy(), eta=eta,
+                         degree=degree, loss_value=loss_value)
+
+
+def model_loss(model, inputs, targets, *, mask=None, loss_fn=None):
+    r"""The loss of a torch model as a function of its free parameters only.
+
+    The free parameters are, in the order of ``model.named_parameters()``, every entry of every
+    parameter, except the entries where ``mask[name]`` is ``False``: those (the pruned weights)
+    are not parameters but constants frozen at their current values (zero after
+    :func:`qsgd.nn.prune_global`). The returned ``loss(theta)`` rebuilds the full parameter set
+    from the flat vector ``theta`` and evaluates ``loss_fn(model(inputs), targets)`` with
+    ``torch.func.functional_call`` in float64, so it can be differentiated by ``torch.func``
+    (:func:`polynomial_map`) or iterated by :func:`gradient_descent`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Not modified; its parameters, buffers and current mode are read once.
+    inputs : torch.Tensor
+        The whole training batch (full-batch gradient descent, Eq. 3 of [1]_).
+    targets : torch.Tensor
+        Targets of ``inputs``, same first dimension.
+    mask : dict of str -> bool tensor, optional
+        ``True`` where a parameter entry is free (as returned by :func:`qsgd.nn.prune_global`);
+        parameters not named are entirely free.
+    loss_fn : callable, optional
+        ``loss_fn(outputs, targets)`` returning a scalar; default ``torch.nn.CrossEntropyLoss()``
+        (mean over the batch).
+
+    Returns
+    -------
+    loss : callable
+        ``loss(theta)`` of a 1-D float64 tensor of length n, a 0-d float64 tensor.
+    theta0 : ndarray, shape (n,)
+        The model's current free parameters.
+    unflatten : callable
+        ``unflatten(theta)`` -> dict of parameter name -> full tensor (in the model's dtype),
+        e.g. for ``model.load_state_dict(..., strict=False)``.
+
+    Raises
+    ------
+    ValueError
+        A model that is not a module, inputs and targets of different lengths, a mask naming an
+        unknown parameter or of the wrong shape, or a mask that leaves no free parameter.
+
+    References
+    ----------
+    .. [1] J. Liu et al., Nat. Commun. 15, 434 (2024), Eq. 3.
+
+    Used in chapters 2, 6 and 8.
+    """
+    func = "model_loss"
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
+    if not isinstance(inputs, torch.Tensor) or not isinstance(targets, torch.Tensor):
+        raise ValueError(f"{func}: inputs and targets must be torch tensors, got {describe(inputs)}, "
+                         f"{describe(targets)}")
+    if inputs.shape[0] != targets.shape[0] or inputs.shape[0] == 0:
+        raise ValueError(f"{func}: inputs and targets must have the same non-zero length, got "
+                         f"{inputs.shape[0]} and {targets.shape[0]}")
+    mask = {} if mask is None else mask
+    if not isinstance(mask, dict):
+        raise ValueError(f"{func}: mask must be a dict of parameter name -> bool tensor, got {describe(mask)}")
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    for name, m in mask.items():
+        if name not in params:
+            raise ValueError(f"{func}: mask names parameter {name!r}, which the model does not have")
+        if tuple(m.shape) != tuple(params[name].shape):
+            raise ValueError(f"{func}: mask[{name!r}] has shape {tuple(m.shape)}, parameter has "
+                             f"{tuple(params[name].shape)}")
+    loss_fn = torch.nn.CrossEntropyLoss() if loss_fn is None else loss_fn
+    if not callable(loss_fn):
+        raise ValueError(f"{func}: loss_fn must be callable, got {describe(loss_fn)}")
+
+    names, shapes, dtypes, gathers, fixed, free = [], [], [], [], [], []
+    offset = 0
+    for name, p in params.items():
+        flat = p.reshape(-1).to(torch.float64)
+        keep = mask[name].reshape(-1).bool() if name in mask else torch.ones_like(flat, dtype=torch.bool)
+        k = int(keep.sum())
+        # position of every entry inside cat([theta[offset:offset+k], fixed values])
+        pos = torch.empty(flat.shape[0], dtype=torch.long)
+        pos[keep] = torch.arange(k)
+        pos[~keep] = k + torch.arange(flat.shape[0] - k)
+        names.append(name)
+        shapes.append(tuple(p.shape))
+        dtypes.append(p.dtype)
+        gathers.append((offset, k, pos))
+        fixed.append(flat[~keep].clone())
+        free.append(flat[keep])
+        offset += k
+    n = offset
+    if n == 0:
+        raise ValueError(f"{func}: the mask leaves no free parameter")
+    theta0 = torch.cat(free).numpy().copy()
+    buffers = {name: (b.detach().to(torch.float64) if b.is_floating_point() else b.detach())
+               for name, b in model.named_buffers()}
+    x = inputs.detach().to(torch.float64) if inputs.is_floating_point() else inputs.detach()
+    y = targets.detach()
+
+    def full_params(theta: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = {}
+        for name, shape, (start, k, pos), const in zip(names, shapes, gathers, fixed):
+            values = torch.cat([theta[start : start + k], const.to(theta.dtype)])
+            out[name] = values[pos].reshape(shape)
+        return out
+
+    def loss(theta: torch.Tensor) -> torch.Tensor:
+        if theta.shape != (n,):
+            raise ValueError(f"model_loss: theta must have shape ({n},), got {tuple(theta.shape)}")
+        out = tf.functional_call(model, (full_params(theta), buffers), (x,))
+        return loss_fn(out, y)
+
+    def unflatten(theta) -> dict[str, torch.Tensor]:
+        th = torch.as_tensor(as_vector(theta, "theta", func="model_loss.unflatten", size=n),
+                             dtype=torch.float64)
+        return {name: t.to(dt) for (name, t), dt in zip(full_params(th).items(), dtypes)}
+
+    return loss, theta0, unflatten
+
+
+def gradient_descent(loss, theta0, *, eta, steps) -> np.ndarray:
+    r"""Exact gradient descent, :math:`\theta(t+1) = \theta(t) - \eta\nabla\mathcal L(\theta(t))`.
+
+    Eq. 3 of [1]_ iterated on the true loss in float64 (gradients by ``torch.func.grad``): the
+    reference that the polynomial map and its Carleman linearization approximate.
+
+    Parameters
+    ----------
+    loss : callable
+        As for :func:`polynomial_map`.
+    theta0 : array_like, shape (n,)
+        Starting point :math:`\theta(0)`.
+    eta : float
+        Learning rate, > 0.
+    steps : int
+        Number of steps T >= 1.
+
+    Returns
+    -------
+    ndarray, shape (steps + 1, n)
+        :math:`\theta(0), \dots, \theta(T)` (not shifted). Once an iterate is non-finite
+        (divergence) the remaining rows are NaN.
+
+    Raises
+    ------
+    ValueError
+        Bad ``loss`` (see :func:`polynomial_map`), ``eta <= 0``, ``steps < 1``.
+
+    References
+    ----------
+    .. [1] J. Liu et al., Nat. Commun. 15, 434 (2024), Eq. 3.
+
+    Used in chapters 2, 6 and 8.
+    """
+    func = "gradient_descent"
+    x = _theta(theta0, func)
+    eta = check_positive(eta, "eta", func=func)
+    steps = check_int(steps, "steps", func=func, minimum=1)
+    f = _scalar_loss(loss, x, func)
+    grad = tf.grad(f)
+    out = np.full((steps + 1, x.shape[0]), np.nan)
+    out[0] = x.numpy()
+    for t in range(steps):
+        x = (x - eta * grad(x)).detach()
+        if not torch.isfinite(x).all():
+            break
+        out[t + 1] = x.numpy()
+    return out
