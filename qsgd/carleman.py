@@ -317,7 +317,17 @@ def _estimate_nonzeros(per_level: Sequence[float], row_max: Sequence[float], n: 
     """Upper estimate of the non-zeros generated while assembling.
 
     ``per_level[a]`` is nnz(M_a) and ``row_max[a]`` the largest row count of M_a, a = 0..q.
+    The symmetric matrix is a row selection and column merge of the Kronecker one, so it never
+    has more non-zeros than that.
     """
+    kron = _estimate_pairs(per_level, row_max, n, order, "kronecker", continuous)
+    if basis == "kronecker":
+        return kron
+    return min(kron, _estimate_pairs(per_level, row_max, n, order, "symmetric", continuous))
+
+
+def _estimate_pairs(per_level, row_max, n: int, order: int, basis: str, continuous: bool) -> int:
+    """Products formed: exact before merging (Kronecker), rows times largest row counts (symmetric)."""
     q = len(per_level) - 1
     total = 0.0
     if continuous:
@@ -349,7 +359,7 @@ def _guard(n: int, order: int, basis: str, nnz: int, max_bytes, func: str) -> No
     dim = lifted_dimension(n, order, basis=basis)
     check_memory(
         _BYTES_PER_NONZERO * float(nnz) + 8.0 * dim,
-        what=f"the order-{order} {basis} Carleman system ({dim:,} unknowns, about {nnz:,} non-zeros)",
+        what=f"the order-{order} {basis} Carleman system ({dim:,} unknowns, at most about {nnz:,} non-zeros)",
         max_bytes=max_bytes,
         func=func,
     )
@@ -360,8 +370,40 @@ def _guard(n: int, order: int, basis: str, nnz: int, max_bytes, func: str) -> No
 # ----------------------------------------------------------------------------------------
 
 
+#: pairs of (monomial, polynomial term) expanded at once in the symmetric basis (bounds memory)
+_CHUNK_PAIRS = 2**21
+
+
+def _expand_rows(indptr: np.ndarray, rows: np.ndarray, limit: np.ndarray | None = None):
+    """For CSR row pointers, the positions of the first ``limit`` (default all) entries of each row.
+
+    Returns (term, pos): ``term[k]`` is the index into ``rows`` that entry ``pos[k]`` belongs to.
+    """
+    counts = indptr[rows + 1] - indptr[rows] if limit is None else limit
+    term = np.repeat(np.arange(rows.shape[0], dtype=np.int64), counts)
+    within = np.arange(term.shape[0], dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return term, indptr[rows][term] + within
+
+
+def _chunks(work: np.ndarray, target: int):
+    """Split range(len(work)) into contiguous (start, stop) pieces of about ``target`` total work."""
+    total = np.cumsum(work)
+    out, start = [], 0
+    while start < work.shape[0]:
+        base = total[start - 1] if start else 0
+        stop = int(np.searchsorted(total, base + target, side="right"))
+        stop = max(stop, start + 1)
+        out.append((start, min(stop, work.shape[0])))
+        start = stop
+    return out
+
+
 class _SymSpace:
-    """Monomials of levels 0..top and their global column offsets."""
+    """Monomials of levels 0..top, their global column offsets, and polynomial products.
+
+    A polynomial in u of degree <= top is a row over the global columns: column 0 is the
+    constant, then the monomials of level 1, 2, ... (each level in lexicographic order).
+    """
 
     def __init__(self, n: int, top: int):
         self.n = n
@@ -369,12 +411,17 @@ class _SymSpace:
         self.monos = [_monomials(n, k) for k in range(top + 1)]
         self.dims = [m.shape[0] for m in self.monos]
         self.offsets = np.concatenate([[0], np.cumsum(self.dims)]).astype(np.int64)
+        self.width = int(self.offsets[-1])
         self.table = _binomial_table(n + 2 * top + 2, 2 * top + 2)
         self.level_of = np.repeat(np.arange(top + 1), self.dims)
         self.rank_of = np.concatenate([np.arange(d, dtype=np.int64) for d in self.dims])
 
-    def polynomial(self, F0: np.ndarray, mats: Sequence[sp.csr_array]) -> sp.csr_array:
-        """Rows of u -> F0 + sum_l F_l u^(x)l as symmetric-basis polynomials (levels 0..q)."""
+    def polynomial(self, F0: np.ndarray, mats: Sequence[sp.csr_array]):
+        """Rows of u -> F0 + sum_l F_l u^(x)l on monomials (levels <= top), with level prefixes.
+
+        Returns (G, prefix): G a CSR array with sorted indices, so the entries of level <= L form a
+        prefix of each row, of length ``prefix[row, L]``.
+        """
         n = self.n
         rows, cols, vals = [np.arange(n)], [np.zeros(n, dtype=np.int64)], [F0]
         for ell, mat in enumerate(mats, start=1):
@@ -385,51 +432,44 @@ class _SymSpace:
                 rows.append(coo.row.astype(np.int64))
                 cols.append(self.offsets[ell] + _rank(idx, n, self.table))
                 vals.append(coo.data)
-        out = sp.coo_array(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(n, int(self.offsets[-1])),
+        G = sp.coo_array(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, self.width)
         ).tocsr()
-        out.sum_duplicates()
-        out.eliminate_zeros()
-        return out
+        G.sum_duplicates()
+        G.eliminate_zeros()
+        G.sort_indices()
+        per_level = np.zeros((n, self.top + 1), dtype=np.int64)
+        np.add.at(per_level, (np.repeat(np.arange(n), np.diff(G.indptr)), self.level_of[G.indices]), 1)
+        return G, np.cumsum(per_level, axis=1)
 
-    def multiply(self, out_row, level, rank, coef, g_row, G: sp.csr_array, max_level: int):
-        """Products (monomial level/rank, coef) x (row g_row of G), dropping levels > max_level.
+    def multiply(self, level, rank, coef, g_row, G, prefix, max_level: int):
+        """Products of the terms coef * monomial(level, rank) with the rows ``g_row`` of G.
 
-        Returns COO triplets (out_row, global column, value).
+        Only the entries of G that keep the product at level <= max_level are expanded. Returns
+        (term, column, value): ``term`` indexes the input terms, ``column`` is global.
         """
-        counts = G.indptr[g_row + 1] - G.indptr[g_row]
-        rep = np.repeat(np.arange(out_row.shape[0]), counts)
-        within = np.arange(rep.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-        pos = G.indptr[g_row][rep] + within
+        room = np.minimum(max_level - level, self.top)
+        limit = np.where(room >= 0, prefix[g_row, np.maximum(room, 0)], 0)
+        term, pos = _expand_rows(G.indptr, g_row, limit)
         gcol = G.indices[pos].astype(np.int64)
         gval = G.data[pos]
-        k1, r1 = level[rep], rank[rep]
+        k1, r1 = level[term], rank[term]
         l2, r2 = self.level_of[gcol], self.rank_of[gcol]
-        rows_out, cols_out, vals_out = [], [], []
+        terms_out, cols_out, vals_out = [], [], []
         for a in np.unique(k1):
             for b in np.unique(l2):
-                if a + b > max_level:
-                    continue
                 sel = np.flatnonzero((k1 == a) & (l2 == b))
                 if sel.size == 0:
                     continue
                 tup = np.concatenate([self.monos[a][r1[sel]], self.monos[b][r2[sel]]], axis=1)
                 tup.sort(axis=1)
-                rows_out.append(out_row[rep[sel]])
+                terms_out.append(term[sel])
                 cols_out.append(self.offsets[a + b] + _rank(tup, self.n, self.table))
-                vals_out.append(coef[rep[sel]] * gval[sel])
-        if not rows_out:
+                vals_out.append(coef[term[sel]] * gval[sel])
+        if not terms_out:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0)
-        return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(vals_out)
-
-
-def _split_levels(rows_csr: sp.csr_array, space_offsets, order: int):
-    """Split the global columns (levels 0..order) into the constant column and the rest."""
-    const = rows_csr[:, [0]].toarray().ravel()
-    rest = rows_csr[:, 1 : int(space_offsets[order + 1])]
-    return const, rest
+        return np.concatenate(terms_out), np.concatenate(cols_out), np.concatenate(vals_out)
 
 
 # ----------------------------------------------------------------------------------------
@@ -473,31 +513,30 @@ def _continuous_parts(F0, F1, F2, order: int, basis: str):
         A_frc = sp.block_array(frc, format="csr")
         return A_hom, A_frc, b
     space = _SymSpace(n, order)
-    G_hom = space.polynomial(np.zeros(n), [F1, F2])
-    G_frc = space.polynomial(F0, [sp.csr_array((n, n)), sp.csr_array((n, n * n))])
+    zero = [sp.csr_array((n, n)), sp.csr_array((n, n * n))]
     out = []
-    for G in (G_hom, G_frc):
-        rows, cols, vals = [], [], []
+    for G, prefix in (space.polynomial(np.zeros(n), [F1, F2]), space.polynomial(F0, zero)):
+        row_len = prefix[:, -1]
+        pieces = []
         for j in range(1, order + 1):
             mono = space.monos[j]
-            for p in range(j):
-                rest = np.delete(mono, p, axis=1)
-                r, c, v = space.multiply(
-                    np.arange(mono.shape[0], dtype=np.int64) + int(offs[j - 1]),
-                    np.full(mono.shape[0], j - 1, dtype=np.int64),
-                    _rank(rest, n, space.table),
-                    np.ones(mono.shape[0]),
-                    mono[:, p],
-                    G,
-                    order,
+            # d/dt u_{i_1}...u_{i_j} = sum_p (prod_{q != p} u_{i_q}) * (G u)_{i_p}
+            rests = [_rank(np.delete(mono, p, axis=1), n, space.table) for p in range(j)]
+            work = sum(row_len[mono[:, p]] for p in range(j))
+            for lo, hi in _chunks(work, _CHUNK_PAIRS):
+                m = hi - lo
+                term, col, val = space.multiply(
+                    np.full(m * j, j - 1, dtype=np.int64),
+                    np.concatenate([r[lo:hi] for r in rests]),
+                    np.ones(m * j),
+                    np.concatenate([mono[lo:hi, p] for p in range(j)]),
+                    G, prefix, order,
                 )
-                rows.append(r)
-                cols.append(c)
-                vals.append(v)
-        rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-        keep = cols > 0  # column 0 is the constant: only level 1 reaches it, that is b
-        mat = sp.coo_array((vals[keep], (rows[keep], cols[keep] - 1)), shape=(D, D)).tocsr()
-        mat.sum_duplicates()
+                keep = col > 0  # column 0 is the constant: only level 1 reaches it, that is b
+                piece = sp.coo_array((val[keep], (term[keep] % m, col[keep] - 1)), shape=(m, D)).tocsr()
+                piece.sum_duplicates()
+                pieces.append(piece)
+        mat = sp.vstack(pieces, format="csr")
         mat.eliminate_zeros()
         out.append(mat)
     return out[0], out[1], b
@@ -672,28 +711,33 @@ def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
         C.eliminate_zeros()
         return C, np.concatenate(b_parts)
     space = _SymSpace(n, order)
-    G = space.polynomial(F0, [(sp.eye_array(n, format="csr") + mats[0]).tocsr(), *mats[1:]])
-    Dg = int(space.offsets[order + 1])
+    G, prefix = space.polynomial(F0, [(sp.eye_array(n, format="csr") + mats[0]).tocsr(), *mats[1:]])
+    Dg = space.width
     prev = sp.csr_array(([1.0], ([0], [0])), shape=(1, Dg))  # level 0: the constant 1
     level_rows = []
     for j in range(1, order + 1):
+        # u_{t+1} monomial (i_1, rest) = (G u)_{i_1} * (lifted rest), the rest a row of level j-1
         mono = space.monos[j]
-        parent = _rank(mono[:, 1:], n, space.table)  # row of level j-1 holding the rest
-        counts = prev.indptr[parent + 1] - prev.indptr[parent]
-        rep = np.repeat(np.arange(mono.shape[0], dtype=np.int64), counts)
-        within = np.arange(rep.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-        pos = prev.indptr[parent][rep] + within
-        col = prev.indices[pos].astype(np.int64)
-        r, c, v = space.multiply(rep, space.level_of[col], space.rank_of[col], prev.data[pos],
-                                 mono[rep, 0], G, order)
-        cur = sp.coo_array((v, (r, c)), shape=(mono.shape[0], Dg)).tocsr()
-        cur.sum_duplicates()
+        parent = _rank(mono[:, 1:], n, space.table)
+        first = mono[:, 0]
+        work = np.diff(prev.indptr)[parent] * prefix[first, -1]
+        pieces = []
+        for lo, hi in _chunks(work, _CHUNK_PAIRS):
+            rows = np.arange(lo, hi)
+            owner, pos = _expand_rows(prev.indptr, parent[rows])
+            col = prev.indices[pos].astype(np.int64)
+            term, c, v = space.multiply(space.level_of[col], space.rank_of[col], prev.data[pos],
+                                        first[rows][owner], G, prefix, order)
+            piece = sp.coo_array((v, (owner[term], c)), shape=(hi - lo, Dg)).tocsr()
+            piece.sum_duplicates()
+            pieces.append(piece)
+        cur = sp.vstack(pieces, format="csr")
         cur.eliminate_zeros()
         level_rows.append(cur)
         prev = cur
     full = sp.vstack(level_rows, format="csr")
-    b, C = _split_levels(full, space.offsets, order)
-    C = sp.csr_array(C)
+    b = full[:, [0]].toarray().ravel()
+    C = sp.csr_array(full[:, 1:])
     C.eliminate_zeros()
     return C, b
 

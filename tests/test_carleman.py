@@ -462,7 +462,7 @@ def test_size_guard_refuses_with_estimate():
     F2 = rng.standard_normal((16, 256))
     with pytest.raises(ValueError, match=r"carleman_matrix: the order-4 kronecker Carleman system \(69,904 unknowns"):
         carleman_matrix(F1, F2, order=4, max_bytes=2**20)
-    with pytest.raises(ValueError, match=r"discrete_carleman: .*unknowns, about .* non-zeros"):
+    with pytest.raises(ValueError, match=r"discrete_carleman: .*unknowns, at most about .* non-zeros"):
         discrete_carleman([np.zeros(16), F1, F2], order=4, max_bytes=2**20)
     with pytest.raises(ValueError, match="solve_carleman"):
         solve_carleman(F1, F2, None, np.ones(16), [0.0, 1.0], order=4, max_bytes=2**20)
@@ -522,3 +522,17 @@ def test_solve_carleman_reports_blow_up():
     sol = solve_carleman([[-1.0]], [[4.0]], None, [1.0], t, order=1 + 1, method="euler")
     assert sol.order == 2 and sol.method == "euler" and sol.basis == "kronecker"
     assert not sol.success and "non-finite" in sol.message
+
+
+def test_symmetric_assembly_in_chunks_matches_single_pass(monkeypatch):
+    import qsgd.carleman as carleman
+
+    rng = np.random.default_rng(19)
+    F = random_map(rng, 4, 3)
+    F1, F2 = rng.standard_normal((4, 4)), rng.standard_normal((4, 16))
+    whole = discrete_carleman(F, order=3, basis="symmetric"), carleman_matrix(F1, F2, F[0], order=3, basis="symmetric")
+    monkeypatch.setattr(carleman, "_CHUNK_PAIRS", 7)
+    chunked = discrete_carleman(F, order=3, basis="symmetric"), carleman_matrix(F1, F2, F[0], order=3, basis="symmetric")
+    for (Cw, bw), (Cc, bc) in zip(whole, chunked):
+        np.testing.assert_allclose(Cc.toarray(), Cw.toarray(), rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(bc, bw, rtol=0, atol=0)
