@@ -65,7 +65,7 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +79,7 @@ from qsgd._validation import (
     check_int,
     check_memory,
 )
+from qsgd.ode import _lambda_1, _norm2, check_quadratic, r_number
 
 __all__ = [
     "BASES",
@@ -543,11 +544,8 @@ def _continuous_parts(F0, F1, F2, order: int, basis: str):
 
 
 def _continuous_inputs(F1, F2, F0, func):
-    F1 = as_matrix(F1, "F1", func=func, square=True, sparse=True)
-    n = F1.shape[0]
-    F2 = sp.csr_array((n, n * n)) if F2 is None else as_matrix(F2, "F2", func=func, shape=(n, n * n), sparse=True)
-    F0 = np.zeros(n) if F0 is None else as_vector(F0, "F0", func=func, size=n)
-    return n, F0, F1, F2
+    F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
+    return F1.shape[0], F0, F1, F2
 
 
 def _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func):
@@ -885,22 +883,15 @@ def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler
 
 
 def _bound_inputs(F1, F2, F0, u0, t, order, func):
-    from qsgd.ode import _lambda_1, _norm2, r_number
-
     order = check_int(order, "order", func=func, minimum=1)
-    F1 = as_matrix(F1, "F1", func=func, square=True, sparse=True)
-    n = F1.shape[0]
-    F2 = as_matrix(F2, "F2", func=func, shape=(n, n * n), sparse=True)
-    F0 = np.zeros(n) if F0 is None else as_vector(F0, "F0", func=func, size=n)
-    u0 = as_vector(u0, "u0", func=func, size=n, allow_zero=False)
+    if F2 is None:
+        raise ValueError(f"{func}: F2 is required (the bounds concern the quadratic term)")
+    F1, F2, F0 = check_quadratic(F1, F2, F0, dissipative=True, func=func)
+    u0 = as_vector(u0, "u0", func=func, size=F1.shape[0], allow_zero=False)
     t_arr = np.atleast_1d(np.asarray(t, dtype=float))
     if t_arr.ndim != 1 or not np.all(np.isfinite(t_arr)) or np.any(t_arr < 0):
         raise ValueError(f"{func}: t must be finite times >= 0, got {t!r}")
     lam = _lambda_1(F1)
-    if lam >= 0:
-        raise ValueError(
-            f"{func}: the bound needs a dissipative F1, Re(lambda_1) < 0, got Re(lambda_1) = {lam:.6g}"
-        )
     R = r_number(F0, F1, F2, u0)
     if R >= 1:
         raise ValueError(f"{func}: the bound needs R < 1, got R = {R:.6g}")

@@ -37,7 +37,6 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,7 +89,16 @@ def _lambda_1(F1, *, discard_zero: bool = False) -> float:
     return float(np.max(lam.real))
 
 
-def check_quadratic(F1, F2=None, F0=None, *, func: str = "check_quadratic"):
+def _check_diagonalizable(F1, func: str) -> None:
+    dense = F1.toarray() if sp.issparse(F1) else np.asarray(F1)
+    _, vecs = np.linalg.eig(dense)
+    cond = np.linalg.cond(vecs)
+    if not np.isfinite(cond) or cond > 1e12:
+        raise ValueError(f"{func}: F1 is not diagonalizable (eigenvector condition number {cond:.3g})")
+
+
+def check_quadratic(F1, F2=None, F0=None, *, dissipative=False, discard_zero=False,
+                    func: str = "check_quadratic"):
     r"""Validate the coefficients of :math:`du/dt = F_2 u^{\otimes2} + F_1 u + F_0`.
 
     Parameters
@@ -98,6 +106,11 @@ def check_quadratic(F1, F2=None, F0=None, *, func: str = "check_quadratic"):
     F1 : (n, n) array_like or sparse
     F2 : (n, n**2) array_like or sparse, or None (zero)
     F0 : (n,) array_like or None (zero)
+    dissipative : bool
+        Also require the hypotheses of PNAS Problem 1 [1]_: :math:`F_1` diagonalizable with
+        :math:`\mathrm{Re}\lambda_1 < 0`.
+    discard_zero : bool
+        With ``dissipative``, ignore zero eigenvalues (see :func:`lambda_1`).
     func : str
         Name used in error messages.
 
@@ -108,7 +121,8 @@ def check_quadratic(F1, F2=None, F0=None, *, func: str = "check_quadratic"):
     Raises
     ------
     ValueError
-        Wrong shapes or non-finite entries.
+        Wrong shapes or non-finite entries; with ``dissipative``, a non-diagonalizable F1 or
+        :math:`\mathrm{Re}\lambda_1 \ge 0`.
 
     Used in chapter 1.
     """
@@ -116,6 +130,11 @@ def check_quadratic(F1, F2=None, F0=None, *, func: str = "check_quadratic"):
     n = F1.shape[0]
     F2 = sp.csr_array((n, n * n)) if F2 is None else as_matrix(F2, "F2", func=func, shape=(n, n * n), sparse=True)
     F0 = np.zeros(n) if F0 is None else as_vector(F0, "F0", func=func, size=n)
+    if dissipative:
+        _check_diagonalizable(F1, func)
+        lam = _lambda_1(F1, discard_zero=bool(discard_zero))
+        if lam >= 0:
+            raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got Re(lambda_1) = {lam:.6g}")
     return F1, F2, F0
 
 
@@ -139,10 +158,7 @@ def lambda_1(F1, *, discard_zero=False) -> float:
     """
     func = "lambda_1"
     F1 = as_matrix(F1, "F1", func=func, square=True, sparse=False)
-    _, vecs = np.linalg.eig(F1)
-    if np.linalg.cond(vecs) > 1e12:
-        raise ValueError(f"{func}: F1 is not diagonalizable (eigenvector condition number "
-                         f"{np.linalg.cond(vecs):.3g})")
+    _check_diagonalizable(F1, func)
     return _lambda_1(F1, discard_zero=bool(discard_zero))
 
 

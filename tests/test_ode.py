@@ -187,3 +187,13 @@ def test_burgers_reference_solution_is_converged():
     b = solve_reference(prob.F1, prob.F2, prob.F0, prob.u0, t, forcing=prob.forcing, method="RK45")
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
     assert np.abs(a[:, [0, -1]]).max() < 1e-12  # Dirichlet boundaries stay (numerically) zero
+
+
+def test_check_quadratic_dissipative_hypotheses():
+    F1, F2, F0 = check_quadratic(-np.eye(2), None, None, dissipative=True)
+    assert F2.shape == (2, 4) and not F0.any() and sp.issparse(F1)
+    with pytest.raises(ValueError, match="myfunc: F1 must be dissipative"):
+        check_quadratic(np.diag([-1.0, 0.5]), dissipative=True, func="myfunc")
+    with pytest.raises(ValueError, match="not diagonalizable"):
+        check_quadratic([[-1.0, 1.0], [0.0, -1.0]], dissipative=True)
+    check_quadratic(np.diag([0.0, -1.0]), dissipative=True, discard_zero=True)
