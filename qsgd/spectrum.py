@@ -369,6 +369,43 @@ def lanczos(op, v0, *, num_steps: int, reorthogonalize: bool = True) -> tuple[np
     return np.asarray(alpha), np.asarray(beta)
 
 
+def _lanczos_batched(op: HessianOperator, v0: np.ndarray, m: int):
+    """Lanczos from several starts at once (rows of ``v0``), products vectorized with vmap.
+
+    Same recurrence and full reorthogonalization as :func:`lanczos`, per start.
+    Returns ``None`` when some start breaks down before ``m`` steps (the caller
+    then runs the starts one by one).
+    """
+    starts = v0.shape[0]
+    check_memory(8.0 * starts * m * op.dim, what="the Lanczos bases", max_bytes=None, func="lanczos_density")
+    v = torch.as_tensor(v0, dtype=torch.float64, device=op.device)
+    v = v / torch.linalg.vector_norm(v, dim=1, keepdim=True)
+    basis = torch.zeros(starts, m, op.dim, dtype=torch.float64, device=op.device)
+    alpha = np.zeros((starts, m))
+    beta = np.zeros((starts, max(m - 1, 0)))
+    prev, b_prev = torch.zeros_like(v), torch.zeros(starts, 1, dtype=torch.float64, device=op.device)
+    scale = np.zeros(starts)
+    for j in range(m):
+        basis[:, j] = v
+        w = op.matmat(v.to(op.dtype), chunk_size=starts).to(torch.float64)
+        a = (w * v).sum(dim=1, keepdim=True)
+        alpha[:, j] = a[:, 0].cpu().numpy()
+        w = w - a * v - b_prev * prev
+        for _ in range(2):
+            q = basis[:, : j + 1]
+            w = w - torch.einsum("sjn,sj->sn", q, torch.einsum("sjn,sn->sj", q, w))
+        b = torch.linalg.vector_norm(w, dim=1, keepdim=True)
+        bn = b[:, 0].cpu().numpy()
+        scale = np.maximum(scale, np.maximum(np.abs(alpha[:, j]), bn))
+        if j == m - 1:
+            break
+        if np.any(bn <= 1e-10 * np.maximum(scale, 1e-300)):
+            return None
+        beta[:, j] = bn
+        prev, v, b_prev = v, w / b, b
+    return alpha, beta
+
+
 @dataclass(frozen=True)
 class SpectralDensity:
     """Lanczos estimate of a Hessian's spectral density (Papyan 2019).
@@ -501,9 +538,13 @@ def lanczos_density(
     start_count = op.counter[0]
     all_nodes, all_weights = [], []
     m_used = min(num_steps, op.dim)
-    for _ in range(num_starts):
-        v0 = gen.standard_normal(op.dim)
-        alpha, beta = lanczos(op, v0, num_steps=num_steps)
+    v0s = gen.standard_normal((num_starts, op.dim))
+    batched = _lanczos_batched(op, v0s, m_used) if m_used < op.dim else None
+    for s_idx in range(num_starts):
+        if batched is not None:
+            alpha, beta = batched[0][s_idx], batched[1][s_idx]
+        else:
+            alpha, beta = lanczos(op, v0s[s_idx], num_steps=num_steps)
         if alpha.size == 1:
             vals, vecs = alpha.copy(), np.ones((1, 1))
         else:
