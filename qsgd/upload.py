@@ -2,10 +2,10 @@
 
 Theorem 1 of [1]_ starts from the weight vector :math:`\\theta(0)` loaded as the
 quantum state :math:`|\\theta\\rangle = \\sum_i \\theta_i |i\\rangle / \\|\\theta\\|`.
-After magnitude pruning only :math:`s \\ll 2^{n}` amplitudes are non-zero, and the
+After magnitude pruning only :math:`s \\ll 2^{n_q}` amplitudes are non-zero, and the
 paper relies on the sparse state-preparation algorithm of Gleinig and Hoefler [2]_
-(ref. 33 of [1]_), which uses :math:`O(s\\,n)` CNOT gates on :math:`n` qubits instead
-of the :math:`\\Theta(2^{n})` of a dense method.
+(ref. 33 of [1]_), which uses :math:`O(s\\,n_q)` CNOT gates on :math:`n_q` qubits instead
+of the :math:`\\Theta(2^{n_q})` of a dense method.
 
 The algorithm (Algorithm 1 of [2]_) works backwards: it builds a circuit :math:`U`
 with :math:`U|\\psi\\rangle = |0\\ldots0\\rangle` and returns :math:`U^\\dagger`. While the
@@ -30,7 +30,7 @@ set :math:`C` for each by greedy set cover (bits outside the differing set, so t
 CNOTs of step 2 cannot spoil it), and keep the cheapest merge; the scan stops as soon
 as :math:`d - 1` alone exceeds the best cost found. Only bits that distinguish the
 pair from the rest of the support become controls, so :math:`|C| \\le \\lceil\\log_2
-|S|\\rceil` in typical cases and never more than :math:`n - 1`.
+|S|\\rceil` in typical cases and never more than :math:`n_q - 1`.
 
 Multi-controlled rotations. A rotation :math:`R(\\vartheta)` (:math:`R_y` or
 :math:`R_z`) controlled on :math:`k` qubits being in the pattern :math:`c^*` is a
@@ -40,7 +40,9 @@ circuit [3]_ alternates :math:`2^k` rotations :math:`R(\\pm\\vartheta/2^k)` with
 sequences share a CNOT, :math:`2^{k+1} - 2` in all. When Qiskit's linear-size
 ``mcry``/``mcrz`` are cheaper (from :math:`k = 6` on), those are used instead.
 
-Qubit order is Qiskit's little-endian one: amplitude index
+Symbols: :math:`n_q` is the number of qubits (``num_qubits``), :math:`s` the number of
+non-zero amplitudes (the glossary's :math:`n`, the number of weights, is
+:math:`\\le 2^{n_q}`). Qubit order is Qiskit's little-endian one: amplitude index
 :math:`i = \\sum_q b_q 2^q` where :math:`b_q` is the value of qubit :math:`q`.
 
 Used in chapter 3 (``book/03_upload.ipynb``) and by the end-to-end pipeline.
@@ -471,9 +473,9 @@ def sparse_state_preparation(
     num_qubits: int | None = None,
     normalize: bool = False,
 ) -> QuantumCircuit:
-    """Circuit preparing an s-sparse state with O(s n) CNOTs (Gleinig-Hoefler).
+    """Circuit preparing an s-sparse state with O(s n_q) CNOTs (Gleinig-Hoefler).
 
-    Builds a unitary circuit :math:`V` on :math:`n` qubits with
+    Builds a unitary circuit :math:`V` on :math:`n_q` qubits with
     :math:`V|0\\ldots0\\rangle = \\sum_x \\psi_x |x\\rangle` exactly (global phase
     included), by Algorithm 1 of [2]_: merge the support pairwise with CNOTs and
     multi-controlled rotations until one basis string is left, then invert. This is
@@ -487,7 +489,7 @@ def sparse_state_preparation(
         Real or complex. Index :math:`i = \\sum_q b_q 2^q` (Qiskit's little-endian
         order). Exact zeros are not part of the support.
     num_qubits : int, optional
-        Number of qubits :math:`n`. Required when a dense or sparse input has a
+        Number of qubits :math:`n_q`. Required when a dense or sparse input has a
         length that is not a power of two (it is then padded with zeros). For a dict
         it defaults to the bit length of the largest index.
     normalize : bool, default False
@@ -497,7 +499,7 @@ def sparse_state_preparation(
     Returns
     -------
     QuantumCircuit
-        ``n`` qubits, gates ``cx``, ``ry``, ``rz``, ``x`` (and Qiskit's ``mcry``/``mcrz``
+        ``num_qubits`` qubits, gates ``cx``, ``ry``, ``rz``, ``x`` (and Qiskit's ``mcry``/``mcrz``
         for rotations with six or more controls); no measurements or resets, so it
         can be inverted and controlled.
 
@@ -514,8 +516,8 @@ def sparse_state_preparation(
     A merge of two strings at Hamming distance :math:`d` costs :math:`d - 1` CNOTs
     plus a rotation with :math:`k` controls, :math:`2^k` CNOTs for real amplitudes
     (:math:`2^{k+1} - 2` for complex ones); the pair is chosen to minimize this
-    (module docstring). With :math:`s - 1` merges, :math:`d \\le n` and
-    :math:`k \\le n - 1`, the count is :math:`O(s\\,n)` when the rotations use linear
+    (module docstring). With :math:`s - 1` merges, :math:`d \\le n_q` and
+    :math:`k \\le n_q - 1`, the count is :math:`O(s\\,n_q)` when the rotations use linear
     decompositions; in practice :math:`k \\approx \\log_2 s`.
 
     References
@@ -590,7 +592,7 @@ class UploadResult:
     support : ndarray of int
         Sorted indices of the non-zero weights (s of them).
     num_qubits : int
-        :math:`n = \\lceil \\log_2 d \\rceil` for :math:`d` weights, unless given.
+        :math:`n_q = \\lceil \\log_2 d \\rceil` for :math:`d` weights, unless given.
     size : int
         :math:`d`, the number of weights (zeros included) before padding.
     """
@@ -616,10 +618,10 @@ def upload_weights(weights: Any, *, num_qubits: int | None = None) -> UploadResu
     """Upload a (pruned) weight vector: norm classically, direction as a state.
 
     Flattens *weights* (C order, as ``torch.flatten``), pads it with zeros to
-    :math:`2^n` entries and prepares :math:`\\theta/\\|\\theta\\|` with
+    :math:`2^{n_q}` entries and prepares :math:`\\theta/\\|\\theta\\|` with
     :func:`sparse_state_preparation`. This is the upload of :math:`\\theta(0)` in
     Theorem 1 of [1]_: after pruning the vector is s-sparse and costs
-    :math:`O(s\\,n)` CNOTs.
+    :math:`O(s\\,n_q)` CNOTs.
 
     Parameters
     ----------
