@@ -15,7 +15,6 @@ export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
-export MPLBACKEND := agg
 export TQDM_DISABLE := 1
 
 .PHONY: book execute html test unit nbval bench env clean
