@@ -53,12 +53,17 @@ the padding block is never populated.
   :math:`C = \pi s_{\rm ERG}/t`;
 
 where :math:`s_{\rm ERG}` (``scaling``) is the ``ExactReciprocalGate`` argument. The
-smallest eigenvalue falls at clock bin :math:`k_{\min} = \lambda_{\min}t\,2^c/2\pi`;
-the default scaling makes the bin :math:`\lfloor k_{\min}\rfloor` (at least 1) rotate
-fully, so every populated non-zero bin has amplitude :math:`\le 1`. With
+smallest eigenvalue falls at clock bin :math:`k_{\min} = \lambda_{\min}t\,2^c/2\pi`.
+``ExactReciprocalGate`` leaves bins whose amplitude :math:`C/\tilde\lambda` would exceed 1
+unrotated, so whatever phase estimation leaks below the fully rotated bin is lost. The
+default scaling therefore rotates the bin :math:`\max(1, \lfloor k_{\min}/2\rfloor)`
+fully: one octave of head-room below :math:`\lambda_{\min}`, for a success probability 4
+times smaller than rotating :math:`\lfloor k_{\min}\rfloor` fully (which is right only
+when the eigenvalues sit exactly on bins, as in the textbook example
+:math:`t = 2\pi\cdot 3/8`, scaling :math:`2/8`; pass ``scaling`` for that). With
 :math:`k_{\min}<1` the clock cannot resolve :math:`\lambda_{\min}` and
-:class:`HHLResolutionWarning` is issued. For the textbook system these rules give the
-classic :math:`t = 2\pi\cdot 3/8` and scaling :math:`2/8`.
+:class:`HHLResolutionWarning` is issued. For the textbook system the defaults give
+:math:`t = 2\pi\cdot 3/8` and scaling :math:`1/8`.
 
 **Norm recovery.** When every eigenvalue is resolved exactly, the postselection
 probability is
@@ -296,8 +301,8 @@ def choose_parameters(
 
     Implements the rules of the module docstring: :math:`t = \\pi/\\lambda_{\\max}`
     (definite) or :math:`2\\pi(2^{c-1}-1)/(2^c\\lambda_{\\max})` (indefinite), then the
-    scaling that rotates the clock bin :math:`\\max(1, \\lfloor k_{\\min}\\rfloor)` of the
-    smallest eigenvalue fully.
+    scaling that rotates the clock bin :math:`\\max(1, \\lfloor k_{\\min}/2\\rfloor)` fully,
+    one octave below the bin :math:`k_{\\min}` of the smallest eigenvalue.
 
     Parameters
     ----------
@@ -318,7 +323,7 @@ def choose_parameters(
         else:
             evolution_time = 2 * math.pi * (2 ** (c - 1) - 1) / (2**c * bounds.upper)
     kmin = bounds.lower * evolution_time * 2**c / (2 * math.pi)
-    full = max(1, math.floor(kmin + 1e-9))
+    full = max(1, math.floor(kmin / 2 + 1e-9))
     scaling = full / (2**c if bounds.definite else 2 ** (c - 1))
     return float(evolution_time), float(scaling), _constant(scaling, evolution_time, bounds.definite)
 
@@ -557,8 +562,8 @@ def hhl_circuit(
     evolution_time : float, optional
         :math:`t` in :math:`e^{iHt}`; default from the eigenvalue bounds.
     scaling : float, optional
-        ``ExactReciprocalGate`` scaling; default rotates the smallest eigenvalue's clock
-        bin fully.
+        ``ExactReciprocalGate`` scaling; default from :func:`choose_parameters` (full
+        rotation one octave below the smallest eigenvalue's clock bin).
     eigenvalue_bounds : (lower, upper), {"exact", "gershgorin"} or SpectralBounds, optional
         Known bounds on :math:`|\\lambda(H)|`, or the method of :func:`spectral_bounds`
         (default ``"exact"``).
@@ -767,7 +772,7 @@ def hhl_solve(
 
     Examples
     --------
-    >>> res = hhl_solve([[1, -1 / 3], [-1 / 3, 1]], [1, 0], clock_qubits=3, count_gates=False)
+    >>> res = hhl_solve([[1, -1 / 3], [-1 / 3, 1]], [1, 0], clock_qubits=3, scaling=2 / 8, count_gates=False)
     >>> np.round(res.solution, 4), round(res.success_probability, 4)
     (array([0.9487, 0.3162]), 0.625)
     """

@@ -50,7 +50,8 @@ def _rhs_with_negative_solution(A, seed):
 
 
 def test_textbook_exact():
-    res = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3)
+    # the textbook's own choice: t = 2 pi 3/8, scaling 2/8 (C = lambda_min = 2/3)
+    res = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, evolution_time=2 * math.pi * 3 / 8, scaling=2 / 8)
     np.testing.assert_allclose(res.solution, TEXTBOOK_X, atol=1e-10)
     np.testing.assert_allclose(res.success_probability, 0.625, atol=1e-10)
     np.testing.assert_allclose(res.fidelity, 1.0, atol=1e-12)
@@ -71,12 +72,18 @@ def test_textbook_parameters():
     np.testing.assert_allclose([bounds.lower, bounds.upper], [2 / 3, 4 / 3], rtol=1e-12)
     assert bounds.definite and not bounds.dilated
     t, scaling, constant = choose_parameters(bounds, clock_qubits=3)
-    np.testing.assert_allclose([t, scaling, constant], [2 * math.pi * 3 / 8, 0.25, 2 / 3], rtol=1e-12)
+    # default: full rotation one octave below lambda_min's bin (bin 2 -> bin 1)
+    np.testing.assert_allclose([t, scaling, constant], [2 * math.pi * 3 / 8, 1 / 8, 1 / 3], rtol=1e-12)
+    res = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, count_gates=False)
+    np.testing.assert_allclose(res.solution, TEXTBOOK_X, atol=1e-10)
+    np.testing.assert_allclose(res.success_probability, 0.625 / 4, atol=1e-10)
+    np.testing.assert_allclose(res.solution_norm, math.sqrt(90 / 64), rtol=1e-10)
 
 
 def test_textbook_shots_reproducible():
-    res = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, shots=20_000, rng=7, count_gates=False)
-    again = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, shots=20_000, rng=7, count_gates=False)
+    kw = dict(clock_qubits=3, scaling=2 / 8, shots=20_000, rng=7, count_gates=False)
+    res = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, **kw)
+    again = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, **kw)
     np.testing.assert_array_equal(res.solution, again.solution)
     assert res.seed == again.seed and res.shots == 20_000 and res.statevector is None
     # binomial standard error of P is about 0.0034 at 20k shots
@@ -239,7 +246,11 @@ def test_spectral_bounds_gershgorin_contains_exact():
 def test_known_bounds_are_used():
     res = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, eigenvalue_bounds=(2 / 3, 4 / 3), count_gates=False)
     assert res.bounds.method == "known"
-    np.testing.assert_allclose(res.success_probability, 0.625, atol=1e-10)
+    np.testing.assert_allclose(res.success_probability, 0.625 / 4, atol=1e-10)
+    # a looser upper bound lowers t, so lambda_min no longer sits on a bin
+    loose = hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=6, eigenvalue_bounds=(0.5, 2.0), count_gates=False)
+    np.testing.assert_allclose(loose.evolution_time, math.pi / 2.0, rtol=1e-12)
+    assert loose.fidelity >= 0.99
 
 
 @pytest.mark.parametrize("kappa, eps, definite", [(2.0, 0.5, True), (10.0, 0.01, True), (4.6, 0.1, False)])
