@@ -691,7 +691,8 @@ class CostEstimate:
         Operations to prepare the lifted initial state once: ``c_u * s * ceil(log2 n) * N(N+1)/2``
         (``j`` Gleinig-Hoefler copies of the ``s``-sparse weight state for level ``j``).
     qlsa : float
-        Operations of one QLSA run: ``c_q * s_L * kappa * ceil(log2 D) * log2(1/eps)``.
+        Operations of one QLSA run: ``c_q * s_L * kappa * ceil(log2 D) * log2(1/eps)``
+        (queries times the gates to address one entry of a ``D``-dimensional matrix).
     repeats : float
         Runs per successful postselection: ``1/sqrt(P)`` with amplitude amplification, else ``1/P``.
     per_copy : float
@@ -741,6 +742,7 @@ def cost_model(
     kappa=None,
     success_probability=None,
     norm_ratio=1.0,
+    model_sparsity=None,
     matrix_sparsity=None,
     tomography="support",
     amplitude_amplification=True,
@@ -792,9 +794,14 @@ def cost_model(
         Postselection probability in (0, 1].
     norm_ratio : float, default 1.0
         PNAS's ``q = ||u_in|| / ||u(T)||`` in the default ``P``.
+    model_sparsity : int, optional
+        ``s_F``: non-zeros per row/column of the ``F_l`` (see
+        :attr:`AssumptionReport.sparsity`); default ``sparsity``. For a pruned network the
+        Hessian restricted to the kept weights is often much denser than this default.
     matrix_sparsity : float, optional
-        Non-zeros per row of the Eq. 6 matrix; default ``N * s + 1`` (a level-``j`` row of the
-        Carleman matrix holds ``j`` copies of an ``s``-sparse row, plus the identity of Eq. 6).
+        Non-zeros per row of the Eq. 6 matrix; default ``N * s_F + 1`` (a level-``j`` row of the
+        continuous Carleman matrix holds ``j`` copies of an ``s_F``-sparse row, plus the
+        identity of Eq. 6).
     tomography : {"support", "dense"}
         Tomography dimension ``d = s`` or ``d = n``.
     amplitude_amplification : bool, default True
@@ -860,7 +867,9 @@ def cost_model(
         success_probability = check_positive(success_probability, "success_probability", func=func)
         if success_probability > 1:
             raise ValueError(f"{func}: success_probability must be in (0, 1], got {success_probability}")
-    s_L = (order * s + 1.0) if matrix_sparsity is None else check_positive(
+    s_F = s if model_sparsity is None else check_int(model_sparsity, "model_sparsity", func=func,
+                                                     minimum=1)
+    s_L = (order * s_F + 1.0) if matrix_sparsity is None else check_positive(
         matrix_sparsity, "matrix_sparsity", func=func)
     size = float(n) if classical_size is None else check_positive(classical_size, "classical_size",
                                                                     func=func)
@@ -879,7 +888,7 @@ def cost_model(
         success_probability=float(success_probability), matrix_sparsity=float(s_L),
         system_dimension=int(dim), upload=upload, qlsa=qlsa, repeats=repeats, per_copy=per_copy,
         copies=copies, quantum=quantum, classical=classical, advantage=classical / quantum,
-        settings=dict(norm_ratio=q, tomography=tomography,
+        settings=dict(norm_ratio=q, model_sparsity=s_F, tomography=tomography,
                       amplitude_amplification=bool(amplitude_amplification), upload_constant=c_u,
                       qlsa_constant=c_q, tomography_constant=c_t, gradient_constant=c_g,
                       classical_size=classical_size),
