@@ -9,7 +9,7 @@ describe it (the "quantum-trained" curves are classical SGD runs):
 3. run SGD steps (2048 random samples each) from the pruned weights without a
    gradient mask (pruned weights may regrow), recording Hessian spectra
    (Fig. 2a) from which the error proxy of Eq. (7) is computed (Fig. 2b);
-4. every ``K = 100`` steps *download* the weights sparsely -- re-prune to the
+4. every ``K = 100`` steps (and at the end) *download* the weights sparsely -- re-prune to the
    top 10 %, optionally with tomography noise of relative size
    :math:`\\epsilon` -- and *re-upload* them, so the exponentially growing error
    restarts; the training accuracy dips at each download (Fig. 2c);
@@ -450,7 +450,7 @@ def run_experiment(
 
     Used in chapter 7.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     func = "run_experiment"
     cfg = config_for("small") if config is None else config
@@ -512,18 +512,22 @@ def run_experiment(
     K = cfg.reupload_every
     stop = cfg.steps if max_steps is None else min(cfg.steps, start + check_int(max_steps, "max_steps", func=func, minimum=0))
     seg_mask = None if state is None else state.get("seg_mask")
+    def do_download(t):
+        nonlocal support
+        rec["download_steps"].append(t)
+        rec["accuracy_before"].append(acc_train())
+        rec["regrown"].append(_prunable_density(model))
+        new = download(model, amount=cfg.prune_amount, eps=cfg.tomography_eps, rng=_step_seed(cfg.seed, t, 1))
+        rec["accuracy_after"].append(acc_train())
+        kept = sum(int(m.sum()) for m in new.values())
+        common = sum(int((m & support[k].to(m.device)).sum()) for k, m in new.items())
+        rec["support_change"].append(1.0 - common / max(kept, 1))
+        support = new
+
     for t in tqdm(range(start, stop), disable=not progress, desc="fig2", leave=False, initial=start,
                   total=cfg.steps):
         if t > 0 and t % K == 0:
-            rec["download_steps"].append(t)
-            rec["accuracy_before"].append(acc_train())
-            rec["regrown"].append(_prunable_density(model))
-            new = download(model, amount=cfg.prune_amount, eps=cfg.tomography_eps, rng=_step_seed(cfg.seed, t, 1))
-            rec["accuracy_after"].append(acc_train())
-            kept = sum(int(m.sum()) for m in new.values())
-            common = sum(int((m & support[k].to(m.device)).sum()) for k, m in new.items())
-            rec["support_change"].append(1.0 - common / max(kept, 1))
-            support = new
+            do_download(t)
         classical = (t % K) < cfg.classical_steps
         if cfg.masked and (t % K) == cfg.classical_steps:
             seg_mask = _support_mask(model)  # the vector uploaded at the start of this quantum segment
@@ -552,6 +556,8 @@ def run_experiment(
     if stop < cfg.steps:
         save(stop)
     else:
+        if cfg.steps > 0 and cfg.steps % K == 0 and cfg.steps not in rec["download_steps"]:
+            do_download(cfg.steps)  # the final sparse download is the output model
         if not rec["eval_steps"] or rec["eval_steps"][-1] != cfg.steps:
             rec["eval_steps"].append(cfg.steps)
             rec["train_accuracy"].append(acc_train())

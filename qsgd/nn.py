@@ -740,7 +740,7 @@ def train(
 
     Used in chapters 2, 7 and 8.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     func = "train"
     if not isinstance(model, nn.Module):

@@ -46,7 +46,7 @@ def test_small_protocol_records_downloads_spectra_and_accuracies(tmp_path):
     res = qe.run_experiment(tiny(), output=tmp_path)
     cfg = res.config
     assert res.num_parameters == 64 * 12 + 12 + 12 * 10 + 10
-    np.testing.assert_array_equal(res.download_steps, [4, 8])
+    np.testing.assert_array_equal(res.download_steps, [4, 8, 12])  # the last one is the output
     np.testing.assert_array_equal(res.spectrum_steps, [0, 2, 4, 6, 8])
     np.testing.assert_array_equal(res.eval_steps, [0, 2, 4, 6, 8, 10, 12])
     assert res.ritz_nodes.shape == (5, cfg.lanczos_starts, cfg.lanczos_steps)
