@@ -320,3 +320,30 @@ def test_bad_bounds_and_clock_helpers():
         required_clock_qubits(0.5, 0.1)
     with pytest.raises(ValueError, match="accuracy must be in"):
         required_clock_qubits(2.0, 2.0)
+
+
+def test_symmetric_indefinite_system_uses_the_sign_bit():
+    rng = np.random.default_rng(21)
+    q, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    A = (q * np.array([-2.0, -1.0, 1.5, 3.0])) @ q.T
+    b = _rhs_with_negative_solution(A, 21)
+    res = hhl_solve(A, b, clock_qubits=7, count_gates=False)
+    assert not res.bounds.dilated and not res.bounds.definite and res.system_qubits == 2
+    assert res.fidelity >= 0.99
+    np.testing.assert_allclose(res.solution, res.reference, atol=0.05)
+
+
+def test_sparse_right_hand_side_uses_sparse_state_preparation():
+    from qiskit.circuit.library import StatePreparation
+
+    A = _spd(8, 13)
+    b = np.zeros(8)
+    b[5] = -2.0
+    qc = hhl_circuit(A, b, clock_qubits=5)
+    prep = qc.data[0].operation
+    assert prep.label == "prep b" and not isinstance(prep, StatePreparation)
+    dense = hhl_circuit(A, np.arange(1.0, 9.0), clock_qubits=5)
+    assert isinstance(dense.data[0].operation, StatePreparation)
+    res = hhl_solve(A, b, clock_qubits=6, count_gates=False)
+    assert res.fidelity >= 0.99
+    np.testing.assert_allclose(res.solution, res.reference, atol=0.05)
