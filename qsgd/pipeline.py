@@ -785,6 +785,21 @@ class SegmentResult:
     message: str = ""
 
 
+def _check_loss(loss, theta0, func):
+    """Evaluate the loss once at theta0, turning shape errors into a ValueError."""
+    import torch
+
+    try:
+        value = loss(torch.as_tensor(theta0, dtype=torch.float64))
+    except Exception as exc:  # any failure of user code: report it with the shapes involved
+        raise ValueError(
+            f"{func}: the loss cannot be evaluated at theta0 of shape {theta0.shape} "
+            f"({type(exc).__name__}: {exc}); is theta0 compatible with the loss?"
+        ) from exc
+    if not isinstance(value, torch.Tensor) or value.numel() != 1:
+        raise ValueError(f"{func}: the loss must return a scalar torch tensor, got {describe(value)}")
+
+
 def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
     """A loss callable on the free weights and the starting point."""
     if callable(model_or_loss) and not hasattr(model_or_loss, "parameters"):
@@ -792,7 +807,9 @@ def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
             raise ValueError(f"{func}: data, mask and loss_fn apply to a torch model, not to a loss callable")
         if theta0 is None:
             raise ValueError(f"{func}: theta0 is required when a loss callable is given")
-        return model_or_loss, as_vector(theta0, "theta0", func=func)
+        theta0 = as_vector(theta0, "theta0", func=func)
+        _check_loss(model_or_loss, theta0, func)
+        return model_or_loss, theta0
     import torch
 
     if not isinstance(model_or_loss, torch.nn.Module):

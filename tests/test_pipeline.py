@@ -1,0 +1,468 @@
+"""Tests for qsgd.pipeline: one quantum segment against classical GD, term by term (chapter 8).
+
+Every error term is compared with a tolerance derived from its own mechanism (the bounds of the
+module docstring), never with a number fitted to the output:
+
+* Taylor: one-step remainders of the polynomial map propagated with its Lipschitz constant;
+* truncation: the Carleman tail (dropped-level residuals) propagated by the lifted map;
+* HHL: the phase-estimation response 2 sup |r(lambda)|, which halves per clock qubit;
+* tomography: sqrt(chi2_{s-1}(0.999) / (4 shots)), a 99.9 % level for the delta-method error.
+"""
+
+import dataclasses
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from qsgd.pipeline import (
+    CONFIDENCE,
+    NonDissipativeWarning,
+    SegmentReport,
+    TrainingRun,
+    hhl_error_bound,
+    hhl_parameters,
+    hhl_response,
+    quantum_gd,
+    quantum_training,
+    readout_error_bound,
+    readout_weights,
+    segment_qubits,
+    tomography_error_bound,
+)
+
+# --------------------------------------------------------------------------- the tiny problem
+
+H_TINY = torch.tensor([[1.0, 0.2], [0.2, 0.6]], dtype=torch.float64)
+G_TINY = torch.tensor([1.0, -0.5], dtype=torch.float64)
+THETA0 = np.array([0.1, -0.2])
+SETTINGS = dict(eta=0.5, steps=3, clock_qubits=6, shots=20_000, rng=1234)
+
+
+def quartic_loss(th):
+    """A loss with cubic and quartic terms: the degree-2 map has a Taylor remainder."""
+    return 0.5 * th @ H_TINY @ th - G_TINY @ th + 0.1 * (th**3).sum() + 0.05 * (th**4).sum()
+
+
+def cubic_loss(th):
+    """Gradient exactly quadratic: the degree-2 map is exact (no Taylor remainder)."""
+    return 0.5 * th @ H_TINY @ th - G_TINY @ th + 0.1 * (th**3).sum()
+
+
+def quadratic_loss(th):
+    """F2 = 0: Carleman order 1 is exact (claim 4)."""
+    return 0.5 * th @ H_TINY @ th - G_TINY @ th
+
+
+@pytest.fixture(scope="module")
+def segment():
+    return quantum_gd(quartic_loss, THETA0, order=2, count_gates=True, **SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def segments_by_order():
+    return {N: quantum_gd(quartic_loss, THETA0, order=N, count_gates=False, **SETTINGS) for N in (1, 2, 3)}
+
+
+# --------------------------------------------------------------------------- the error budget
+
+
+def test_each_term_within_its_derived_bound(segment):
+    rep = segment.report
+    assert segment.success, segment.message
+    for term, (error, bound) in rep.budget().items():
+        assert error <= bound + 1e-12, f"{term}: error {error:.3g} above its bound {bound:.3g}"
+    # the four differences telescope, so the total is at most their sum
+    errors = [rep.taylor_error, rep.truncation_error, rep.hhl_error, rep.tomography_error]
+    assert rep.total_error <= sum(errors) + 1e-12
+    np.testing.assert_allclose(rep.total_bound, rep.taylor_bound + rep.truncation_bound + rep.hhl_bound
+                               + rep.tomography_bound, rtol=1e-12)
+
+
+def test_terms_telescope(segment):
+    rep = segment.report
+    pairs = [("taylor", rep.theta_poly, rep.theta_gd), ("truncation", rep.theta_carleman, rep.theta_poly),
+             ("hhl", rep.theta_hhl, rep.theta_carleman), ("tomography", rep.theta, rep.theta_hhl)]
+    for term, a, b in pairs:
+        np.testing.assert_allclose(getattr(rep, f"{term}_error"), np.linalg.norm(a - b), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(rep.total_error, np.linalg.norm(rep.theta - rep.theta_gd), rtol=1e-12)
+    np.testing.assert_array_equal(segment.theta, rep.theta)
+
+
+def test_tomography_error_at_its_shot_noise_scale(segment):
+    rep = segment.report
+    s = np.count_nonzero(segment.stages.postselected)
+    delta = tomography_error_bound(s, SETTINGS["shots"])
+    # 99.9 % chi-square level of the delta-method error; the typical value is sqrt((s-1)/(4 shots))
+    assert rep.tomography_vector_error <= delta
+    np.testing.assert_allclose(rep.tomography_vector_bound, delta, rtol=1e-12)
+    assert rep.total_shots == 2 * SETTINGS["shots"]
+
+
+def test_tomography_bound_matches_chi_square_quantile():
+    from scipy.stats import chi2
+
+    np.testing.assert_allclose(tomography_error_bound(6, 10_000), math.sqrt(chi2.ppf(0.999, 5) / 40_000),
+                               rtol=1e-12)
+    assert tomography_error_bound(1, 10) == 0.0  # one amplitude: nothing to estimate
+    # the shots^(-1/2) law
+    np.testing.assert_allclose(tomography_error_bound(6, 400) / tomography_error_bound(6, 100), 0.5, rtol=1e-12)
+
+
+def test_hhl_circuit_matches_phase_estimation_model(segment):
+    """The Fejér model of hhl_response reproduces the Aer output of the HHL circuit."""
+    st = segment.stages
+    L = st.L.toarray()
+    U, S, Vt = np.linalg.svd(L)
+    hhl = st.hhl
+    beta = U.T @ st.rhs / np.linalg.norm(st.rhs)
+    kwargs = dict(clock_qubits=hhl.clock_qubits, evolution_time=hhl.evolution_time, scaling=hhl.scaling)
+    # dilation eigenvectors (u_i, +-v_i)/sqrt 2 with eigenvalues +-sigma_i; b = (rhs, 0)
+    odd = 0.5 * (hhl_response(S, **kwargs) - hhl_response(-S, **kwargs))
+    model = Vt.T @ (odd * beta)
+    model /= np.linalg.norm(model)
+    np.testing.assert_allclose(hhl.solution, model, atol=1e-9)
+
+
+def test_hhl_response_is_exact_on_clock_bins():
+    """An eigenvalue on a clock bin >= the fully rotated one is inverted exactly: f = C / lambda."""
+    c = 5
+    t, scaling, C = hhl_parameters(1.0, 4.0, clock_qubits=c)
+    bins = np.array([3, 5, 9, -4, -11])
+    lam = 2 * math.pi * bins / (t * 2**c)
+    np.testing.assert_allclose(hhl_response(lam, clock_qubits=c, evolution_time=t, scaling=scaling),
+                               C / lam, rtol=1e-12)
+
+
+def test_hhl_error_within_clock_dependent_bound(segment):
+    rep = segment.report
+    assert rep.hhl_vector_error <= rep.hhl_vector_bound
+    # the a-priori bound over the whole singular-value range is weaker than the one at the actual values
+    assert rep.hhl_vector_bound <= hhl_error_bound(rep.sigma_min, rep.sigma_max, clock_qubits=6) + 1e-12
+    # for unit vectors ||x~ - x||^2 = 2 - 2 <x~, x>, and the fidelity is <x~, x>^2
+    np.testing.assert_allclose(rep.fidelity, (1 - rep.hhl_vector_error**2 / 2) ** 2, rtol=1e-10)
+
+
+def test_hhl_bound_halves_per_clock_qubit():
+    """Relative resolution of the smallest eigenvalue ~ kappa 2^-c."""
+    bounds = [hhl_error_bound(0.4, 2.0, clock_qubits=c, points_per_bin=16) for c in range(5, 10)]
+    assert all(b1 < b0 for b0, b1 in zip(bounds, bounds[1:]))
+    ratios = np.array(bounds[1:]) / np.array(bounds[:-1])
+    assert np.all(ratios < 0.75), ratios
+    assert bounds[-1] / bounds[0] < 2.0**-3
+
+
+@pytest.mark.parametrize("clock", [5, 7])
+def test_hhl_term_follows_clock_qubits(clock):
+    res = quantum_gd(cubic_loss, THETA0, order=2, eta=0.5, steps=3, clock_qubits=clock, shots=None, rng=3,
+                     count_gates=False)
+    rep = res.report
+    assert rep.hhl_vector_error <= rep.hhl_vector_bound
+    assert rep.hhl_error <= rep.hhl_bound
+
+
+def test_truncation_term_is_the_carleman_tail(segments_by_order):
+    errs = []
+    for N, res in segments_by_order.items():
+        rep = res.report
+        assert res.success, res.message  # the exact error recursion reproduced the Eq. 6 solution
+        assert rep.truncation_error <= rep.truncation_bound + 1e-12
+        assert rep.carleman_tail.shape == (SETTINGS["steps"],)
+        assert rep.carleman_tail[0] < 1e-12  # u0 = 0: the first step lifts exactly, lift(u1) = b
+        errs.append(rep.truncation_error)
+        # the other terms do not depend on N (Taylor) or only through the lifted system
+        np.testing.assert_allclose(rep.taylor_error, segments_by_order[1].report.taylor_error, rtol=1e-12)
+    # dissipative problem: the error falls with the order
+    assert errs[0] > errs[1] > errs[2]
+
+
+def test_quadratic_loss_needs_order_one():
+    """Claim 4: F2 = 0, so N = 1 is exact and the whole classical part reproduces GD."""
+    rep = quantum_gd(quadratic_loss, THETA0, order=1, eta=0.5, steps=3, clock_qubits=6, shots=None, rng=0,
+                     count_gates=False).report
+    assert rep.taylor_error < 1e-12 and rep.truncation_error < 1e-12
+    assert rep.taylor_bound < 1e-12 and rep.truncation_bound < 1e-12
+
+
+def test_taylor_term_follows_the_degree():
+    res2 = quantum_gd(cubic_loss, THETA0, order=2, degree=2, shots=None, count_gates=False,
+                      **{k: v for k, v in SETTINGS.items() if k != "shots"})
+    assert res2.report.taylor_error < 1e-12  # cubic loss: the quadratic map is exact
+    res3 = quantum_gd(quartic_loss, THETA0, order=2, degree=3, shots=None, count_gates=False,
+                      **{k: v for k, v in SETTINGS.items() if k != "shots"})
+    assert res3.report.taylor_error < 1e-12  # quartic loss: the cubic map is exact
+    assert res3.report.taylor_bound < 1e-12
+
+
+def test_exact_readout_without_shots():
+    res = quantum_gd(quartic_loss, THETA0, order=2, eta=0.5, steps=3, clock_qubits=6, shots=None, rng=1,
+                     count_gates=False)
+    rep = res.report
+    np.testing.assert_array_equal(rep.theta, rep.theta_hhl)
+    assert rep.tomography_error == 0 and rep.tomography_bound == 0 and rep.total_shots == 0
+    assert res.stages.tomography is None
+
+
+def test_padding_copies_are_read_out():
+    res = quantum_gd(cubic_loss, THETA0, order=1, eta=0.5, steps=2, clock_qubits=6, shots=None, padding=2,
+                     rng=0, count_gates=False)
+    rep = res.report
+    assert rep.history_dimension == (2 + 1 + 2) * 2
+    assert res.stages.readout_indices.size == 2 * (1 + 3)  # anchor + three copies of the final step
+    assert rep.postselection_probability > rep.final_step_probability  # the copies raise it
+    assert rep.hhl_error <= rep.hhl_bound
+
+
+def test_reproducible_with_seed():
+    a = quantum_gd(quartic_loss, THETA0, order=1, count_gates=False, **SETTINGS)
+    b = quantum_gd(quartic_loss, THETA0, order=1, count_gates=False, **SETTINGS)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    c = quantum_gd(quartic_loss, THETA0, order=1, count_gates=False, **{**SETTINGS, "rng": 99})
+    assert not np.array_equal(a.theta, c.theta)  # tomography noise differs
+    np.testing.assert_array_equal(a.report.theta_hhl, c.report.theta_hhl)  # the exact HHL state does not
+
+
+# --------------------------------------------------------------------------- read-out
+
+
+def test_readout_recovers_length_and_sign():
+    rng = np.random.default_rng(0)
+    f0 = rng.normal(size=3)
+    u = rng.normal(size=3)
+    scale = 0.37
+    x = scale * np.concatenate([f0, u])
+    np.testing.assert_allclose(readout_weights(x, f0, n=3), u, rtol=1e-12)
+    np.testing.assert_allclose(readout_weights(-x, f0, n=3), u, rtol=1e-12)  # global sign fixed by the anchor
+    xp = scale * np.concatenate([f0, u, u, u])
+    np.testing.assert_allclose(readout_weights(xp, f0, n=3, copies=3), u, rtol=1e-12)
+
+
+def test_readout_error_bound_holds_for_perturbations():
+    rng = np.random.default_rng(1)
+    f0 = rng.normal(size=3)
+    u = 2.0 * rng.normal(size=3)
+    x = np.concatenate([f0, u, u])
+    x /= np.linalg.norm(x)
+    a, c = np.linalg.norm(x[:3]), np.linalg.norm(x[3:6])
+    for delta in (1e-3, 1e-2, 5e-2):
+        bound = readout_error_bound(delta, anchor_norm=a, final_norm=c, f0_norm=np.linalg.norm(f0), copies=2)
+        for _ in range(200):
+            e = rng.normal(size=9)
+            e *= delta / np.linalg.norm(e)
+            err = np.linalg.norm(readout_weights(x + e, f0, n=3, copies=2) - u)
+            assert err <= bound * (1 + 1e-12)
+    assert readout_error_bound(a, anchor_norm=a, final_norm=c, f0_norm=1.0) == math.inf
+
+
+# --------------------------------------------------------------------------- sizes and parameters
+
+
+def test_segment_qubits_layout():
+    q = segment_qubits(3, order=2, steps=3, clock_qubits=6)
+    assert (q.lifted_dimension, q.history_dimension, q.system_qubits, q.total) == (9, 36, 7, 14)
+    q = segment_qubits(3, order=2, steps=3, clock_qubits=6, basis="kronecker")
+    assert (q.lifted_dimension, q.history_dimension, q.system_qubits, q.total) == (12, 48, 7, 14)
+    q = segment_qubits(2, order=1, steps=3, clock_qubits=5, padding=4)
+    assert (q.history_dimension, q.system_qubits, q.total) == (16, 5, 11)
+
+
+def test_segment_qubits_match_the_circuit(segment):
+    rep = segment.report
+    q = segment_qubits(2, order=2, steps=3, clock_qubits=6)
+    assert q.total == rep.num_qubits and q.system_qubits == rep.system_qubits
+
+
+def test_hhl_parameters_place_the_spectrum():
+    c = 6
+    t, scaling, C = hhl_parameters(0.5, 2.0, clock_qubits=c)
+    np.testing.assert_allclose(2.0 * t / (2 * math.pi), 3 / 8, rtol=1e-12)  # sigma_max at phase 3/8
+    kmin = 0.5 * t * 2**c / (2 * math.pi)
+    np.testing.assert_allclose(scaling * 2 ** (c - 1), math.floor(kmin / 2), rtol=1e-12)
+    np.testing.assert_allclose(C, math.pi * scaling / t, rtol=1e-12)
+    # the fully rotated bin has flag amplitude C / lambda = 1
+    lam_full = 2 * math.pi * math.floor(kmin / 2) / (t * 2**c)
+    np.testing.assert_allclose(C / lam_full, 1.0, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- the report (regression)
+
+REPORT_FIELDS = (
+    "n", "eta", "steps", "order", "degree", "padding", "basis", "clock_qubits", "shots", "theta0", "theta_gd",
+    "theta_poly", "theta_carleman", "theta_hhl", "theta", "taylor_error", "truncation_error", "hhl_error",
+    "tomography_error", "taylor_bound", "truncation_bound", "hhl_bound", "tomography_bound", "total_error",
+    "total_bound", "displacement", "carleman_tail", "hhl_vector_error", "hhl_vector_bound",
+    "tomography_vector_error", "tomography_vector_bound", "fidelity", "kappa", "sigma_min", "sigma_max",
+    "success_probability", "postselection_probability", "final_step_probability", "runs", "num_qubits",
+    "system_qubits", "cx_count", "depth", "upload_cx", "upload_sparsity", "history_dimension",
+    "lifted_dimension", "total_shots", "regime", "regime_message", "rho", "confidence", "seed",
+)
+
+
+def test_report_fields_are_pinned(segment):
+    assert tuple(f.name for f in dataclasses.fields(SegmentReport)) == REPORT_FIELDS
+    rep = segment.report
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rep.theta = None
+    assert set(rep.budget()) == {"taylor", "truncation", "hhl", "tomography", "total"}
+
+
+def test_report_values_regression(segment):
+    """Pinned output of the tiny problem (qiskit 2.6.2 / qiskit-aer 0.18.2, seed 1234)."""
+    rep = segment.report
+    # settings echo and structure
+    assert (rep.n, rep.steps, rep.order, rep.degree, rep.padding, rep.basis) == (2, 3, 2, 2, 0, "symmetric")
+    assert (rep.clock_qubits, rep.shots, rep.confidence) == (6, 20_000, CONFIDENCE)
+    assert (rep.lifted_dimension, rep.history_dimension, rep.system_qubits, rep.num_qubits) == (5, 20, 6, 13)
+    assert (rep.upload_sparsity, rep.total_shots, rep.regime) == (15, 40_000, "fully dissipative")
+    assert isinstance(rep.cx_count, int) and rep.cx_count > 0 and rep.depth > 0 and rep.upload_cx > 0
+    # classical references: exact arithmetic, tight tolerance
+    np.testing.assert_allclose(rep.theta_gd, [0.810098383007511, -0.7847146500991549], rtol=1e-10)
+    np.testing.assert_allclose(rep.theta_poly, [0.8410063464229589, -0.7932666938023403], rtol=1e-10)
+    np.testing.assert_allclose(rep.theta_carleman, [0.837885468376368, -0.7931287496423041], rtol=1e-10)
+    np.testing.assert_allclose(rep.kappa, 5.588020677167952, rtol=1e-10)
+    # simulated quantum stages: statevector simulation, seeded sampling
+    np.testing.assert_allclose(rep.theta_hhl, [0.8341046319131775, -0.7923635146749017], rtol=1e-7)
+    np.testing.assert_allclose(rep.success_probability, 0.07560715688735403, rtol=1e-7)
+    np.testing.assert_allclose(rep.postselection_probability, 0.4048828541415977, rtol=1e-7)
+    np.testing.assert_allclose(rep.theta, [0.8392557275262076, -0.7956167092889275], rtol=1e-7)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_too_many_qubits_is_refused_before_any_work():
+    with pytest.raises(ValueError, match=r"needs 17 qubits .*max_qubits=16"):
+        quantum_gd(quartic_loss, THETA0, eta=0.5, steps=3, order=4, clock_qubits=9, shots=None)
+    with pytest.raises(ValueError, match=r"quantum_gd: this segment needs \d+ qubits"):
+        quantum_gd(lambda th: (th**2).sum(), np.ones(4), eta=0.1, steps=4, order=3, clock_qubits=7, shots=None)
+
+
+def test_non_dissipative_segment_warns():
+    def saddle(th):
+        return 0.5 * th[0] ** 2 - 0.5 * th[1] ** 2 + th.sum() + 0.1 * (th**3).sum()
+
+    with pytest.warns(NonDissipativeWarning, match="not dissipative"):
+        res = quantum_gd(saddle, np.zeros(2), eta=0.5, steps=3, order=1, clock_qubits=6, shots=None, rng=0,
+                         count_gates=False)
+    assert res.report.regime == "not dissipative" and res.report.rho > 1
+
+
+def test_dissipative_segment_does_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonDissipativeWarning)
+        quantum_gd(cubic_loss, THETA0, eta=0.5, steps=2, order=1, clock_qubits=5, shots=None, rng=0,
+                   count_gates=False)
+
+
+def test_stationary_point_is_refused():
+    with pytest.raises(ValueError, match="gradient vanishes"):
+        quantum_gd(lambda th: (th**2).sum(), np.zeros(2), eta=0.1, steps=2, order=1, clock_qubits=5, shots=None)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(eta=0.0), "eta must be > 0"),
+        (dict(eta=float("nan")), "eta must be a finite"),
+        (dict(steps=0), "steps must be >= 1"),
+        (dict(order=0), "order must be >= 1"),
+        (dict(clock_qubits=1), "clock_qubits must be >= 2"),
+        (dict(shots=0), "shots must be >= 1"),
+        (dict(degree=4), "degree must be <= 3"),
+        (dict(padding=-1), "padding must be >= 0"),
+        (dict(basis="monomial"), "basis must be one of"),
+        (dict(count_gates=1), "count_gates must be True or False"),
+        (dict(confidence=1.0), "confidence must be in"),
+    ],
+)
+def test_bad_knobs(kwargs, match):
+    base = dict(eta=0.5, steps=2, order=1, clock_qubits=5, shots=None, count_gates=False)
+    with pytest.raises(ValueError, match=match):
+        quantum_gd(cubic_loss, THETA0, **{**base, **kwargs})
+
+
+def test_incompatible_shapes():
+    base = dict(eta=0.5, steps=2, order=1, clock_qubits=5, shots=None, count_gates=False)
+    with pytest.raises(ValueError, match="theta0 must be a 1-D vector"):
+        quantum_gd(cubic_loss, np.zeros((2, 2)), **base)
+    with pytest.raises(ValueError, match="theta0 has non-finite"):
+        quantum_gd(cubic_loss, np.array([np.nan, 0.0]), **base)
+    with pytest.raises(ValueError, match="theta0 is required"):
+        quantum_gd(cubic_loss, None, **base)
+    with pytest.raises(ValueError, match=r"cannot be evaluated at theta0 of shape \(3,\)"):
+        quantum_gd(cubic_loss, np.zeros(3), **base)  # H is 2x2
+    with pytest.raises(ValueError, match="must return a scalar"):
+        quantum_gd(lambda th: th * 2, THETA0, **base)
+    with pytest.raises(ValueError, match="model_or_loss must be"):
+        quantum_gd("loss", THETA0, **base)
+    with pytest.raises(ValueError, match="apply to a torch model"):
+        quantum_gd(cubic_loss, THETA0, data=(None, None), **base)
+
+
+def test_torch_model_path_and_its_shape_checks():
+    from qsgd.nn import mlp
+
+    torch.manual_seed(0)
+    model = mlp([3, 2], dtype="float64", seed=0)
+    x = torch.randn(16, 3, dtype=torch.float64)
+    y = torch.randint(0, 2, (16,))
+    mask = {"0.weight": torch.tensor([[True, False, False], [False, True, False]]),
+            "0.bias": torch.zeros(2, dtype=torch.bool)}
+    res = quantum_gd(model, data=(x, y), mask=mask, eta=0.5, steps=2, order=1, clock_qubits=5, shots=None,
+                     rng=0, count_gates=False)
+    assert res.report.n == 2
+    np.testing.assert_allclose(res.report.theta0, model[0].weight.detach().numpy()[[0, 1], [0, 1]])
+    with pytest.raises(ValueError, match="needs data"):
+        quantum_gd(model, eta=0.5, steps=2, order=1, clock_qubits=5, shots=None)
+    with pytest.raises(ValueError, match="theta0 must have length 2"):
+        quantum_gd(model, np.zeros(3), data=(x, y), mask=mask, eta=0.5, steps=2, order=1, clock_qubits=5,
+                   shots=None)
+    with pytest.raises(ValueError, match="same non-zero length"):
+        quantum_gd(model, data=(x, y[:5]), mask=mask, eta=0.5, steps=2, order=1, clock_qubits=5, shots=None)
+
+
+def test_helper_bad_input():
+    with pytest.raises(ValueError, match="lower <= upper"):
+        hhl_parameters(2.0, 1.0, clock_qubits=5)
+    with pytest.raises(ValueError, match="headroom must be in"):
+        hhl_parameters(1.0, 2.0, clock_qubits=5, headroom=0.5)
+    with pytest.raises(ValueError, match=r"eigenvalues must lie in \[lower, upper\]"):
+        hhl_error_bound(1.0, 2.0, clock_qubits=5, eigenvalues=[3.0])
+    with pytest.raises(ValueError, match="anchor block of x is zero"):
+        readout_weights(np.r_[0.0, 0.0, 1.0, 1.0], np.ones(2), n=2)
+    with pytest.raises(ValueError, match="x must have length 6"):
+        readout_weights(np.ones(4), np.ones(2), n=2, copies=2)
+    with pytest.raises(ValueError, match="f0 is the zero vector"):
+        readout_weights(np.ones(4), np.zeros(2), n=2)
+    with pytest.raises(ValueError, match="confidence must be in"):
+        tomography_error_bound(4, 100, confidence=1.5)
+
+
+# --------------------------------------------------------------------------- the alternating protocol
+
+
+def test_alternating_training_tracks_gd_within_envelope():
+    run = quantum_training(quartic_loss, THETA0, eta=0.5, cycles=2, steps=2, classical_steps=1, order=2,
+                           clock_qubits=6, shots=20_000, rng=5)
+    assert isinstance(run, TrainingRun)
+    np.testing.assert_array_equal(run.step, [0, 2, 3, 5, 6])
+    assert run.kind == ("start", "quantum", "classical", "quantum", "classical")
+    assert run.classical_theta.shape == (7, 2) and len(run.reports) == 2
+    np.testing.assert_array_equal(run.theta[0], THETA0)
+    assert run.max_contraction < 1  # dissipative path: the envelope is at most the sum of the bounds
+    assert np.all(run.deviation <= run.envelope + 1e-12)
+    assert run.envelope[-1] <= sum(r.total_bound for r in run.reports) + 1e-12
+    assert np.all(np.abs(run.loss - run.classical_loss[run.step]) <= run.loss_envelope + 1e-12)
+    assert run.loss[-1] < run.loss[0]
+    # every segment starts where the previous cycle ended (download, classical steps, re-upload)
+    np.testing.assert_allclose(run.reports[1].theta0, run.theta[2], rtol=1e-15)
+
+
+def test_alternating_training_bad_input():
+    with pytest.raises(ValueError, match="cycles must be >= 1"):
+        quantum_training(cubic_loss, THETA0, eta=0.5, cycles=0, steps=2, order=1, clock_qubits=5, shots=None)
+    with pytest.raises(ValueError, match="classical_steps must be >= 0"):
+        quantum_training(cubic_loss, THETA0, eta=0.5, cycles=1, steps=2, classical_steps=-1, order=1,
+                         clock_qubits=5, shots=None)
