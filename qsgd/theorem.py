@@ -831,9 +831,12 @@ def cost_model(
 
     Examples
     --------
-    >>> c = cost_model(10**9, steps=100, eps=0.01, sparsity=1000)
-    >>> c.advantage > 1
+    >>> small = cost_model(10**9, steps=100, eps=0.01, sparsity=1000)
+    >>> large = cost_model(10**17, steps=100, eps=0.01, sparsity=1000)
+    >>> bool(small.advantage < 1 < large.advantage)
     True
+    >>> f"{crossover_size(steps=100, eps=0.01, sparsity=1000):.2g}"
+    '5.4e+15'
 
     Used in chapter 6.
     """

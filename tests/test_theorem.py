@@ -507,3 +507,26 @@ def test_r_discrete_bad_inputs():
     with pytest.raises(ValueError, match="nonlinear_norms"):
         r_discrete(1.0, linear_norm=0.5, f0_norm=0.0, nonlinear_norms=[-0.1])
     assert math.isinf(r_discrete(1.0, linear_norm=1.0, f0_norm=0.1, nonlinear_norms=[0.1]))
+
+
+def test_report_on_a_polynomial_map_from_a_torch_loss():
+    """End to end with qsgd.gd: a quadratic torch loss with chosen Hessian spectrum."""
+    torch = pytest.importorskip("torch")
+    from qsgd.gd import polynomial_map
+
+    lam, eta = np.array([-0.5, 0.2, 1.0, 3.0]), 0.1
+    rng = np.random.default_rng(8)
+    Q, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    H = torch.as_tensor((Q * lam) @ Q.T)
+
+    def loss(th):
+        return 0.5 * th @ (H @ th) + (th**3).sum() / 3  # cubic term: F2 = -eta diag-like tensor
+
+    theta0 = np.zeros(4)
+    pmap = polynomial_map(loss, theta0, eta=eta, degree=2)
+    rep = check_assumptions(pmap, theta0, eta=eta, steps=10)
+    np.testing.assert_allclose(np.sort(rep.hessian_eigenvalues), lam, atol=1e-10)
+    np.testing.assert_allclose(rep.rho, 1 + eta * 0.5, rtol=1e-12)
+    assert rep.num_divergent == 1 and rep.regime == "almost dissipative"  # 1.05 <= 1 + 1/10
+    assert rep.degree == 2 and rep.nnz[1] == 4  # d^3/dth^3 of sum th^3/3: 2 on the diagonal
+    np.testing.assert_allclose(rep.nonlinear_norms[0], eta, rtol=1e-12)  # F2 = -eta/2 * 2 e_iii
