@@ -265,3 +265,13 @@ def test_error_proxy_bad_input(kwargs, match):
         qs.error_proxy(np.array([1.0, 2.0, -1.0]), **kwargs)
     with pytest.raises(ValueError, match="non-finite"):
         qs.error_proxy(np.array([1.0, np.nan]), eta=0.1, steps=2)
+
+
+def test_vectorized_and_sequential_lanczos_agree(pruned_mlp):
+    model, data, _ = pruned_mlp
+    op = qs.hessian_operator(model, data)
+    a = qs.lanczos_density(op, num_steps=20, num_starts=3, rng=11, vectorize=True)
+    b = qs.lanczos_density(op, num_steps=20, num_starts=3, rng=11, vectorize=False)
+    np.testing.assert_allclose(a.nodes, b.nodes, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(a.weights, b.weights, rtol=1e-7, atol=1e-10)
+    assert a.hvp_count == b.hvp_count == 60
