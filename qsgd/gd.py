@@ -83,9 +83,9 @@ def _theta(theta0, func: str) -> torch.Tensor:
     return torch.as_tensor(arr, dtype=torch.float64)
 
 
-def _chunked_vmap(fn, tangents: torch.Tensor, chunk_size: int | None) -> torch.Tensor:
+def _chunked_vmap(fn, tangents: torch.Tensor, chunk_size: int) -> torch.Tensor:
     """``torch.func.vmap(fn)(tangents)``, in chunks of ``chunk_size`` rows."""
-    if chunk_size is None or chunk_size >= tangents.shape[0]:
+    if chunk_size >= tangents.shape[0]:
         return tf.vmap(fn)(tangents)
     return torch.cat([tf.vmap(fn)(tangents[i : i + chunk_size])
                       for i in range(0, tangents.shape[0], chunk_size)])
@@ -97,27 +97,31 @@ def _symmetrize(t: torch.Tensor) -> torch.Tensor:
     return sum(t.permute(p) for p in perms) / len(perms)
 
 
-def _derivatives(f, x: torch.Tensor, degree: int, chunk_size: int | None) -> list[torch.Tensor]:
+def _derivatives(f, x: torch.Tensor, degree: int, chunk_size: int) -> list[torch.Tensor]:
     """[grad, Hessian, third, fourth derivative] of f at x, up to order degree + 1."""
     n = x.shape[0]
     out = [tf.grad(f)(x)]
-    hess = tf.hessian(f)  # forward-over-reverse
+    hess = tf.hessian(f)  # forward-over-reverse, vectorised over n directions
     out.append(hess(x))
     eye = torch.eye(n, dtype=x.dtype)
     if degree >= 2:
         def d_hess(v):  # directional derivative of the Hessian along v
             return tf.jvp(hess, (x,), (v,))[1]
 
-        # third[k] = d/dx_k H  -> index order (k, i, j); symmetric, so any order will do
+        # third[k] = d/dx_k H, index order (k, i, j); symmetric, so any order will do
         out.append(_symmetrize(_chunked_vmap(d_hess, eye, chunk_size)))
     if degree >= 3:
-        slices = []
-        for k in range(n):
-            def dd_hess(v, k=k):  # d/dx_k d/dv H
-                return tf.jvp(lambda y: tf.jvp(hess, (y,), (eye[k],))[1], (x,), (v,))[1]
+        def dd_hess(vw):  # d/dw d/dv H
+            v, w = vw[0], vw[1]
+            return tf.jvp(lambda y: tf.jvp(hess, (y,), (v,))[1], (x,), (w,))[1]
 
-            slices.append(_chunked_vmap(dd_hess, eye, chunk_size))
-        out.append(_symmetrize(torch.stack(slices)))
+        k, l = np.triu_indices(n)  # mixed derivatives commute: pairs k <= l suffice
+        pairs = torch.stack([eye[torch.as_tensor(k)], eye[torch.as_tensor(l)]], dim=1)
+        vals = _chunked_vmap(dd_hess, pairs, chunk_size)
+        fourth = torch.empty((n, n, n, n), dtype=x.dtype)
+        fourth[torch.as_tensor(k), torch.as_tensor(l)] = vals
+        fourth[torch.as_tensor(l), torch.as_tensor(k)] = vals
+        out.append(_symmetrize(fourth))
     return out
 
 
@@ -168,15 +172,21 @@ class PolynomialMap:
         Returns
         -------
         ndarray, shape (steps + 1, n)
-            Shifted coordinates :math:`u(t)`, :math:`t = 0..T`; add ``theta0`` for :math:`\\theta(t)`.
+            Shifted coordinates :math:`u(t)`, :math:`t = 0..T`; add ``theta0`` for
+            :math:`\\theta(t)`. Once an iterate is non-finite (divergence) the remaining rows are NaN.
         """
         steps = check_int(steps, "steps", func="PolynomialMap.trajectory", minimum=1)
         u = np.zeros(self.n) if u0 is None else as_vector(u0, "u0", func="PolynomialMap.trajectory",
                                                           size=self.n)
-        out = [u]
-        for _ in range(steps):
-            out.append(self.step(out[-1]))
-        return np.array(out)
+        out = np.full((steps + 1, self.n), np.nan)
+        out[0] = u
+        with np.errstate(over="ignore", invalid="ignore"):
+            for t in range(steps):
+                nxt = self.step(out[t]) if np.all(np.abs(out[t]) < 1e150) else np.full(self.n, np.inf)
+                if not np.all(np.isfinite(nxt)):
+                    break
+                out[t + 1] = nxt
+        return out
 
 
 def polynomial_map(loss, theta0, *, eta, degree=2, chunk_size=None, max_bytes=None) -> PolynomialMap:
@@ -209,8 +219,9 @@ def polynomial_map(loss, theta0, *, eta, degree=2, chunk_size=None, max_bytes=No
     degree : {1, 2, 3}
         Degree q of the map (derivatives of the loss up to order q + 1).
     chunk_size : int, optional
-        Vectorise the Hessian's directional derivatives over at most this many directions at
-        a time (less memory, more Python calls). Default: all n at once.
+        Vectorise the Hessian's directional derivatives over at most this many directions
+        (or pairs of directions, for the fourth derivative) at a time: less memory, more
+        Python calls. Default ``max(1, 4096 // n)``, i.e. about 4096 Hessian rows per call.
     max_bytes : float, optional
         Refuse (``ValueError``) when the dense derivative tensors would exceed this
         (default 4 GiB).
@@ -243,9 +254,10 @@ def polynomial_map(loss, theta0, *, eta, degree=2, chunk_size=None, max_bytes=No
     x = _theta(theta0, func)
     eta = check_positive(eta, "eta", func=func)
     degree = check_int(degree, "degree", func=func, minimum=1, maximum=max(DEGREES))
-    if chunk_size is not None:
-        chunk_size = check_int(chunk_size, "chunk_size", func=func, minimum=1)
     n = x.shape[0]
+    if chunk_size is None:
+        chunk_size = max(1, 4096 // n)
+    chunk_size = check_int(chunk_size, "chunk_size", func=func, minimum=1)
     # the largest dense tensor plus its symmetrization and vmap intermediates
     check_memory(8.0 * 4 * n ** (degree + 1), what=f"the order-{degree + 1} derivative tensor (n = {n})",
                  max_bytes=max_bytes, func=func)
