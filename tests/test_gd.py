@@ -339,3 +339,11 @@ def test_step_bad_input():
         pm.step([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="steps must be >= 1"):
         pm.trajectory(0)
+
+
+def test_trajectory_of_a_diverging_map_fills_nan():
+    """u -> u + 0.1 + u^2 blows up; the rows after the first non-finite iterate are NaN."""
+    pm = polynomial_map(lambda th: -(th**3).sum() / 3 - th.sum(), [0.0], eta=1.0, degree=2)
+    np.testing.assert_allclose([pm.coefficients[0][0], pm.coefficients[2].toarray()[0, 0]], [1.0, 1.0])
+    out = pm.trajectory(40, u0=[1.0])
+    assert np.isfinite(out[:5]).all() and np.isnan(out[-1]).all()
