@@ -7,10 +7,11 @@ system (eigenvalues evenly spaced in [1, 3], so kappa = 3), and reports the peak
 Each case runs in a fresh subprocess so that the peak resident set size
 (``resource.getrusage(...).ru_maxrss``) belongs to that case alone; the resident size
 right after the imports is subtracted (``extra RSS``). ``tracemalloc`` gives the peak
-of the Python-side allocations (the dense controlled unitaries built in NumPy); Aer's
-C++ statevector is only visible in the RSS.
+of the Python-side allocations of ``hhl_circuit`` (the dense controlled unitaries built
+in NumPy); Aer's C++ statevector is only visible in the RSS. The three stages of
+``hhl_solve`` (build, transpile to Aer's gate set, simulate) are also timed one by one.
 
-Run: ``python benchmarks/bench_hhl.py`` (about a minute on one core).
+Run: ``python benchmarks/bench_hhl.py`` (one to two minutes on one core).
 """
 
 from __future__ import annotations
@@ -46,16 +47,31 @@ def _case(s: int, c: int) -> dict:
         x = np.linalg.solve(A, b)
     numpy_s = (time.perf_counter() - start) / 20
 
+    # where the time goes: the same three stages hhl_solve runs, timed one by one
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+
     start = time.perf_counter()
     qc = hhl_circuit(A, b, clock_qubits=c)
     build_s = time.perf_counter() - start
-
     tracemalloc.start()
+    hhl_circuit(A, b, clock_qubits=c)
+    _, py_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    sim = AerSimulator(method="statevector", seed_simulator=0)
+    circ = qc.copy()
+    circ.save_statevector()
+    start = time.perf_counter()
+    tqc = transpile(circ, sim, optimization_level=0, seed_transpiler=0)
+    transpile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    sim.run(tqc).result()
+    run_s = time.perf_counter() - start
+    del tqc, circ
+
     start = time.perf_counter()
     res = hhl_solve(A, b, clock_qubits=c, count_gates=False, rng=0)
     hhl_s = time.perf_counter() - start
-    _, py_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fid = float(np.dot(res.solution, x / np.linalg.norm(x)) ** 2)
     return {
@@ -65,6 +81,8 @@ def _case(s: int, c: int) -> dict:
         "dim": m,
         "numpy_s": numpy_s,
         "build_s": build_s,
+        "transpile_s": transpile_s,
+        "run_s": run_s,
         "hhl_s": hhl_s,
         "py_peak_mib": py_peak / 2**20,
         "extra_rss_mib": peak_rss - base_rss,
@@ -83,7 +101,7 @@ def main() -> None:
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     head = (
-        f"{'qubits':>6} {'s':>2} {'c':>3} {'dim':>5} | {'numpy solve':>11} {'build circ':>10} {'hhl_solve':>9} "
+        f"{'qubits':>6} {'s':>2} {'c':>3} {'dim':>5} | {'numpy solve':>11} {'build':>7} {'transpile':>9} {'Aer run':>8} {'hhl_solve':>9} "
         f"{'ratio':>9} | {'sv MiB':>7} {'py peak':>8} {'RSS+':>7} {'np MiB':>7} | {'fidelity':>8}"
     )
     print("HHL on Aer statevector (exact postselection) vs numpy.linalg.solve, 1 thread")
@@ -92,14 +110,16 @@ def main() -> None:
     for r in rows:
         print(
             f"{r['qubits']:>6} {r['s']:>2} {r['c']:>3} {r['dim']:>5} | {r['numpy_s'] * 1e6:>9.1f}us "
-            f"{r['build_s']:>9.3f}s {r['hhl_s']:>8.3f}s {r['hhl_s'] / r['numpy_s']:>9.3g} | "
+            f"{r['build_s']:>6.3f}s {r['transpile_s']:>8.3f}s {r['run_s']:>7.3f}s {r['hhl_s']:>8.3f}s {r['hhl_s'] / r['numpy_s']:>9.3g} | "
             f"{r['statevector_mib']:>7.2f} {r['py_peak_mib']:>8.1f} {r['extra_rss_mib']:>7.1f} "
             f"{r['numpy_mib']:>7.3f} | {r['fidelity']:>8.5f}"
         )
     print()
     print("ratio = hhl_solve time / numpy.linalg.solve time on the same system")
-    print("build circ = hhl_circuit alone (dense e^{iAt 2^j} blocks from eigh); py peak = tracemalloc peak")
-    print("of hhl_solve; RSS+ = peak resident set above the post-import baseline (Aer statevector included)")
+    print("build = hhl_circuit (dense e^{iAt 2^j} blocks from eigh), transpile = to Aer's gate set,")
+    print("Aer run = statevector simulation; hhl_solve = all three + postselection (timed on its own);")
+    print("py peak = tracemalloc peak of hhl_circuit (the dense blocks); RSS+ = peak resident set above")
+    print("the post-import baseline (Aer statevector and transpiled copies included)")
     for a, b in zip(rows, rows[1:]):
         print(
             f"{a['qubits']} -> {b['qubits']} qubits: hhl_solve x{b['hhl_s'] / a['hhl_s']:.3g}, "
