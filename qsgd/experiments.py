@@ -39,6 +39,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -590,7 +591,8 @@ def proxy_along_training(
     :math:`E(t) = ` ``error_proxy(rho, steps=t - q)`` with :math:`\\rho` the
     spectrum recorded at :math:`q` (``mode="upload"``, the Hessian at the
     linearization point) or the latest spectrum recorded at or before
-    :math:`t` (``mode="current"``). Steps whose spectrum was not recorded are ``nan``.
+    :math:`t` (``mode="current"``). Steps whose spectrum was not recorded, or
+    whose spectrum has no mass beyond the cut, are ``nan``.
 
     Returns
     -------
@@ -613,9 +615,7 @@ def proxy_along_training(
         if i not in cache:
             nodes = result.ritz_nodes[i].reshape(-1)
             weights = result.ritz_weights[i].reshape(-1)
-            import warnings
-
-            with warnings.catch_warnings():
+            with warnings.catch_warnings():  # no mass beyond the cut: nan, documented above
                 warnings.simplefilter("ignore", RuntimeWarning)
                 cache[i] = qspec.error_proxy(nodes, weights=weights, eta=eta, steps=K, cut=cut)
         return cache[i][: length + 1]
