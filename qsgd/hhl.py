@@ -411,12 +411,18 @@ def _setup(A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, ac
         scaling = default_scaling
     else:
         scaling = check_positive(scaling, "scaling", func=func)
-    kmin = bounds.lower * t * 2**c / (2 * math.pi)
+    def bin_of_min(clock: int) -> float:
+        """Clock bin k_min of the smallest eigenvalue for this many clock qubits."""
+        time = t if evolution_time is not None else choose_parameters(bounds, clock_qubits=clock)[0]
+        return bounds.lower * time * 2**clock / (2 * math.pi)
+
+    kmin = bin_of_min(c)
     if accuracy is not None:
         eps = check_positive(accuracy, "accuracy", func=func)
-        if kmin < 1.0 / eps * (1 - 1e-12):
+        target = 1.0 / eps * (1 - 1e-12)
+        if kmin < target:
             need = c
-            while bounds.lower * (t if evolution_time is not None else choose_parameters(bounds, clock_qubits=need)[0]) * 2**need / (2 * math.pi) < 1.0 / eps * (1 - 1e-12):
+            while bin_of_min(need) < target:
                 need += 1
             raise ValueError(
                 f"{func}: clock_qubits={c} is too few for accuracy={eps:g}: the smallest eigenvalue "

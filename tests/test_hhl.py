@@ -347,3 +347,10 @@ def test_sparse_right_hand_side_uses_sparse_state_preparation():
     res = hhl_solve(A, b, clock_qubits=6, count_gates=False)
     assert res.fidelity >= 0.99
     np.testing.assert_allclose(res.solution, res.reference, atol=0.05)
+
+
+def test_accuracy_is_met_with_the_required_clock():
+    c = required_clock_qubits(spectral_bounds(TEXTBOOK_A).condition_number, 0.01)
+    assert c == 9
+    qc = hhl_circuit(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=c, accuracy=0.01)
+    assert qc.qregs[1].size == 9
