@@ -349,7 +349,7 @@ def hhl_response(lam, *, clock_qubits, evolution_time, scaling, definite=False) 
 
 
 def hhl_error_bound(lower, upper, *, clock_qubits, headroom=PHASE_HEADROOM, margin=INVERSION_MARGIN,
-                    points_per_bin=64, eigenvalues=None) -> float:
+                    points_per_bin=64, eigenvalues=None, evolution_time=None, scaling=None) -> float:
     r"""Bound on the error of the normalized HHL output, from the phase-estimation response.
 
     With :math:`f(\lambda)=(C/\lambda)(1+r(\lambda))` (:func:`hhl_response`), the unnormalized
@@ -378,6 +378,9 @@ def hhl_error_bound(lower, upper, *, clock_qubits, headroom=PHASE_HEADROOM, marg
     points_per_bin : int
     eigenvalues : array_like, optional
         The singular values :math:`\sigma_i` of the matrix (all within ``[lower, upper]``).
+    evolution_time, scaling : float, optional
+        Evaluate the bound for these HHL parameters instead of those of :func:`hhl_parameters`
+        (e.g. the defaults of :func:`qsgd.hhl.choose_parameters`); both or neither.
 
     Returns
     -------
@@ -387,7 +390,14 @@ def hhl_error_bound(lower, upper, *, clock_qubits, headroom=PHASE_HEADROOM, marg
     """
     func = "hhl_error_bound"
     points = check_int(points_per_bin, "points_per_bin", func=func, minimum=4)
-    t, scaling, C = hhl_parameters(lower, upper, clock_qubits=clock_qubits, headroom=headroom, margin=margin)
+    if (evolution_time is None) != (scaling is None):
+        raise ValueError(f"{func}: give both evolution_time and scaling, or neither")
+    if evolution_time is None:
+        t, scaling, C = hhl_parameters(lower, upper, clock_qubits=clock_qubits, headroom=headroom, margin=margin)
+    else:
+        t = check_positive(evolution_time, "evolution_time", func=func)
+        scaling = check_positive(scaling, "scaling", func=func)
+        C = math.pi * scaling / t
     c = int(clock_qubits)
     if eigenvalues is None:
         bins = (upper - lower) * t * 2**c / (2.0 * math.pi)

@@ -154,6 +154,24 @@ def test_hhl_bound_halves_per_clock_qubit():
     assert bounds[-1] / bounds[0] < 2.0**-3
 
 
+def test_default_hhl_parameters_have_a_worst_case_floor():
+    """With sigma_max on the last clock bin and no rotation below k_min (chapter 4's defaults) the
+    worst case over eigenvalue positions does not improve with the clock; with head-room it does."""
+    from qsgd.hhl import SpectralBounds, choose_parameters
+
+    spectrum = SpectralBounds(0.4, 2.0, False, True, "exact")
+    defaults = []
+    for c in (5, 7, 9):
+        t, scaling, _ = choose_parameters(spectrum, clock_qubits=c)
+        defaults.append(hhl_error_bound(0.4, 2.0, clock_qubits=c, evolution_time=t, scaling=scaling,
+                                        points_per_bin=16))
+    ours = [hhl_error_bound(0.4, 2.0, clock_qubits=c, points_per_bin=16) for c in (5, 7, 9)]
+    assert defaults[-1] > 0.9 * defaults[0]
+    assert ours[-1] < 0.25 * ours[0] and ours[-1] < 0.25 * defaults[-1]
+    with pytest.raises(ValueError, match="both evolution_time and scaling"):
+        hhl_error_bound(0.4, 2.0, clock_qubits=5, evolution_time=1.0)
+
+
 @pytest.mark.parametrize("clock", [5, 7])
 def test_hhl_term_follows_clock_qubits(clock):
     res = quantum_gd(cubic_loss, THETA0, order=2, eta=0.5, steps=3, clock_qubits=clock, shots=None, rng=3,
