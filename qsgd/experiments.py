@@ -525,7 +525,7 @@ def run_experiment(
         rec["support_change"].append(1.0 - common / max(kept, 1))
         support = new
 
-    for t in tqdm(range(start, stop), disable=not progress, desc="fig2", leave=False, initial=start,
+    for t in tqdm(range(start, stop), disable=qnn._progress_disabled(progress), desc="fig2", leave=False, initial=start,
                   total=cfg.steps):
         if t > 0 and t % K == 0:
             do_download(t)

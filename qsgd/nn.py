@@ -93,6 +93,11 @@ def _dtype(dtype, func: str) -> torch.dtype:
     return dtype
 
 
+def _progress_disabled(progress: bool) -> bool:
+    """tqdm's ``disable``: off unless asked for, and always off under ``TQDM_DISABLE=1``."""
+    return (not progress) or os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
+
+
 def _activation(name: str, func: str) -> nn.Module:
     check_choice(name, "activation", set(ACTIVATIONS), func=func)
     return ACTIVATIONS[name]()
@@ -761,7 +766,7 @@ def train(
     model.train()
     losses = np.empty(steps)
     accs = np.empty(steps)
-    for t in tqdm(range(steps), disable=not progress, desc="train", leave=False):
+    for t in tqdm(range(steps), disable=_progress_disabled(progress), desc="train", leave=False):
         if batch_size == x.shape[0]:
             xb, yb = x, y
         else:

@@ -267,3 +267,15 @@ def test_apply_mask_and_count_nonzero():
     assert qnn.count_parameters(model, nonzero=True) == 3 and qnn.count_parameters(model) == 6
     with pytest.raises(ValueError, match="does not have"):
         qnn.apply_mask(model, {"1.weight": torch.ones(1)})
+
+
+def test_progress_bar_is_opt_in_and_silenced_by_tqdm_disable(monkeypatch, capsys):
+    data = qnn.load_digits(n_train=50, n_test=10)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    qnn.train(qnn.mlp([64, 10]), data, steps=3, lr=0.1)
+    assert capsys.readouterr().err == ""
+    qnn.train(qnn.mlp([64, 10]), data, steps=3, lr=0.1, progress=True)
+    assert "train" in capsys.readouterr().err
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    qnn.train(qnn.mlp([64, 10]), data, steps=3, lr=0.1, progress=True)
+    assert capsys.readouterr().err == ""
