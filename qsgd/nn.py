@@ -561,7 +561,7 @@ def load_cifar100(
 def prunable_parameters(model: nn.Module, *, exclude_last: bool = True) -> list[tuple[str, nn.Module]]:
     """``(qualified module name, module)`` of every Conv2d/Linear whose weight is pruned.
 
-    As in the authors' ``helper/pruner.py``: all convolution and linear
+    As in the authors' pruning code (``pruner.py``, branch ``henry``): all convolution and linear
     weights, except the last linear layer (the classifier) when
     ``exclude_last``. Biases and batch-norm parameters are never pruned.
     """
