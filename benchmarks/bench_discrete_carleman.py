@@ -10,7 +10,8 @@ few entries per row) and lifted at truncation order N = 3, in both bases. Two ex
 theta0 = 0 (a stationary point, F0 = 0) and a random theta0 (F0 dense, as around pruned weights).
 
 Reported per basis: unknowns, non-zeros of C, best-of-3 assembly seconds, non-zeros written per
-second; the Kronecker/symmetric ratios; and, measured in the same run, the rate of SciPy's own
+second; the Kronecker/symmetric ratios; a cProfile breakdown of the symmetric assembly; and,
+measured in the same run, the rate of SciPy's own
 COO -> CSR conversion (``coo_array.tocsr()``, duplicates summed) on a random COO matrix of the
 same shape and number of entries -- the floor any assembly that ends in a CSR conversion pays.
 Target: the Kronecker assembly within 3x of that rate (non-zeros per second).
@@ -22,6 +23,8 @@ Run with one thread (``make bench`` sets it):
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import time
 
 import numpy as np
@@ -64,6 +67,18 @@ def coo_to_csr_rate(shape, nnz, seed=0):
     return nnz / seconds, seconds, out.nnz
 
 
+def profile(func, top=6):
+    """Share of the run time spent inside each function (cProfile, own time), largest first."""
+    prof = cProfile.Profile()
+    prof.enable()
+    func()
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    total = sum(v[2] for v in stats.values())
+    rows = sorted(((v[2], f"{k[0].split('/')[-1]}:{k[1]}({k[2]})") for k, v in stats.items()), reverse=True)
+    return total, rows[:top]
+
+
 def main():
     loss = chain_loss(N_PARAMS)
     points = {"F0 = 0 (theta0 stationary)": np.zeros(N_PARAMS),
@@ -91,6 +106,10 @@ def main():
             print(f"  {basis:<10} scipy COO->CSR of {C.nnz:,} random entries ({C.shape[0]:,}^2): "
                   f"{t_conv:.3f} s, {rate:.3g} nnz/s; assembly rate / COO->CSR rate = "
                   f"{C.nnz / seconds / rate:.3g} (target >= 0.33)")
+        total, rows = profile(lambda: discrete_carleman(F, order=ORDER, basis="symmetric"))
+        print(f"  where the symmetric assembly spends its time ({total:.2f} s under cProfile, own time):")
+        for seconds, name in rows:
+            print(f"    {100 * seconds / total:5.1f} %  {name}")
 
 if __name__ == "__main__":
     main()
