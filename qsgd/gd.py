@@ -323,6 +323,13 @@ def model_loss(model, inputs, targets, *, mask=None, loss_fn=None):
         A model that is not a module, inputs and targets of different lengths, a mask naming an
         unknown parameter or of the wrong shape, or a mask that leaves no free parameter.
 
+    Notes
+    -----
+    The model runs in whatever mode it is in when ``loss`` is called. For a network with batch
+    normalization call ``model.eval()`` first: in training mode batch norm uses batch statistics
+    and updates its running averages at every evaluation, so the loss would not be a fixed
+    function of ``theta``.
+
     References
     ----------
     .. [1] J. Liu et al., Nat. Commun. 15, 434 (2024), Eq. 3.
