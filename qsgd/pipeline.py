@@ -1047,16 +1047,17 @@ def quantum_gd(
     final_prob = float(np.sum(x_hhl[final_idx] ** 2))
     anchor_exact = float(np.linalg.norm(x_exact[idx[:n]]))
     final_exact = float(np.linalg.norm(x_exact[idx[n:]].reshape(copies, n).mean(axis=0)))
-    theta_hhl = theta0 + readout_weights(x_hhl[idx], f0, n=n, copies=copies)
+    readable = bool(hhl.success and post_prob > 0 and np.any(x_hhl[idx[:n]]))
+    theta_hhl = theta0 + (readout_weights(x_hhl[idx], f0, n=n, copies=copies) if readable else 0.0)
     hhl_bound = readout_error_bound(hhl_vector_bound, anchor_norm=anchor_exact, final_norm=final_exact,
                                     f0_norm=f0_norm, copies=copies)
 
     # -- 7-8. tomography and norm recovery --------------------------------------------------------
     selected = x_hhl[idx] / math.sqrt(post_prob) if post_prob > 0 else np.zeros(idx.size)
     tomo = None
-    success, message = bool(hhl.success and post_prob > 0), "segment completed"
+    success, message = readable, "segment completed"
     if not success:
-        message = "HHL postselection or the read-out block failed; theta is the exact-HHL read-out"
+        message = "HHL postselection or the read-out (anchor) block failed; theta is theta0"
     if shots is None or not success:
         theta = theta_hhl.copy()
         tomo_vec_err = tomo_vec_bound = tomography_bound = 0.0
@@ -1224,6 +1225,11 @@ def quantum_training(
     downloads the result by tomography, (iii) takes ``classical_steps`` exact GD steps
     classically (the QRAM variant of [1]_ trains classically for 10 steps after each download),
     and re-uploads. Classical GD of the same total length from the same start is the reference.
+    The classical steps are exact full-batch GD on the same free weights
+    (:func:`qsgd.gd.gradient_descent`), so that quantum and classical stages train the same
+    loss; :func:`qsgd.nn.train` (minibatch SGD of a whole model) is what pre-trains the network
+    in chapter 8. Chapter 7's :mod:`qsgd.experiments` emulates the protocol classically at the
+    paper's scale; here every quantum stage is simulated.
 
     **Predicted envelope.** Let :math:`B_k` be the segment's bound ``total_bound`` (distance
     to exact GD *from the segment's own start*) and :math:`\Lambda_t=\lVert I-\eta\nabla^2
