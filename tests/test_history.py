@@ -233,6 +233,17 @@ def test_kappa_linear_at_rho_one_and_exponential_with_a_divergent_mode():
     assert slope == pytest.approx(np.log(1 + a), rel=0.02)
 
 
+def test_condition_number_switches_to_the_estimate_above_the_exact_limit():
+    """C = 0.5 I_4 decouples into 4 copies of the scalar recurrence: same kappa as D = 1."""
+    from qsgd.history import EXACT_LIMIT
+
+    steps = 800
+    L4, _ = history_system(0.5 * np.eye(4), np.zeros(4), np.ones(4), steps)
+    assert L4.shape[0] > EXACT_LIMIT
+    L1, _ = history_system([[0.5]], [0.0], [1.0], steps)
+    assert condition_number(L4, rng=1) == pytest.approx(condition_number(L1, exact=True), rel=1e-6)
+
+
 def test_condition_number_of_a_singular_matrix_is_infinite():
     assert condition_number(sp.csr_array(np.array([[1.0, 0.0], [0.0, 0.0]]))) == np.inf
 
