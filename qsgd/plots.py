@@ -68,8 +68,8 @@ def pipeline_diagram(ax=None):
             ls="--",
         )
     )
-    ax.text((centres[2] + centres[-1]) / 2, -0.62, "download, then re-upload every K steps", ha="center", fontsize=9)
+    ax.text((centres[2] + centres[-1]) / 2, -0.78, "download, then re-upload every K steps", ha="center", fontsize=9)
     ax.set_xlim(-0.2, len(PIPELINE_STAGES) * (width + gap))
-    ax.set_ylim(-0.75, height + 0.1)
+    ax.set_ylim(-0.9, height + 0.1)
     ax.set_axis_off()
     return ax
