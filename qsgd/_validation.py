@@ -116,9 +116,9 @@ def as_matrix(
     if shape is not None:
         for axis, (want, got) in enumerate(zip(shape, mat.shape)):
             if want is not None and want != got:
+                wanted = ", ".join("*" if s is None else str(s) for s in shape)
                 raise ValueError(
-                    f"{_where(func)}{name} must have shape {tuple('*' if s is None else s for s in shape)}, "
-                    f"got {mat.shape} (axis {axis})"
+                    f"{_where(func)}{name} must have shape ({wanted}), got {mat.shape} (axis {axis})"
                 )
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{_where(func)}{name} has non-finite entries")
