@@ -315,51 +315,101 @@ def _row_nnz_max(mat: sp.csr_array) -> int:
 
 def _estimate_nonzeros(per_level: Sequence[float], row_max: Sequence[float], n: int, order: int,
                        basis: str, continuous: bool) -> int:
-    """Upper estimate of the non-zeros generated while assembling.
+    r"""Upper bound on the non-zeros of the assembled matrix (what the size guard counts).
 
-    ``per_level[a]`` is nnz(M_a) and ``row_max[a]`` the largest row count of M_a, a = 0..q.
-    The symmetric matrix is a row selection and column merge of the Kronecker one, so it never
-    has more non-zeros than that.
+    ``per_level[a]`` is nnz(M_a) and ``row_max[a]`` the largest row count of M_a, a = 0..q
+    (Kronecker layout, ``M_0`` the column ``F_0``).
+
+    * Kronecker basis: the number of products the assembly forms before duplicates merge
+      (exact for the assembly, and at least nnz).
+    * Symmetric basis: the smaller of that (the symmetric matrix is a row selection and column
+      merge of the Kronecker one) and the block bound :func:`_symmetric_bound`,
+      :math:`\mathrm{nnz}(C_{jk}) \le d_j\,\min(d_k, c_{jk})`.
+
+    Both are upper bounds, never estimates from below. The symmetric one is exact when the
+    coefficient rows are dense and within 2.5x on banded inputs up to N = 4 (pinned by the tests).
     """
-    kron = _estimate_pairs(per_level, row_max, n, order, "kronecker", continuous)
+    kron = _estimate_pairs(per_level, n, order, continuous)
     if basis == "kronecker":
         return kron
-    return min(kron, _estimate_pairs(per_level, row_max, n, order, "symmetric", continuous))
+    return min(kron, _symmetric_bound(row_max, n, order, continuous)[0])
 
 
-def _estimate_pairs(per_level, row_max, n: int, order: int, basis: str, continuous: bool) -> int:
-    """Products formed: exact before merging (Kronecker), rows times largest row counts (symmetric)."""
+def _estimate_pairs(per_level, n: int, order: int, continuous: bool) -> int:
+    """Products formed by the Kronecker assembly (exact count before duplicates merge)."""
     q = len(per_level) - 1
     total = 0.0
     if continuous:
         for j in range(1, order + 1):
             for a in range(q + 1):
-                if not 1 <= j + a - 1 <= order:
-                    continue
-                if basis == "kronecker":
+                if 1 <= j + a - 1 <= order:
                     total += j * n ** (j - 1) * per_level[a]
-                else:
-                    total += j * _level_dim(n, j, basis) * row_max[a]
         return int(total)
-    # discrete: coefficients of x^k in p(x)^j, p(x) = sum_a c_a x^a (exact count of products
-    # before duplicates merge in the Kronecker basis; per-row bound in the symmetric basis)
-    coef = per_level if basis == "kronecker" else row_max
+    # coefficients of x^k in p(x)^j, p(x) = sum_a nnz(M_a) x^a, summed over j and k <= N
+    prev = np.zeros(order + 1)
+    prev[0] = 1.0
+    for _ in range(order):
+        cur = np.zeros(order + 1)
+        for a in range(q + 1):
+            if per_level[a]:
+                cur[a:] += per_level[a] * prev[: order + 1 - a]
+        prev = cur
+        total += cur.sum()
+    return int(total)
+
+
+def _symmetric_bound(row_max, n: int, order: int, continuous: bool) -> tuple[int, int]:
+    r"""(bound on nnz, bound on products formed) of the symmetric-basis matrix.
+
+    A row of :math:`M_a` merges to at most :math:`r_a = \min(\text{row\_max}_a, d_a)` monomials
+    of level :math:`a` (:math:`d_a = \binom{n+a-1}{a}`). Discrete: row :math:`m` of level
+    :math:`j` is the product :math:`g_{i_1}\cdots g_{i_j}` of :math:`j` such polynomials, so its
+    level-:math:`k` part has at most :math:`c_{jk} = [x^k]\,(\sum_a r_a x^a)^j` terms, and never
+    more than the :math:`d_k` columns of that level: :math:`\mathrm{nnz}(C_{jk}) \le d_j
+    \min(d_k, c_{jk})`. Continuous: :math:`\mathrm{nnz}(A_{j,j+a-1}) \le d_j \min(d_{j+a-1},
+    j r_a)`. The products are the same sums without the cap :math:`d_k`.
+    """
+    q = len(row_max) - 1
+    dims = [math.comb(n + k - 1, k) for k in range(order + 1)]
+    r = [min(float(row_max[a]), float(dims[a])) if a <= order else 0.0 for a in range(q + 1)]
+    nnz = pairs = 0.0
+    if continuous:
+        for j in range(1, order + 1):
+            for a in range(q + 1):
+                k = j + a - 1
+                if 1 <= k <= order:
+                    nnz += dims[j] * min(dims[k], j * r[a])
+                    pairs += dims[j] * j * r[a]
+        return int(nnz), int(pairs)
     prev = np.zeros(order + 1)
     prev[0] = 1.0
     for j in range(1, order + 1):
         cur = np.zeros(order + 1)
         for a in range(q + 1):
-            if coef[a]:
-                cur[a:] += coef[a] * prev[: order + 1 - a]
+            if r[a]:
+                cur[a:] += r[a] * prev[: order + 1 - a]
         prev = cur
-        total += cur.sum() * (1 if basis == "kronecker" else _level_dim(n, j, basis))
-    return int(total)
+        nnz += dims[j] * sum(min(dims[k], cur[k]) for k in range(1, order + 1))
+        pairs += dims[j] * cur.sum()
+    return int(nnz), int(pairs)
 
 
-def _guard(n: int, order: int, basis: str, nnz: int, max_bytes, func: str) -> None:
+def _symmetric_workspace(row_max, n: int, order: int, continuous: bool) -> float:
+    """Bytes of the symmetric assembly besides the result.
+
+    The multiplication table, the monomials, and the products in one chunk beyond the result's
+    own non-zeros (the duplicates that the CSR conversion merges).
+    """
+    below_top = sum(math.comb(n + k - 1, k) for k in range(order))
+    nnz, pairs = _symmetric_bound(row_max, n, order, continuous)
+    return 8.0 * n * below_top + 8.0 * (order + 2) * math.comb(n + order, order) \
+        + _BYTES_PER_PAIR * min(max(pairs - nnz, 0), _CHUNK_PAIRS)
+
+
+def _guard(n: int, order: int, basis: str, nnz: int, max_bytes, func: str, extra: float = 0.0) -> None:
     dim = lifted_dimension(n, order, basis=basis)
     check_memory(
-        _BYTES_PER_NONZERO * float(nnz) + 8.0 * dim,
+        _BYTES_PER_NONZERO * float(nnz) + 8.0 * dim + extra,
         what=f"the order-{order} {basis} Carleman system ({dim:,} unknowns, at most about {nnz:,} non-zeros)",
         max_bytes=max_bytes,
         func=func,
@@ -371,24 +421,18 @@ def _guard(n: int, order: int, basis: str, nnz: int, max_bytes, func: str) -> No
 # ----------------------------------------------------------------------------------------
 
 
-#: pairs of (monomial, polynomial term) expanded at once in the symmetric basis (bounds memory)
-_CHUNK_PAIRS = 2**21
+#: products expanded at once in the symmetric basis (bounds the temporary memory)
+_CHUNK_PAIRS = 2**22
 
-
-def _expand_rows(indptr: np.ndarray, rows: np.ndarray, limit: np.ndarray | None = None):
-    """For CSR row pointers, the positions of the first ``limit`` (default all) entries of each row.
-
-    Returns (term, pos): ``term[k]`` is the index into ``rows`` that entry ``pos[k]`` belongs to.
-    """
-    counts = indptr[rows + 1] - indptr[rows] if limit is None else limit
-    term = np.repeat(np.arange(rows.shape[0], dtype=np.int64), counts)
-    within = np.arange(term.shape[0], dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    return term, indptr[rows][term] + within
+#: bytes per product while it is expanded (row, column, value, and the CSR conversion or dense buffer)
+_BYTES_PER_PAIR = 64
 
 
 def _chunks(work: np.ndarray, target: int):
     """Split range(len(work)) into contiguous (start, stop) pieces of about ``target`` total work."""
     total = np.cumsum(work)
+    if total.shape[0] and total[-1] <= target:
+        return [(0, int(work.shape[0]))]
     out, start = [], 0
     while start < work.shape[0]:
         base = total[start - 1] if start else 0
@@ -399,11 +443,62 @@ def _chunks(work: np.ndarray, target: int):
     return out
 
 
+class _Rows:
+    """Collects (row, column, value) triplets of consecutive output rows into CSR pieces.
+
+    Triplets are flushed to a CSR piece (duplicates summed by SciPy's COO -> CSR conversion)
+    once about ``_CHUNK_PAIRS`` have accumulated, so the temporary memory stays bounded.
+    """
+
+    def __init__(self, width: int):
+        self.width = width
+        self.start = 0
+        self.rows, self.cols, self.vals = [], [], []
+        self.size = 0
+        self.pieces = []
+
+    def add(self, rows, cols, vals):
+        self.rows.append(rows)
+        self.cols.append(cols)
+        self.vals.append(vals)
+        self.size += vals.shape[0]
+
+    def done_until(self, stop: int, *, force: bool = False):
+        """All triplets of rows < stop are in; flush them if enough have accumulated."""
+        if not force and self.size < _CHUNK_PAIRS:
+            return
+        shape = (stop - self.start, self.width)
+        if self.size and shape[0] * shape[1] <= 2 * self.size:
+            # many duplicates per row (dense inputs): sum them in a dense buffer, no sorting
+            key = (np.concatenate(self.rows) - self.start) * self.width + np.concatenate(self.cols)
+            buf = np.bincount(key, weights=np.concatenate(self.vals), minlength=shape[0] * shape[1])
+            buf = buf.reshape(shape)
+            nz = buf != 0
+            indptr = np.concatenate([[0], np.cumsum(np.count_nonzero(nz, axis=1))])
+            piece = sp.csr_array((buf[nz], np.nonzero(nz)[1], indptr), shape=shape)
+        elif self.size:
+            rows = np.concatenate(self.rows) - self.start
+            piece = sp.coo_array((np.concatenate(self.vals), (rows, np.concatenate(self.cols))), shape=shape).tocsr()
+        else:
+            piece = sp.csr_array((stop - self.start, self.width))
+        self.pieces.append(piece)
+        self.rows, self.cols, self.vals, self.size = [], [], [], 0
+        self.start = stop
+
+    def finish(self, stop: int) -> sp.csr_array:
+        self.done_until(stop, force=True)
+        out = self.pieces[0] if len(self.pieces) == 1 else sp.vstack(self.pieces, format="csr")
+        out.eliminate_zeros()
+        return out
+
+
 class _SymSpace:
-    """Monomials of levels 0..top, their global column offsets, and polynomial products.
+    """Monomials of levels 0..top as global columns, and their products.
 
     A polynomial in u of degree <= top is a row over the global columns: column 0 is the
     constant, then the monomials of level 1, 2, ... (each level in lexicographic order).
+    ``times[v, c]`` is the column of (monomial c) * u_v for every column c of level < top, so the
+    product with a monomial of level b is b table look-ups (no sorting, no ranking).
     """
 
     def __init__(self, n: int, top: int):
@@ -413,64 +508,161 @@ class _SymSpace:
         self.dims = [m.shape[0] for m in self.monos]
         self.offsets = np.concatenate([[0], np.cumsum(self.dims)]).astype(np.int64)
         self.width = int(self.offsets[-1])
-        self.table = _binomial_table(n + 2 * top + 2, 2 * top + 2)
+        self.table = _binomial_table(n + top, top + 1)
         self.level_of = np.repeat(np.arange(top + 1), self.dims)
-        self.rank_of = np.concatenate([np.arange(d, dtype=np.int64) for d in self.dims])
+        times = np.empty((n, int(self.offsets[top])), dtype=np.int64)
+        for k in range(1, top + 1):
+            mono = self.monos[k]
+            cols = self.offsets[k] + np.arange(self.dims[k], dtype=np.int64)
+            for p in range(k):
+                # every (monomial of level k-1) * u_v is the monomial `mono` with v at some position p
+                times[mono[:, p], self.offsets[k - 1] + _rank(np.delete(mono, p, axis=1), n, self.table)] = cols
+        self.times = times
 
     def polynomial(self, F0: np.ndarray, mats: Sequence[sp.csr_array]):
-        """Rows of u -> F0 + sum_l F_l u^(x)l on monomials (levels <= top), with level prefixes.
+        """Rows of u -> F0 + sum_l F_l u^(x)l on monomials, one part per level b = 0..min(q, top).
 
-        Returns (G, prefix): G a CSR array with sorted indices, so the entries of level <= L form a
-        prefix of each row, of length ``prefix[row, L]``.
+        Returns a list of (G_b, var_b): G_b a canonical CSR array (n, d_b) over the monomials of
+        level b, var_b (nnz, b) the variables of each stored entry's monomial.
         """
         n = self.n
-        rows, cols, vals = [np.arange(n)], [np.zeros(n, dtype=np.int64)], [F0]
+        g0 = sp.csr_array(F0.reshape(n, 1))
+        g0.eliminate_zeros()
+        parts = [(g0, np.zeros((g0.nnz, 0), dtype=np.int64))]
         for ell, mat in enumerate(mats, start=1):
+            if ell > self.top:
+                break
             coo = mat.tocoo()
-            if ell <= self.top:
-                idx = np.stack(np.unravel_index(coo.col.astype(np.int64), (n,) * ell), axis=1)
+            col = coo.col.astype(np.int64)
+            if ell > 1:
+                idx = np.stack(np.unravel_index(col, (n,) * ell), axis=1)
                 idx.sort(axis=1)
-                rows.append(coo.row.astype(np.int64))
-                cols.append(self.offsets[ell] + _rank(idx, n, self.table))
-                vals.append(coo.data)
-        G = sp.coo_array(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, self.width)
-        ).tocsr()
-        G.sum_duplicates()
-        G.eliminate_zeros()
-        G.sort_indices()
-        per_level = np.zeros((n, self.top + 1), dtype=np.int64)
-        np.add.at(per_level, (np.repeat(np.arange(n), np.diff(G.indptr)), self.level_of[G.indices]), 1)
-        return G, np.cumsum(per_level, axis=1)
+                col = _rank(idx, n, self.table)
+            G = sp.coo_array((coo.data, (coo.row, col)), shape=(n, self.dims[ell])).tocsr()
+            G.eliminate_zeros()
+            parts.append((G, self.monos[ell][G.indices]))
+        return parts
 
-    def multiply(self, level, rank, coef, g_row, G, prefix, max_level: int):
-        """Products of the terms coef * monomial(level, rank) with the rows ``g_row`` of G.
+    def shift(self, cols: np.ndarray, var: np.ndarray) -> np.ndarray:
+        """Columns of (monomial cols[s]) * (monomial var[e]) as an (e, s) array; cols of level <= top - b."""
+        out = cols[None, :]
+        for p in range(var.shape[1]):
+            out = self.times[var[:, p : p + 1], out]
+        return out
 
-        Only the entries of G that keep the product at level <= max_level are expanded. Returns
-        (term, column, value): ``term`` indexes the input terms, ``column`` is global.
+    def lifted_map(self, parts) -> list[sp.csr_array]:
+        """The levels j = 1..top of the discrete lifted map, each a CSR array (d_j, width).
+
+        Row m = (i, rest) of level j is the polynomial g_i * (row `rest` of level j-1), truncated at
+        level top. The monomials of level j starting with i are, in order, i followed by the
+        monomials of level j-1 starting with an index >= i: a contiguous block of rows of level
+        j-1. So each entry g of row i of G multiplies that whole block at once: its columns are
+        shifted by one table look-up per variable of g and its values scaled by g.
         """
-        room = np.minimum(max_level - level, self.top)
-        limit = np.where(room >= 0, prefix[g_row, np.maximum(room, 0)], 0)
-        term, pos = _expand_rows(G.indptr, g_row, limit)
-        gcol = G.indices[pos].astype(np.int64)
-        gval = G.data[pos]
-        k1, r1 = level[term], rank[term]
-        l2, r2 = self.level_of[gcol], self.rank_of[gcol]
-        terms_out, cols_out, vals_out = [], [], []
-        for a in np.unique(k1):
-            for b in np.unique(l2):
-                sel = np.flatnonzero((k1 == a) & (l2 == b))
-                if sel.size == 0:
+        n, top = self.n, self.top
+        prev = sp.csr_array(([1.0], ([0], [0])), shape=(1, self.width))  # level 0: the constant 1
+        levels = []
+        for j in range(1, top + 1):
+            starts_prev = np.searchsorted(self.monos[j - 1][:, 0], np.arange(n)) if j > 1 else np.zeros(n, int)
+            starts = np.searchsorted(self.monos[j][:, 0], np.arange(n))
+            end_prev = self.dims[j - 1]
+            lev = self.level_of[prev.indices]
+            row_len = np.diff(prev.indptr)
+            # kept[b][r]: entries of row r of level j-1 whose product with level b stays <= top
+            row_of = np.repeat(np.arange(end_prev), row_len)
+            kept = [row_len] + [np.bincount(row_of[lev <= top - b], minlength=end_prev)
+                                for b in range(1, len(parts))]
+            acc = _Rows(self.width)
+            for i in range(n):
+                entries = [(b, G.indptr[i], G.indptr[i + 1]) for b, (G, _) in enumerate(parts)
+                           if G.indptr[i + 1] > G.indptr[i]]
+                lo_row = int(starts_prev[i])
+                out0 = int(starts[i]) - lo_row  # output row = out0 + (row of level j-1)
+                if not entries:
+                    acc.done_until(out0 + end_prev)
                     continue
-                tup = np.concatenate([self.monos[a][r1[sel]], self.monos[b][r2[sel]]], axis=1)
-                tup.sort(axis=1)
-                terms_out.append(term[sel])
-                cols_out.append(self.offsets[a + b] + _rank(tup, self.n, self.table))
-                vals_out.append(coef[term[sel]] * gval[sel])
-        if not terms_out:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, np.zeros(0)
-        return np.concatenate(terms_out), np.concatenate(cols_out), np.concatenate(vals_out)
+                work = sum((hi - lo) * kept[b][lo_row:end_prev] for b, lo, hi in entries)
+                for a, z in _chunks(work, _CHUNK_PAIRS):
+                    r0, r1 = lo_row + a, lo_row + z
+                    p0, p1 = prev.indptr[r0], prev.indptr[r1]
+                    cols = prev.indices[p0:p1].astype(np.int64)
+                    data = prev.data[p0:p1]
+                    rows = np.arange(out0 + r0, out0 + r1)
+                    for b, lo, hi in entries:
+                        G, var = parts[b]
+                        g = G.data[lo:hi]
+                        if b == 0:
+                            cb, db = cols, data
+                        else:
+                            keep = lev[p0:p1] <= top - b
+                            cb, db = cols[keep], data[keep]
+                        if cb.shape[0] == 0:
+                            continue
+                        rb = np.repeat(rows, kept[b][r0:r1])
+                        e = hi - lo
+                        acc.add(np.tile(rb, e), self.shift(cb, var[lo:hi]).ravel(), np.multiply.outer(g, db).ravel())
+                    acc.done_until(out0 + r1)
+            prev = acc.finish(self.dims[j])
+            levels.append(prev)
+        return levels
+
+    def derivative(self, parts, D: int) -> sp.csr_array:
+        """The continuous Carleman matrix (D, D) of du/dt = G(u) on the levels 1..top.
+
+        d/dt u_{i_1}...u_{i_j} = sum_p (prod_{q != p} u_{i_q}) * g_{i_p}(u); the column 0 (constant,
+        reached only by level 1, that is b) is dropped.
+        """
+        n, top = self.n, self.top
+        row_len = [np.diff(G.indptr) for G, _ in parts]
+        pieces = []
+        for j in range(1, top + 1):
+            mono = self.monos[j]
+            rest = np.stack([self.offsets[j - 1] + _rank(np.delete(mono, p, axis=1), n, self.table)
+                             for p in range(j)], axis=1)
+            usable = [b for b in range(len(parts)) if j - 1 + b <= top]
+            per_var = sum(row_len[b] for b in usable) if usable else np.zeros(n, dtype=np.int64)
+            work = per_var[mono].sum(axis=1)
+            acc = _Rows(D)
+            for lo, hi in _chunks(work, _CHUNK_PAIRS):
+                R = rest[lo:hi].ravel()
+                V = mono[lo:hi].ravel()
+                O = np.repeat(np.arange(lo, hi), j)
+                order = np.argsort(V, kind="stable")
+                bounds = np.searchsorted(V[order], np.arange(n + 1))
+                for v in range(n):
+                    sel = order[bounds[v]:bounds[v + 1]]
+                    if sel.shape[0] == 0:
+                        continue
+                    for b in usable:
+                        G, var = parts[b]
+                        g0, g1 = G.indptr[v], G.indptr[v + 1]
+                        if g1 == g0:
+                            continue
+                        cols = self.shift(R[sel], var[g0:g1]).ravel()
+                        keep = cols > 0
+                        acc.add(np.tile(O[sel], g1 - g0)[keep], cols[keep] - 1,
+                                np.repeat(G.data[g0:g1], sel.shape[0])[keep])
+                acc.done_until(hi)
+            pieces.append(acc.finish(self.dims[j]))
+        out = sp.vstack(pieces, format="csr")
+        out.eliminate_zeros()
+        return out
+
+
+def _drop_constant(levels: Sequence[sp.csr_array]) -> tuple[sp.csr_array, np.ndarray]:
+    """Stack the level rows and split off column 0 (the constant): (C without it, that column)."""
+    full = levels[0] if len(levels) == 1 else sp.vstack(levels, format="csr")
+    rows = full.shape[0]
+    first = full.indptr[:-1]
+    has_const = (np.diff(full.indptr) > 0) & (full.indices[np.minimum(first, max(full.nnz - 1, 0))] == 0)
+    b = np.zeros(rows)
+    b[has_const] = full.data[first[has_const]]
+    keep = full.indices != 0
+    indptr = np.concatenate([[0], np.cumsum(np.diff(full.indptr) - has_const)])
+    C = sp.csr_array((full.data[keep], full.indices[keep] - 1, indptr), shape=(rows, full.shape[1] - 1))
+    C.has_sorted_indices = True
+    C.has_canonical_format = True
+    return C, b
 
 
 # ----------------------------------------------------------------------------------------
@@ -515,32 +707,9 @@ def _continuous_parts(F0, F1, F2, order: int, basis: str):
         return A_hom, A_frc, b
     space = _SymSpace(n, order)
     zero = [sp.csr_array((n, n)), sp.csr_array((n, n * n))]
-    out = []
-    for G, prefix in (space.polynomial(np.zeros(n), [F1, F2]), space.polynomial(F0, zero)):
-        row_len = prefix[:, -1]
-        pieces = []
-        for j in range(1, order + 1):
-            mono = space.monos[j]
-            # d/dt u_{i_1}...u_{i_j} = sum_p (prod_{q != p} u_{i_q}) * (G u)_{i_p}
-            rests = [_rank(np.delete(mono, p, axis=1), n, space.table) for p in range(j)]
-            work = sum(row_len[mono[:, p]] for p in range(j))
-            for lo, hi in _chunks(work, _CHUNK_PAIRS):
-                m = hi - lo
-                term, col, val = space.multiply(
-                    np.full(m * j, j - 1, dtype=np.int64),
-                    np.concatenate([r[lo:hi] for r in rests]),
-                    np.ones(m * j),
-                    np.concatenate([mono[lo:hi, p] for p in range(j)]),
-                    G, prefix, order,
-                )
-                keep = col > 0  # column 0 is the constant: only level 1 reaches it, that is b
-                piece = sp.coo_array((val[keep], (term[keep] % m, col[keep] - 1)), shape=(m, D)).tocsr()
-                piece.sum_duplicates()
-                pieces.append(piece)
-        mat = sp.vstack(pieces, format="csr")
-        mat.eliminate_zeros()
-        out.append(mat)
-    return out[0], out[1], b
+    A_hom = space.derivative(space.polynomial(np.zeros(n), [F1, F2]), D)
+    A_frc = space.derivative(space.polynomial(F0, zero), D)
+    return A_hom, A_frc, b
 
 
 def _continuous_inputs(F1, F2, F0, func):
@@ -551,7 +720,8 @@ def _continuous_inputs(F1, F2, F0, func):
 def _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func):
     per = [np.count_nonzero(F0), F1.nnz, F2.nnz]
     rmax = [int(np.count_nonzero(F0) > 0), _row_nnz_max(F1), _row_nnz_max(F2)]
-    _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, True), max_bytes, func)
+    extra = _symmetric_workspace(rmax, n, order, True) if basis == "symmetric" else 0.0
+    _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, True), max_bytes, func, extra)
 
 
 def carleman_matrix(F1, F2, F0=None, *, order, basis="kronecker", max_bytes=None):
@@ -684,7 +854,8 @@ def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
     M = [sp.csr_array(F0.reshape(n, 1)), (sp.eye_array(n, format="csr") + mats[0]).tocsr(), *mats[1:]]
     per = [m.nnz for m in M]
     rmax = [_row_nnz_max(m) for m in M]
-    _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, False), max_bytes, func)
+    extra = _symmetric_workspace(rmax, n, order, False) if basis == "symmetric" else 0.0
+    _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, False), max_bytes, func, extra)
     q = len(M) - 1
     if basis == "kronecker":
         prev = {0: sp.csr_array(np.ones((1, 1)))}
@@ -709,33 +880,8 @@ def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
         C.eliminate_zeros()
         return C, np.concatenate(b_parts)
     space = _SymSpace(n, order)
-    G, prefix = space.polynomial(F0, [(sp.eye_array(n, format="csr") + mats[0]).tocsr(), *mats[1:]])
-    Dg = space.width
-    prev = sp.csr_array(([1.0], ([0], [0])), shape=(1, Dg))  # level 0: the constant 1
-    level_rows = []
-    for j in range(1, order + 1):
-        # u_{t+1} monomial (i_1, rest) = (G u)_{i_1} * (lifted rest), the rest a row of level j-1
-        mono = space.monos[j]
-        parent = _rank(mono[:, 1:], n, space.table)
-        first = mono[:, 0]
-        work = np.diff(prev.indptr)[parent] * prefix[first, -1]
-        pieces = []
-        for lo, hi in _chunks(work, _CHUNK_PAIRS):
-            rows = np.arange(lo, hi)
-            owner, pos = _expand_rows(prev.indptr, parent[rows])
-            col = prev.indices[pos].astype(np.int64)
-            term, c, v = space.multiply(space.level_of[col], space.rank_of[col], prev.data[pos],
-                                        first[rows][owner], G, prefix, order)
-            piece = sp.coo_array((v, (owner[term], c)), shape=(hi - lo, Dg)).tocsr()
-            piece.sum_duplicates()
-            pieces.append(piece)
-        cur = sp.vstack(pieces, format="csr")
-        cur.eliminate_zeros()
-        level_rows.append(cur)
-        prev = cur
-    full = sp.vstack(level_rows, format="csr")
-    b = full[:, [0]].toarray().ravel()
-    C = sp.csr_array(full[:, 1:])
+    parts = space.polynomial(F0, M[1:])
+    C, b = _drop_constant(space.lifted_map(parts))
     C.eliminate_zeros()
     return C, b
 

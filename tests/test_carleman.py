@@ -536,3 +536,132 @@ def test_symmetric_assembly_in_chunks_matches_single_pass(monkeypatch):
     for (Cw, bw), (Cc, bc) in zip(whole, chunked):
         np.testing.assert_allclose(Cc.toarray(), Cw.toarray(), rtol=1e-13, atol=1e-14)
         np.testing.assert_allclose(bc, bw, rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------------------- symmetric assembly at scale
+
+
+def sparse_map(rng, n, q, density, with_f0=True):
+    F = [rng.standard_normal(n) if with_f0 else np.zeros(n)]
+    F += [sp.random_array((n, n**ell), density=density, rng=rng, format="csr") for ell in range(1, q + 1)]
+    return F
+
+
+def banded_map(rng, n, q):
+    """F0 dense, F1 tridiagonal, F_l with three entries per row near the diagonal."""
+    F = [rng.standard_normal(n), sp.diags_array([rng.standard_normal(n - 1), rng.standard_normal(n),
+                                                 rng.standard_normal(n - 1)], offsets=[-1, 0, 1], format="csr")]
+    rows = np.repeat(np.arange(n), 3)
+    for ell in range(2, q + 1):
+        idx = np.clip(rows[None, :] + rng.integers(-1, 2, (ell, 3 * n)), 0, n - 1)
+        cols = np.ravel_multi_index(tuple(idx), (n,) * ell)
+        F.append(sp.csr_array((rng.standard_normal(3 * n), (rows, cols)), shape=(n, n**ell)))
+    return F
+
+
+@pytest.mark.parametrize(
+    "n, order, q, density, with_f0",
+    [(5, 4, 2, 0.3, True), (4, 3, 3, 0.2, False), (6, 2, 3, 0.1, True), (1, 5, 2, 1.0, True),
+     (4, 4, 2, 1.0, True), (5, 3, 1, 0.5, True)],
+)
+def test_discrete_symmetric_equals_projected_kronecker_sparse(n, order, q, density, with_f0):
+    # the symmetric matrix is S C_kron P: one row per monomial, columns of a monomial merged
+    rng = np.random.default_rng(400 + 10 * n + order)
+    F = sparse_map(rng, n, q, density, with_f0)
+    Ck, bk = discrete_carleman(F, order=order)
+    Cs, bs = discrete_carleman(F, order=order, basis="symmetric")
+    S, P = sym_selection(n, order)
+    ref = (S @ Ck @ P).toarray()
+    np.testing.assert_allclose(Cs.toarray(), ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    np.testing.assert_allclose(bs, S @ bk, rtol=1e-13, atol=0)
+    # canonical CSR: sorted, no duplicates, no stored zeros
+    assert isinstance(Cs, sp.csr_array) and Cs.has_canonical_format
+    assert np.all(Cs.data != 0)
+    copy = sp.csr_array((Cs.data.copy(), Cs.indices.copy(), Cs.indptr.copy()), shape=Cs.shape)
+    copy.has_canonical_format = False
+    copy.sum_duplicates()
+    np.testing.assert_array_equal(copy.indices, Cs.indices)
+
+
+@pytest.mark.parametrize("n, order", [(5, 4), (6, 3), (2, 5)])
+def test_continuous_symmetric_equals_projected_kronecker_sparse(n, order):
+    rng = np.random.default_rng(500 + n)
+    F0 = rng.standard_normal(n)
+    F1 = sp.random_array((n, n), density=0.4, rng=rng, format="csr")
+    F2 = sp.random_array((n, n * n), density=0.2, rng=rng, format="csr")
+    Ak, bk = carleman_matrix(F1, F2, F0, order=order)
+    As, bs = carleman_matrix(F1, F2, F0, order=order, basis="symmetric")
+    S, P = sym_selection(n, order)
+    np.testing.assert_allclose(As.toarray(), (S @ Ak @ P).toarray(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(bs, S @ bk, atol=0)
+
+
+def guard_estimate(call):
+    """(non-zeros, GiB) that the size guard states, read from its refusal at max_bytes=1."""
+    with pytest.raises(ValueError, match="at most about") as info:
+        call(1)
+    msg = str(info.value)
+    nnz = int(msg.split("at most about ")[1].split(" non-zeros")[0].replace(",", ""))
+    gib = float(msg.split("would need about ")[1].split(" GiB")[0])
+    return nnz, gib
+
+
+@pytest.mark.parametrize("n, order, q", [(10, 3, 2), (6, 4, 2), (5, 3, 3)])
+def test_symmetric_estimate_is_exact_on_dense_inputs(n, order, q):
+    rng = np.random.default_rng(600 + n)
+    F = random_map(rng, n, q)
+    C, _ = discrete_carleman(F, order=order, basis="symmetric")
+    est, _ = guard_estimate(lambda mb: discrete_carleman(F, order=order, basis="symmetric", max_bytes=mb))
+    assert C.nnz <= est <= 1.01 * C.nnz
+    # the Kronecker estimate counts the products formed: an upper bound as well
+    Ck, _ = discrete_carleman(F, order=order)
+    assert Ck.nnz <= guard_estimate(lambda mb: discrete_carleman(F, order=order, max_bytes=mb))[0]
+
+
+@pytest.mark.parametrize("n, order, q, factor", [(40, 3, 2, 1.5), (20, 4, 2, 2.5), (15, 3, 3, 2.0)])
+def test_symmetric_estimate_is_an_upper_bound_within_factor_on_banded_inputs(n, order, q, factor):
+    rng = np.random.default_rng(700 + n)
+    F = banded_map(rng, n, q)
+    for f0 in (F[0], np.zeros(n)):
+        G = [f0, *F[1:]]
+        C, _ = discrete_carleman(G, order=order, basis="symmetric")
+        est, _ = guard_estimate(lambda mb: discrete_carleman(G, order=order, basis="symmetric", max_bytes=mb))
+        assert C.nnz <= est <= factor * C.nnz
+    F1, F2 = F[1], F[2]
+    A, _ = carleman_matrix(F1, F2, F[0], order=order, basis="symmetric")
+    est, _ = guard_estimate(lambda mb: carleman_matrix(F1, F2, F[0], order=order, basis="symmetric", max_bytes=mb))
+    assert A.nnz <= est <= factor * A.nnz
+
+
+def test_symmetric_estimate_dense_24_parameters_fits_default_limit():
+    # dense F0, F1, F2 with n = 24 at N = 3: every block C_jk with k <= 2j is full, 8,487,376
+    # non-zeros; the guard states exactly that and accepts it at the default limit
+    rng = np.random.default_rng(24)
+    n, order = 24, 3
+    F = random_map(rng, n, 2)
+    d = [math.comb(n + j - 1, j) for j in range(order + 1)]
+    full = sum(d[j] * sum(d[k] for k in range(1, min(order, 2 * j) + 1)) for j in range(1, order + 1))
+    assert full == 8_487_376
+    est, gib = guard_estimate(lambda mb: discrete_carleman(F, order=order, basis="symmetric", max_bytes=mb))
+    assert est == full
+    assert gib < 1.0
+
+
+def test_size_guard_refuses_huge_symmetric_systems():
+    rng = np.random.default_rng(25)
+    n = 60  # dense, N = 3: 39,710 unknowns but about 1.5e9 non-zeros
+    F = random_map(rng, n, 2)
+    with pytest.raises(ValueError, match=r"discrete_carleman: the order-3 symmetric .*39,710 unknowns"):
+        discrete_carleman(F, order=3, basis="symmetric")
+    est, gib = guard_estimate(lambda mb: discrete_carleman(F, order=3, basis="symmetric", max_bytes=mb))
+    assert est > 1e9 and gib > 4
+    with pytest.raises(ValueError, match=r"carleman_matrix: the order-4 symmetric"):
+        carleman_matrix(F[1], F[2], F[0], order=4, basis="symmetric")
+    # sparse but with too many unknowns: 1.1e9 monomials of degree 4 in 400 variables
+    n = 400
+    F1 = sp.eye_array(n, format="csr")
+    F2 = sp.csr_array((np.ones(n), (np.arange(n), np.arange(n) * (n + 1))), shape=(n, n * n))
+    with pytest.raises(ValueError, match="symmetric Carleman system"):
+        discrete_carleman([None, F1, F2], order=4, basis="symmetric")
+    with pytest.raises(ValueError, match="symmetric Carleman system"):
+        carleman_matrix(F1, F2, order=4, basis="symmetric")
