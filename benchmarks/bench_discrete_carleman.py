@@ -14,7 +14,8 @@ second; the Kronecker/symmetric ratios; a cProfile breakdown of the symmetric as
 measured in the same run, the rate of SciPy's own
 COO -> CSR conversion (``coo_array.tocsr()``, duplicates summed) on a random COO matrix of the
 same shape and number of entries -- the floor any assembly that ends in a CSR conversion pays.
-Target: the Kronecker assembly within 3x of that rate (non-zeros per second).
+Target: each basis's assembly within 3x of that rate (non-zeros per second), that is a
+ratio >= 0.33.
 
 Run with one thread (``make bench`` sets it):
 

@@ -510,7 +510,7 @@ class _SymSpace:
         self.width = int(self.offsets[-1])
         self.table = _binomial_table(n + top, top + 1)
         self.level_of = np.repeat(np.arange(top + 1), self.dims)
-        times = np.empty((n, int(self.offsets[top])), dtype=np.int64)
+        times = np.full((n, int(self.offsets[top])), -1, dtype=np.int64)
         for k in range(1, top + 1):
             mono = self.monos[k]
             cols = self.offsets[k] + np.arange(self.dims[k], dtype=np.int64)
