@@ -818,7 +818,10 @@ def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
     basis : {"kronecker", "symmetric"}
         ``"symmetric"`` lifts onto the monomials of :func:`monomials` (same first block).
     max_bytes : float, optional
-        Refuse (``ValueError``) when the estimated memory of the assembly exceeds this.
+        Refuse (``ValueError``) when the estimated memory of the assembly exceeds this. The
+        estimate rests on an upper bound of the non-zeros of ``C`` (block by block, at most the
+        rows of level j times the columns of level k; exact for dense coefficients in the
+        symmetric basis), stated in the message.
 
     Returns
     -------
