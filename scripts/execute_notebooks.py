@@ -39,9 +39,31 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.metadata.pop("scrolled", None)
         cell["id"] = f"cell-{index:03d}"
         if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
             for output in cell.outputs:
                 output.get("metadata", {}).pop("execution", None)
     return nb
+
+
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stream outputs of the same stream.
+
+    How a cell's printed text is split into stream messages depends on when
+    the kernel flushed, which varies from run to run; the text does not.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
 
 
 def execute(path: str, timeout: int) -> tuple[str, float]:
