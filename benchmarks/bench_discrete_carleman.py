@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from bench_carleman import best_of  # same folder: run as python benchmarks/bench_discrete_carleman.py
 from qsgd.carleman import BASES, discrete_carleman
 from qsgd.gd import polynomial_map
 
@@ -47,15 +48,6 @@ def chain_loss(n: int, seed: int = 0):
             + 0.2 * (th[:-1] ** 2 * th[1:]).sum() + (th**3).sum() / 6
 
     return loss
-
-
-def best_of(repeats, func):
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = func()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def coo_to_csr_rate(shape, nnz, seed=0):
