@@ -20,7 +20,6 @@ __all__ = [
     "check_positive",
     "check_int",
     "check_choice",
-    "check_unit_norm",
     "check_memory",
     "describe",
 ]
@@ -167,17 +166,6 @@ def check_choice(value: Any, name: str, choices, *, func: str | None = None):
     if value not in choices:
         raise ValueError(f"{_where(func)}{name} must be one of {sorted(choices)!r}, got {describe(value)}")
     return value
-
-
-def check_unit_norm(x: np.ndarray, name: str, *, func: str | None = None, atol: float = 1e-8) -> float:
-    """Require ``||x||_2 == 1`` within *atol*; return the norm."""
-    norm = float(np.linalg.norm(x))
-    if abs(norm - 1.0) > atol:
-        raise ValueError(
-            f"{_where(func)}{name} must have unit 2-norm, got norm {norm:.6g}; "
-            "normalize it first (or pass normalize=True where supported)"
-        )
-    return norm
 
 
 def check_memory(nbytes: float, *, what: str, max_bytes: float | None, func: str | None = None) -> None:

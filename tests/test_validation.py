@@ -80,10 +80,7 @@ class TestScalars:
         with pytest.raises(ValueError, match="basis must be one of"):
             v.check_choice("dense", "basis", {"kronecker", "symmetric"})
 
-    def test_unit_norm_and_memory(self):
-        v.check_unit_norm(np.array([0.6, 0.8]), "state")
-        with pytest.raises(ValueError, match="norm 2"):
-            v.check_unit_norm(np.array([2.0, 0.0]), "state")
+    def test_memory(self):
         v.check_memory(10.0, what="x", max_bytes=100)
         with pytest.raises(ValueError, match="GiB"):
             v.check_memory(2.0**40, what="the lifted system", max_bytes=None)
