@@ -38,18 +38,17 @@ html: $(STAMP)
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
 
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile -p no:cacheprovider
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg --nbval-cell-timeout 600
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile \
-	    --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg \
-	    --nbval-cell-timeout 600 -p no:cacheprovider \
-	    tests $(NOTEBOOKS)
+	$(PYTEST) $(NBVAL) tests $(NOTEBOOKS)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(PYTEST) tests
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
-	    --nbval-sanitize-with book/nbval_sanitize.cfg -p no:cacheprovider $(NOTEBOOKS)
+	$(PYTEST) $(NBVAL) $(NOTEBOOKS)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
