@@ -643,6 +643,17 @@ def _measure(spectrum, weights, smoothed: bool, func: str):
     return np.asarray(lam, dtype=float), np.asarray(w, dtype=float) / np.sum(w)
 
 
+def _weighted_powers(logw: np.ndarray, logg: np.ndarray, steps: int) -> np.ndarray:
+    """:math:`\\sum_k e^{\\mathrm{logw}_k}\\,(e^{\\mathrm{logg}_k})^t` for ``t = 0..steps``,
+    as a log-sum-exp over the modes (``0**0 = 1``)."""
+    t = np.arange(steps + 1, dtype=float)[:, None]
+    with np.errstate(invalid="ignore"):
+        expo = logw[None, :] + np.where(t == 0, 0.0, t * logg[None, :])  # 0**0 = 1
+    top = np.max(expo, axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return np.exp(top[:, 0]) * np.sum(np.exp(expo - top), axis=1)
+
+
 def error_proxy(
     spectrum,
     *,
@@ -708,12 +719,7 @@ def error_proxy(
     logw = np.log(w[sel]) - np.log(np.sum(w[sel]))
     with np.errstate(divide="ignore"):
         logg = np.log(np.abs(1.0 + a[sel]))
-    t = np.arange(steps + 1, dtype=float)[:, None]
-    with np.errstate(invalid="ignore"):
-        expo = logw[None, :] + np.where(t == 0, 0.0, t * logg[None, :])  # 0**0 = 1
-    top = np.max(expo, axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    return np.exp(top[:, 0]) * np.sum(np.exp(expo - top), axis=1)
+    return _weighted_powers(logw, logg, steps)
 
 
 @dataclass(frozen=True)
@@ -794,7 +800,6 @@ def proxy_contributions(
     x = eta * lam
     sel = (np.abs(x) >= cut) & (w > 0)
     total_w = float(np.sum(w[sel]))
-    t = np.arange(steps + 1, dtype=float)[:, None]
     parts = []
     for keep in ((x > 0) & (x < 2), x < 0, x >= 2):
         k = sel & keep
@@ -802,11 +807,9 @@ def proxy_contributions(
             parts.append(np.zeros(steps + 1) if total_w > 0 else np.full(steps + 1, np.nan))
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
-            logg = np.log(np.abs(1.0 - x[k]))[None, :]
-            expo = np.log(w[k] / total_w)[None, :] + np.where(t == 0, 0.0, t * logg)
-        top = np.max(expo, axis=1, keepdims=True)
-        top = np.where(np.isfinite(top), top, 0.0)
-        parts.append(np.exp(top[:, 0]) * np.sum(np.exp(expo - top), axis=1))
+            logg = np.log(np.abs(1.0 - x[k]))
+            logw = np.log(w[k] / total_w)
+        parts.append(_weighted_powers(logw, logg, steps))
     return ProxyContributions(
         dissipative=parts[0], divergent=parts[1], overshoot=parts[2], total=parts[0] + parts[1] + parts[2],
         eta=eta, cut=cut,
