@@ -368,12 +368,16 @@ def _config_dict(cfg: ExperimentConfig) -> dict:
     return d
 
 
-def _save_results(path: Path, cfg: ExperimentConfig, rec: dict, extra: dict) -> None:
-    arrays = {k: np.asarray(v, dtype=float) for k, v in rec.items() if k not in ("ritz_nodes", "ritz_weights")}
-    arrays["ritz_nodes"] = np.asarray(rec["ritz_nodes"], dtype=float)
-    arrays["ritz_weights"] = np.asarray(rec["ritz_weights"], dtype=float)
+def _record_arrays(rec: dict) -> dict[str, np.ndarray]:
+    """The records as NumPy arrays (step indices as int64)."""
+    arrays = {k: np.asarray(v, dtype=float) for k, v in rec.items()}
     for key in ("eval_steps", "download_steps", "spectrum_steps"):
         arrays[key] = arrays[key].astype(np.int64)
+    return arrays
+
+
+def _save_results(path: Path, cfg: ExperimentConfig, rec: dict, extra: dict) -> None:
+    arrays = _record_arrays(rec)
     tmp = path / "results.tmp.npz"
     np.savez(tmp, **arrays)
     os.replace(tmp, path / "results.npz")
@@ -564,15 +568,12 @@ def run_experiment(
             rec["train_accuracy"].append(acc_train())
             rec["test_accuracy"].append(acc_test())
         save(cfg.steps)
-    arrays = {k: np.asarray(v, dtype=float) for k, v in rec.items()}
-    for key in ("eval_steps", "download_steps", "spectrum_steps"):
-        arrays[key] = arrays[key].astype(np.int64)
     return ExperimentResult(
         config=cfg,
         pretrained_accuracy=float(extra["pretrained_accuracy"]),
         pruned_accuracy=float(extra["pruned_accuracy"]),
         num_parameters=int(extra["num_parameters"]),
-        **arrays,
+        **_record_arrays(rec),
     )
 
 
