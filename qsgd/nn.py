@@ -98,11 +98,6 @@ def _progress_disabled(progress: bool) -> bool:
     return (not progress) or os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
 
 
-def _activation(name: str, func: str) -> nn.Module:
-    check_choice(name, "activation", set(ACTIVATIONS), func=func)
-    return ACTIVATIONS[name]()
-
-
 class _Seeded:
     """Context manager: run a block under ``torch.manual_seed(seed)`` without
     disturbing the caller's global torch RNG (no-op for ``seed=None``)."""
@@ -182,7 +177,7 @@ def mlp(
     if len(sizes) < 2:
         raise ValueError(f"{func}: sizes needs at least 2 entries (input, output), got {sizes!r}")
     sizes = [check_int(s, f"sizes[{i}]", func=func, minimum=1) for i, s in enumerate(sizes)]
-    _activation(activation, func)
+    check_choice(activation, "activation", set(ACTIVATIONS), func=func)
     dt = _dtype(dtype, func)
     layers: list[nn.Module] = []
     with _Seeded(seed):
@@ -333,7 +328,7 @@ def cifar_resnet(
     depth, widen_factor, stem_width, num_classes, in_channels = _check_resnet_args(
         depth, widen_factor, stem_width, num_classes, in_channels, func
     )
-    _activation(activation, func)
+    check_choice(activation, "activation", set(ACTIVATIONS), func=func)
     factory = {"device": device, "dtype": _dtype(dtype, func)}
     with _Seeded(seed):
         return CifarResNet(depth, widen_factor, stem_width, num_classes, in_channels, activation, **factory)
