@@ -149,14 +149,15 @@ def _sparsity(M):
 
 
 def _spectral_norm(M):
-    """Largest singular value of an ``n x m`` matrix via the ``n x n`` Gram matrix ``M M^T``."""
+    """Largest singular value of an ``n x m`` matrix: via the ``n x n`` Gram matrix ``M M^T``
+    (:func:`qsgd.ode._norm2`) up to 4000 rows, by ARPACK above."""
     values = M.data if sp.issparse(M) else M
     if not np.any(values):
         return 0.0
     if M.shape[0] <= 4000:
-        gram = M @ M.T
-        gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
-        return float(np.sqrt(max(np.linalg.eigvalsh(gram)[-1], 0.0)))
+        from qsgd.ode import _norm2
+
+        return _norm2(M)
     sigma = spla.svds(sp.csr_array(M), k=1, return_singular_vectors=False, random_state=0)
     return float(sigma[0])
 
