@@ -981,7 +981,7 @@ def quantum_gd(
     from qsgd.hhl import SpectralBounds, hhl_solve
     from qsgd.theorem import check_assumptions
     from qsgd.tomography import vector_tomography
-    from qsgd.upload import cnot_count, sparse_state_preparation
+    from qsgd.upload import cnot_count, upload_weights
 
     # -- 1. polynomial map and the classical references ----------------------------------------
     pmap = polynomial_map(loss, theta0, eta=eta, degree=degree)
@@ -1020,8 +1020,7 @@ def quantum_gd(
     # -- 4. upload of the right-hand side --------------------------------------------------------
     rhs = np.asarray(rhs, dtype=float)
     m = rhs.shape[0]
-    nq = max(1, math.ceil(math.log2(m)))
-    upload = sparse_state_preparation(rhs / np.linalg.norm(rhs), num_qubits=nq)
+    upload = upload_weights(rhs).circuit
     upload_cx = int(cnot_count(upload))
 
     # -- 5. HHL -------------------------------------------------------------------------------------
