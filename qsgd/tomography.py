@@ -500,12 +500,11 @@ def vector_tomography(state: Any, *, shots: int, rng: Any = None, support: Any =
     shots = check_int(shots, "shots", func=func, minimum=1)
     gen = as_rng(rng)
     if isinstance(state, QuantumCircuit):
-        truth = _circuit_state(state, func)
+        _circuit_state(state, func)  # validated only; the sampling uses the simulator
         n = state.num_qubits
         sup = _check_support(support, 2**n, func)
         counts, mags, weight, sign_counts, sc, seeds = _sample_circuit(state, shots, sup, gen, func)
         method = "circuit"
-        del truth  # validated only; the sampling uses the simulator
     else:
         x = _real_unit_vector(state, func)
         n = int(x.shape[0]).bit_length() - 1
