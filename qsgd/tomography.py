@@ -164,6 +164,11 @@ def _real_unit_vector(state: Any, func: str) -> np.ndarray:
     return vec / norm
 
 
+def _is_unitary(circuit) -> bool:
+    """No measurements, resets or classical bits (the circuit can be controlled on an ancilla)."""
+    return not circuit.num_clbits and not any(inst.operation.name in ("measure", "reset") for inst in circuit.data)
+
+
 def _circuit_state(circuit, func: str) -> np.ndarray:
     """Validate a preparation circuit and return its (real) output amplitudes."""
     from qiskit.quantum_info import Statevector
@@ -171,7 +176,7 @@ def _circuit_state(circuit, func: str) -> np.ndarray:
     n = circuit.num_qubits
     if n < 1 or n > MAX_QUBITS:
         raise ValueError(f"{func}: the circuit must act on 1 to {MAX_QUBITS} qubits, got {n}")
-    if circuit.num_clbits or any(inst.operation.name in ("measure", "reset") for inst in circuit.data):
+    if not _is_unitary(circuit):
         raise ValueError(
             f"{func}: the state circuit must be unitary (no measurements, resets or classical bits): "
             "it is run controlled by an ancilla in the sign stage"
@@ -270,7 +275,7 @@ def sign_circuit(preparation, reference: Any, *, loader: str = "auto", measure: 
     check_choice(loader, "loader", {"auto", "sparse", "dense"}, func=func)
     if not isinstance(preparation, QuantumCircuit):
         raise ValueError(f"{func}: preparation must be a qiskit QuantumCircuit, got {describe(preparation)}")
-    if preparation.num_clbits or any(inst.operation.name in ("measure", "reset") for inst in preparation.data):
+    if not _is_unitary(preparation):
         raise ValueError(f"{func}: preparation must be unitary (no measurements, resets or classical bits)")
     n = preparation.num_qubits
     ref = _real_unit_vector(reference, func)
