@@ -386,7 +386,7 @@ def _setup(A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, ac
         hi = check_positive(hi, "eigenvalue_bounds[1]", func=func)
         if lo > hi:
             raise ValueError(f"{func}: eigenvalue_bounds must satisfy lower <= upper, got ({lo}, {hi})")
-        definite = bool(symmetric and np.all(np.linalg.eigvalsh(mat) > 0)) if symmetric else False
+        definite = symmetric and bool(np.all(np.linalg.eigvalsh(mat) > 0))
         bounds = SpectralBounds(lo, hi, definite, not symmetric, "known")
     # singular A is refused even when bounds were given
     sv = np.linalg.svd(mat, compute_uv=False)
