@@ -382,19 +382,18 @@ def _merge_rotation(a0: complex, a1: complex, v: int) -> tuple[float, float | No
     pair (|a0|, |a1|) onto |v>. When a1/a0 is real the R_z is skipped (lam is None)
     and the signed pair is rotated directly.
     """
+    lam: float | None = None
     if _needs_rz(a0, a1):
         alpha, gamma = float(np.angle(a0)), float(np.angle(a1))
-        lam: float | None = alpha - gamma
-        beta = (alpha + gamma) / 2
+        lam = alpha - gamma
+        phase = complex(np.exp(1j * ((alpha + gamma) / 2)))
         u0, u1 = abs(a0), abs(a1)
     else:
         ref = a0 if abs(a0) >= abs(a1) else a1
-        phase = ref / abs(ref)
+        phase = ref / abs(ref)  # stays real for real input
         u0, u1 = (a0 / phase).real, (a1 / phase).real
-        theta = v * math.pi - 2.0 * math.atan2(u1, u0)
-        return theta, None, math.hypot(u0, u1) * phase  # stays real for real input
     theta = v * math.pi - 2.0 * math.atan2(u1, u0)
-    return theta, lam, math.hypot(u0, u1) * complex(np.exp(1j * beta))
+    return theta, lam, math.hypot(u0, u1) * phase
 
 
 def _apply_merge(state: dict[int, complex], xi: int, xj: int, b: int, v: int):
