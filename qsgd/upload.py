@@ -253,11 +253,12 @@ def _mux_cost(k: int, complex_: bool) -> int:
     return (2 ** (k + 1) - 2) if complex_ else 2**k
 
 
+def _qiskit_cost(k: int, complex_: bool) -> int:
+    return _qiskit_mc_cost("ry", k) + (_qiskit_mc_cost("rz", k) if complex_ else 0)
+
+
 def _use_mux(k: int, complex_: bool) -> bool:
-    if k <= 5:
-        return True
-    qiskit = _qiskit_mc_cost("ry", k) + (_qiskit_mc_cost("rz", k) if complex_ else 0)
-    return _mux_cost(k, complex_) <= qiskit
+    return k <= 5 or _mux_cost(k, complex_) <= _qiskit_cost(k, complex_)
 
 
 @lru_cache(maxsize=None)
@@ -265,9 +266,7 @@ def _rotation_cost(k: int, complex_: bool) -> int:
     """CNOTs of a rotation controlled on k qubits (``complex_``: R_y R_z, else R_y)."""
     if k == 0:
         return 0
-    if _use_mux(k, complex_):
-        return _mux_cost(k, complex_)
-    return _qiskit_mc_cost("ry", k) + (_qiskit_mc_cost("rz", k) if complex_ else 0)
+    return _mux_cost(k, complex_) if _use_mux(k, complex_) else _qiskit_cost(k, complex_)
 
 
 def _controlled_rotation(qc: QuantumCircuit, theta: float, lam: float | None, controls, values, target):
