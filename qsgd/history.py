@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, spsolve, splu, svds
 
 from qsgd._validation import as_matrix, as_rng, as_vector, check_choice, check_int, check_memory
+from qsgd.carleman import BASES
 
 __all__ = [
     "history_system",
@@ -57,8 +58,6 @@ __all__ = [
 
 #: largest dimension of L for which :func:`condition_number` uses a dense SVD by default
 EXACT_LIMIT = 3000
-
-_BASES = ("kronecker", "symmetric")
 
 
 def history_system(C, b, y0, steps, *, padding=0):
@@ -208,7 +207,7 @@ def theta_trajectory(Y, *, n, steps, padding=0, basis="kronecker", theta0=None) 
     func = "theta_trajectory"
     blocks, steps, padding = _check_blocks(Y, steps, padding, func)
     n = check_int(n, "n", func=func, minimum=1)
-    check_choice(basis, "basis", _BASES, func=func)
+    check_choice(basis, "basis", BASES, func=func)
     if n > blocks.shape[1]:
         raise ValueError(f"{func}: n = {n} exceeds the block size {blocks.shape[1]}")
     out = blocks[: steps + 1, :n].copy()
