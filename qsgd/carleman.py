@@ -269,9 +269,10 @@ def lift(u, *, order, basis="kronecker") -> np.ndarray:
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
     n = u.shape[0]
+    dim = lifted_dimension(n, order, basis=basis)
     check_memory(
-        8.0 * lifted_dimension(n, order, basis=basis),
-        what=f"the lifted vector ({lifted_dimension(n, order, basis=basis)} unknowns)",
+        8.0 * dim,
+        what=f"the lifted vector ({dim} unknowns)",
         max_bytes=None,
         func=func,
     )
