@@ -115,12 +115,12 @@ def _derivatives(f, x: torch.Tensor, degree: int, chunk_size: int) -> list[torch
             v, w = vw[0], vw[1]
             return tf.jvp(lambda y: tf.jvp(hess, (y,), (v,))[1], (x,), (w,))[1]
 
-        k, l = np.triu_indices(n)  # mixed derivatives commute: pairs k <= l suffice
-        pairs = torch.stack([eye[torch.as_tensor(k)], eye[torch.as_tensor(l)]], dim=1)
+        k, l = (torch.as_tensor(i) for i in np.triu_indices(n))  # mixed derivatives commute: k <= l suffice
+        pairs = torch.stack([eye[k], eye[l]], dim=1)
         vals = _chunked_vmap(dd_hess, pairs, chunk_size)
         fourth = torch.empty((n, n, n, n), dtype=x.dtype)
-        fourth[torch.as_tensor(k), torch.as_tensor(l)] = vals
-        fourth[torch.as_tensor(l), torch.as_tensor(k)] = vals
+        fourth[k, l] = vals
+        fourth[l, k] = vals
         out.append(_symmetrize(fourth))
     return out
 
