@@ -933,7 +933,7 @@ def _euler(A_hom, A_frc, b, y, t, forcing, us):
     """Forward Euler (PNAS Eq. 8), writing the first block into ``us``; blow-up is reported."""
     n = us.shape[1]
     forced = A_frc.nnz > 0 or np.any(b)
-    A_const = (A_hom + A_frc).tocsr()
+    A_const = (A_hom + A_frc).tocsr() if forcing is None else None
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(t.shape[0] - 1):
             h = t[k + 1] - t[k]
