@@ -130,7 +130,6 @@ def history_system(C, b, y0, steps, *, padding=0):
         shift_p = sp.diags_array([np.r_[np.zeros(steps), np.ones(padding)]], offsets=[-1],
                                  shape=(blocks, blocks), format="csr")
         L = L - sp.kron(shift_p, sp.eye_array(D, format="csr"), format="csr")
-    L = sp.csr_array(L)
     L.eliminate_zeros()
     rhs = np.concatenate([y0, np.tile(b, steps), np.zeros(padding * D)])
     return L, rhs
