@@ -62,8 +62,8 @@ __all__ = ["DEGREES", "PolynomialMap", "polynomial_map", "model_loss", "gradient
 DEGREES = (1, 2, 3)
 
 
-def _scalar_loss(loss, theta: torch.Tensor, func: str, name: str = "loss") -> Callable:
-    """Check that ``loss(theta)`` is a finite scalar tensor; return it as a 0-d function."""
+def _scalar_loss(loss, theta: torch.Tensor, func: str, name: str = "loss") -> tuple[Callable, float]:
+    """Check that ``loss(theta)`` is a finite scalar tensor; return it as a 0-d function and its value."""
     if not callable(loss):
         raise ValueError(f"{func}: {name} must be a callable of a 1-D float64 torch tensor, got {describe(loss)}")
     value = loss(theta)
@@ -75,7 +75,7 @@ def _scalar_loss(loss, theta: torch.Tensor, func: str, name: str = "loss") -> Ca
         raise ValueError(f"{func}: {name} must return a floating-point tensor, got dtype {value.dtype}")
     if not torch.isfinite(value).all():
         raise ValueError(f"{func}: {name} is not finite at theta0 (got {float(value)})")
-    return lambda th: loss(th).reshape(())
+    return (lambda th: loss(th).reshape(())), float(value)
 
 
 def _theta(theta0, func: str) -> torch.Tensor:
@@ -261,9 +261,7 @@ def polynomial_map(loss, theta0, *, eta, degree=2, chunk_size=None, max_bytes=No
     # the largest dense tensor plus its symmetrization and vmap intermediates
     check_memory(8.0 * 4 * n ** (degree + 1), what=f"the order-{degree + 1} derivative tensor (n = {n})",
                  max_bytes=max_bytes, func=func)
-    f = _scalar_loss(loss, x, func)
-    with torch.no_grad():
-        loss_value = float(f(x))
+    f, loss_value = _scalar_loss(loss, x, func)
     derivs = _derivatives(f, x, degree, chunk_size)
     coefficients: list = []
     for ell, d in enumerate(derivs):
@@ -444,7 +442,7 @@ def gradient_descent(loss, theta0, *, eta, steps) -> np.ndarray:
     x = _theta(theta0, func)
     eta = check_positive(eta, "eta", func=func)
     steps = check_int(steps, "steps", func=func, minimum=1)
-    f = _scalar_loss(loss, x, func)
+    f, _ = _scalar_loss(loss, x, func)
     grad = tf.grad(f)
     out = np.full((steps + 1, x.shape[0]), np.nan)
     out[0] = x.numpy()
