@@ -62,19 +62,19 @@ __all__ = ["DEGREES", "PolynomialMap", "polynomial_map", "model_loss", "gradient
 DEGREES = (1, 2, 3)
 
 
-def _scalar_loss(loss, theta: torch.Tensor, func: str, name: str = "loss") -> tuple[Callable, float]:
+def _scalar_loss(loss, theta: torch.Tensor, func: str) -> tuple[Callable, float]:
     """Check that ``loss(theta)`` is a finite scalar tensor; return it as a 0-d function and its value."""
     if not callable(loss):
-        raise ValueError(f"{func}: {name} must be a callable of a 1-D float64 torch tensor, got {describe(loss)}")
+        raise ValueError(f"{func}: loss must be a callable of a 1-D float64 torch tensor, got {describe(loss)}")
     value = loss(theta)
     if not isinstance(value, torch.Tensor):
-        raise ValueError(f"{func}: {name} must return a torch tensor, got {describe(value)}")
+        raise ValueError(f"{func}: loss must return a torch tensor, got {describe(value)}")
     if value.numel() != 1:
-        raise ValueError(f"{func}: {name} must return a scalar, got a tensor of shape {tuple(value.shape)}")
+        raise ValueError(f"{func}: loss must return a scalar, got a tensor of shape {tuple(value.shape)}")
     if not value.is_floating_point():
-        raise ValueError(f"{func}: {name} must return a floating-point tensor, got dtype {value.dtype}")
+        raise ValueError(f"{func}: loss must return a floating-point tensor, got dtype {value.dtype}")
     if not torch.isfinite(value).all():
-        raise ValueError(f"{func}: {name} is not finite at theta0 (got {float(value)})")
+        raise ValueError(f"{func}: loss is not finite at theta0 (got {float(value)})")
     return (lambda th: loss(th).reshape(())), float(value)
 
 
