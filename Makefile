@@ -17,7 +17,7 @@ export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export TQDM_DISABLE := 1
 
-.PHONY: book execute html test unit nbval bench env clean
+.PHONY: book execute html test unit nbval portable bench env clean
 
 env: $(STAMP)
 
@@ -49,6 +49,12 @@ unit: $(STAMP)
 
 nbval: $(STAMP)
 	$(PYTEST) $(NBVAL) $(NOTEBOOKS)
+
+# nbval again under two OpenBLAS kernels and two torch instruction sets other than this machine's
+# defaults (scripts/portable.py picks them), the two variants side by side: stored outputs must not
+# depend on the CPU's floating-point kernels
+portable: $(STAMP)
+	$(BIN)/python scripts/portable.py --jobs 2 $(NOTEBOOKS)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
