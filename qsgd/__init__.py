@@ -27,7 +27,9 @@ Chapter 5 -- download
     qsgd.tomography   vector_tomography (l2 tomography with signs), norm recovery
 
 Chapter 6 -- Theorems 1 and 2
-    qsgd.theorem      check_assumptions (regime verdict), cost_model, resource estimates
+    qsgd.theorem      check_assumptions (regime verdict), resource estimates
+    qsgd.cost         the complete cost model: coefficient formation, upload, HHL/CKS/Costa solvers,
+                      postselection, download, re-expansions, classical GD; break-even analysis
 
 Chapter 7 -- the paper's numerical experiments (Figs. 2 and 3)
     qsgd.nn           CIFAR ResNet family, small MLP, digits data, pruning, training loop
@@ -68,6 +70,7 @@ _SUBMODULES = (
     "hhl",
     "tomography",
     "theorem",
+    "cost",
     "nn",
     "spectrum",
     "experiments",
