@@ -1,6 +1,8 @@
 # Two commands for readers and CI (see README.md):
 #   make book   re-execute every chapter notebook in place, then render _build/html
 #   make test   unit tests + nbval over every stored notebook
+# and one to run the chapters interactively:
+#   make lab    JupyterLab on book/, from the pinned environment
 # Both create .venv from the pinned requirements when it is missing.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -17,7 +19,7 @@ export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export TQDM_DISABLE := 1
 
-.PHONY: book execute html test unit nbval portable bench env clean
+.PHONY: book execute html test unit nbval portable bench env clean lab
 
 env: $(STAMP)
 
@@ -55,6 +57,12 @@ nbval: $(STAMP)
 # depend on the CPU's floating-point kernels
 portable: $(STAMP)
 	$(BIN)/python scripts/portable.py --jobs 2 $(NOTEBOOKS)
+
+# JupyterLab from the same pinned environment: the `lab` extra is installed on first use (not needed by
+# `make book` or `make test`); the kernel sees the one-thread settings exported above
+lab: $(STAMP)
+	$(BIN)/python -c 'import jupyterlab' 2>/dev/null || $(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,book,lab]"
+	$(BIN)/jupyter lab book
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
