@@ -422,3 +422,60 @@ def as_coefficients(
         else:
             mats.append(as_matrix(F[ell], f"{label}[{ell}]", func=func, shape=(n, n**ell), sparse=True))
     return n, F0, mats
+
+
+class _NotGiven:
+    """Default of the arguments that may shift after a coefficient object (see :func:`coefficient_call`)."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __reduce__(self):
+        return (_NotGiven, ())
+
+
+#: marks an argument that the caller did not pass
+NOT_GIVEN = _NotGiven()
+
+
+def coefficient_call(values: list, names: list[str], *, func: str | None = None) -> dict:
+    """The remaining arguments of a call whose first argument is a coefficient object.
+
+    The functions that historically take the coefficients as separate arguments (say
+    ``f(F1, F2, F0, u0, t)``) also accept one object first (``f(problem, u0, t)``, see
+    :func:`as_coefficients`). Then the arguments that follow it by position land in the
+    coefficient slots: *values* holds the values of all parameters after the first, in
+    signature order (the coefficient slots, then the parameters named in *names*), with
+    :data:`NOT_GIVEN` for those not passed. The leading run of given values is positional
+    and fills *names* in order; later given values are keywords for their own name.
+
+    Returns
+    -------
+    dict
+        name -> value (``NOT_GIVEN`` when absent).
+    """
+    slots = len(values) - len(names)
+    run = 0
+    while run < len(values) and values[run] is not NOT_GIVEN:
+        run += 1
+    if run > len(names):
+        raise ValueError(
+            f"{_where(func)}with the coefficients given as one object, expected at most {len(names)} more "
+            f"positional arguments ({', '.join(names)}), got {run}"
+        )
+    out = {}
+    for i, name in enumerate(names):
+        if i < run:
+            if slots + i >= run and values[slots + i] is not NOT_GIVEN:
+                raise ValueError(f"{_where(func)}{name} given twice (by position and by keyword)")
+            out[name] = values[i]
+        else:
+            out[name] = values[slots + i]
+    return out

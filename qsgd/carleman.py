@@ -73,11 +73,14 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import expm_multiply
 
 from qsgd._validation import (
-    as_matrix,
+    as_coefficients,
     as_vector,
     check_choice,
     check_int,
     check_memory,
+    describe,
+    estimate_bytes,
+    is_coefficients,
 )
 from qsgd.ode import _lambda_1, _norm2, check_quadratic, r_number
 
@@ -111,6 +114,44 @@ def _level_dim(n: int, j: int, basis: str) -> int:
     return n**j if basis == "kronecker" else math.comb(n + j - 1, j)
 
 
+#: largest log2 of a lifted dimension that :func:`lifted_dimension` computes exactly
+MAX_DIMENSION_LOG2 = 1023.0
+
+
+def _log2_dimension(n: int, order: int, basis: str) -> float:
+    """log2 of the lifted dimension, in floating point (no big integers)."""
+    if basis == "kronecker":
+        if n == 1:
+            return math.log2(order)
+        # sum_{j=1}^N n^j = n (n^N - 1) / (n - 1) < n^N * n / (n - 1)
+        return order * math.log2(n) + math.log2(n / (n - 1))
+    # C(n + N, N) - 1 <= C(n + N, N)
+    return (math.lgamma(n + order + 1) - math.lgamma(order + 1) - math.lgamma(n + 1)) / math.log(2)
+
+
+def _dimension_bytes(n: int, order: int, basis: str) -> float:
+    """Bytes of one lifted vector (8 per unknown), in floating point."""
+    log2 = _log2_dimension(n, order, basis) + 3.0
+    return math.inf if log2 > 1023 else 2.0**log2
+
+
+def _pre_guard(n: int, order: int, basis: str, max_bytes, func: str) -> None:
+    """Float estimate of the smallest memory any assembly needs, checked before exact sizes.
+
+    One lifted vector (8 bytes per unknown) and the block bookkeeping (order**2 entries);
+    the detailed guard (:func:`_guard`) follows once the sizes are known to be moderate.
+    """
+    nbytes = _dimension_bytes(n, order, basis) + estimate_bytes(order, order)
+    check_memory(nbytes, what=f"the order-{order} {basis} Carleman system of a state of dimension {n} "
+                 f"(about 2**{_log2_dimension(n, order, basis):.4g} unknowns)", max_bytes=max_bytes, func=func)
+
+
+def _exact_dimension(n: int, order: int, basis: str) -> int:
+    if basis == "kronecker":
+        return order if n == 1 else (n ** (order + 1) - n) // (n - 1)
+    return math.comb(n + order, order) - 1
+
+
 def lifted_dimension(n, order, *, basis="kronecker") -> int:
     r"""Number of unknowns of the Carleman system truncated at ``order``.
 
@@ -132,6 +173,13 @@ def lifted_dimension(n, order, *, basis="kronecker") -> int:
     -------
     int
 
+    Raises
+    ------
+    ValueError
+        Bad input, or a dimension above ``2**1023`` (:data:`MAX_DIMENSION_LOG2`): estimated
+        in floating point first, so an absurd ``order`` is refused at once instead of hanging
+        in exact integer arithmetic.
+
     Examples
     --------
     >>> lifted_dimension(16, 4), lifted_dimension(16, 4, basis="symmetric")
@@ -143,13 +191,28 @@ def lifted_dimension(n, order, *, basis="kronecker") -> int:
     n = check_int(n, "n", func=func, minimum=1)
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
-    return sum(_level_dim(n, j, basis) for j in range(1, order + 1))
+    log2 = _log2_dimension(n, order, basis)
+    if log2 > MAX_DIMENSION_LOG2:
+        raise ValueError(
+            f"{func}: the lifted dimension for n = {n}, order = {order} ({basis}) is about 2**{log2:.6g}, "
+            f"above the 2**{MAX_DIMENSION_LOG2:.0f} this function computes"
+        )
+    return _exact_dimension(n, order, basis)
 
 
-def level_slices(n, order, *, basis="kronecker") -> list[slice]:
+def level_slices(n, order, *, basis="kronecker", max_bytes=None) -> list[slice]:
     """Slices of the levels :math:`j = 1..N` inside the lifted vector.
 
     ``level_slices(n, N)[j - 1]`` selects :math:`u^{\\otimes j}` (or its monomials).
+
+    Parameters
+    ----------
+    n, order : int
+        State dimension and truncation order (both >= 1).
+    basis : {"kronecker", "symmetric"}
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the lifted vector these slices index would exceed this
+        (default 4 GiB): no such vector can exist, and the exact sizes would take long to compute.
 
     Used in chapters 1, 2 and 8.
     """
@@ -157,6 +220,9 @@ def level_slices(n, order, *, basis="kronecker") -> list[slice]:
     n = check_int(n, "n", func=func, minimum=1)
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
+    check_memory(_dimension_bytes(n, order, basis) + estimate_bytes(order, itemsize=64),
+                 what=f"the lifted vector indexed (about 2**{_log2_dimension(n, order, basis):.4g} unknowns)",
+                 max_bytes=max_bytes, func=func)
     out, start = [], 0
     for j in range(1, order + 1):
         d = _level_dim(n, j, basis)
@@ -182,7 +248,7 @@ def _monomials(n: int, j: int) -> np.ndarray:
     return prev
 
 
-def monomials(n, degree) -> np.ndarray:
+def monomials(n, degree, *, max_bytes=None) -> np.ndarray:
     r"""The monomials of one level of the symmetric basis.
 
     Row ``r`` holds the indices :math:`i_1\le\dots\le i_j` of the ``r``-th monomial
@@ -195,6 +261,9 @@ def monomials(n, degree) -> np.ndarray:
         Dimension of the state.
     degree : int
         The level :math:`j \ge 0`.
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the table (and its construction's copy) would exceed this
+        (default 4 GiB).
 
     Returns
     -------
@@ -205,6 +274,11 @@ def monomials(n, degree) -> np.ndarray:
     func = "monomials"
     n = check_int(n, "n", func=func, minimum=1)
     degree = check_int(degree, "degree", func=func, minimum=0)
+    if degree:
+        log2_rows = (math.lgamma(n + degree) - math.lgamma(degree + 1) - math.lgamma(n)) / math.log(2)
+        nbytes = math.inf if log2_rows > 1000 else 2.0 * 8.0 * degree * 2.0**log2_rows
+        check_memory(nbytes, what=f"the {degree}-th level monomials of {n} variables "
+                     f"(about 2**{log2_rows:.4g} rows of {degree} indices)", max_bytes=max_bytes, func=func)
     return _monomials(n, degree)
 
 
@@ -238,7 +312,7 @@ def _rank(tuples: np.ndarray, n: int, table: np.ndarray | None = None) -> np.nda
     return rank
 
 
-def lift(u, *, order, basis="kronecker") -> np.ndarray:
+def lift(u, *, order, basis="kronecker", max_bytes=None) -> np.ndarray:
     r"""The lifted vector :math:`[u; u^{\otimes 2}; \dots; u^{\otimes N}]`.
 
     In the symmetric basis level :math:`j` holds the monomials of :func:`monomials` instead.
@@ -250,6 +324,8 @@ def lift(u, *, order, basis="kronecker") -> np.ndarray:
     order : int
         Truncation order :math:`N \ge 1`.
     basis : {"kronecker", "symmetric"}
+    max_bytes : float, optional
+        Size guard on the lifted vector (default 4 GiB).
 
     Returns
     -------
@@ -269,11 +345,10 @@ def lift(u, *, order, basis="kronecker") -> np.ndarray:
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
     n = u.shape[0]
-    dim = lifted_dimension(n, order, basis=basis)
     check_memory(
-        8.0 * dim,
-        what=f"the lifted vector ({dim} unknowns)",
-        max_bytes=None,
+        _dimension_bytes(n, order, basis),
+        what=f"the lifted vector (about 2**{_log2_dimension(n, order, basis):.4g} unknowns)",
+        max_bytes=max_bytes,
         func=func,
     )
     levels = [u]
@@ -293,21 +368,8 @@ def lift(u, *, order, basis="kronecker") -> np.ndarray:
 
 
 def _coefficients(F, func: str) -> tuple[int, np.ndarray, list[sp.csr_array]]:
-    """Validate F = [F0, F1, ..., Fq]: F0 a vector, F_l of shape (n, n**l); return (n, F0, [F1..Fq])."""
-    if isinstance(F, np.ndarray) or not isinstance(F, Sequence) or isinstance(F, str):
-        raise ValueError(f"{func}: F must be a list [F0, F1, ..., Fq], got {type(F).__name__}")
-    if not 2 <= len(F) <= 4:
-        raise ValueError(f"{func}: F must hold F0, F1 and up to F3 (q = 1..3), got {len(F)} entries")
-    F1 = as_matrix(F[1], "F[1]", func=func, square=True, sparse=True)
-    n = F1.shape[0]
-    F0 = np.zeros(n) if F[0] is None else as_vector(F[0], "F[0]", func=func, size=n)
-    mats = [F1]
-    for ell in range(2, len(F)):
-        if F[ell] is None:
-            mats.append(sp.csr_array((n, n**ell)))
-        else:
-            mats.append(as_matrix(F[ell], f"F[{ell}]", func=func, shape=(n, n**ell), sparse=True))
-    return n, F0, mats
+    """Validate F = [F0, F1, ..., Fq] (or an object carrying them): (n, F0, [F1..Fq])."""
+    return as_coefficients(F, func=func, name="F", max_degree=3)
 
 
 def _row_nnz_max(mat: sp.csr_array) -> int:
