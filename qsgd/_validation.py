@@ -47,6 +47,7 @@ __all__ = [
     "is_coefficients",
     "as_coefficients",
     "describe",
+    "DivergenceError",
     "DEFAULT_MAX_BYTES",
 ]
 
@@ -479,3 +480,7 @@ def coefficient_call(values: list, names: list[str], *, func: str | None = None)
         else:
             out[name] = values[slots + i]
     return out
+
+
+class DivergenceError(ValueError):
+    """An iteration became non-finite (a divergent map, an unstable step size)."""
