@@ -205,9 +205,16 @@ def as_matrix(
     return mat
 
 
-def as_rng(rng: Any) -> np.random.Generator:
-    """``np.random.default_rng(rng)``: ``None``, an int seed, or a Generator."""
-    return np.random.default_rng(rng)
+def as_rng(rng: Any, *, name: str = "rng", func: str | None = None) -> np.random.Generator:
+    """``np.random.default_rng(rng)``: ``None``, a non-negative int seed, or a Generator."""
+    if isinstance(rng, (str, bytes, float, complex, bool)):
+        raise ValueError(f"{_where(func)}{name} must be None, an integer seed or a numpy Generator, "
+                         f"got {describe(rng)}")
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{_where(func)}{name} must be None, an integer seed or a numpy Generator, "
+                         f"got {describe(rng)}") from exc
 
 
 def check_positive(value: Any, name: str, *, func: str | None = None, strict: bool = True) -> float:

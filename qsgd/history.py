@@ -321,7 +321,7 @@ def condition_number(L, *, exact=None, rng=None) -> float:
         return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
     if dim < 3:
         return condition_number(L, exact=True)
-    gen = as_rng(rng)
+    gen = as_rng(rng, func=func)
     smax = svds(L, k=1, return_singular_vectors=False, v0=gen.standard_normal(dim))[0]
     try:
         lu = splu(sp.csc_array(L))
