@@ -262,24 +262,25 @@ def check_bool(value: Any, name: str, *, func: str | None = None) -> bool:
 def estimate_bytes(*dims: Any, itemsize: float = 8.0) -> float:
     """Bytes of a dense array of shape *dims*, computed in floating point.
 
-    Works through logarithms, so absurd sizes (``10**7`` dimensions to the power ``10**9``)
-    give ``inf`` at once instead of an exact big integer; use it with :func:`check_memory`
+    Multiplies floats, so absurd sizes give ``inf`` at once instead of an exact big integer; use it with :func:`check_memory`
     *before* any exact arithmetic on the sizes.
 
     Examples
     --------
     >>> estimate_bytes(1000, 1000)
     8000000.0
-    >>> estimate_bytes(2, 10**9) > 2**40
-    True
+    >>> estimate_bytes(10**7, 2**10**7)
+    inf
     """
-    log2 = math.log2(float(itemsize)) if itemsize > 0 else -math.inf
+    total = float(itemsize)
     for d in dims:
-        d = float(d) if not isinstance(d, int) else d
+        if isinstance(d, numbers.Integral) and int(d) > 0 and int(d).bit_length() > 1000:
+            d = math.inf  # beyond the float range: no exact product is formed
+        d = float(d)
         if d <= 0:
             return 0.0
-        log2 += math.log2(d)
-    return math.inf if log2 > 1023 else 2.0**log2
+        total *= d  # float multiplication: inf on overflow, never an exception
+    return total
 
 
 def log2_int(value: int) -> float:
