@@ -293,7 +293,8 @@ def log2_int(value: int) -> float:
     return bits - 1000 + math.log2(value >> (bits - 1000))
 
 
-def check_memory(nbytes: float, *, what: str, max_bytes: float | None, func: str | None = None) -> None:
+def check_memory(nbytes: float, *, what: str, max_bytes: float | None, func: str | None = None,
+                 advice: str = "lower the size or raise max_bytes on purpose") -> None:
     """The size guard: refuse to build an object estimated at *nbytes* above the limit.
 
     Parameters
@@ -308,6 +309,9 @@ def check_memory(nbytes: float, *, what: str, max_bytes: float | None, func: str
         limit can be raised on purpose.
     func : str, optional
         The public function the user called.
+    advice : str
+        What the user can do, ending the message (the default names ``max_bytes``; a function
+        without that keyword says something else).
 
     Raises
     ------
@@ -325,7 +329,7 @@ def check_memory(nbytes: float, *, what: str, max_bytes: float | None, func: str
             else f"about {nbytes / 2**30:.3g} GiB"
         raise ValueError(
             f"{_where(func)}{what} would need {size}, above the limit "
-            f"max_bytes={limit / 2**30:.3g} GiB; lower the size or raise max_bytes on purpose"
+            f"max_bytes={limit / 2**30:.3g} GiB; {advice}"
         )
 
 

@@ -1051,7 +1051,7 @@ def _euler_stability(F1, t: np.ndarray, order: int, func: str) -> tuple[bool, st
     n = F1.shape[0]
     if h == 0.0 or n > 2000:  # no step, or a dense eigen-decomposition too costly for a check
         return True, ""
-    lam = _eigenvalues(F1)
+    lam = _eigenvalues(F1, func)
     lam = lam[lam.real < 0]
     if lam.size == 0:
         return True, ""
@@ -1180,7 +1180,7 @@ def _bound_inputs(F1, F2, F0, u0, t, order, func):
     t_arr = as_vector(np.atleast_1d(t) if not isinstance(t, (str, bytes)) and t is not None else t, "t", func=func)
     if np.any(t_arr < 0):
         raise ValueError(f"{func}: t must be times >= 0, got {describe(t)}")
-    lam = _lambda_1(F1)
+    lam = _lambda_1(F1, func=func)
     R = r_number(F0, F1, F2, u0)
     if R >= 1:
         raise ValueError(f"{func}: the bound needs R < 1, got R = {R:.6g}")

@@ -282,3 +282,10 @@ def test_bad_input_catalogue(case):
         call()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+def test_dense_eigen_decomposition_is_guarded():
+    with pytest.raises(ValueError, match="lambda_1: the dense eigen-decomposition of the 20000 x 20000"):
+        lambda_1(sp.eye_array(20000, format="csr"))
+    with pytest.raises(ValueError, match="r_number: the dense eigen-decomposition"):
+        r_number(None, -sp.eye_array(20000, format="csr"), None, np.ones(20000))
