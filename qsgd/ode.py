@@ -459,7 +459,9 @@ class BurgersProblem:
         return np.cos(2 * np.pi * np.asarray(t, dtype=float))
 
     def F0_at(self, t) -> np.ndarray:
-        """The forcing vector at time ``t``."""
+        """The forcing vector at time ``t`` (a finite real number)."""
+        if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)) or not np.isfinite(t):
+            raise ValueError(f"BurgersProblem.F0_at: t must be a finite real number, got {describe(t)}")
         return float(self.forcing(t)) * self.F0
 
 

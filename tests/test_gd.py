@@ -439,3 +439,16 @@ def test_bad_input_catalogue(case):
         call()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+def test_a_polynomial_map_goes_to_the_carleman_builders_as_it_is():
+    pm = polynomial_map(lambda th: (th**4).sum() / 4 + (th[0] * th[1]) ** 2, [0.3, -0.2], eta=0.1, degree=2)
+    C, b = discrete_carleman(pm, order=3)
+    C_ref, b_ref = discrete_carleman(list(pm.coefficients), order=3)
+    assert (C != C_ref).nnz == 0 and np.array_equal(b, b_ref)
+    A, a = carleman_matrix(pm, order=2)
+    A_ref, a_ref = carleman_matrix(pm.coefficients[1], pm.coefficients[2], pm.coefficients[0], order=2)
+    assert (A != A_ref).nnz == 0 and np.array_equal(a, a_ref)
+    cubic = polynomial_map(lambda th: (th**4).sum(), [0.3, -0.2], eta=0.1, degree=3)
+    with pytest.raises(ValueError, match=r"carleman_matrix: F.coefficients must hold F0, F1 and up to F2"):
+        carleman_matrix(cubic, order=2)

@@ -289,3 +289,9 @@ def test_dense_eigen_decomposition_is_guarded():
         lambda_1(sp.eye_array(20000, format="csr"))
     with pytest.raises(ValueError, match="r_number: the dense eigen-decomposition"):
         r_number(None, -sp.eye_array(20000, format="csr"), None, np.ones(20000))
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, 1j, float("nan"), [0.5]])
+def test_burgers_forcing_at_a_bad_time(bad):
+    with pytest.raises(ValueError, match="BurgersProblem.F0_at: t must be a finite real number"):
+        burgers(nt=10).F0_at(bad)
