@@ -47,6 +47,14 @@ basis keeps each monomial :math:`u_{i_1}\cdots u_{i_j}`, :math:`i_1\le\dots\le i
 tensors to symmetric tensors), and the first block, :math:`u` itself, is identical. For the
 Burgers problem of PNAS at :math:`N=4` this is 4,844 unknowns instead of 69,904.
 
+**Coefficients and sizes.** Every builder takes the coefficients as separate arguments
+(``carleman_matrix(F1, F2, F0)``, ``discrete_carleman([F0, F1, F2])``) or as one object in
+ascending degree order -- a sequence ``[F0, F1, F2, ...]``, a :class:`qsgd.gd.PolynomialMap`
+or a :class:`qsgd.ode.BurgersProblem` -- through :func:`qsgd._validation.as_coefficients`:
+``discrete_carleman(pm, order=2)``, ``solve_carleman(problem, order=4)``. Sizes are
+estimated in floating point before any exact big-integer count or allocation, and refused
+above ``max_bytes`` (default 4 GiB) with the estimate in the message.
+
 Symbols: ``n`` the state dimension, ``N = order`` the truncation order, ``q`` the degree of
 the map, ``R`` the PNAS ratio (:func:`qsgd.ode.r_number`).
 
