@@ -47,6 +47,14 @@ basis keeps each monomial :math:`u_{i_1}\cdots u_{i_j}`, :math:`i_1\le\dots\le i
 tensors to symmetric tensors), and the first block, :math:`u` itself, is identical. For the
 Burgers problem of PNAS at :math:`N=4` this is 4,844 unknowns instead of 69,904.
 
+**Coefficients and sizes.** Every builder takes the coefficients as separate arguments
+(``carleman_matrix(F1, F2, F0)``, ``discrete_carleman([F0, F1, F2])``) or as one object in
+ascending degree order -- a sequence ``[F0, F1, F2, ...]``, a :class:`qsgd.gd.PolynomialMap`
+or a :class:`qsgd.ode.BurgersProblem` -- through :func:`qsgd._validation.as_coefficients`:
+``discrete_carleman(pm, order=2)``, ``solve_carleman(problem, order=4)``. Sizes are
+estimated in floating point before any exact big-integer count or allocation, and refused
+above ``max_bytes`` (default 4 GiB) with the estimate in the message.
+
 Symbols: ``n`` the state dimension, ``N = order`` the truncation order, ``q`` the degree of
 the map, ``R`` the PNAS ratio (:func:`qsgd.ode.r_number`).
 
@@ -73,13 +81,18 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import expm_multiply
 
 from qsgd._validation import (
-    as_matrix,
+    NOT_GIVEN,
+    as_coefficients,
     as_vector,
     check_choice,
     check_int,
     check_memory,
+    coefficient_call,
+    describe,
+    estimate_bytes,
+    is_coefficients,
 )
-from qsgd.ode import _lambda_1, _norm2, check_quadratic, r_number
+from qsgd.ode import _eigenvalues, _lambda_1, _norm2, check_quadratic, r_number
 
 __all__ = [
     "BASES",
@@ -111,6 +124,48 @@ def _level_dim(n: int, j: int, basis: str) -> int:
     return n**j if basis == "kronecker" else math.comb(n + j - 1, j)
 
 
+#: largest log2 of a lifted dimension that :func:`lifted_dimension` computes exactly
+MAX_DIMENSION_LOG2 = 1023.0
+
+
+def _log2_dimension(n: int, order: int, basis: str) -> float:
+    """log2 of the lifted dimension, in floating point (no big integers)."""
+    if basis == "kronecker":
+        if n == 1:
+            return math.log2(order)
+        # sum_{j=1}^N n^j = n (n^N - 1) / (n - 1) < n^N * n / (n - 1)
+        return order * math.log2(n) + math.log2(n / (n - 1))
+    # C(n + N, N) - 1 <= C(n + N, N)
+    return (math.lgamma(n + order + 1) - math.lgamma(order + 1) - math.lgamma(n + 1)) / math.log(2)
+
+
+def _dimension_bytes(n: int, order: int, basis: str) -> float:
+    """Bytes of one lifted vector (8 per unknown), in floating point."""
+    log2 = _log2_dimension(n, order, basis) + 3.0
+    return math.inf if log2 > 1023 else 2.0**log2
+
+
+def _pre_guard(n: int, order: int, basis: str, max_bytes, func: str) -> None:
+    """Float estimate of the smallest memory any assembly needs, checked before exact sizes.
+
+    One lifted vector (8 bytes per unknown) and the block bookkeeping (order**2 entries);
+    checked only when the exact sizes would be costly to compute (over 2**62 unknowns or
+    order > 2048); otherwise, and once the sizes are known to be moderate, the detailed guard
+    (:func:`_guard`) decides.
+    """
+    if _log2_dimension(n, order, basis) <= 62 and order <= 2048:
+        return  # exact sizes are cheap: the detailed guard decides, with its own estimate
+    nbytes = _dimension_bytes(n, order, basis) + estimate_bytes(order, order)
+    check_memory(nbytes, what=f"the order-{order} {basis} Carleman system of a state of dimension {n} "
+                 f"(about 2**{_log2_dimension(n, order, basis):.4g} unknowns)", max_bytes=max_bytes, func=func)
+
+
+def _exact_dimension(n: int, order: int, basis: str) -> int:
+    if basis == "kronecker":
+        return order if n == 1 else (n ** (order + 1) - n) // (n - 1)
+    return math.comb(n + order, order) - 1
+
+
 def lifted_dimension(n, order, *, basis="kronecker") -> int:
     r"""Number of unknowns of the Carleman system truncated at ``order``.
 
@@ -132,6 +187,13 @@ def lifted_dimension(n, order, *, basis="kronecker") -> int:
     -------
     int
 
+    Raises
+    ------
+    ValueError
+        Bad input, or a dimension above ``2**1023`` (:data:`MAX_DIMENSION_LOG2`): estimated
+        in floating point first, so an absurd ``order`` is refused at once instead of hanging
+        in exact integer arithmetic.
+
     Examples
     --------
     >>> lifted_dimension(16, 4), lifted_dimension(16, 4, basis="symmetric")
@@ -143,13 +205,28 @@ def lifted_dimension(n, order, *, basis="kronecker") -> int:
     n = check_int(n, "n", func=func, minimum=1)
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
-    return sum(_level_dim(n, j, basis) for j in range(1, order + 1))
+    log2 = _log2_dimension(n, order, basis)
+    if log2 > MAX_DIMENSION_LOG2:
+        raise ValueError(
+            f"{func}: the lifted dimension for n = {n}, order = {order} ({basis}) is about 2**{log2:.6g}, "
+            f"above the 2**{MAX_DIMENSION_LOG2:.0f} this function computes"
+        )
+    return _exact_dimension(n, order, basis)
 
 
-def level_slices(n, order, *, basis="kronecker") -> list[slice]:
+def level_slices(n, order, *, basis="kronecker", max_bytes=None) -> list[slice]:
     """Slices of the levels :math:`j = 1..N` inside the lifted vector.
 
     ``level_slices(n, N)[j - 1]`` selects :math:`u^{\\otimes j}` (or its monomials).
+
+    Parameters
+    ----------
+    n, order : int
+        State dimension and truncation order (both >= 1).
+    basis : {"kronecker", "symmetric"}
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the lifted vector these slices index would exceed this
+        (default 4 GiB): no such vector can exist, and the exact sizes would take long to compute.
 
     Used in chapters 1, 2 and 8.
     """
@@ -157,6 +234,9 @@ def level_slices(n, order, *, basis="kronecker") -> list[slice]:
     n = check_int(n, "n", func=func, minimum=1)
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
+    check_memory(_dimension_bytes(n, order, basis) + estimate_bytes(order, itemsize=64),
+                 what=f"the lifted vector indexed (about 2**{_log2_dimension(n, order, basis):.4g} unknowns)",
+                 max_bytes=max_bytes, func=func)
     out, start = [], 0
     for j in range(1, order + 1):
         d = _level_dim(n, j, basis)
@@ -182,7 +262,7 @@ def _monomials(n: int, j: int) -> np.ndarray:
     return prev
 
 
-def monomials(n, degree) -> np.ndarray:
+def monomials(n, degree, *, max_bytes=None) -> np.ndarray:
     r"""The monomials of one level of the symmetric basis.
 
     Row ``r`` holds the indices :math:`i_1\le\dots\le i_j` of the ``r``-th monomial
@@ -195,6 +275,9 @@ def monomials(n, degree) -> np.ndarray:
         Dimension of the state.
     degree : int
         The level :math:`j \ge 0`.
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the table (and its construction's copy) would exceed this
+        (default 4 GiB).
 
     Returns
     -------
@@ -205,6 +288,11 @@ def monomials(n, degree) -> np.ndarray:
     func = "monomials"
     n = check_int(n, "n", func=func, minimum=1)
     degree = check_int(degree, "degree", func=func, minimum=0)
+    if degree:
+        log2_rows = (math.lgamma(n + degree) - math.lgamma(degree + 1) - math.lgamma(n)) / math.log(2)
+        nbytes = math.inf if log2_rows > 1000 else 2.0 * 8.0 * degree * 2.0**log2_rows
+        check_memory(nbytes, what=f"the {degree}-th level monomials of {n} variables "
+                     f"(about 2**{log2_rows:.4g} rows of {degree} indices)", max_bytes=max_bytes, func=func)
     return _monomials(n, degree)
 
 
@@ -238,7 +326,7 @@ def _rank(tuples: np.ndarray, n: int, table: np.ndarray | None = None) -> np.nda
     return rank
 
 
-def lift(u, *, order, basis="kronecker") -> np.ndarray:
+def lift(u, *, order, basis="kronecker", max_bytes=None) -> np.ndarray:
     r"""The lifted vector :math:`[u; u^{\otimes 2}; \dots; u^{\otimes N}]`.
 
     In the symmetric basis level :math:`j` holds the monomials of :func:`monomials` instead.
@@ -250,6 +338,8 @@ def lift(u, *, order, basis="kronecker") -> np.ndarray:
     order : int
         Truncation order :math:`N \ge 1`.
     basis : {"kronecker", "symmetric"}
+    max_bytes : float, optional
+        Size guard on the lifted vector (default 4 GiB).
 
     Returns
     -------
@@ -269,11 +359,10 @@ def lift(u, *, order, basis="kronecker") -> np.ndarray:
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
     n = u.shape[0]
-    dim = lifted_dimension(n, order, basis=basis)
     check_memory(
-        8.0 * dim,
-        what=f"the lifted vector ({dim} unknowns)",
-        max_bytes=None,
+        _dimension_bytes(n, order, basis),
+        what=f"the lifted vector (about 2**{_log2_dimension(n, order, basis):.4g} unknowns)",
+        max_bytes=max_bytes,
         func=func,
     )
     levels = [u]
@@ -293,21 +382,8 @@ def lift(u, *, order, basis="kronecker") -> np.ndarray:
 
 
 def _coefficients(F, func: str) -> tuple[int, np.ndarray, list[sp.csr_array]]:
-    """Validate F = [F0, F1, ..., Fq]: F0 a vector, F_l of shape (n, n**l); return (n, F0, [F1..Fq])."""
-    if isinstance(F, np.ndarray) or not isinstance(F, Sequence) or isinstance(F, str):
-        raise ValueError(f"{func}: F must be a list [F0, F1, ..., Fq], got {type(F).__name__}")
-    if not 2 <= len(F) <= 4:
-        raise ValueError(f"{func}: F must hold F0, F1 and up to F3 (q = 1..3), got {len(F)} entries")
-    F1 = as_matrix(F[1], "F[1]", func=func, square=True, sparse=True)
-    n = F1.shape[0]
-    F0 = np.zeros(n) if F[0] is None else as_vector(F[0], "F[0]", func=func, size=n)
-    mats = [F1]
-    for ell in range(2, len(F)):
-        if F[ell] is None:
-            mats.append(sp.csr_array((n, n**ell)))
-        else:
-            mats.append(as_matrix(F[ell], f"F[{ell}]", func=func, shape=(n, n**ell), sparse=True))
-    return n, F0, mats
+    """Validate F = [F0, F1, ..., Fq] (or an object carrying them): (n, F0, [F1..Fq])."""
+    return as_coefficients(F, func=func, name="F", max_degree=3)
 
 
 def _row_nnz_max(mat: sp.csr_array) -> int:
@@ -714,7 +790,8 @@ def _continuous_parts(F0, F1, F2, order: int, basis: str):
 
 
 def _continuous_inputs(F1, F2, F0, func):
-    F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
+    F1, F2, F0 = check_quadratic(F1, None if F2 is NOT_GIVEN else F2, None if F0 is NOT_GIVEN else F0,
+                                 func=func)
     return F1.shape[0], F0, F1, F2
 
 
@@ -725,7 +802,7 @@ def _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func):
     _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, True), max_bytes, func, extra)
 
 
-def carleman_matrix(F1, F2, F0=None, *, order, basis="kronecker", max_bytes=None):
+def carleman_matrix(F1, F2=None, F0=None, *, order, basis="kronecker", max_bytes=None):
     r"""Truncated Carleman matrix of :math:`du/dt = F_2 u^{\otimes 2} + F_1 u + F_0`.
 
     Implements PNAS Eqs. 3-7 of [1]_: the block-tridiagonal :math:`A` with
@@ -737,8 +814,10 @@ def carleman_matrix(F1, F2, F0=None, *, order, basis="kronecker", max_bytes=None
 
     Parameters
     ----------
-    F1 : (n, n) array_like or sparse
-        Linear part.
+    F1 : (n, n) array_like or sparse, or a coefficient object
+        Linear part; or all the coefficients as one object in ascending degree
+        (``[F0, F1, F2]``, a ``PolynomialMap`` of degree <= 2, a ``BurgersProblem``), with F2
+        and F0 omitted: ``carleman_matrix(problem, order=3)``.
     F2 : (n, n**2) array_like or sparse, or None
         Quadratic part acting on :math:`u\otimes u` (all :math:`n^2` ordered products).
     F0 : (n,) array_like, optional
@@ -774,6 +853,7 @@ def carleman_matrix(F1, F2, F0=None, *, order, basis="kronecker", max_bytes=None
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
     n, F0, F1, F2 = _continuous_inputs(F1, F2, F0, func)
+    _pre_guard(n, order, basis, max_bytes, func)
     _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func)
     A_hom, A_frc, b = _continuous_parts(F0, F1, F2, order, basis)
     return (A_hom + A_frc).tocsr(), b
@@ -811,9 +891,11 @@ def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
 
     Parameters
     ----------
-    F : sequence ``[F0, F1, ..., Fq]``, q in 1..3
+    F : sequence ``[F0, F1, ..., Fq]``, q in 1..3, or an object carrying them
         ``F0`` a length-n vector (zeros or None for none), ``F_l`` an (n, n**l) matrix, dense or
         sparse, acting on :math:`u^{\otimes\ell}` (all ordered products, Kronecker order).
+        A :class:`qsgd.gd.PolynomialMap` is taken as its ``coefficients`` (no ``list(...)``
+        needed); see :func:`qsgd._validation.as_coefficients`.
     order : int
         Truncation order :math:`N \ge 1`.
     basis : {"kronecker", "symmetric"}
@@ -855,6 +937,7 @@ def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
     n, F0, mats = _coefficients(F, func)
+    _pre_guard(n, order, basis, max_bytes, func)
     M = [sp.csr_array(F0.reshape(n, 1)), (sp.eye_array(n, format="csr") + mats[0]).tocsr(), *mats[1:]]
     per = [m.nnz for m in M]
     rmax = [_row_nnz_max(m) for m in M]
@@ -963,8 +1046,38 @@ def _expm(A, b, y, t, us):
     return z[:D], ok, "ok" if ok else "the exact solution overflowed"
 
 
-def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler", forcing=None,
-                   max_bytes=None) -> CarlemanSolution:
+def _euler_stability(F1, t: np.ndarray, order: int, func: str) -> tuple[bool, str]:
+    r"""Is forward Euler on the grid ``t`` stable for the order-N Carleman matrix of F1?
+
+    The diagonal blocks :math:`A_{jj}` have the eigenvalues :math:`\lambda_{i_1}+\dots+\lambda_{i_j}`
+    (sums of j eigenvalues of :math:`F_1`); forward Euler damps a decaying mode iff
+    :math:`|1 + h\mu| \le 1`. That region is a disc through 0, so it holds for all the sums
+    up to level N iff it holds for :math:`\mu = N\lambda` for every decaying eigenvalue
+    :math:`\lambda` of :math:`F_1` (growing modes grow in the ODE as well and are not flagged).
+    """
+    h = float(np.max(np.diff(t))) if t.shape[0] > 1 else 0.0
+    n = F1.shape[0]
+    if h == 0.0 or n > 2000:  # no step, or a dense eigen-decomposition too costly for a check
+        return True, ""
+    lam = _eigenvalues(F1, func)
+    lam = lam[lam.real < 0]
+    if lam.size == 0:
+        return True, ""
+    amp = np.abs(1.0 + h * order * lam)
+    worst = int(np.argmax(amp))
+    if amp[worst] <= 1.0 + 1e-12:
+        return True, ""
+    mu = order * lam[worst]
+    return False, (
+        f"forward Euler is unstable on this grid: step h = {h:.4g} and the level-{order} eigenvalue "
+        f"N*lambda = {mu:.4g} of the Carleman matrix give h*|N*lambda| = {h * abs(mu):.4g} and "
+        f"|1 + h*N*lambda| = {amp[worst]:.4g} > 1 (for a real lambda the limit is h*N*|lambda| <= 2); "
+        "use a finer grid or method='expm'"
+    )
+
+
+def solve_carleman(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order, basis="kronecker",
+                   method="euler", forcing=None, max_bytes=None) -> CarlemanSolution:
     r"""Solve the truncated Carleman system :math:`d\hat y/dt = A(t)\hat y + b(t)`.
 
     ``method="euler"`` steps forward Euler on the grid ``t`` (PNAS Eq. 8 of [1]_):
@@ -977,9 +1090,19 @@ def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler
     the vector ``F0`` and the scalar function ``forcing = g``: the :math:`A_{j,j-1}` blocks and
     ``b`` are assembled once and scaled by :math:`g(t_k)` at each step.
 
+    Before stepping, forward Euler is checked for stability: with :math:`h` the largest step
+    and :math:`\lambda` the decaying eigenvalues of :math:`F_1`, the level-N eigenvalues
+    :math:`N\lambda` of the Carleman matrix need :math:`|1 + hN\lambda| \le 1` (for a real
+    :math:`\lambda`, :math:`hN|\lambda| \le 2`). An unstable grid is still integrated, but
+    the result comes back with ``success=False`` and a message giving :math:`h|N\lambda|`.
+
     Parameters
     ----------
     F1, F2, F0 : as in :func:`carleman_matrix` (F0 may be None).
+        Or the coefficients as one object (``[F0, F1, F2]``, a ``PolynomialMap``, a problem),
+        followed by ``u0`` and ``t``: ``solve_carleman(problem, order=3)``; for a problem
+        ``u0``, ``t`` and ``forcing`` default to ``problem.u0``, ``problem.t`` and
+        ``problem.forcing``.
     u0 : (n,) array_like
         Initial state; :math:`y(0)` is ``lift(u0)``.
     t : (m,) array_like
@@ -1003,7 +1126,22 @@ def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
     method = check_choice(method, "method", ("euler", "expm"), func=func)
-    n, F0, F1, F2 = _continuous_inputs(F1, F2, F0, func)
+    if is_coefficients(F1):
+        rest = coefficient_call([F2, F0, u0, t], ["u0", "t"], func=func)
+        problem, u0, t = F1, rest["u0"], rest["t"]
+        F1, F2, F0 = NOT_GIVEN, NOT_GIVEN, NOT_GIVEN
+        if u0 is NOT_GIVEN and hasattr(problem, "u0"):
+            u0 = problem.u0
+        if t is NOT_GIVEN and hasattr(problem, "t"):
+            t = problem.t
+        if forcing is None and method == "euler" and callable(getattr(problem, "forcing", None)):
+            forcing = problem.forcing
+        n, F0, F1, F2 = _continuous_inputs(problem, None, None, func)
+    else:
+        n, F0, F1, F2 = _continuous_inputs(F1, F2, F0, func)
+    for name, value in (("u0", u0), ("t", t)):
+        if value is NOT_GIVEN:
+            raise ValueError(f"{func}: missing argument {name}")
     u0 = as_vector(u0, "u0", func=func, size=n)
     t = as_vector(t, "t", func=func)
     if t.shape[0] < 1 or np.any(np.diff(t) <= 0):
@@ -1012,9 +1150,11 @@ def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler
         raise ValueError(f"{func}: forcing must be a callable g(t) or None, got {type(forcing).__name__}")
     if forcing is not None and method != "euler":
         raise ValueError(f"{func}: a time-dependent forcing needs method='euler', got method={method!r}")
+    _pre_guard(n, order, basis, max_bytes, func)
     _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func)
+    stable, why = _euler_stability(F1, t, order, func) if method == "euler" else (True, "")
     A_hom, A_frc, b = _continuous_parts(F0, F1, F2, order, basis)
-    y = lift(u0, order=order, basis=basis)
+    y = lift(u0, order=order, basis=basis, max_bytes=max_bytes)
     D = y.shape[0]
     us = np.empty((t.shape[0], n))
     us[0] = y[:n]
@@ -1022,6 +1162,8 @@ def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler
         y, ok, message = _euler(A_hom, A_frc, b, y, t, forcing, us)
     else:
         y, ok, message = _expm(A_hom + A_frc, b, y, t, us)
+    if not stable:
+        ok, message = False, why + ("" if ok else f"; {message}")
     nnz = int(A_hom.nnz + A_frc.nnz)
     return CarlemanSolution(t=t, u=us, y_final=y, order=order, basis=basis, method=method,
                             dimension=D, nnz=nnz, success=ok, message=message)
@@ -1034,21 +1176,36 @@ def solve_carleman(F1, F2, F0, u0, t, *, order, basis="kronecker", method="euler
 
 def _bound_inputs(F1, F2, F0, u0, t, order, func):
     order = check_int(order, "order", func=func, minimum=1)
-    if F2 is None:
+    if F2 is None or F2 is NOT_GIVEN:
         raise ValueError(f"{func}: F2 is required (the bounds concern the quadratic term)")
     F1, F2, F0 = check_quadratic(F1, F2, F0, dissipative=True, func=func)
+    if F2.nnz == 0:
+        raise ValueError(f"{func}: F2 is zero; the bounds concern the quadratic term (R would be 0)")
+    for name, value in (("u0", u0), ("t", t)):
+        if value is NOT_GIVEN:
+            raise ValueError(f"{func}: missing argument {name}")
     u0 = as_vector(u0, "u0", func=func, size=F1.shape[0], allow_zero=False)
-    t_arr = np.atleast_1d(np.asarray(t, dtype=float))
-    if t_arr.ndim != 1 or not np.all(np.isfinite(t_arr)) or np.any(t_arr < 0):
-        raise ValueError(f"{func}: t must be finite times >= 0, got {t!r}")
-    lam = _lambda_1(F1)
+    t_arr = as_vector(np.atleast_1d(t) if not isinstance(t, (str, bytes)) and t is not None else t, "t", func=func)
+    if np.any(t_arr < 0):
+        raise ValueError(f"{func}: t must be times >= 0, got {describe(t)}")
+    lam = _lambda_1(F1, func=func)
     R = r_number(F0, F1, F2, u0)
     if R >= 1:
         raise ValueError(f"{func}: the bound needs R < 1, got R = {R:.6g}")
     return order, F1, F2, F0, u0, t_arr, lam, R, _norm2(F2)
 
 
-def homogeneous_bound(F1, F2, u0, t, *, order):
+def _bound_bundle(F1, values, names, func):
+    """(F1, F2, F0, {name: value}) for a bound called with one coefficient object first."""
+    rest = coefficient_call(values, names, func=func)
+    problem = F1
+    n, F0, mats = as_coefficients(problem, func=func, max_degree=2)
+    if "u0" in rest and rest["u0"] is NOT_GIVEN and hasattr(problem, "u0"):
+        rest["u0"] = problem.u0
+    return mats[0], (mats[1] if len(mats) > 1 else None), F0, rest
+
+
+def homogeneous_bound(F1, F2=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
     r"""PNAS improved bound for the homogeneous problem (:math:`F_0 = 0`).
 
     .. math::
@@ -1063,7 +1220,8 @@ def homogeneous_bound(F1, F2, u0, t, *, order):
     Parameters
     ----------
     F1 : (n, n) array_like or sparse
-        Diagonalizable with :math:`\mathrm{Re}\lambda_1 < 0` (largest real part).
+        Diagonalizable with :math:`\mathrm{Re}\lambda_1 < 0` (largest real part). Or the
+        coefficients as one object with :math:`F_0 = 0`, followed by ``u0`` and ``t``.
     F2 : (n, n**2) array_like or sparse
     u0 : (n,) array_like, non-zero
     t : float or array_like of times >= 0
@@ -1086,11 +1244,16 @@ def homogeneous_bound(F1, F2, u0, t, *, order):
     Used in chapter 1.
     """
     func = "homogeneous_bound"
+    if is_coefficients(F1):
+        F1, F2, F0, rest = _bound_bundle(F1, [F2, u0, t], ["u0", "t"], func)
+        if np.any(F0):
+            raise ValueError(f"{func}: the homogeneous bound needs F0 = 0; use lemma1_bound for a forced problem")
+        u0, t = rest["u0"], rest["t"]
     order, F1, F2, F0, u0, t_arr, lam, R, _ = _bound_inputs(F1, F2, None, u0, t, order, func)
     return np.linalg.norm(u0) * R**order * (1.0 - np.exp(lam * t_arr)) ** order
 
 
-def lemma1_bound(F1, F2, F0, u0, t, *, order):
+def lemma1_bound(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
     r"""PNAS Lemma 1: :math:`\|u^{\otimes j}(t) - \hat y_j(t)\| \le t\,N\,\|F_2\|\,\|u_0\|^{N+1}`.
 
     Valid for every level :math:`j \le N` of the truncated continuous Carleman system when
@@ -1100,6 +1263,8 @@ def lemma1_bound(F1, F2, F0, u0, t, *, order):
     Parameters
     ----------
     F1, F2 : as in :func:`homogeneous_bound`.
+        Or the coefficients as one object, followed by ``u0`` and ``t`` (``u0`` defaults to a
+        problem's own).
     F0 : (n,) array_like or None
         Constant forcing (for a time-dependent one pass the vector of largest norm).
     u0 : (n,) array_like, non-zero
@@ -1122,5 +1287,9 @@ def lemma1_bound(F1, F2, F0, u0, t, *, order):
     Used in chapter 1.
     """
     func = "lemma1_bound"
+    if is_coefficients(F1):
+        F1, F2, F0, rest = _bound_bundle(F1, [F2, F0, u0, t], ["u0", "t"], func)
+        u0, t = rest["u0"], rest["t"]
+    F0 = None if F0 is NOT_GIVEN else F0
     order, F1, F2, F0, u0, t_arr, lam, R, f2 = _bound_inputs(F1, F2, F0, u0, t, order, func)
     return t_arr * order * f2 * np.linalg.norm(u0) ** (order + 1)

@@ -54,9 +54,21 @@ import scipy.sparse as sp
 import torch
 from torch import func as tf
 
-from qsgd._validation import as_vector, check_int, check_memory, check_positive, describe
+from qsgd._validation import (
+    DivergenceError,
+    as_vector,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    describe,
+    estimate_bytes,
+)
 
-__all__ = ["DEGREES", "PolynomialMap", "polynomial_map", "model_loss", "gradient_descent"]
+__all__ = ["DEGREES", "PolynomialMap", "polynomial_map", "model_loss", "gradient_descent", "DivergenceError"]
+
+#: what the iterations do when an iterate becomes non-finite
+ON_DIVERGENCE = ("raise", "nan")
 
 #: degrees q of the polynomial map that :func:`polynomial_map` supports
 DEGREES = (1, 2, 3)
@@ -166,24 +178,45 @@ class PolynomialMap:
             out = out + F @ power
         return out
 
-    def trajectory(self, steps, *, u0=None) -> np.ndarray:
+    def trajectory(self, steps, *, u0=None, on_divergence="raise", max_bytes=None) -> np.ndarray:
         """Iterate :meth:`step` ``steps`` times from ``u0`` (default 0, i.e. from ``theta0``).
+
+        Parameters
+        ----------
+        steps : int
+            T >= 1.
+        u0 : array_like, shape (n,), optional
+            Start in shifted coordinates (default 0).
+        on_divergence : {"raise", "nan"}
+            When an iterate becomes non-finite (the map diverges): raise
+            :class:`DivergenceError` (default), or fill the remaining rows with NaN.
+        max_bytes : float, optional
+            Size guard on the (steps + 1, n) result (default 4 GiB).
 
         Returns
         -------
         ndarray, shape (steps + 1, n)
             Shifted coordinates :math:`u(t)`, :math:`t = 0..T`; add ``theta0`` for
-            :math:`\\theta(t)`. Once an iterate is non-finite (divergence) the remaining rows are NaN.
+            :math:`\\theta(t)`.
         """
-        steps = check_int(steps, "steps", func="PolynomialMap.trajectory", minimum=1)
-        u = np.zeros(self.n) if u0 is None else as_vector(u0, "u0", func="PolynomialMap.trajectory",
-                                                          size=self.n)
+        func = "PolynomialMap.trajectory"
+        steps = check_int(steps, "steps", func=func, minimum=1)
+        on_divergence = check_choice(on_divergence, "on_divergence", ON_DIVERGENCE, func=func)
+        check_memory(estimate_bytes(steps + 1, self.n), what=f"the trajectory ({steps + 1} x {self.n})",
+                     max_bytes=max_bytes, func=func)
+        u = np.zeros(self.n) if u0 is None else as_vector(u0, "u0", func=func, size=self.n)
         out = np.full((steps + 1, self.n), np.nan)
         out[0] = u
         with np.errstate(over="ignore", invalid="ignore"):
             for t in range(steps):
                 nxt = self.step(out[t]) if np.all(np.abs(out[t]) < 1e150) else np.full(self.n, np.inf)
                 if not np.all(np.isfinite(nxt)):
+                    if on_divergence == "raise":
+                        raise DivergenceError(
+                            f"{func}: the map diverges: step {t + 1} of {steps} is non-finite (|u| = "
+                            f"{np.linalg.norm(out[t]):.4g} before it; eta = {self.eta:.4g}); pass "
+                            "on_divergence='nan' to get the trajectory with NaN rows"
+                        )
                     break
                 out[t + 1] = nxt
         return out
@@ -269,6 +302,11 @@ def polynomial_map(loss, theta0, *, eta, degree=2, chunk_size=None, max_bytes=No
             raise ValueError(f"{func}: the order-{ell + 1} derivative of loss at theta0 has non-finite entries")
         scale = -eta / math.factorial(ell)
         mat = scale * d.detach().cpu().numpy().reshape(n, n**ell)
+        if not np.all(np.isfinite(mat)):
+            raise ValueError(
+                f"{func}: F{ell} = -eta/{ell}! * (order-{ell + 1} derivative) overflows for eta = {eta:.4g}; "
+                "the step size is far too large"
+            )
         if ell == 0:
             coefficients.append(mat.reshape(n))
         else:
@@ -347,7 +385,15 @@ def model_loss(model, inputs, targets, *, mask=None, loss_fn=None):
     if not isinstance(mask, dict):
         raise ValueError(f"{func}: mask must be a dict of parameter name -> bool tensor, got {describe(mask)}")
     params = {name: p.detach() for name, p in model.named_parameters()}
+    if inputs.is_complex() or targets.is_complex():
+        raise ValueError(f"{func}: inputs and targets must be real, got dtypes {inputs.dtype} and {targets.dtype}")
+    if inputs.is_floating_point() and not torch.isfinite(inputs).all():
+        raise ValueError(f"{func}: inputs has non-finite entries")
+    if targets.is_floating_point() and not torch.isfinite(targets).all():
+        raise ValueError(f"{func}: targets has non-finite entries")
     for name, m in mask.items():
+        if not isinstance(m, torch.Tensor):
+            raise ValueError(f"{func}: mask[{name!r}] must be a bool tensor, got {describe(m)}")
         if name not in params:
             raise ValueError(f"{func}: mask names parameter {name!r}, which the model does not have")
         if tuple(m.shape) != tuple(params[name].shape):
@@ -404,7 +450,7 @@ def model_loss(model, inputs, targets, *, mask=None, loss_fn=None):
     return loss, theta0, unflatten
 
 
-def gradient_descent(loss, theta0, *, eta, steps) -> np.ndarray:
+def gradient_descent(loss, theta0, *, eta, steps, on_divergence="raise", max_bytes=None) -> np.ndarray:
     r"""Exact gradient descent, :math:`\theta(t+1) = \theta(t) - \eta\nabla\mathcal L(\theta(t))`.
 
     Eq. 3 of [1]_ iterated on the true loss in float64 (gradients by ``torch.func.grad``): the
@@ -420,17 +466,25 @@ def gradient_descent(loss, theta0, *, eta, steps) -> np.ndarray:
         Learning rate, > 0.
     steps : int
         Number of steps T >= 1.
+    on_divergence : {"raise", "nan"}
+        When an iterate becomes non-finite (divergence, e.g. ``eta`` beyond 2 / the largest
+        Hessian eigenvalue): raise :class:`DivergenceError` (default), or return the
+        trajectory with the remaining rows NaN.
+    max_bytes : float, optional
+        Size guard on the (steps + 1, n) result (default 4 GiB).
 
     Returns
     -------
     ndarray, shape (steps + 1, n)
-        :math:`\theta(0), \dots, \theta(T)` (not shifted). Once an iterate is non-finite
-        (divergence) the remaining rows are NaN.
+        :math:`\theta(0), \dots, \theta(T)` (not shifted).
 
     Raises
     ------
     ValueError
-        Bad ``loss`` (see :func:`polynomial_map`), ``eta <= 0``, ``steps < 1``.
+        Bad ``loss`` (see :func:`polynomial_map`), ``eta <= 0``, ``steps < 1``, a result above
+        ``max_bytes``.
+    DivergenceError
+        (a ``ValueError``) An iterate became non-finite, with ``on_divergence="raise"``.
 
     References
     ----------
@@ -442,13 +496,23 @@ def gradient_descent(loss, theta0, *, eta, steps) -> np.ndarray:
     x = _theta(theta0, func)
     eta = check_positive(eta, "eta", func=func)
     steps = check_int(steps, "steps", func=func, minimum=1)
+    on_divergence = check_choice(on_divergence, "on_divergence", ON_DIVERGENCE, func=func)
+    check_memory(estimate_bytes(steps + 1, x.shape[0]), what=f"the trajectory ({steps + 1} x {x.shape[0]})",
+                 max_bytes=max_bytes, func=func)
     f, _ = _scalar_loss(loss, x, func)
     grad = tf.grad(f)
     out = np.full((steps + 1, x.shape[0]), np.nan)
     out[0] = x.numpy()
     for t in range(steps):
+        previous = x
         x = (x - eta * grad(x)).detach()
         if not torch.isfinite(x).all():
+            if on_divergence == "raise":
+                raise DivergenceError(
+                    f"{func}: gradient descent diverges: step {t + 1} of {steps} is non-finite "
+                    f"(|theta| = {float(torch.linalg.norm(previous)):.4g} before it) with eta = {eta:.4g}; "
+                    "lower eta, or pass on_divergence='nan' to get the trajectory with NaN rows"
+                )
             break
         out[t + 1] = x.numpy()
     return out

@@ -39,11 +39,21 @@ Used in chapters 2, 4, 6 and 8.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, spsolve, splu, svds
+from scipy.sparse.linalg import LinearOperator, MatrixRankWarning, spsolve, splu, svds
 
-from qsgd._validation import as_matrix, as_rng, as_vector, check_choice, check_int, check_memory
+from qsgd._validation import (
+    as_matrix,
+    as_rng,
+    as_vector,
+    check_bool,
+    check_choice,
+    check_int,
+    check_memory,
+)
 from qsgd.carleman import BASES
 
 __all__ = [
@@ -60,7 +70,7 @@ __all__ = [
 EXACT_LIMIT = 3000
 
 
-def history_system(C, b, y0, steps, *, padding=0):
+def history_system(C, b, y0, steps, *, padding=0, max_bytes=None):
     r"""The block lower-bidiagonal system of Eq. 6 of [1]_, with optional padding.
 
     .. math::
@@ -85,6 +95,8 @@ def history_system(C, b, y0, steps, *, padding=0):
         T >= 1.
     padding : int, optional
         p >= 0 padding block rows.
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the system would exceed this (default 4 GiB).
 
     Returns
     -------
@@ -95,7 +107,7 @@ def history_system(C, b, y0, steps, *, padding=0):
     ------
     ValueError
         ``C`` not square or non-finite, ``b``/``y0`` of another length, ``steps < 1``,
-        ``padding < 0``, or a system above 4 GiB.
+        ``padding < 0``, or a system above ``max_bytes``.
 
     References
     ----------
@@ -120,9 +132,9 @@ def history_system(C, b, y0, steps, *, padding=0):
     steps = check_int(steps, "steps", func=func, minimum=1)
     padding = check_int(padding, "padding", func=func, minimum=0)
     blocks = steps + 1 + padding
-    check_memory(12.0 * (blocks * D + steps * C.nnz + padding * D) + 8.0 * blocks * D,
+    check_memory(12.0 * (float(blocks) * D + float(steps) * C.nnz + float(padding) * D) + 8.0 * blocks * D,
                  what=f"the Eq. 6 system ({blocks} blocks of size {D}, about {steps * C.nnz:,} non-zeros)",
-                 max_bytes=None, func=func)
+                 max_bytes=max_bytes, func=func)
     shift_T = sp.diags_array([np.r_[np.ones(steps), np.zeros(padding)]], offsets=[-1],
                              shape=(blocks, blocks), format="csr")
     L = sp.eye_array(blocks * D, format="csr") - sp.kron(shift_T, C, format="csr")
@@ -150,12 +162,32 @@ def solve_history(L, rhs) -> np.ndarray:
     -------
     Y : ndarray, shape (rhs.size,)
 
+    Raises
+    ------
+    ValueError
+        Bad input; a singular ``L`` (a zero pivot: no unique solution); a solution that is
+        not finite (overflow: the lifted map diverges so fast over the T steps that
+        :math:`\hat y(t)` leaves the floating-point range).
+
     Used in chapters 2, 4, 6 and 8.
     """
     func = "solve_history"
     L = as_matrix(L, "L", func=func, square=True, sparse=True)
     rhs = as_vector(rhs, "rhs", func=func, size=L.shape[0])
-    return np.asarray(spsolve(sp.csc_array(L), rhs), dtype=float).reshape(-1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MatrixRankWarning)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                Y = np.asarray(spsolve(sp.csc_array(L), rhs), dtype=float).reshape(-1)
+        except (MatrixRankWarning, RuntimeError) as exc:
+            raise ValueError(f"{func}: L is singular, or its factorization overflowed (SuperLU: {exc})") from exc
+    if not np.all(np.isfinite(Y)):
+        bad = np.flatnonzero(~np.isfinite(Y))
+        raise ValueError(
+            f"{func}: the solution is not finite from entry {bad[0]} of {Y.shape[0]} on: L is singular or "
+            "the recurrence overflows (a strongly divergent lifted map over many steps)"
+        )
+    return Y
 
 
 def _check_blocks(Y, steps, padding, func):
@@ -244,9 +276,13 @@ def postselection_probability(Y, *, n, steps, padding=0) -> float:
     n = check_int(n, "n", func=func, minimum=1)
     if n > blocks.shape[1]:
         raise ValueError(f"{func}: n = {n} exceeds the block size {blocks.shape[1]}")
-    total = float(np.sum(blocks**2))
+    with np.errstate(over="ignore"):
+        total = float(np.sum(blocks**2))
     if total == 0.0:
         raise ValueError(f"{func}: Y is the zero vector")
+    if not np.isfinite(total):  # the squares overflow: rescale first
+        blocks = blocks / np.max(np.abs(blocks))
+        total = float(np.sum(blocks**2))
     return float(np.sum(blocks[steps:, :n] ** 2) / total)
 
 
@@ -278,13 +314,14 @@ def condition_number(L, *, exact=None, rng=None) -> float:
     dim = L.shape[0]
     if exact is None:
         exact = dim <= EXACT_LIMIT
+    exact = check_bool(exact, "exact", func=func)
     if exact:
         check_memory(8.0 * 3 * dim * dim, what=f"a dense SVD of a {dim} x {dim} matrix", max_bytes=None, func=func)
         s = np.linalg.svd(L.toarray(), compute_uv=False)
         return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
     if dim < 3:
         return condition_number(L, exact=True)
-    gen = as_rng(rng)
+    gen = as_rng(rng, func=func)
     smax = svds(L, k=1, return_singular_vectors=False, v0=gen.standard_normal(dim))[0]
     try:
         lu = splu(sp.csc_array(L))

@@ -25,6 +25,16 @@ tolerances; :func:`burgers` builds the PNAS test problem exactly as the referenc
 
 Norms are spectral norms (2-norms) throughout.
 
+**Passing the coefficients.** Every function here takes the coefficients either as separate
+arguments, in the historical orders (``r_number(F0, F1, F2, u0)``,
+``solve_reference(F1, F2, F0, u0, t_eval)``), or as *one* object in ascending degree order,
+followed by the remaining arguments: a sequence ``[F0, F1, F2]``, a
+:class:`qsgd.gd.PolynomialMap` (its ``coefficients``) or a problem such as
+:class:`BurgersProblem` (its ``F0``, ``F1``, ``F2``; then ``u0``, the time grid and the
+forcing default to the problem's). For example ``r_number(problem)``,
+``r_number([F0, F1, F2], u0)``, ``solve_reference(problem, t_eval=t)``. The conversion is
+:func:`qsgd._validation.as_coefficients`.
+
 References
 ----------
 .. [1] J.-P. Liu, H. Ø. Kolden, H. K. Krovi, N. F. Loureiro, K. Trivisa, A. M. Childs,
@@ -44,11 +54,19 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
 from qsgd._validation import (
+    NOT_GIVEN,
+    as_coefficients,
     as_matrix,
     as_vector,
+    check_bool,
     check_choice,
     check_int,
+    check_memory,
     check_positive,
+    coefficient_call,
+    describe,
+    estimate_bytes,
+    is_coefficients,
 )
 
 __all__ = [
@@ -73,28 +91,46 @@ def _norm2(mat) -> float:
     return float(np.sqrt(max(np.linalg.eigvalsh(gram)[-1], 0.0)))
 
 
-def _eigenvalues(F1) -> np.ndarray:
+#: memory of a dense eigen-decomposition per matrix entry (the matrix, complex eigenvectors, work space)
+_EIG_BYTES_PER_ENTRY = 48
+
+
+def _eigen_guard(n: int, func: str) -> None:
+    check_memory(estimate_bytes(n, n, itemsize=_EIG_BYTES_PER_ENTRY),
+                 what=f"the dense eigen-decomposition of the {n} x {n} matrix F1", max_bytes=None, func=func,
+                 advice="the spectrum of F1 is computed densely; this size is beyond it")
+
+
+def _eigenvalues(F1, func: str = "lambda_1") -> np.ndarray:
+    _eigen_guard(F1.shape[0], func)
     dense = F1.toarray() if sp.issparse(F1) else np.asarray(F1)
     return np.linalg.eigvals(dense)
 
 
-def _lambda_1(F1, *, discard_zero: bool = False) -> float:
+def _lambda_1(F1, *, discard_zero: bool = False, func: str = "lambda_1") -> float:
     """Largest real part of the eigenvalues of F1 (optionally ignoring zero eigenvalues)."""
-    lam = _eigenvalues(F1)
+    lam = _eigenvalues(F1, func)
     if discard_zero:
         scale = max(_norm2(F1), 1.0)
         lam = lam[np.abs(lam) > 1e-10 * scale]
         if lam.size == 0:
-            raise ValueError("lambda_1: all eigenvalues of F1 are zero")
+            raise ValueError(f"{func}: all eigenvalues of F1 are zero")
     return float(np.max(lam.real))
 
 
 def _check_diagonalizable(F1, func: str) -> None:
+    _eigen_guard(F1.shape[0], func)
     dense = F1.toarray() if sp.issparse(F1) else np.asarray(F1)
     _, vecs = np.linalg.eig(dense)
     cond = np.linalg.cond(vecs)
     if not np.isfinite(cond) or cond > 1e12:
         raise ValueError(f"{func}: F1 is not diagonalizable (eigenvector condition number {cond:.3g})")
+
+
+def _bundle(F, func: str):
+    """(F1, F2, F0) of a coefficient object, in the layout of :func:`check_quadratic`."""
+    n, F0, mats = as_coefficients(F, func=func, max_degree=2)
+    return mats[0], (mats[1] if len(mats) > 1 else None), F0
 
 
 def check_quadratic(F1, F2=None, F0=None, *, dissipative=False, discard_zero=False,
@@ -103,7 +139,9 @@ def check_quadratic(F1, F2=None, F0=None, *, dissipative=False, discard_zero=Fal
 
     Parameters
     ----------
-    F1 : (n, n) array_like or sparse
+    F1 : (n, n) array_like or sparse, or a coefficient object
+        A coefficient object (``[F0, F1, F2]``, a ``PolynomialMap`` of degree <= 2 or a
+        problem; module docstring) stands for all three, and then F2 and F0 must be omitted.
     F2 : (n, n**2) array_like or sparse, or None (zero)
     F0 : (n,) array_like or None (zero)
     dissipative : bool
@@ -126,13 +164,19 @@ def check_quadratic(F1, F2=None, F0=None, *, dissipative=False, discard_zero=Fal
 
     Used in chapter 1.
     """
+    if is_coefficients(F1):
+        if F2 is not None or F0 is not None:
+            raise ValueError(f"{func}: give the coefficients either as one object or as F1, F2, F0, not both")
+        F1, F2, F0 = _bundle(F1, func)
+    dissipative = check_bool(dissipative, "dissipative", func=func)
+    discard_zero = check_bool(discard_zero, "discard_zero", func=func)
     F1 = as_matrix(F1, "F1", func=func, square=True, sparse=True)
     n = F1.shape[0]
     F2 = sp.csr_array((n, n * n)) if F2 is None else as_matrix(F2, "F2", func=func, shape=(n, n * n), sparse=True)
     F0 = np.zeros(n) if F0 is None else as_vector(F0, "F0", func=func, size=n)
     if dissipative:
         _check_diagonalizable(F1, func)
-        lam = _lambda_1(F1, discard_zero=bool(discard_zero))
+        lam = _lambda_1(F1, discard_zero=bool(discard_zero), func=func)
         if lam >= 0:
             raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got Re(lambda_1) = {lam:.6g}")
     return F1, F2, F0
@@ -143,7 +187,7 @@ def lambda_1(F1, *, discard_zero=False) -> float:
 
     Parameters
     ----------
-    F1 : (n, n) array_like or sparse
+    F1 : (n, n) array_like or sparse, or a coefficient object (its F1)
     discard_zero : bool
         Ignore eigenvalues that are zero to round-off (those of explicitly stored Dirichlet
         boundary rows, as the reference Burgers script does).
@@ -157,12 +201,15 @@ def lambda_1(F1, *, discard_zero=False) -> float:
     Used in chapter 1.
     """
     func = "lambda_1"
+    if is_coefficients(F1):
+        F1 = _bundle(F1, func)[0]
+    discard_zero = check_bool(discard_zero, "discard_zero", func=func)
     F1 = as_matrix(F1, "F1", func=func, square=True, sparse=False)
     _check_diagonalizable(F1, func)
-    return _lambda_1(F1, discard_zero=bool(discard_zero))
+    return _lambda_1(F1, discard_zero=bool(discard_zero), func=func)
 
 
-def r_number(F0, F1, F2, u0, *, discard_zero=False) -> float:
+def r_number(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None) -> float:
     r"""The PNAS ratio :math:`\mathrm R` of nonlinearity and forcing to dissipation.
 
     .. math::
@@ -174,15 +221,19 @@ def r_number(F0, F1, F2, u0, *, discard_zero=False) -> float:
 
     Parameters
     ----------
-    F0 : (n,) array_like or None
-        The forcing; for a time-dependent one pass the vector of largest norm.
+    F0 : (n,) array_like or None, or a coefficient object
+        The forcing; for a time-dependent one pass the vector of largest norm. Or all the
+        coefficients as one object (module docstring), followed by ``u0``:
+        ``r_number([F0, F1, F2], u0)``; for a problem ``u0`` defaults to ``problem.u0`` (and
+        ``discard_zero`` to True for :class:`BurgersProblem`, whose boundary rows are zero).
     F1 : (n, n) array_like or sparse
         Must have :math:`\mathrm{Re}\lambda_1 < 0`.
     F2 : (n, n**2) array_like or sparse
     u0 : (n,) array_like, non-zero
-    discard_zero : bool
+    discard_zero : bool, optional
         Drop zero eigenvalues of F1 before taking :math:`\lambda_1` (as the reference Burgers
-        script does for its two boundary rows).
+        script does for its two boundary rows). Default: True for a :class:`BurgersProblem`
+        given as one object, False otherwise.
 
     Returns
     -------
@@ -200,16 +251,28 @@ def r_number(F0, F1, F2, u0, *, discard_zero=False) -> float:
     Used in chapters 1 and 6.
     """
     func = "r_number"
+    if is_coefficients(F0):
+        u0 = coefficient_call([F1, F2, u0], ["u0"], func=func)["u0"]
+        if u0 is NOT_GIVEN and hasattr(F0, "u0"):
+            u0 = F0.u0
+        if discard_zero is None:
+            discard_zero = isinstance(F0, BurgersProblem)
+        F1, F2, F0 = _bundle(F0, func)
+    for name, value in (("F1", F1), ("F2", F2), ("u0", u0)):
+        if value is NOT_GIVEN:
+            raise ValueError(f"{func}: missing argument {name}")
+    discard_zero = check_bool(bool(discard_zero) if discard_zero is None else discard_zero, "discard_zero",
+                              func=func)
     F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
     u0 = as_vector(u0, "u0", func=func, size=F1.shape[0], allow_zero=False)
-    lam = _lambda_1(F1, discard_zero=bool(discard_zero))
+    lam = _lambda_1(F1, discard_zero=bool(discard_zero), func=func)
     if lam >= 0:
         raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got {lam:.6g}")
     nu = float(np.linalg.norm(u0))
     return (nu * _norm2(F2) + float(np.linalg.norm(F0)) / nu) / abs(lam)
 
 
-def r_interval(F0, F1, F2, *, discard_zero=False) -> tuple[float, float]:
+def r_interval(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[float, float]:
     r"""The interval :math:`(r_-, r_+)` of initial norms with :math:`\mathrm R < 1`.
 
     .. math::
@@ -220,6 +283,7 @@ def r_interval(F0, F1, F2, *, discard_zero=False) -> tuple[float, float]:
     the roots of :math:`\|F_2\|x^2 - |\mathrm{Re}\lambda_1|x + \|F_0\|`, so that
     :math:`\mathrm R < 1 \iff r_- < \|u_0\| < r_+` (as ``r1, r2`` in the reference script [2]_).
     With :math:`F_2 = 0`, :math:`r_+ = \infty`; with :math:`F_0 = 0`, :math:`r_- = 0`.
+    The coefficients are ``F0, F1, F2`` or one coefficient object (module docstring).
 
     Raises
     ------
@@ -234,8 +298,14 @@ def r_interval(F0, F1, F2, *, discard_zero=False) -> tuple[float, float]:
     Used in chapter 1.
     """
     func = "r_interval"
+    if is_coefficients(F0):
+        coefficient_call([F1, F2], [], func=func)
+        F1, F2, F0 = _bundle(F0, func)
+    if F1 is NOT_GIVEN or F2 is NOT_GIVEN:
+        raise ValueError(f"{func}: missing argument {'F1' if F1 is NOT_GIVEN else 'F2'}")
+    discard_zero = check_bool(discard_zero, "discard_zero", func=func)
     F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
-    lam = _lambda_1(F1, discard_zero=bool(discard_zero))
+    lam = _lambda_1(F1, discard_zero=bool(discard_zero), func=func)
     if lam >= 0:
         raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got {lam:.6g}")
     f2, f0 = _norm2(F2), float(np.linalg.norm(F0))
@@ -251,12 +321,17 @@ def r_interval(F0, F1, F2, *, discard_zero=False) -> tuple[float, float]:
     return (abs(lam) - root) / (2 * f2), (abs(lam) + root) / (2 * f2)
 
 
-def solve_reference(F1, F2, F0, u0, t_eval, *, rtol=1e-10, atol=1e-10, forcing=None, method="DOP853"):
+def solve_reference(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t_eval=NOT_GIVEN, *, rtol=1e-10, atol=1e-10,
+                    forcing=None, method="DOP853"):
     r"""Reference solution of :math:`du/dt = F_2 u^{\otimes2} + F_1 u + g(t) F_0` with ``solve_ivp``.
 
     Parameters
     ----------
-    F1 : (n, n) array_like or sparse
+    F1 : (n, n) array_like or sparse, or a coefficient object
+        Or all the coefficients as one object (module docstring), followed by ``u0`` and
+        ``t_eval``: ``solve_reference([F0, F1, F2], u0, t_eval)``. For a problem, ``u0``,
+        ``t_eval`` and ``forcing`` default to ``problem.u0``, ``problem.t`` and
+        ``problem.forcing``.
     F2 : (n, n**2) array_like or sparse, or None
     F0 : (n,) array_like, None, or callable ``F0(t) -> (n,)``
     u0 : (n,) array_like
@@ -281,6 +356,21 @@ def solve_reference(F1, F2, F0, u0, t_eval, *, rtol=1e-10, atol=1e-10, forcing=N
     Used in chapters 1 and 6.
     """
     func = "solve_reference"
+    if is_coefficients(F1):
+        rest = coefficient_call([F2, F0, u0, t_eval], ["u0", "t_eval"], func=func)
+        u0, t_eval = rest["u0"], rest["t_eval"]
+        problem = F1
+        F1, F2, F0 = _bundle(problem, func)
+        if u0 is NOT_GIVEN and hasattr(problem, "u0"):
+            u0 = problem.u0
+        if t_eval is NOT_GIVEN and hasattr(problem, "t"):
+            t_eval = problem.t
+        if forcing is None and callable(getattr(problem, "forcing", None)):
+            forcing = problem.forcing
+    F0 = None if F0 is NOT_GIVEN else F0
+    for name, value in (("F2", F2), ("u0", u0), ("t_eval", t_eval)):
+        if value is NOT_GIVEN:
+            raise ValueError(f"{func}: missing argument {name}")
     F0_call = F0 if callable(F0) else None
     F1, F2, F0v = check_quadratic(F1, F2, None if F0_call is not None else F0, func=func)
     n = F1.shape[0]
@@ -302,7 +392,7 @@ def solve_reference(F1, F2, F0, u0, t_eval, *, rtol=1e-10, atol=1e-10, forcing=N
         if has_f2:
             out = out + F2 @ np.kron(u, u)
         if F0_call is not None:
-            out = out + np.asarray(F0_call(t), dtype=float)
+            out = out + as_vector(F0_call(t), "F0(t)", func=func, size=n)
         elif forcing is not None:
             out = out + float(forcing(t)) * F0v
         else:
@@ -314,6 +404,8 @@ def solve_reference(F1, F2, F0, u0, t_eval, *, rtol=1e-10, atol=1e-10, forcing=N
     sol = solve_ivp(rhs, (t_eval[0], t_eval[-1]), u0, method=method, t_eval=t_eval, rtol=rtol, atol=atol)
     if not sol.success:
         raise ValueError(f"{func}: solve_ivp failed: {sol.message}")
+    if not np.all(np.isfinite(sol.y)):
+        raise ValueError(f"{func}: the solution became non-finite (blow-up before t = {t_eval[-1]:.6g})")
     return sol.y.T
 
 
@@ -367,11 +459,13 @@ class BurgersProblem:
         return np.cos(2 * np.pi * np.asarray(t, dtype=float))
 
     def F0_at(self, t) -> np.ndarray:
-        """The forcing vector at time ``t``."""
+        """The forcing vector at time ``t`` (a finite real number)."""
+        if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)) or not np.isfinite(t):
+            raise ValueError(f"BurgersProblem.F0_at: t must be a finite real number, got {describe(t)}")
         return float(self.forcing(t)) * self.F0
 
 
-def burgers(*, nx=16, re0=20.0, nt=4000, T=3.0, L0=1.0, beta=0.0) -> BurgersProblem:
+def burgers(*, nx=16, re0=20.0, nt=4000, T=3.0, L0=1.0, beta=0.0, max_bytes=None) -> BurgersProblem:
     r"""The PNAS Burgers test problem, built as in the reference script ``carleman_burgers.m`` [2]_.
 
     Central differences on ``nx`` points of :math:`[-L_0/2, L_0/2]`, :math:`dx = L_0/(n_x-1)`;
@@ -397,6 +491,9 @@ def burgers(*, nx=16, re0=20.0, nt=4000, T=3.0, L0=1.0, beta=0.0) -> BurgersProb
         Domain length (default 1).
     beta : float
         Linear damping (default 0).
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the grids and the dense eigen-decomposition of
+        :math:`F_1` that the R number needs would exceed this (default 4 GiB).
 
     Returns
     -------
@@ -416,6 +513,10 @@ def burgers(*, nx=16, re0=20.0, nt=4000, T=3.0, L0=1.0, beta=0.0) -> BurgersProb
     T = check_positive(T, "T", func=func)
     L0 = check_positive(L0, "L0", func=func)
     beta = check_positive(beta, "beta", func=func, strict=False)
+    # R needs eig(F1) of the dense (nx, nx) matrix: about 4 dense copies (complex eigenvectors)
+    check_memory(estimate_bytes(nx, nx, itemsize=8 * 6) + estimate_bytes(nt) + estimate_bytes(nx, itemsize=80),
+                 what=f"the Burgers problem with nx = {nx}, nt = {nt} (dense eigenvectors of F1 for R)",
+                 max_bytes=max_bytes, func=func)
     U0 = 1.0 / math.sqrt(nx - 1)
     nu = U0 * L0 / re0
     x = np.linspace(-L0 / 2, L0 / 2, nx)

@@ -5,6 +5,8 @@ Used in the introduction (the pipeline of the paper's Fig. 1).
 
 from __future__ import annotations
 
+from qsgd._validation import describe
+
 __all__ = ["pipeline_diagram"]
 
 #: the stages of the paper's Fig. 1 / its four-step algorithm, with the chapter that runs each
@@ -32,10 +34,18 @@ def pipeline_diagram(ax=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If ``ax`` is neither None nor a matplotlib Axes.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+    if ax is not None and not isinstance(ax, Axes):
+        raise ValueError(f"pipeline_diagram: ax must be a matplotlib Axes or None, got {describe(ax)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 3.4))
     width, gap, height = 1.7, 0.45, 1.6

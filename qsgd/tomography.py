@@ -103,7 +103,7 @@ from typing import Any
 
 import numpy as np
 
-from qsgd._validation import as_rng, as_vector, check_choice, check_int, check_positive, describe
+from qsgd._validation import as_rng, as_vector, check_bool, check_choice, check_int, check_positive, describe
 
 __all__ = [
     "MAX_QUBITS",
@@ -273,6 +273,7 @@ def sign_circuit(preparation, reference: Any, *, loader: str = "auto", measure: 
 
     func = "sign_circuit"
     check_choice(loader, "loader", {"auto", "sparse", "dense"}, func=func)
+    measure = check_bool(measure, "measure", func=func)
     if not isinstance(preparation, QuantumCircuit):
         raise ValueError(f"{func}: preparation must be a qiskit QuantumCircuit, got {describe(preparation)}")
     if not _is_unitary(preparation):
@@ -503,7 +504,7 @@ def vector_tomography(state: Any, *, shots: int, rng: Any = None, support: Any =
 
     func = "vector_tomography"
     shots = check_int(shots, "shots", func=func, minimum=1)
-    gen = as_rng(rng)
+    gen = as_rng(rng, func=func)
     if isinstance(state, QuantumCircuit):
         _circuit_state(state, func)  # validated only; the sampling uses the simulator
         n = state.num_qubits
@@ -581,6 +582,9 @@ def shots_bound(dimension: int, eps: float) -> int:
     func = "shots_bound"
     d = check_int(dimension, "dimension", func=func, minimum=2)
     eps = check_positive(eps, "eps", func=func)
+    log_shots = math.log(36.0 * 7.0 * d * math.log(d)) - 2.0 * math.log(eps)
+    if log_shots > 700:  # beyond the float range
+        raise ValueError(f"{func}: eps = {eps:.4g} is so small that the number of shots overflows")
     return int(math.ceil(36.0 * 7.0 * d * math.log(d) / eps**2))
 
 
@@ -608,7 +612,10 @@ def predicted_error(shots: Any, *, sparsity: int) -> np.ndarray | float:
     """
     func = "predicted_error"
     s = check_int(sparsity, "sparsity", func=func, minimum=1)
-    m = np.asarray(shots, dtype=float)
+    raw = np.asarray(shots) if shots is not None and not isinstance(shots, (str, bytes)) else np.asarray([])
+    if raw.dtype.kind not in "iuf":
+        raise ValueError(f"{func}: shots must be a real number or an array of them, got {describe(shots)}")
+    m = raw.astype(float)
     if m.size == 0 or not np.all(np.isfinite(m)) or np.any(m < 1):
         raise ValueError(f"{func}: shots must be >= 1, got {describe(shots)}")
     out = np.sqrt((s - 1) / (4.0 * m))

@@ -69,7 +69,7 @@ import numpy as np
 import scipy.sparse as sp
 from qiskit import QuantumCircuit, transpile
 
-from qsgd._validation import as_vector, check_int, describe
+from qsgd._validation import as_vector, check_bool, check_int, check_memory, describe
 
 __all__ = [
     "MAX_QUBITS",
@@ -90,6 +90,9 @@ _PHASE_RTOL = 1e-13
 
 #: largest number of candidate pairs examined per merge once a feasible one is known
 _MAX_PAIRS = 4000
+
+#: memory per gate of a built circuit (Qiskit instruction objects), for the size guard
+_BYTES_PER_GATE = 512
 
 
 # --------------------------------------------------------------------------- input
@@ -164,10 +167,28 @@ def _amplitude_dict(amplitudes: Any, num_qubits: int | None, func: str) -> tuple
     return support, num_qubits
 
 
-def _normalized_support(amplitudes, num_qubits, normalize, func) -> tuple[dict[int, complex], int, float]:
+def _support_guard(s: int, num_qubits: int, max_bytes, func: str) -> None:
+    """The circuit has about s * 2 n_q gates (a merge: d - 1 CNOTs and a controlled rotation)."""
+    check_memory(
+        float(s) * (2 * num_qubits + 2) * _BYTES_PER_GATE + 200.0 * s,
+        what=f"the preparation circuit of {s:,} non-zero amplitudes on {num_qubits} qubits "
+        f"(about {2 * s * num_qubits:,} gates)",
+        max_bytes=max_bytes,
+        func=func,
+    )
+
+
+def _normalized_support(amplitudes, num_qubits, normalize, func, max_bytes=None):
     if num_qubits is not None:
         num_qubits = check_int(num_qubits, "num_qubits", func=func, minimum=1, maximum=MAX_QUBITS)
+    if isinstance(amplitudes, np.ndarray) or hasattr(amplitudes, "detach"):
+        # dense input: count its non-zeros and refuse before building the support dict
+        dense = amplitudes.detach().cpu().numpy() if hasattr(amplitudes, "detach") else amplitudes
+        if dense.size > 2**16 and dense.dtype.kind in "biufc":
+            width = max(num_qubits or 0, max(1, math.ceil(math.log2(dense.size))))
+            _support_guard(int(np.count_nonzero(dense)), width, max_bytes, func)
     support, num_qubits = _amplitude_dict(amplitudes, num_qubits, func)
+    _support_guard(len(support), num_qubits, max_bytes, func)
     if num_qubits > MAX_QUBITS:
         raise ValueError(
             f"{func}: {num_qubits} qubits requested, more than the {MAX_QUBITS} this method supports "
@@ -470,6 +491,7 @@ def sparse_state_preparation(
     *,
     num_qubits: int | None = None,
     normalize: bool = False,
+    max_bytes: float | None = None,
 ) -> QuantumCircuit:
     """Circuit preparing an s-sparse state with O(s n_q) CNOTs (Gleinig-Hoefler).
 
@@ -493,6 +515,9 @@ def sparse_state_preparation(
     normalize : bool, default False
         Divide by the 2-norm first. Otherwise a norm further than 1e-8 from 1 is an
         error (a norm within 1e-8 of 1 is corrected silently).
+    max_bytes : float, optional
+        Refuse (``ValueError``) when the circuit, estimated at about :math:`2 s n_q`
+        gates, would exceed this (default 4 GiB); checked before the support is collected.
 
     Returns
     -------
@@ -536,9 +561,8 @@ def sparse_state_preparation(
     Used in chapter 3.
     """
     func = "sparse_state_preparation"
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise ValueError(f"{func}: normalize must be True or False, got {describe(normalize)}")
-    support, n, _ = _normalized_support(amplitudes, num_qubits, normalize, func)
+    normalize = check_bool(normalize, "normalize", func=func)
+    support, n, _ = _normalized_support(amplitudes, num_qubits, normalize, func, max_bytes)
     undo, amp = _disentangle(support, n)
     circuit = undo.inverse()
     circuit.global_phase = float(np.angle(amp)) + circuit.global_phase
@@ -593,6 +617,9 @@ class UploadResult:
         :math:`n_q = \\lceil \\log_2 d \\rceil` for :math:`d` weights, unless given.
     size : int
         :math:`d`, the number of weights (zeros included) before padding.
+    shape : tuple of int
+        Shape of the weights as given (they are flattened in C order);
+        ``result.weights(state).reshape(result.shape)`` restores it.
     """
 
     circuit: QuantumCircuit
@@ -600,6 +627,7 @@ class UploadResult:
     support: np.ndarray
     num_qubits: int
     size: int
+    shape: tuple = ()
 
     @property
     def sparsity(self) -> int:
@@ -608,11 +636,14 @@ class UploadResult:
 
     def weights(self, state: Any) -> np.ndarray:
         """Rescale a state's first ``size`` amplitudes by the norm (real part for real weights)."""
-        data = np.asarray(getattr(state, "data", state))
+        data = as_vector(getattr(state, "data", state), "state", func="UploadResult.weights", allow_complex=True)
+        if data.shape[0] < self.size:
+            raise ValueError(f"UploadResult.weights: state has {data.shape[0]} amplitudes, fewer than the "
+                             f"{self.size} weights")
         return (self.norm * data[: self.size]).real.copy()
 
 
-def upload_weights(weights: Any, *, num_qubits: int | None = None) -> UploadResult:
+def upload_weights(weights: Any, *, num_qubits: int | None = None, max_bytes: float | None = None) -> UploadResult:
     """Upload a (pruned) weight vector: norm classically, direction as a state.
 
     Flattens *weights* (C order, as ``torch.flatten``), pads it with zeros to
@@ -624,9 +655,12 @@ def upload_weights(weights: Any, *, num_qubits: int | None = None) -> UploadResu
     Parameters
     ----------
     weights : array_like or torch.Tensor
-        Real weights of any shape (a parameter tensor, or all parameters concatenated).
+        Real weights of any shape (a parameter tensor, or all parameters concatenated),
+        flattened in C order; the shape is kept in ``UploadResult.shape``.
     num_qubits : int, optional
         Register size; defaults to :math:`\\lceil \\log_2 d \\rceil` (at least 1).
+    max_bytes : float, optional
+        Size guard, as in :func:`sparse_state_preparation`.
 
     Returns
     -------
@@ -647,25 +681,32 @@ def upload_weights(weights: Any, *, num_qubits: int | None = None) -> UploadResu
     func = "upload_weights"
     if hasattr(weights, "detach"):
         weights = weights.detach().cpu().numpy()
+    if weights is None or isinstance(weights, (str, bytes, dict)) or sp.issparse(weights):
+        raise ValueError(f"{func}: weights must be a real numeric array or tensor, got {describe(weights)}")
     if np.iscomplexobj(weights):
         raise ValueError(f"{func}: weights must be real, got a complex array")
     try:
-        flat = np.asarray(weights, dtype=float).reshape(-1)
-    except (TypeError, ValueError) as exc:
+        arr = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{func}: weights must be numeric, got {describe(weights)}") from exc
-    flat = as_vector(flat, "weights", func=func, allow_zero=False)
+    shape = tuple(int(k) for k in arr.shape)
+    flat = as_vector(arr.reshape(-1), "weights", func=func, allow_zero=False)
     size = flat.shape[0]
     if num_qubits is None:
         num_qubits = max(1, math.ceil(math.log2(size)))
     num_qubits = check_int(num_qubits, "num_qubits", func=func, minimum=1, maximum=MAX_QUBITS)
     if size > 2**num_qubits:
         raise ValueError(f"{func}: {size} weights do not fit in num_qubits={num_qubits} (2**{num_qubits} amplitudes)")
+    _support_guard(int(np.count_nonzero(flat)), num_qubits, max_bytes, func)
     norm = float(np.linalg.norm(flat))
-    circuit = sparse_state_preparation(flat / norm, num_qubits=num_qubits)
+    if not math.isfinite(norm):  # finite weights whose squares overflow
+        raise ValueError(f"{func}: the 2-norm of weights overflows (largest |weight| = {np.max(np.abs(flat)):.4g})")
+    circuit = sparse_state_preparation(flat / norm, num_qubits=num_qubits, max_bytes=max_bytes)
     return UploadResult(
         circuit=circuit,
         norm=norm,
         support=np.flatnonzero(flat),
         num_qubits=num_qubits,
         size=size,
+        shape=shape,
     )

@@ -665,3 +665,122 @@ def test_size_guard_refuses_huge_symmetric_systems():
         discrete_carleman([None, F1, F2], order=4, basis="symmetric")
     with pytest.raises(ValueError, match="symmetric Carleman system"):
         carleman_matrix(F1, F2, order=4, basis="symmetric")
+
+
+# ---------------------------------------------------------------- one coefficient object
+
+
+class _Map:
+    """Carries coefficients as qsgd.gd.PolynomialMap does (without importing gd)."""
+
+    def __init__(self, coefficients):
+        self.coefficients = tuple(coefficients)
+
+
+def test_builders_accept_the_coefficients_as_one_object():
+    rng = np.random.default_rng(3)
+    F = random_map(rng, 3, 2)
+    for obj in (F, tuple(F), _Map(F)):
+        C, b = discrete_carleman(obj, order=2)
+        C_ref, b_ref = discrete_carleman(list(F), order=2)
+        assert (C != C_ref).nnz == 0 and np.array_equal(b, b_ref)
+        A, a = carleman_matrix(obj, order=2, basis="symmetric")
+        A_ref, a_ref = carleman_matrix(F[1], F[2], F[0], order=2, basis="symmetric")
+        assert (A != A_ref).nnz == 0 and np.array_equal(a, a_ref)
+
+
+def test_solve_carleman_and_bounds_accept_one_object():
+    F1, F2, u0 = np.diag([-1.0, -1.5]), 0.05 * np.ones((2, 4)), np.array([0.2, -0.1])
+    t = np.linspace(0.0, 1.0, 21)
+    ref = solve_carleman(F1, F2, None, u0, t, order=3)
+    for sol in (solve_carleman([None, F1, F2], u0, t, order=3), solve_carleman(_Map([None, F1, F2]), u0=u0, t=t, order=3)):
+        np.testing.assert_array_equal(sol.u, ref.u)
+    np.testing.assert_array_equal(homogeneous_bound([None, F1, F2], u0, t, order=3),
+                                  homogeneous_bound(F1, F2, u0, t, order=3))
+    np.testing.assert_array_equal(homogeneous_bound([None, F1, F2], u0, t=t, order=3),
+                                  homogeneous_bound(F1, F2, u0, t, order=3))
+    F0 = np.array([0.01, 0.0])
+    np.testing.assert_array_equal(lemma1_bound([F0, F1, F2], u0, t, order=2), lemma1_bound(F1, F2, F0, u0, t, order=2))
+
+
+def test_solve_carleman_of_a_problem_uses_its_grid_state_and_forcing():
+    p = burgers(nt=41, T=0.2)
+    sol = solve_carleman(p, order=2, basis="symmetric")
+    ref = solve_carleman(p.F1, p.F2, p.F0, p.u0, p.t, order=2, basis="symmetric", forcing=p.forcing)
+    np.testing.assert_array_equal(sol.u, ref.u)
+    assert sol.success
+
+
+# --------------------------------------------------------------- results checked before returned
+
+
+def test_unstable_euler_grid_is_reported_not_returned_as_success():
+    """dt * |N lambda| = 5 > 2: the iterates grow although the ODE decays."""
+    t = np.linspace(0.0, 10.0, 5)  # h = 2.5
+    sol = solve_carleman([[-1.0]], [[0.1]], None, [0.5], t, order=2)
+    assert not sol.success
+    assert "unstable" in sol.message and "h*|N*lambda| = 5" in sol.message
+    fine = solve_carleman([[-1.0]], [[0.1]], None, [0.5], np.linspace(0.0, 10.0, 101), order=2)
+    assert fine.success  # h * N * |lambda| = 0.2
+    assert solve_carleman([[-1.0]], [[0.1]], None, [0.5], t, order=2, method="expm").success
+
+
+# ---------------------------------------------------------------- the bad-input catalogue
+
+_F1, _F2 = np.diag([-1.0, -2.0]), 0.1 * np.ones((2, 4))
+
+BAD_INPUT = {
+    "lifted_dimension absurd order": (lambda: lifted_dimension(2, 10**7), ["lifted_dimension", "2**1e+07", "2**1023"]),
+    "lifted_dimension string n": (lambda: lifted_dimension("2", 3), ["lifted_dimension", "n", "integer"]),
+    "level_slices absurd": (lambda: level_slices(10**6, 10**6), ["level_slices", "max_bytes"]),
+    "level_slices symmetric absurd": (lambda: level_slices(10**6, 10**6, basis="symmetric"),
+                                      ["level_slices", "max_bytes"]),
+    "monomials absurd": (lambda: monomials(1000, 6), ["monomials", "GiB", "max_bytes"]),
+    "monomials None": (lambda: monomials(None, 2), ["monomials", "n"]),
+    "lift absurd order": (lambda: lift([1.0, 2.0], order=10**6), ["lift", "max_bytes"]),
+    "lift complex": (lambda: lift([1j, 0.0], order=2), ["lift", "u", "real"]),
+    "lift None": (lambda: lift(None, order=2), ["lift", "u", "None"]),
+    "lift empty": (lambda: lift([], order=2), ["lift", "u", "empty"]),
+    "matrix symmetric order 1e9": (lambda: carleman_matrix(_F1, _F2, order=10**9, basis="symmetric"),
+                                   ["carleman_matrix", "order-1000000000", "max_bytes"]),
+    "matrix scalar order 1e8": (lambda: carleman_matrix([[-1.0]], [[1.0]], order=10**8),
+                                ["carleman_matrix", "max_bytes"]),
+    "matrix complex F2": (lambda: carleman_matrix(_F1, _F2 * 1j, order=2), ["carleman_matrix", "F2", "real"]),
+    "matrix string F1": (lambda: carleman_matrix("F1", None, order=2), ["carleman_matrix", "F1", "string"]),
+    "matrix None F1": (lambda: carleman_matrix(None, None, order=2), ["carleman_matrix", "F1", "None"]),
+    "matrix object and F0": (lambda: carleman_matrix([None, _F1, _F2], None, [1.0, 0.0], order=2),
+                             ["carleman_matrix", "either as one object"]),
+    "matrix cubic object": (lambda: carleman_matrix([None, _F1, _F2, np.zeros((2, 8))], order=2),
+                            ["carleman_matrix", "up to F2"]),
+    "discrete order 1e7": (lambda: discrete_carleman([None, [[-1.0]], [[1.0]]], order=10**7),
+                           ["discrete_carleman", "max_bytes"]),
+    "discrete None": (lambda: discrete_carleman(None, order=2), ["discrete_carleman", "F must be a list"]),
+    "discrete complex F0": (lambda: discrete_carleman([[1j, 0], _F1], order=2), ["discrete_carleman", "F[0]", "real"]),
+    "discrete empty map": (lambda: discrete_carleman(_Map([]), order=2), ["discrete_carleman", "F.coefficients"]),
+    "discrete bad max_bytes": (lambda: discrete_carleman([None, _F1], order=2, max_bytes="big"),
+                               ["discrete_carleman", "max_bytes"]),
+    "solve missing t": (lambda: solve_carleman([None, _F1, _F2], [0.1, 0.1], order=2), ["solve_carleman", "missing", "t"]),
+    "solve complex u0": (lambda: solve_carleman(_F1, _F2, None, [0.1j, 0], [0, 1], order=2),
+                         ["solve_carleman", "u0", "real"]),
+    "solve nan t": (lambda: solve_carleman(_F1, _F2, None, [0.1, 0], [0, np.nan], order=2),
+                    ["solve_carleman", "t", "non-finite"]),
+    "solve string order": (lambda: solve_carleman(_F1, _F2, None, [0.1, 0], [0, 1], order="2"),
+                           ["solve_carleman", "order", "integer"]),
+    "bound string t": (lambda: homogeneous_bound(_F1, _F2, [0.1, 0.1], "1", order=2), ["homogeneous_bound", "t", "string"]),
+    "bound complex t": (lambda: homogeneous_bound(_F1, _F2, [0.1, 0.1], 1j, order=2), ["homogeneous_bound", "t", "real"]),
+    "bound negative t": (lambda: homogeneous_bound(_F1, _F2, [0.1, 0.1], -1.0, order=2), ["homogeneous_bound", "t", ">= 0"]),
+    "bound zero F2": (lambda: homogeneous_bound(_F1, np.zeros((2, 4)), [0.1, 0.1], 1.0, order=2),
+                      ["homogeneous_bound", "F2 is zero"]),
+    "bound forced object": (lambda: homogeneous_bound([[0.1, 0], _F1, _F2], [0.1, 0.1], 1.0, order=2),
+                            ["homogeneous_bound", "F0 = 0"]),
+    "lemma1 zero u0": (lambda: lemma1_bound(_F1, _F2, None, [0.0, 0.0], 1.0, order=2), ["lemma1_bound", "u0", "zero"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, words = BAD_INPUT[case]
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 import torch
 
 from qsgd.carleman import carleman_matrix, discrete_carleman, level_slices
-from qsgd.gd import PolynomialMap, gradient_descent, model_loss, polynomial_map
+from qsgd.gd import DivergenceError, PolynomialMap, gradient_descent, model_loss, polynomial_map
 from qsgd.nn import mlp
 
 # --------------------------------------------------------------------------------------------
@@ -260,9 +260,17 @@ def test_gradient_descent_matches_a_plain_torch_loop():
     assert out.shape == (6, 4)
 
 
-def test_gradient_descent_divergence_fills_nan():
-    out = gradient_descent(lambda th: -torch.exp(th**2).sum(), [1.0], eta=1.0, steps=10)
+def test_gradient_descent_divergence_raises_or_fills_nan():
+    loss = lambda th: -torch.exp(th**2).sum()  # noqa: E731
+    with pytest.raises(DivergenceError, match=r"gradient_descent: gradient descent diverges: step \d+ of 10"):
+        gradient_descent(loss, [1.0], eta=1.0, steps=10)
+    out = gradient_descent(loss, [1.0], eta=1.0, steps=10, on_divergence="nan")
     assert np.isfinite(out[0]).all() and np.isnan(out[-1]).all()
+
+
+def test_gradient_descent_huge_eta_on_a_quadratic_is_refused():
+    with pytest.raises(DivergenceError, match="eta = 1e\\+300"):
+        gradient_descent(lambda th: (th**2).sum(), [1.0, 2.0], eta=1e300, steps=5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,5 +353,102 @@ def test_trajectory_of_a_diverging_map_fills_nan():
     """u -> u + 0.1 + u^2 blows up; the rows after the first non-finite iterate are NaN."""
     pm = polynomial_map(lambda th: -(th**3).sum() / 3 - th.sum(), [0.0], eta=1.0, degree=2)
     np.testing.assert_allclose([pm.coefficients[0][0], pm.coefficients[2].toarray()[0, 0]], [1.0, 1.0])
-    out = pm.trajectory(40, u0=[1.0])
+    with pytest.raises(DivergenceError, match="PolynomialMap.trajectory: the map diverges"):
+        pm.trajectory(40, u0=[1.0])
+    out = pm.trajectory(40, u0=[1.0], on_divergence="nan")
     assert np.isfinite(out[:5]).all() and np.isnan(out[-1]).all()
+
+
+# --------------------------------------------------------------------------------------------
+# the bad-input catalogue: (call, exception, words the message must contain)
+# --------------------------------------------------------------------------------------------
+
+
+def _quad(th):
+    return (th**2).sum()
+
+
+def _pm():
+    return polynomial_map(_quad, [0.1, 0.2], eta=0.1, degree=2)
+
+
+def _model_case():
+    model = torch.nn.Linear(2, 2)
+    return model, torch.zeros(4, 2), torch.zeros(4, dtype=torch.long)
+
+
+BAD_INPUT = {
+    "pm complex theta0": (lambda: polynomial_map(_quad, [0.1j, 0.2], eta=0.1), ValueError,
+                          ["polynomial_map", "theta0", "real"]),
+    "pm None theta0": (lambda: polynomial_map(_quad, None, eta=0.1), ValueError, ["polynomial_map", "theta0", "None"]),
+    "pm string theta0": (lambda: polynomial_map(_quad, "0.1", eta=0.1), ValueError,
+                         ["polynomial_map", "theta0", "string"]),
+    "pm empty theta0": (lambda: polynomial_map(_quad, [], eta=0.1), ValueError, ["polynomial_map", "theta0", "empty"]),
+    "pm inf theta0": (lambda: polynomial_map(_quad, [np.inf], eta=0.1), ValueError,
+                      ["polynomial_map", "theta0", "non-finite"]),
+    "pm nan eta": (lambda: polynomial_map(_quad, [0.1], eta=float("nan")), ValueError, ["polynomial_map", "eta"]),
+    "pm string eta": (lambda: polynomial_map(_quad, [0.1], eta="0.1"), ValueError, ["polynomial_map", "eta"]),
+    "pm complex eta": (lambda: polynomial_map(_quad, [0.1], eta=0.1j), ValueError, ["polynomial_map", "eta"]),
+    "pm huge eta": (lambda: polynomial_map(_quad, [0.1], eta=1e308), ValueError,
+                    ["polynomial_map", "overflows", "eta"]),
+    "pm None degree": (lambda: polynomial_map(_quad, [0.1], eta=0.1, degree=None), ValueError,
+                       ["polynomial_map", "degree"]),
+    "pm absurd size": (lambda: polynomial_map(_quad, np.zeros(10**4), eta=0.1, degree=3), ValueError,
+                       ["polynomial_map", "GiB", "max_bytes"]),
+    "pm bad max_bytes": (lambda: polynomial_map(_quad, [0.1], eta=0.1, max_bytes=-1), ValueError,
+                         ["polynomial_map", "max_bytes"]),
+    "gd None loss": (lambda: gradient_descent(None, [0.1], eta=0.1, steps=2), ValueError,
+                     ["gradient_descent", "loss", "callable"]),
+    "gd complex theta0": (lambda: gradient_descent(_quad, [1j], eta=0.1, steps=2), ValueError,
+                          ["gradient_descent", "theta0", "real"]),
+    "gd zero steps": (lambda: gradient_descent(_quad, [0.1], eta=0.1, steps=0), ValueError,
+                      ["gradient_descent", "steps", ">= 1"]),
+    "gd absurd steps": (lambda: gradient_descent(_quad, [0.1], eta=0.1, steps=10**12), ValueError,
+                        ["gradient_descent", "trajectory", "max_bytes"]),
+    "gd bad on_divergence": (lambda: gradient_descent(_quad, [0.1], eta=0.1, steps=2, on_divergence="ignore"),
+                             ValueError, ["gradient_descent", "on_divergence"]),
+    "gd divergent eta": (lambda: gradient_descent(_quad, [1.0], eta=1e3, steps=200), DivergenceError,
+                         ["gradient_descent", "diverges", "eta"]),
+    "step wrong length": (lambda: _pm().step([1.0]), ValueError, ["PolynomialMap.step", "u", "length 2"]),
+    "step complex": (lambda: _pm().step([1j, 0.0]), ValueError, ["PolynomialMap.step", "u", "real"]),
+    "trajectory None steps": (lambda: _pm().trajectory(None), ValueError, ["PolynomialMap.trajectory", "steps"]),
+    "trajectory absurd steps": (lambda: _pm().trajectory(10**12), ValueError,
+                                ["PolynomialMap.trajectory", "max_bytes"]),
+    "trajectory nan u0": (lambda: _pm().trajectory(3, u0=[np.nan, 0.0]), ValueError,
+                          ["PolynomialMap.trajectory", "u0", "non-finite"]),
+    "model_loss None model": (lambda: model_loss(None, torch.zeros(2, 2), torch.zeros(2)), ValueError,
+                              ["model_loss", "model"]),
+    "model_loss list inputs": (lambda: model_loss(_model_case()[0], [[0.0, 0.0]], torch.zeros(1)), ValueError,
+                               ["model_loss", "inputs"]),
+    "model_loss empty data": (lambda: model_loss(_model_case()[0], torch.zeros(0, 2), torch.zeros(0)), ValueError,
+                              ["model_loss", "non-zero length"]),
+    "model_loss nan inputs": (lambda: model_loss(_model_case()[0], torch.full((4, 2), float("nan")),
+                                                 _model_case()[2]), ValueError, ["model_loss", "inputs", "non-finite"]),
+    "model_loss list mask": (lambda: model_loss(*_model_case(), mask={"weight": [[True, True]] * 2}), ValueError,
+                             ["model_loss", "mask['weight']", "tensor"]),
+    "model_loss mask not a dict": (lambda: model_loss(*_model_case(), mask=[1]), ValueError, ["model_loss", "mask"]),
+    "model_loss bad loss_fn": (lambda: model_loss(*_model_case(), loss_fn="mse"), ValueError,
+                               ["model_loss", "loss_fn"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, exc, words = BAD_INPUT[case]
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_a_polynomial_map_goes_to_the_carleman_builders_as_it_is():
+    pm = polynomial_map(lambda th: (th**4).sum() / 4 + (th[0] * th[1]) ** 2, [0.3, -0.2], eta=0.1, degree=2)
+    C, b = discrete_carleman(pm, order=3)
+    C_ref, b_ref = discrete_carleman(list(pm.coefficients), order=3)
+    assert (C != C_ref).nnz == 0 and np.array_equal(b, b_ref)
+    A, a = carleman_matrix(pm, order=2)
+    A_ref, a_ref = carleman_matrix(pm.coefficients[1], pm.coefficients[2], pm.coefficients[0], order=2)
+    assert (A != A_ref).nnz == 0 and np.array_equal(a, a_ref)
+    cubic = polynomial_map(lambda th: (th**4).sum(), [0.3, -0.2], eta=0.1, degree=3)
+    with pytest.raises(ValueError, match=r"carleman_matrix: F.coefficients must hold F0, F1 and up to F2"):
+        carleman_matrix(cubic, order=2)

@@ -293,3 +293,51 @@ def test_readout_bad_input():
         solve_history(L, np.ones(3))
     with pytest.raises(ValueError, match="L must be square"):
         condition_number(np.ones((2, 3)))
+
+
+# --------------------------------------------------------------------------------------------
+# the bad-input catalogue: (call, exception, words the message must contain)
+# --------------------------------------------------------------------------------------------
+
+_L, _RHS = history_system(np.eye(2), np.zeros(2), np.ones(2), 3)
+_Y = solve_history(_L, _RHS)
+
+BAD_INPUT = {
+    "system complex C": (lambda: history_system([[0.5j]], [0.0], [1.0], 2), ["history_system", "C", "real"]),
+    "system None C": (lambda: history_system(None, [0.0], [1.0], 2), ["history_system", "C", "None"]),
+    "system string b": (lambda: history_system([[0.5]], "0", [1.0], 2), ["history_system", "b", "string"]),
+    "system empty C": (lambda: history_system(np.zeros((0, 0)), [], [], 2), ["history_system", "C", "empty"]),
+    "system None steps": (lambda: history_system([[0.5]], [0.0], [1.0], None), ["history_system", "steps"]),
+    "system absurd steps": (lambda: history_system([[0.5]], [0.0], [1.0], 10**12),
+                            ["history_system", "GiB", "max_bytes"]),
+    "solve singular L": (lambda: solve_history([[1.0, 0.0], [1.0, 0.0]], [1.0, 1.0]), ["solve_history", "singular"]),
+    "solve overflow": (lambda: solve_history(*history_system([[1e200]], [0.0], [1e200], 3)),
+                       ["solve_history", "L is singular", "overflow"]),
+    "solve complex rhs": (lambda: solve_history(_L, _RHS + 1j), ["solve_history", "rhs", "real"]),
+    "solve nan L": (lambda: solve_history([[np.nan]], [1.0]), ["solve_history", "L", "non-finite"]),
+    "blocks None Y": (lambda: history_blocks(None, steps=3), ["history_blocks", "Y", "None"]),
+    "blocks zero steps": (lambda: history_blocks(_Y, steps=0), ["history_blocks", "steps", ">= 1"]),
+    "trajectory complex theta0": (lambda: theta_trajectory(_Y, n=2, steps=3, theta0=[1j, 0]),
+                                  ["theta_trajectory", "theta0", "real"]),
+    "trajectory string n": (lambda: theta_trajectory(_Y, n="2", steps=3), ["theta_trajectory", "n", "integer"]),
+    "postselection nan Y": (lambda: postselection_probability(np.full(8, np.nan), n=1, steps=3),
+                            ["postselection_probability", "Y", "non-finite"]),
+    "postselection n zero": (lambda: postselection_probability(_Y, n=0, steps=3),
+                             ["postselection_probability", "n", ">= 1"]),
+    "condition exact string": (lambda: condition_number(_L, exact="yes"), ["condition_number", "exact"]),
+    "condition complex L": (lambda: condition_number([[1j]]), ["condition_number", "L", "real"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, words = BAD_INPUT[case]
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_postselection_of_a_huge_solution_does_not_overflow():
+    Y = np.full(8, 1e200)
+    assert postselection_probability(Y, n=2, steps=3) == pytest.approx(0.25)

@@ -197,3 +197,101 @@ def test_check_quadratic_dissipative_hypotheses():
     with pytest.raises(ValueError, match="not diagonalizable"):
         check_quadratic([[-1.0, 1.0], [0.0, -1.0]], dissipative=True)
     check_quadratic(np.diag([0.0, -1.0]), dissipative=True, discard_zero=True)
+
+
+# --------------------------------------------------------------------------------------------
+# one coefficient object in ascending degree order
+# --------------------------------------------------------------------------------------------
+
+
+class _Map:
+    """Carries coefficients as a PolynomialMap does."""
+
+    def __init__(self, coefficients):
+        self.coefficients = tuple(coefficients)
+
+
+def test_every_function_accepts_the_coefficients_as_one_object():
+    F0, F1, F2, u0 = np.array([0.01, 0.0]), np.diag([-1.0, -2.0]), 0.1 * np.ones((2, 4)), np.array([0.3, -0.2])
+    for F in ([F0, F1, F2], (F0, F1, F2), _Map([F0, F1, F2])):
+        assert r_number(F, u0) == r_number(F0, F1, F2, u0)
+        assert r_number(F, u0=u0) == r_number(F0, F1, F2, u0)
+        assert r_interval(F) == r_interval(F0, F1, F2)
+        assert lambda_1(F) == lambda_1(F1)
+        t = np.linspace(0.0, 0.5, 4)
+        np.testing.assert_array_equal(solve_reference(F, u0, t), solve_reference(F1, F2, F0, u0, t))
+        np.testing.assert_array_equal(solve_reference(F, u0=u0, t_eval=t), solve_reference(F1, F2, F0, u0, t))
+        got = check_quadratic(F)
+        want = check_quadratic(F1, F2, F0)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a.toarray() if sp.issparse(a) else a, b.toarray() if sp.issparse(b) else b)
+
+
+def test_a_problem_object_brings_its_own_state_grid_and_forcing():
+    p = burgers(nt=50)
+    assert r_number(p) == p.R
+    t = p.t[:5]
+    np.testing.assert_array_equal(solve_reference(p, t_eval=t),
+                                  solve_reference(p.F1, p.F2, p.F0, p.u0, t, forcing=p.forcing))
+
+
+# --------------------------------------------------------------------------------------------
+# the bad-input catalogue: (call, words the message must contain); every one a ValueError
+# --------------------------------------------------------------------------------------------
+
+_F1, _F2, _U0 = np.diag([-1.0, -2.0]), 0.1 * np.ones((2, 4)), np.array([0.3, -0.2])
+
+BAD_INPUT = {
+    "r complex F1": (lambda: r_number(None, [[-1.0, 0.1j], [0.0, -1.0]], None, [1.0, 0.0]), ["r_number", "F1", "real"]),
+    "r None F1": (lambda: r_number(None, None, None, [1.0]), ["r_number", "F1", "None"]),
+    "r string u0": (lambda: r_number(None, _F1, _F2, "u0"), ["r_number", "u0", "string"]),
+    "r zero u0": (lambda: r_number(None, _F1, _F2, [0.0, 0.0]), ["r_number", "u0", "zero vector"]),
+    "r nan F2": (lambda: r_number(None, _F1, np.full((2, 4), np.nan), _U0), ["r_number", "F2", "non-finite"]),
+    "r missing u0": (lambda: r_number([None, _F1, _F2]), ["r_number", "missing", "u0"]),
+    "r too many after object": (lambda: r_number([None, _F1, _F2], _U0, _U0, _U0),
+                                ["r_number", "positional"]),
+    "r object and F2": (lambda: check_quadratic([None, _F1], _F2), ["check_quadratic", "either as one object"]),
+    "r not dissipative": (lambda: r_number(None, np.eye(2), _F2, _U0), ["r_number", "dissipative"]),
+    "r string discard_zero": (lambda: r_number(None, _F1, _F2, _U0, discard_zero="yes"), ["r_number", "discard_zero"]),
+    "interval complex F0": (lambda: r_interval([0.1j, 0], _F1, _F2), ["r_interval", "F0", "real"]),
+    "interval empty F1": (lambda: r_interval(None, np.zeros((0, 0)), None), ["r_interval", "F1", "empty"]),
+    "lambda_1 string": (lambda: lambda_1("F1"), ["lambda_1", "F1", "string"]),
+    "lambda_1 wrong shape": (lambda: lambda_1(np.ones((2, 3))), ["lambda_1", "F1", "square"]),
+    "reference inf u0": (lambda: solve_reference(_F1, _F2, None, [np.inf, 0], [0, 1]),
+                         ["solve_reference", "u0", "non-finite"]),
+    "reference complex t": (lambda: solve_reference(_F1, _F2, None, _U0, [0, 1j]), ["solve_reference", "t_eval", "real"]),
+    "reference decreasing t": (lambda: solve_reference(_F1, _F2, None, _U0, [1.0, 0.0]),
+                               ["solve_reference", "t_eval", "increasing"]),
+    "reference bad F0(t)": (lambda: solve_reference(_F1, _F2, lambda t: np.ones(3), _U0, [0, 1]),
+                            ["solve_reference", "F0(t)", "length 2"]),
+    "reference blow-up": (lambda: solve_reference([[1.0]], [[1.0]], None, [1.0], [0.0, 2.0]),
+                          ["solve_reference"]),
+    "reference missing t": (lambda: solve_reference([None, _F1, _F2], _U0), ["solve_reference", "missing", "t_eval"]),
+    "burgers absurd nx": (lambda: burgers(nx=10**7), ["burgers", "nx = 10000000", "max_bytes"]),
+    "burgers small limit": (lambda: burgers(nx=16, max_bytes=100), ["burgers", "max_bytes"]),
+    "burgers string nx": (lambda: burgers(nx="16"), ["burgers", "nx", "integer"]),
+    "burgers nan re0": (lambda: burgers(re0=float("nan")), ["burgers", "re0"]),
+    "burgers complex T": (lambda: burgers(T=1j), ["burgers", "T"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, words = BAD_INPUT[case]
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_dense_eigen_decomposition_is_guarded():
+    with pytest.raises(ValueError, match="lambda_1: the dense eigen-decomposition of the 20000 x 20000"):
+        lambda_1(sp.eye_array(20000, format="csr"))
+    with pytest.raises(ValueError, match="r_number: the dense eigen-decomposition"):
+        r_number(None, -sp.eye_array(20000, format="csr"), None, np.ones(20000))
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, 1j, float("nan"), [0.5]])
+def test_burgers_forcing_at_a_bad_time(bad):
+    with pytest.raises(ValueError, match="BurgersProblem.F0_at: t must be a finite real number"):
+        burgers(nt=10).F0_at(bad)

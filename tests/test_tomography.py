@@ -332,3 +332,45 @@ def test_norm_relative_error_matches_binomial_spread():
 def test_recover_norm_bad_input(args, kwargs, match):
     with pytest.raises(ValueError, match=f"recover_norm: {match}"):
         recover_norm(*args, **kwargs)
+
+
+# ------------------------------------------------ the bad-input catalogue (call, words)
+
+_X = np.array([0.6, -0.48, 0.0, 0.64])
+
+BAD_INPUT = {
+    "tomography None state": (lambda: vector_tomography(None, shots=10), ["vector_tomography", "state"]),
+    "tomography string state": (lambda: vector_tomography("0101", shots=10), ["vector_tomography", "state"]),
+    "tomography complex state": (lambda: vector_tomography(np.array([0.6, 0.8j]), shots=10),
+                                 ["vector_tomography", "complex"]),
+    "tomography empty state": (lambda: vector_tomography([], shots=10), ["vector_tomography", "state"]),
+    "tomography zero state": (lambda: vector_tomography(np.zeros(4), shots=10), ["vector_tomography", "zero"]),
+    "tomography None shots": (lambda: vector_tomography(_X, shots=None), ["vector_tomography", "shots"]),
+    "tomography string rng": (lambda: vector_tomography(_X, shots=10, rng="seed"), ["vector_tomography", "rng"]),
+    "tomography float support": (lambda: vector_tomography(_X, shots=10, support=[0.5]),
+                                 ["vector_tomography", "support"]),
+    "sign None preparation": (lambda: sign_circuit(None, _X), ["sign_circuit", "preparation"]),
+    "sign string measure": (lambda: sign_circuit(QuantumCircuit(2), _X, measure="no"), ["sign_circuit", "measure"]),
+    "sign complex reference": (lambda: sign_circuit(QuantumCircuit(2), np.array([0.6, 0.8j, 0, 0])),
+                               ["sign_circuit", "complex"]),
+    "shots_bound tiny eps": (lambda: shots_bound(4, 1e-200), ["shots_bound", "eps", "overflows"]),
+    "shots_bound string dimension": (lambda: shots_bound("4", 0.1), ["shots_bound", "dimension"]),
+    "predicted_error string shots": (lambda: predicted_error("100", sparsity=3), ["predicted_error", "shots"]),
+    "predicted_error complex shots": (lambda: predicted_error(100j, sparsity=3), ["predicted_error", "shots"]),
+    "predicted_error None shots": (lambda: predicted_error(None, sparsity=3), ["predicted_error", "shots"]),
+    "predicted_error empty shots": (lambda: predicted_error([], sparsity=3), ["predicted_error", "shots"]),
+    "recover_norm p > 1": (lambda: recover_norm(1.5, reference_norm=1.0), ["recover_norm", "success_probability"]),
+    "recover_norm None norm": (lambda: recover_norm(0.5, reference_norm=None), ["recover_norm", "reference_norm"]),
+    "norm_error zero shots": (lambda: norm_relative_error(0.5, 0), ["norm_relative_error", "shots"]),
+    "error wrong length": (lambda: vector_tomography(_X, shots=10, rng=1).error([1.0, 0.0]),
+                           ["TomographyResult.error", "truth", "length 4"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, words = BAD_INPUT[case]
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

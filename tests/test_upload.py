@@ -318,3 +318,49 @@ def test_cnot_count_bad_input():
         cnot_count(np.eye(2))
     with pytest.raises(ValueError, match="optimization_level"):
         cnot_count(QuantumCircuit(1), optimization_level=4)
+
+
+# ------------------------------------------------ the bad-input catalogue (call, words)
+
+BAD_INPUT = {
+    "prep None": (lambda: sparse_state_preparation(None), ["sparse_state_preparation", "amplitudes", "None"]),
+    "prep string": (lambda: sparse_state_preparation("0110"), ["sparse_state_preparation", "amplitudes", "string"]),
+    "prep empty": (lambda: sparse_state_preparation([]), ["sparse_state_preparation", "amplitudes", "empty"]),
+    "prep dense 2**22": (lambda: sparse_state_preparation(np.ones(2**22) / 2**11),
+                         ["sparse_state_preparation", "GiB", "max_bytes"]),
+    "prep small max_bytes": (lambda: sparse_state_preparation({0: 0.6, 3: 0.8}, max_bytes=10),
+                             ["sparse_state_preparation", "max_bytes"]),
+    "prep string num_qubits": (lambda: sparse_state_preparation({0: 1.0}, num_qubits="3"),
+                               ["sparse_state_preparation", "num_qubits", "integer"]),
+    "weights None": (lambda: upload_weights(None), ["upload_weights", "weights", "None"]),
+    "weights string": (lambda: upload_weights("1,2"), ["upload_weights", "weights"]),
+    "weights dict": (lambda: upload_weights({0: 1.0}), ["upload_weights", "weights"]),
+    "weights empty": (lambda: upload_weights([]), ["upload_weights", "weights", "empty"]),
+    "weights inf": (lambda: upload_weights([np.inf, 1.0]), ["upload_weights", "weights", "non-finite"]),
+    "weights overflowing norm": (lambda: upload_weights([1e300, 1e300]), ["upload_weights", "overflows"]),
+    "weights dense 2**22": (lambda: upload_weights(np.ones(2**22)), ["upload_weights", "GiB", "max_bytes"]),
+    "weights zero num_qubits": (lambda: upload_weights([1.0, 0.0], num_qubits=0), ["upload_weights", "num_qubits"]),
+    "cnot_count None": (lambda: cnot_count(None), ["cnot_count", "circuit"]),
+    "cnot_count string seed": (lambda: cnot_count(QuantumCircuit(1), seed_transpiler="0"),
+                               ["cnot_count", "seed_transpiler"]),
+    "result short state": (lambda: upload_weights([0.6, 0.8, 0.0]).weights(np.ones(2)),
+                           ["UploadResult.weights", "state", "fewer"]),
+    "result nan state": (lambda: upload_weights([0.6, 0.8]).weights([np.nan, 1.0]),
+                         ["UploadResult.weights", "state", "non-finite"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, words = BAD_INPUT[case]
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_upload_weights_keeps_the_shape():
+    w = np.array([[0.0, 3.0], [4.0, 0.0]])
+    result = upload_weights(w)
+    assert result.shape == (2, 2) and result.size == 4
+    np.testing.assert_allclose(result.weights(Statevector(result.circuit)).reshape(result.shape), w, atol=1e-12)

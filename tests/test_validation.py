@@ -87,3 +87,114 @@ class TestScalars:
 
     def test_rng_is_reproducible(self):
         assert v.as_rng(5).integers(1 << 30) == v.as_rng(5).integers(1 << 30)
+
+
+class TestComplexAndTypes:
+    @pytest.mark.parametrize("bad", [[1j, 0.0], np.array([1.0 + 1e-3j]), [[1.0], [2j]]])
+    def test_vector_refuses_complex(self, bad):
+        with pytest.raises(ValueError, match="f: x must be real, got complex"):
+            v.as_vector(bad, "x", func="f")
+
+    def test_vector_allows_complex_on_request(self):
+        out = v.as_vector([1j, 2.0], "x", allow_complex=True)
+        assert out.dtype == complex and out[0] == 1j
+
+    def test_complex_with_zero_imaginary_part_is_real(self):
+        out = v.as_vector(np.array([1.0 + 0j, 2.0]), "x")
+        assert out.dtype == float
+
+    def test_matrix_refuses_complex_dense_and_sparse(self):
+        with pytest.raises(ValueError, match="A must be real"):
+            v.as_matrix([[0, -0.1j], [0.1j, 0]], "A")
+        with pytest.raises(ValueError, match="A must be real"):
+            v.as_matrix(sp.csr_array(np.array([[1j]])), "A")
+        assert v.as_matrix([[1j]], "A", allow_complex=True).dtype == complex
+
+    @pytest.mark.parametrize("bad, words", [(None, "None"), ("1.0", "string"), ({"a": 1}, "numeric"),
+                                            ([object()], "numeric"), ([10**400], "numeric")])
+    def test_vector_and_matrix_name_the_argument(self, bad, words):
+        for helper in (v.as_vector, v.as_matrix):
+            with pytest.raises(ValueError, match=f"g: y must be a numeric .*{words}|g: y must be a numeric"):
+                helper(bad, "y", func="g")
+
+    def test_empty_matrix(self):
+        with pytest.raises(ValueError, match="empty"):
+            v.as_matrix(np.zeros((0, 3)), "A")
+
+    def test_check_bool_and_rng(self):
+        assert v.check_bool(np.bool_(True), "flag") is True
+        with pytest.raises(ValueError, match="flag must be True or False"):
+            v.check_bool("yes", "flag")
+        with pytest.raises(ValueError, match="f: rng must be None, an integer seed"):
+            v.as_rng("seed", func="f")
+
+
+class TestSizeGuard:
+    def test_estimate_bytes_in_floating_point(self):
+        assert v.estimate_bytes(1000, 1000) == 8e6
+        assert v.estimate_bytes(10**7, 10**400) == float("inf")  # no big-integer product formed
+        assert v.estimate_bytes(0, 10) == 0.0
+
+    def test_log2_int(self):
+        assert v.log2_int(2**5000) == pytest.approx(5000)
+        assert v.log2_int(12) == pytest.approx(np.log2(12))
+
+    def test_limit_can_be_raised_and_is_checked(self):
+        v.check_memory(2.0**33, what="x", max_bytes=2.0**34)
+        with pytest.raises(ValueError, match=r"f: x would need about 8 GiB, above the limit max_bytes=4 GiB"):
+            v.check_memory(2.0**33, what="x", max_bytes=None, func="f")
+        with pytest.raises(ValueError, match="astronomical"):
+            v.check_memory(float("inf"), what="x", max_bytes=None)
+        with pytest.raises(ValueError, match="max_bytes must be"):
+            v.check_memory(1.0, what="x", max_bytes="lots")
+
+
+class _Map:
+    def __init__(self, coefficients):
+        self.coefficients = coefficients
+
+
+class _Problem:
+    def __init__(self, F0, F1, F2):
+        self.F0, self.F1, self.F2 = F0, F1, F2
+
+
+class TestCoefficients:
+    F = [np.array([0.1, 0.0]), -np.eye(2), np.ones((2, 4))]
+
+    @pytest.mark.parametrize("form", ["list", "tuple", "map", "problem"])
+    def test_every_form_gives_the_same_arrays(self, form):
+        obj = {"list": list(self.F), "tuple": tuple(self.F), "map": _Map(tuple(self.F)),
+               "problem": _Problem(*self.F)}[form]
+        assert v.is_coefficients(obj)
+        n, F0, mats = v.as_coefficients(obj)
+        assert n == 2 and len(mats) == 2 and all(sp.issparse(m) for m in mats)
+        np.testing.assert_array_equal(F0, self.F[0])
+        np.testing.assert_array_equal(mats[1].toarray(), self.F[2])
+
+    def test_plain_vectors_and_matrices_are_not_coefficient_objects(self):
+        for obj in (np.eye(2), [0.1, 0.2], [[1.0, 0.0], [0.0, 1.0]], None, "F", sp.eye_array(2)):
+            assert not v.is_coefficients(obj)
+
+    @pytest.mark.parametrize("bad, words", [
+        ([np.zeros(2)], "must hold F0, F1"),
+        ([np.zeros(2), None], "F[1] (F1) must be"),
+        ([np.zeros(3), np.eye(2)], "F[0] must have length 2"),
+        ([np.zeros(2), np.eye(2), np.ones((2, 3))], "F[2] must have shape"),
+        ([np.zeros(2), np.eye(2) * 1j], "F[1] must be real"),
+        (np.eye(2), "must be a list"),
+        (_Map([np.zeros(2)]), "F.coefficients must hold"),
+    ])
+    def test_bad_coefficients(self, bad, words):
+        with pytest.raises(ValueError) as info:
+            v.as_coefficients(bad, func="f")
+        assert str(info.value).startswith("f: ") and words in str(info.value)
+
+    def test_coefficient_call_shifts_positional_arguments(self):
+        N = v.NOT_GIVEN
+        assert v.coefficient_call(["u", "t", N, N], ["u0", "t"]) == {"u0": "u", "t": "t"}
+        assert v.coefficient_call([N, N, "u", "t"], ["u0", "t"]) == {"u0": "u", "t": "t"}
+        assert v.coefficient_call(["u", N, N, "t"], ["u0", "t"]) == {"u0": "u", "t": "t"}
+        assert v.coefficient_call([N, N, N, N], ["u0", "t"]) == {"u0": N, "t": N}
+        with pytest.raises(ValueError, match="at most 1 more positional"):
+            v.coefficient_call(["u", "t"], ["u0"], func="f")
