@@ -39,6 +39,10 @@ Chapter 7 -- the paper's numerical experiments (Figs. 2 and 3)
 Chapter 8 -- end to end
     qsgd.pipeline     quantum_gd: one quantum training segment; the alternating loop
 
+Every public function and class of a stage is also reachable from the top level and imported
+on first use: ``qsgd.quantum_gd`` is ``qsgd.pipeline.quantum_gd``, ``qsgd.hhl_solve`` is
+``qsgd.hhl.hhl_solve``.
+
 Shared
     qsgd.plots        figures shared by several chapters (the pipeline diagram)
     qsgd._validation  input checks that raise ValueError naming the argument
@@ -57,7 +61,10 @@ Symbols (used the same way in code, docstrings and the book):
 
 from __future__ import annotations
 
+import ast
 import importlib
+from functools import cache
+from pathlib import Path
 
 __version__ = "0.1.0"
 
@@ -78,16 +85,54 @@ _SUBMODULES = (
     "plots",
 )
 
+
+@cache
+def _public_names() -> dict[str, str]:
+    """Map each public name of a stage (its ``__all__``) to the stage that defines it.
+
+    Read from the modules' source with ``ast``, so ``import qsgd`` imports no stage (and
+    neither torch nor qiskit). A name re-exported by a second stage (for example
+    ``theorem.cost_model``, which comes from ``cost``) belongs to the stage that defines it;
+    a name that two stages define separately (e.g. two ``MAX_QUBITS`` constants) is left to
+    the submodules, ``qsgd.upload.MAX_QUBITS``, because ``qsgd.MAX_QUBITS`` would be ambiguous.
+    """
+    defined: dict[str, list[str]] = {}
+    here = Path(__file__).parent
+    for stage in _SUBMODULES:
+        tree = ast.parse((here / f"{stage}.py").read_text(encoding="utf-8"))
+        exported, own = set(), set()
+        for node in tree.body:
+            targets = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                own.add(node.name)
+            elif isinstance(node, ast.Assign):
+                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                targets = [node.target.id]
+            own.update(targets)
+            if "__all__" in targets and isinstance(node.value, (ast.List, ast.Tuple)):
+                exported = {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
+        for name in exported & own:
+            defined.setdefault(name, []).append(stage)
+    return {name: stages[0] for name, stages in defined.items() if len(stages) == 1}
+
+
 __all__ = ["__version__", *_SUBMODULES]
 
 
 def __getattr__(name: str):
+    """Lazy access: ``qsgd.hhl`` imports the stage, ``qsgd.quantum_gd`` the stage that defines it."""
     if name in _SUBMODULES:
         module = importlib.import_module(f"{__name__}.{name}")
         globals()[name] = module
         return module
+    stage = _public_names().get(name)
+    if stage is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{stage}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'qsgd' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES))
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_public_names()))
