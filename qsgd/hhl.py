@@ -121,6 +121,12 @@ __all__ = [
     "HHLResult",
     "hhl_solve",
     "DEFAULT_MAX_QUBITS",
+    "reciprocal_amplitudes",
+    "hhl_filter",
+    "HHLSpectrum",
+    "hhl_spectrum",
+    "HHLModelResult",
+    "hhl_model",
 ]
 
 #: default ceiling on the total number of simulated qubits (a 2^24 statevector is 256 MiB)
@@ -335,64 +341,33 @@ def _constant(scaling: float, t: float, definite: bool) -> float:
 # --------------------------------------------------------------------------- circuit
 
 
-@dataclass(frozen=True)
-class _Problem:
-    A: np.ndarray  # original matrix
-    b: np.ndarray  # original right-hand side
-    H: np.ndarray  # Hermitian matrix on the system register (padded / dilated)
-    rhs: np.ndarray  # unit right-hand side on the system register
-    bounds: SpectralBounds
-    system_qubits: int
-    offset: int  # the solution occupies rhs indices [offset, offset + m)
-    evolution_time: float
-    scaling: float
-    constant: float
-    clock_qubits: int
-
-
-def _setup(A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, func) -> _Problem:
-    mat = _dense_square(A, func)
-    m = mat.shape[0]
-    vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
-    max_qubits = check_int(max_qubits, "max_qubits", func=func, minimum=3)
-    symmetric = _is_symmetric(mat)
-    size_bits = max(1, math.ceil(math.log2(m))) if m > 1 else 1
-    s = size_bits + (0 if symmetric else 1)
-    total = s + c + 1
-    if total > max_qubits:
+def _resolve_bounds(eigenvalue_bounds, *, mat, symmetric, func, exact_bounds=None) -> SpectralBounds:
+    """SpectralBounds from the ``eigenvalue_bounds`` argument (None, method name, pair or SpectralBounds)."""
+    if isinstance(eigenvalue_bounds, SpectralBounds):
+        return eigenvalue_bounds
+    if eigenvalue_bounds is None or isinstance(eigenvalue_bounds, str):
+        method = "exact" if eigenvalue_bounds is None else eigenvalue_bounds
+        if mat is None:
+            check_choice(method, "eigenvalue_bounds", {"exact"}, func=func)
+            return exact_bounds
+        return spectral_bounds(mat, method=method)
+    try:
+        lo, hi = eigenvalue_bounds
+    except (TypeError, ValueError) as exc:
         raise ValueError(
-            f"{func}: this system needs {total} qubits ({s} system"
-            f"{' incl. 1 dilation qubit' if not symmetric else ''}, {c} clock, 1 flag), above "
-            f"max_qubits={max_qubits}; its statevector alone would take {16 * 2.0**total / 2**30:.3g} GiB"
-        )
-    # c + 2 dense controlled unitaries of dimension 2^(s+1)
-    check_memory((c + 2) * 16.0 * 4.0 ** (s + 1), what=f"{c + 2} dense unitaries on {s + 1} qubits", max_bytes=None, func=func)
-    if eigenvalue_bounds is None:
-        bounds = spectral_bounds(mat, method="exact")
-    elif isinstance(eigenvalue_bounds, SpectralBounds):
-        bounds = eigenvalue_bounds
-    elif isinstance(eigenvalue_bounds, str):
-        bounds = spectral_bounds(mat, method=eigenvalue_bounds)
-    else:
-        try:
-            lo, hi = eigenvalue_bounds
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"{func}: eigenvalue_bounds must be (lower, upper), a method name or SpectralBounds, "
-                f"got {describe(eigenvalue_bounds)}"
-            ) from exc
-        lo = check_positive(lo, "eigenvalue_bounds[0]", func=func)
-        hi = check_positive(hi, "eigenvalue_bounds[1]", func=func)
-        if lo > hi:
-            raise ValueError(f"{func}: eigenvalue_bounds must satisfy lower <= upper, got ({lo}, {hi})")
-        definite = symmetric and bool(np.all(np.linalg.eigvalsh(mat) > 0))
-        bounds = SpectralBounds(lo, hi, definite, not symmetric, "known")
-    # singular A is refused even when bounds were given
-    sv = np.linalg.svd(mat, compute_uv=False)
-    if sv[0] == 0.0 or sv[-1] <= 1e-13 * sv[0]:
-        cond = math.inf if sv[-1] == 0.0 else sv[0] / sv[-1]
-        raise ValueError(f"{func}: A is singular (condition number {cond:.3g}); HHL needs an invertible A")
+            f"{func}: eigenvalue_bounds must be (lower, upper), a method name or SpectralBounds, "
+            f"got {describe(eigenvalue_bounds)}"
+        ) from exc
+    lo = check_positive(lo, "eigenvalue_bounds[0]", func=func)
+    hi = check_positive(hi, "eigenvalue_bounds[1]", func=func)
+    if lo > hi:
+        raise ValueError(f"{func}: eigenvalue_bounds must satisfy lower <= upper, got ({lo}, {hi})")
+    definite = exact_bounds.definite if mat is None else symmetric and bool(np.all(np.linalg.eigvalsh(mat) > 0))
+    return SpectralBounds(lo, hi, definite, not symmetric, "known")
+
+
+def _parameters(bounds: SpectralBounds, c: int, *, evolution_time, scaling, accuracy, func, stacklevel=4):
+    """Checked evolution time and ERG scaling (defaults from :func:`choose_parameters`)."""
     if not bounds.definite and c < 2:
         raise ValueError(
             f"{func}: clock_qubits={c} is too few for an indefinite or dilated system: one clock qubit "
@@ -434,8 +409,51 @@ def _setup(A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, ac
             f"(it falls at {kmin:.3g} of the first clock bin); the solution will be inaccurate. "
             f"About {c + math.ceil(math.log2(1.0 / kmin)) if kmin > 0 else '?'} clock qubits are needed.",
             HHLResolutionWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
+    return float(t), float(scaling)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    A: np.ndarray  # original matrix
+    b: np.ndarray  # original right-hand side
+    H: np.ndarray  # Hermitian matrix on the system register (padded / dilated)
+    rhs: np.ndarray  # unit right-hand side on the system register
+    bounds: SpectralBounds
+    system_qubits: int
+    offset: int  # the solution occupies rhs indices [offset, offset + m)
+    evolution_time: float
+    scaling: float
+    constant: float
+    clock_qubits: int
+
+
+def _setup(A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, func) -> _Problem:
+    mat = _dense_square(A, func)
+    m = mat.shape[0]
+    vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
+    max_qubits = check_int(max_qubits, "max_qubits", func=func, minimum=3)
+    symmetric = _is_symmetric(mat)
+    size_bits = max(1, math.ceil(math.log2(m))) if m > 1 else 1
+    s = size_bits + (0 if symmetric else 1)
+    total = s + c + 1
+    if total > max_qubits:
+        raise ValueError(
+            f"{func}: this system needs {total} qubits ({s} system"
+            f"{' incl. 1 dilation qubit' if not symmetric else ''}, {c} clock, 1 flag), above "
+            f"max_qubits={max_qubits}; its statevector alone would take {16 * 2.0**total / 2**30:.3g} GiB"
+        )
+    # c + 2 dense controlled unitaries of dimension 2^(s+1)
+    check_memory((c + 2) * 16.0 * 4.0 ** (s + 1), what=f"{c + 2} dense unitaries on {s + 1} qubits", max_bytes=None, func=func)
+    bounds = _resolve_bounds(eigenvalue_bounds, mat=mat, symmetric=symmetric, func=func)
+    # singular A is refused even when bounds were given
+    sv = np.linalg.svd(mat, compute_uv=False)
+    if sv[0] == 0.0 or sv[-1] <= 1e-13 * sv[0]:
+        cond = math.inf if sv[-1] == 0.0 else sv[0] / sv[-1]
+        raise ValueError(f"{func}: A is singular (condition number {cond:.3g}); HHL needs an invertible A")
+    t, scaling = _parameters(bounds, c, evolution_time=evolution_time, scaling=scaling, accuracy=accuracy, func=func)
     dim = 2**size_bits
     if symmetric:
         H = np.eye(dim) * bounds.upper
@@ -879,4 +897,421 @@ def hhl_solve(
         statevector=statevector,
         success=success,
         message=message,
+    )
+
+
+# --------------------------------------------------------------------------- algorithm-level model
+
+
+def reciprocal_amplitudes(clock_qubits: int, scaling: float, *, definite: bool) -> np.ndarray:
+    """Flag amplitude that ``ExactReciprocalGate`` writes for each clock value.
+
+    Entry :math:`k` (the clock read as an unsigned integer, least significant bit first as
+    the gate reads it) is :math:`\\sin(\\theta_k/2)` for the gate's ``RY`` angle
+    :math:`\\theta_k`: :math:`s\\,n_l/\\tilde k` on the signed value :math:`\\tilde k`
+    (:math:`n_l = 2^c`, or :math:`2^{c-1}` and two's complement with ``definite=False``),
+    exactly :math:`\\pm1` where that ratio is within :math:`10^{-5}` of 1 (the gate's
+    tolerance), and 0 where it exceeds 1 and on :math:`\\tilde k = 0` and
+    :math:`\\tilde k = -2^{c-1}`.
+
+    Parameters
+    ----------
+    clock_qubits : int
+    scaling : float
+        The ``ExactReciprocalGate`` scaling :math:`s`.
+    definite : bool
+        Unsigned clock (``neg_vals=False``).
+
+    Returns
+    -------
+    ndarray, shape (2**clock_qubits,)
+
+    Examples
+    --------
+    >>> np.round(reciprocal_amplitudes(3, 2 / 8, definite=True), 4)
+    array([0.    , 0.    , 1.    , 0.6667, 0.5   , 0.4   , 0.3333, 0.2857])
+    """
+    func = "reciprocal_amplitudes"
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1 if definite else 2)
+    s = check_positive(scaling, "scaling", func=func)
+    M = 2**c
+    nl = M if definite else M // 2
+    k = np.arange(M)
+    signed = k if definite else np.where(k < nl, k, k - M)
+    amp = np.zeros(M)
+    valid = signed != 0
+    if not definite:
+        valid &= signed != -nl
+    ratio = np.zeros(M)
+    ratio[valid] = s * nl / np.abs(signed[valid])
+    full = valid & (np.abs(ratio - 1.0) <= 1e-5)
+    part = valid & ~full & (ratio < 1.0)
+    amp[full] = 1.0
+    amp[part] = ratio[part]
+    return amp * np.sign(signed)
+
+
+def hhl_filter(eigenvalues: Any, *, clock_qubits: int, evolution_time: float, scaling: float, definite: bool) -> np.ndarray:
+    """The exact factor :math:`g(\\lambda)` by which the HHL circuit multiplies an eigenvector.
+
+    Phase estimation with :math:`c` clock qubits sends :math:`|u\\rangle|0\\rangle`,
+    :math:`H|u\\rangle = \\lambda|u\\rangle`, to :math:`|u\\rangle\\sum_k\\alpha_k|k\\rangle` with
+    :math:`\\alpha_k = 2^{-c}\\sum_{x<2^c} e^{2\\pi i x(\\varphi - k/2^c)}`,
+    :math:`\\varphi = \\lambda t/2\\pi`. The inversion multiplies bin :math:`k` by the real
+    flag amplitude :math:`a_k` (:func:`reciprocal_amplitudes`), and the clock-0 amplitude of
+    the inverse phase estimation is :math:`\\sum_k\\overline{\\alpha_k}(\\cdot)`, so
+    postselecting flag = 1, clock = 0 leaves
+
+    .. math:: g(\\lambda) = \\sum_k |\\alpha_k|^2 a_k,\\qquad
+              |\\alpha_k|^2 = \\frac{\\sin^2(\\pi 2^c\\delta_k)}{2^{2c}\\sin^2(\\pi\\delta_k)},
+              \\quad \\delta_k = \\varphi - k/2^c,
+
+    a real number, :math:`\\approx C/\\lambda` when :math:`\\lambda` is resolved (the sign of
+    :math:`\\lambda` is kept: :math:`g(-\\lambda)\\approx -g(\\lambda)`).
+
+    Parameters
+    ----------
+    eigenvalues : array_like
+        Signed eigenvalues :math:`\\lambda` of the Hermitian matrix HHL inverts.
+    clock_qubits, evolution_time, scaling, definite
+        As :func:`hhl_circuit` uses them (``definite`` is ``not neg_vals``).
+
+    Returns
+    -------
+    ndarray
+        :math:`g(\\lambda)`, same shape as ``eigenvalues``.
+
+    Examples
+    --------
+    >>> g = hhl_filter([2 / 3, 4 / 3], clock_qubits=3, evolution_time=2 * math.pi * 3 / 8, scaling=2 / 8, definite=True)
+    >>> np.round(g, 6)
+    array([1. , 0.5])
+    """
+    func = "hhl_filter"
+    lam = np.asarray(eigenvalues, dtype=float)
+    if not np.all(np.isfinite(lam)):
+        raise ValueError(f"{func}: eigenvalues must be finite, got {describe(eigenvalues)}")
+    t = check_positive(evolution_time, "evolution_time", func=func)
+    amp = reciprocal_amplitudes(clock_qubits, scaling, definite=definite)
+    M = amp.size
+    phi = (lam.reshape(-1) * t / (2.0 * math.pi)) % 1.0
+    out = np.empty(phi.shape[0])
+    k = np.arange(M) / M
+    block = max(1, 2**22 // M)  # bounded memory: about 32 MiB per block
+    for start in range(0, phi.shape[0], block):
+        delta = phi[start : start + block, None] - k[None, :]
+        den = (M * np.sin(np.pi * delta)) ** 2
+        num = np.sin(np.pi * M * delta) ** 2
+        near = den < 1e-24
+        weights = np.where(near, 1.0, num / np.where(near, 1.0, den))
+        out[start : start + block] = weights @ amp
+    return out.reshape(lam.shape)
+
+
+@dataclass(frozen=True)
+class HHLSpectrum:
+    """The eigen- or singular-value decomposition HHL effectively acts on.
+
+    Symmetric :math:`A = V\\,\\mathrm{diag}(\\lambda)\\,V^{\\mathsf T}`: ``values`` are the
+    eigenvalues :math:`\\lambda` (ascending), ``left`` is :math:`V`, ``right`` is None.
+    Non-symmetric :math:`A = U\\,\\mathrm{diag}(\\sigma)\\,W^{\\mathsf T}` (HHL inverts the
+    dilation, eigenvalues :math:`\\pm\\sigma_i`, eigenvectors
+    :math:`(u_i, \\pm w_i)/\\sqrt2`): ``values`` are :math:`\\sigma` (descending), ``left``
+    is :math:`U`, ``right`` is :math:`W`. Build it with :func:`hhl_spectrum` once and pass
+    it to :func:`hhl_model` as often as needed.
+    """
+
+    values: np.ndarray = field(repr=False)
+    left: np.ndarray = field(repr=False)
+    right: np.ndarray | None = field(repr=False)
+    dimension: int
+    dilated: bool
+    bounds: SpectralBounds
+
+
+def hhl_spectrum(A: Any) -> HHLSpectrum:
+    """Decompose :math:`A` once for :func:`hhl_model`: ``eigh`` if symmetric, else ``svd``.
+
+    Parameters
+    ----------
+    A : (m, m) array_like or sparse matrix
+        Real, square, finite, invertible.
+
+    Returns
+    -------
+    HHLSpectrum
+        With exact :class:`SpectralBounds`.
+
+    Raises
+    ------
+    ValueError
+        Non-square, complex, non-finite or singular :math:`A`.
+
+    Examples
+    --------
+    >>> spec = hhl_spectrum([[1.0, -1 / 3], [-1 / 3, 1.0]])
+    >>> np.round(spec.values, 4), spec.dilated
+    (array([0.6667, 1.3333]), False)
+    """
+    import scipy.linalg
+
+    func = "hhl_spectrum"
+    mat = _dense_square(A, func)
+    m = mat.shape[0]
+    if _is_symmetric(mat):
+        w, V = scipy.linalg.eigh(mat, driver="evd", check_finite=False)
+        lower, upper = float(np.min(np.abs(w))), float(np.max(np.abs(w)))
+        definite, left, right, dilated = bool(w[0] > 0), V, None, False
+    else:
+        U, w, Wt = scipy.linalg.svd(mat, lapack_driver="gesdd", check_finite=False)
+        lower, upper = float(w[-1]), float(w[0])
+        definite, left, right, dilated = False, U, Wt.T, True
+    if upper == 0.0 or lower <= 1e-13 * upper:
+        cond = math.inf if lower == 0.0 else upper / lower
+        raise ValueError(f"{func}: A is singular (condition number {cond:.3g}); HHL needs an invertible A")
+    bounds = SpectralBounds(lower, upper, definite, dilated, "exact")
+    return HHLSpectrum(values=w, left=left, right=right, dimension=m, dilated=dilated, bounds=bounds)
+
+
+@dataclass(frozen=True)
+class HHLModelResult:
+    """Result of :func:`hhl_model`: the finite-clock HHL output computed without a circuit.
+
+    Sign convention: the circuit's amplitudes are real and its ideal output is
+    :math:`+C H^{-1}|b\\rangle` (:math:`C>0`), so ``statevector`` equals the circuit's
+    postselected amplitudes *with their sign* (global phase 1), and ``solution`` is that
+    block normalized, not sign-fixed: it approximates :math:`+A^{-1}b/\\|A^{-1}b\\|`. With
+    ``shots`` the sign is not observable and ``sampled_solution`` is fixed so that its
+    largest entry is positive (as :func:`hhl_solve` does).
+
+    Attributes
+    ----------
+    solution : ndarray, shape (m,)
+        Exact postselected output, normalized.
+    amplitudes : ndarray, shape (m,)
+        Unnormalized amplitudes of the solution block, :math:`\\approx C A^{-1}b/\\|b\\|`.
+    statevector : ndarray, shape (2**system_qubits,)
+        Unnormalized real amplitudes of ``system`` given flag = 1, clock = 0 (padding and
+        dilation included), as ``HHLResult.statevector``.
+    success_probability : float
+        :math:`P = \\|\\text{statevector}\\|^2`.
+    solution_norm : float
+        :math:`\\|b\\|\\sqrt P/C`.
+    reference : ndarray
+        :math:`A^{-1}b` normalized (from the decomposition).
+    fidelity : float
+        :math:`\\langle\\text{solution}, \\text{reference}\\rangle^2`.
+    eigenvalues, filter : ndarray
+        The signed eigenvalues of the inverted Hermitian matrix (:math:`\\lambda`, or
+        :math:`+\\sigma` then :math:`-\\sigma` for a dilation) and :math:`g` there
+        (:func:`hhl_filter`).
+    num_qubits, system_qubits, clock_qubits : int
+    evolution_time, scaling, reciprocal_constant : float
+    bounds : SpectralBounds
+    shots : int or None
+    counts : ndarray or None
+        With shots: postselected outcome counts of ``system`` (length :math:`2^s`); their
+        sum is the number of successes.
+    sampled_solution : ndarray or None
+        With shots: the estimate :func:`hhl_solve` forms from the same measurements
+        (magnitudes from ``counts``, relative signs from :math:`s` Hadamard runs).
+    sampled_probability : float or None
+        With shots: successes / shots.
+    """
+
+    solution: np.ndarray
+    amplitudes: np.ndarray = field(repr=False)
+    statevector: np.ndarray = field(repr=False)
+    success_probability: float
+    solution_norm: float
+    reference: np.ndarray = field(repr=False)
+    fidelity: float
+    eigenvalues: np.ndarray = field(repr=False)
+    filter: np.ndarray = field(repr=False)
+    num_qubits: int
+    system_qubits: int
+    clock_qubits: int
+    evolution_time: float
+    scaling: float
+    reciprocal_constant: float
+    bounds: SpectralBounds
+    shots: int | None = None
+    counts: np.ndarray | None = field(default=None, repr=False)
+    sampled_solution: np.ndarray | None = field(default=None, repr=False)
+    sampled_probability: float | None = None
+
+
+def _sample_measurements(state: np.ndarray, shots: int, s: int, gen: np.random.Generator):
+    """The measurements of hhl_solve's shot mode, sampled from the postselected amplitudes."""
+    prob = float(np.vdot(state, state).real)
+    fail = max(0.0, 1.0 - prob)
+
+    def draw(amps: np.ndarray) -> np.ndarray:
+        p = np.append(np.abs(amps) ** 2, fail)
+        return gen.multinomial(shots, p / p.sum())[:-1].astype(float)
+
+    freq = [draw(state)]
+    idx = np.arange(state.size)
+    for j in range(s):
+        partner = idx ^ (1 << j)
+        low = ((idx >> j) & 1) == 0
+        # Hadamard on system qubit j: (x_lo + x_hi)/sqrt2 on lo, (x_lo - x_hi)/sqrt2 on hi
+        amps = np.where(low, state + state[partner], state[partner] - state) / math.sqrt(2.0)
+        freq.append(draw(amps))
+    return freq
+
+
+def hhl_model(
+    A: Any,
+    b: Any,
+    *,
+    clock_qubits: int,
+    evolution_time: float | None = None,
+    scaling: float | None = None,
+    eigenvalue_bounds: Any = None,
+    accuracy: float | None = None,
+    shots: int | None = None,
+    rng: Any = None,
+) -> HHLModelResult:
+    """The output of the HHL circuit of :func:`hhl_circuit`, computed without a circuit.
+
+    The circuit multiplies each eigenvector of the Hermitian matrix it inverts by the
+    filter :math:`g(\\lambda)` of :func:`hhl_filter` (finite clock, Fejér leakage,
+    unrotated bins included), so with :math:`|b\\rangle = b/\\|b\\|`:
+
+    * symmetric :math:`A = V\\Lambda V^{\\mathsf T}`: output
+      :math:`V g(\\Lambda) V^{\\mathsf T}|b\\rangle` on the first :math:`m` entries;
+    * otherwise (dilation), with :math:`A = U\\Sigma W^{\\mathsf T}`,
+      :math:`\\beta = U^{\\mathsf T}|b\\rangle` and :math:`g_\\pm = g(\\pm\\sigma)`: the block
+      of the top system qubit 0 holds :math:`U\\,\\tfrac{g_++g_-}{2}\\beta` (the leakage; zero
+      for an odd filter) and the solution block holds :math:`W\\,\\tfrac{g_+-g_-}{2}\\beta
+      \\approx C A^{-1}|b\\rangle`.
+
+    Padding adds eigenvectors orthogonal to :math:`|b\\rangle`, so it changes nothing but
+    the register size. The parameters (evolution time, scaling) are those of
+    :func:`hhl_circuit` for the same arguments; the tests check the statevector against
+    the Aer simulation of the circuit to :math:`10^{-9}`. Cost: one pass over the
+    decomposition and :math:`O(m\\,2^c)` for the filter, after the :math:`O(m^3)`
+    decomposition, which a precomputed :class:`HHLSpectrum` skips.
+
+    Parameters
+    ----------
+    A : (m, m) array_like, sparse matrix, or HHLSpectrum
+        The matrix, or its decomposition from :func:`hhl_spectrum`.
+    b : (m,) array_like
+        Right-hand side, finite and non-zero.
+    clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy
+        As in :func:`hhl_circuit` (with an HHLSpectrum, ``eigenvalue_bounds`` may be None,
+        ``"exact"``, a pair or a SpectralBounds).
+    shots : int, optional
+        Also sample the measurements of :func:`hhl_solve`'s shot mode: one run of
+        ``shots`` copies measured in the computational basis, and :math:`s` runs with a
+        Hadamard on one system qubit each (multinomial draws over the postselected
+        outcomes and the failure outcome).
+    rng : None, int or numpy.random.Generator
+        Drives the sampling; see ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    HHLModelResult
+
+    Raises
+    ------
+    ValueError
+        As :func:`hhl_circuit` (no qubit limit), for a non-positive ``shots`` and for an
+        ``A`` of the wrong type.
+
+    Warns
+    -----
+    HHLResolutionWarning
+        When the smallest eigenvalue lies below the first clock bin.
+
+    Examples
+    --------
+    >>> res = hhl_model([[1, -1 / 3], [-1 / 3, 1]], [1, 0], clock_qubits=3, scaling=2 / 8)
+    >>> np.round(res.solution, 4), round(res.success_probability, 4)
+    (array([0.9487, 0.3162]), 0.625)
+    """
+    func = "hhl_model"
+    if shots is not None:
+        shots = check_int(shots, "shots", func=func, minimum=1)
+    generator = as_rng(rng)
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
+    spec = A if isinstance(A, HHLSpectrum) else None
+    if spec is None:
+        mat = _dense_square(A, func)
+        spec = hhl_spectrum(mat)
+    m = spec.dimension
+    vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
+    if isinstance(eigenvalue_bounds, str) and eigenvalue_bounds != "exact" and not isinstance(A, HHLSpectrum):
+        bounds = spectral_bounds(mat, method=eigenvalue_bounds)
+    else:
+        bounds = _resolve_bounds(
+            eigenvalue_bounds, mat=None, symmetric=not spec.dilated, func=func, exact_bounds=spec.bounds
+        )
+    t, scaling = _parameters(bounds, c, evolution_time=evolution_time, scaling=scaling, accuracy=accuracy, func=func, stacklevel=3)
+    definite = bounds.definite
+    size_bits = max(1, math.ceil(math.log2(m))) if m > 1 else 1
+    s = size_bits + (1 if spec.dilated else 0)
+    dim = 2**size_bits
+    unit = vec / np.linalg.norm(vec)
+    state = np.zeros(2**s)
+    if not spec.dilated:
+        lam = spec.values
+        g = hhl_filter(lam, clock_qubits=c, evolution_time=t, scaling=scaling, definite=definite)
+        beta = spec.left.T @ unit
+        block = spec.left @ (g * beta)
+        state[:m] = block
+        reference = spec.left @ (beta / lam)
+        eigenvalues, filt = lam, g
+    else:
+        sigma = spec.values
+        eigenvalues = np.concatenate([sigma, -sigma])
+        filt = hhl_filter(eigenvalues, clock_qubits=c, evolution_time=t, scaling=scaling, definite=definite)
+        gp, gm = filt[: sigma.size], filt[sigma.size :]
+        beta = spec.left.T @ unit
+        state[:m] = spec.left @ (0.5 * (gp + gm) * beta)
+        block = spec.right @ (0.5 * (gp - gm) * beta)
+        state[dim : dim + m] = block
+        reference = spec.right @ (beta / sigma)
+    reference = reference / np.linalg.norm(reference)
+    probability = float(np.dot(state, state))
+    norm = float(np.linalg.norm(block))
+    solution = block / norm if norm > 0 else np.full(m, np.nan)
+    fidelity = float(np.dot(solution, reference) ** 2) if norm > 0 else 0.0
+    constant = _constant(scaling, t, definite)
+    counts = sampled = sampled_p = None
+    if shots is not None:
+        freq = _sample_measurements(state, shots, s, generator)
+        counts = freq[0]
+        sampled_p = float(counts.sum() / shots)
+        mag = np.sqrt(counts / max(counts.sum(), 1.0))
+        full = mag * _signs_from_pairs(mag, freq[1:], s)
+        est = full[dim : dim + m] if spec.dilated else full[:m]
+        if np.any(est):
+            est = est * np.sign(est[int(np.argmax(np.abs(est)))])
+            sampled = est / np.linalg.norm(est)
+        else:
+            sampled = np.full(m, np.nan)
+    return HHLModelResult(
+        solution=solution,
+        amplitudes=block,
+        statevector=state,
+        success_probability=probability,
+        solution_norm=float(np.linalg.norm(vec) * math.sqrt(probability) / constant),
+        reference=reference,
+        fidelity=fidelity,
+        eigenvalues=eigenvalues,
+        filter=filt,
+        num_qubits=s + c + 1,
+        system_qubits=s,
+        clock_qubits=c,
+        evolution_time=float(t),
+        scaling=float(scaling),
+        reciprocal_constant=constant,
+        bounds=bounds,
+        shots=shots,
+        counts=counts,
+        sampled_solution=sampled,
+        sampled_probability=sampled_p,
     )
