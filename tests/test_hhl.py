@@ -510,3 +510,63 @@ def test_model_bad_input():
         hhl_filter([np.nan], clock_qubits=3, evolution_time=1.0, scaling=0.1, definite=True)
     with pytest.raises(ValueError, match="reciprocal_amplitudes: scaling"):
         reciprocal_amplitudes(3, -1.0, definite=True)
+
+
+# --------------------------------------------------------------------------- spectral construction
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_spectral_construction_matches_dense(case):
+    A, b, kw = _model_cases()[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HHLResolutionWarning)
+        dense = hhl_solve(A, b, rng=3, count_gates=False, **kw)
+        fast = hhl_solve(A, b, rng=3, count_gates=False, construction="spectral", **kw)
+    np.testing.assert_allclose(fast.statevector, dense.statevector, atol=1e-9, rtol=0)
+    np.testing.assert_allclose(fast.success_probability, dense.success_probability, atol=1e-9)
+    assert fast.num_qubits == dense.num_qubits
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_spectral_construction_is_the_same_unitary(symmetric):
+    from qiskit.quantum_info import Operator
+
+    A = _spd(2, 51) if symmetric else _nonsymmetric(2, 52)
+    b = np.array([0.6, -0.8])
+    dense = Operator(hhl_circuit(A, b, clock_qubits=3)).data
+    fast_qc = hhl_circuit(A, b, clock_qubits=3, construction="spectral")
+    assert fast_qc.metadata["construction"] == "spectral"
+    np.testing.assert_allclose(Operator(fast_qc).data, dense, atol=1e-9)
+
+
+def test_aer_form_of_the_spectral_circuit_gives_the_same_state():
+    """The Aer-native rewrite (initialize, diagonal for the UCRY, h/cp/swap) against the circuit itself."""
+    from qiskit.quantum_info import Statevector
+
+    from qsgd.hhl import _for_aer
+
+    A = _nonsymmetric(3, 61)
+    b = np.array([0.3, -1.0, 0.5])
+    qc = hhl_circuit(A, b, clock_qubits=4, construction="spectral")
+    aer_qc = _for_aer(qc)
+    assert {inst.operation.name for inst in aer_qc.data} <= {"initialize", "h", "cp", "swap", "diagonal", "s", "sdg", "unitary"}
+    np.testing.assert_allclose(Statevector(aer_qc).data, Statevector(qc).data, atol=1e-12)
+    dense = hhl_circuit(A, b, clock_qubits=4)
+    assert _for_aer(dense) is dense
+
+
+def test_spectral_shots_recover_signs():
+    A = _nonsymmetric(4, 71)
+    b = _rhs_with_negative_solution(A, 72)
+    exact = hhl_solve(A, b, clock_qubits=6, rng=1, count_gates=False, construction="spectral")
+    res = hhl_solve(A, b, clock_qubits=6, shots=50_000, rng=2, count_gates=False, construction="spectral")
+    ref = exact.solution * np.sign(exact.solution[np.argmax(np.abs(exact.solution))])
+    np.testing.assert_allclose(res.solution, ref, atol=0.03)
+    np.testing.assert_allclose(res.success_probability, exact.success_probability, atol=0.01)
+
+
+def test_bad_construction():
+    with pytest.raises(ValueError, match="hhl_circuit: construction"):
+        hhl_circuit(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, construction="sparse")
+    with pytest.raises(ValueError, match="hhl_solve: construction"):
+        hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, construction=None)
