@@ -570,3 +570,87 @@ def test_bad_construction():
         hhl_circuit(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, construction="sparse")
     with pytest.raises(ValueError, match="hhl_solve: construction"):
         hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, construction=None)
+
+
+# --------------------------------------------------------------------------- gate-count formulas
+
+
+def _cx(qc):
+    from qiskit import transpile
+
+    return int(transpile(qc, basis_gates=["cx", "u"], optimization_level=0).count_ops().get("cx", 0))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_unitary_and_diagonal_formulas_match_transpile_of_generic_gates(n):
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import DiagonalGate, StatePreparation, UnitaryGate
+    from qiskit.quantum_info import random_unitary
+
+    from qsgd.hhl import hhl_cx_count, unitary_cx
+
+    qc = QuantumCircuit(n)
+    qc.append(UnitaryGate(random_unitary(2**n, seed=n)), range(n))
+    assert _cx(qc) == unitary_cx(n)
+    rng = np.random.default_rng(n)
+    diag = QuantumCircuit(n + 1)
+    diag.append(DiagonalGate(np.exp(1j * rng.uniform(0, 2 * np.pi, 2 ** (n + 1))).tolist()), range(n + 1))
+    count = hhl_cx_count(n, 3)
+    assert _cx(diag) * 2 * 3 == count.controlled_phases
+    prep = QuantumCircuit(n)
+    vec = rng.normal(size=2**n)
+    prep.append(StatePreparation(vec / np.linalg.norm(vec)), range(n))
+    assert _cx(prep) == count.state_preparation
+
+
+@pytest.mark.parametrize("c", [2, 3, 4, 5, 6])
+def test_clock_formulas_match_transpile(c):
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import PermutationGate, QFTGate, UCRYGate
+
+    from qsgd.hhl import hhl_cx_count
+
+    count = hhl_cx_count(2, c)
+    qc = QuantumCircuit(c)
+    qc.append(QFTGate(c).inverse(), range(c))
+    qc.append(PermutationGate(list(reversed(range(c)))), range(c))
+    qc.append(PermutationGate(list(reversed(range(c)))), range(c))
+    qc.append(QFTGate(c), range(c))
+    assert _cx(qc) == count.fourier
+    ucry = QuantumCircuit(c + 1)
+    ucry.append(UCRYGate(np.random.default_rng(c).uniform(-3, 3, 2**c).tolist()), range(c + 1))
+    assert _cx(ucry) == count.reciprocal
+
+
+@pytest.mark.parametrize(
+    "A, b, c",
+    [
+        (_spd(4, 2), np.arange(1.0, 5.0), 4),
+        (_nonsymmetric(3, 3), np.array([1.0, -2.0, 0.5]), 4),
+        (_nonsymmetric(8, 6), np.eye(8)[0], 4),
+        (np.diag([1.0, -2.0, 3.0, 4.0]), np.ones(4), 4),
+    ],
+)
+def test_total_formula_bounds_the_transpiled_circuit(A, b, c):
+    from qsgd.hhl import hhl_cx_count, state_preparation_cx
+
+    problem = _setup(A, b, clock_qubits=c, evolution_time=None, scaling=None, eigenvalue_bounds=None,
+                     accuracy=None, max_qubits=24, func="test")
+    qc = hhl_circuit(A, b, clock_qubits=c, construction="spectral")
+    count = hhl_cx_count(problem.system_qubits, c, state_preparation=state_preparation_cx(problem.rhs))
+    actual = _cx(qc)
+    # everything but the real-orthogonal basis change is exact; that one saves at most 4 CX here
+    assert count.total - 8 <= actual <= count.total
+
+
+def test_gate_count_bad_input():
+    from qsgd.hhl import hhl_cx_count, state_preparation_cx, unitary_cx
+
+    with pytest.raises(ValueError, match="hhl_cx_count: system_qubits"):
+        hhl_cx_count(0, 3)
+    with pytest.raises(ValueError, match="hhl_cx_count: state_preparation"):
+        hhl_cx_count(2, 3, state_preparation=-1)
+    with pytest.raises(ValueError, match="unitary_cx: num_qubits"):
+        unitary_cx(0)
+    with pytest.raises(ValueError, match="state_preparation_cx: rhs must have a power-of-two length"):
+        state_preparation_cx([1.0, 0.0, 0.0])
