@@ -1188,16 +1188,32 @@ def hhl_filter(eigenvalues: Any, *, clock_qubits: int, evolution_time: float, sc
     amp = reciprocal_amplitudes(clock_qubits, scaling, definite=definite)
     M = amp.size
     phi = (lam.reshape(-1) * t / (2.0 * math.pi)) % 1.0
-    out = np.empty(phi.shape[0])
-    k = np.arange(M) / M
+    n = phi.shape[0]
+    # sin^2(pi 2^c delta_k) = sin^2(pi r) for every k, r = 2^c phi - round(2^c phi) (exact: 2^c is a power of two)
+    scaled = phi * M
+    num = np.sin(np.pi * (scaled - np.round(scaled))) ** 2 / float(M) ** 2
+    # the two bins next to phi, where sin(pi delta) is small: their weights from delta itself
+    low = np.floor(scaled).astype(np.int64) % M
+    near = np.stack([low, (low + 1) % M], axis=1)
+    delta = phi[:, None] - near / M
+    sin_d = np.sin(np.pi * delta)
+    tiny = np.abs(sin_d) < 1e-300
+    w_near = np.where(tiny, 1.0, np.sin(np.pi * M * delta) ** 2 / np.where(tiny, 1.0, float(M) ** 2 * sin_d**2))
+    out = np.sum(w_near * amp[near], axis=1)
+    # every other bin is at least 1/2^c away: sin(pi (phi - k/2^c)) by the subtraction formula, no cancellation
+    sp, cp = np.sin(np.pi * phi), np.cos(np.pi * phi)
+    sk, ck = np.sin(np.pi * np.arange(M) / M), np.cos(np.pi * np.arange(M) / M)
     block = max(1, 2**22 // M)  # bounded memory: about 32 MiB per block
-    for start in range(0, phi.shape[0], block):
-        delta = phi[start : start + block, None] - k[None, :]
-        den = (M * np.sin(np.pi * delta)) ** 2
-        num = np.sin(np.pi * M * delta) ** 2
-        near = den < 1e-24
-        weights = np.where(near, 1.0, num / np.where(near, 1.0, den))
-        out[start : start + block] = weights @ amp
+    for first in range(0, n, block):
+        rows = slice(first, min(first + block, n))
+        den = np.outer(sp[rows], ck)
+        den -= np.outer(cp[rows], sk)
+        den *= den
+        idx = np.arange(den.shape[0])
+        den[idx, near[rows, 0]] = np.inf  # excluded: counted above
+        den[idx, near[rows, 1]] = np.inf
+        np.reciprocal(den, out=den)
+        out[rows] += num[rows] * (den @ amp)
     return out.reshape(lam.shape)
 
 
