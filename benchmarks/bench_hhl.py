@@ -1,17 +1,29 @@
-"""Cost of simulating HHL classically vs solving the same system with NumPy (chapter 4).
+"""Cost of simulating HHL: dense circuit, spectral circuit, algorithm-level model, and a floor.
 
-For total register sizes of about 8, 12, 16 and 20 qubits (system + clock + flag) this
-times ``qsgd.hhl.hhl_solve`` on Aer's statevector method (exact postselection, no gate
-counting) and ``numpy.linalg.solve`` on the same random symmetric positive-definite
-system (eigenvalues evenly spaced in [1, 3], so kappa = 3), and reports the peak memory.
-Each case runs in a fresh subprocess so that the peak resident set size
-(``resource.getrusage(...).ru_maxrss``) belongs to that case alone; the resident size
-right after the imports is subtracted (``extra RSS``). ``tracemalloc`` gives the peak
-of the Python-side allocations of ``hhl_circuit`` (the dense controlled unitaries built
-in NumPy); Aer's C++ statevector is only visible in the RSS. The three stages of
-``hhl_solve`` (build, transpile to Aer's gate set, simulate) are also timed one by one.
+For total register sizes of 8 to 24 qubits (system + clock + flag) this times, on the same
+random symmetric positive-definite system (eigenvalues evenly spaced in [1, 3], kappa = 3):
 
-Run: ``python benchmarks/bench_hhl.py`` (one to two minutes on one core).
+* ``dense``: ``qsgd.hhl.hhl_solve(construction="dense")``, c dense controlled
+  ``UnitaryGate`` s e^{iAt2^j} on s+1 qubits (only up to 16 qubits: 20 qubits take minutes);
+* ``spectral``: ``hhl_solve(construction="spectral")``, the same unitary in A's eigenbasis
+  (one basis change, clock-controlled diagonals, one UCRY), end to end (eigh, build, Aer,
+  postselection);
+* ``model``: ``qsgd.hhl.hhl_model`` from the matrix (eigh included) and from a precomputed
+  ``hhl_spectrum``;
+* ``floor``: Aer's time for an *equivalent random circuit*: the very instruction list that
+  ``hhl_solve`` hands to Aer (same gate kinds on the same qubits), with random angles,
+  phases and initial state. ``spectral / floor`` is the overhead of the circuit path over
+  raw simulation of its gates. ``1q floor`` is the number of those instructions times
+  Aer's time for one single-qubit gate on a random state of that size (the cheapest
+  possible pass over the statevector).
+
+It also checks that the model and the circuit give the same postselected state (``|diff|``),
+prints the CX count of the spectral circuit by formula (``qsgd.hhl.hhl_cx_count``), and
+times the model at dimension 4096 (12 system qubits; 13 with the dilation) with the
+decomposition (``hhl_spectrum``) timed separately. Each case runs in a fresh subprocess so
+that the peak resident set size (``ru_maxrss``) belongs to that case alone.
+
+Run: ``python benchmarks/bench_hhl.py`` (about three minutes on one core).
 """
 
 from __future__ import annotations
@@ -22,113 +34,182 @@ import resource
 import subprocess
 import sys
 import time
-import tracemalloc
 
-# (system qubits, clock qubits): totals 8, 12, 16, 20 (with the flag qubit)
-CASES = [(3, 4), (5, 6), (7, 8), (7, 12)]
+# (system qubits, clock qubits): totals 8, 12, 16, 20, 24 with the flag qubit
+CASES = [(3, 4), (5, 6), (7, 8), (7, 12), (10, 13)]
+DENSE_MAX_QUBITS = 16
+MODEL_DIMENSION, MODEL_CLOCK = 4096, 14
 
 
-def _case(s: int, c: int) -> dict:
+def _system(s: int):
     import numpy as np
-
-    from qsgd.hhl import hhl_circuit, hhl_solve
 
     m = 2**s
     rng = np.random.default_rng(1000 + s)
     q, _ = np.linalg.qr(rng.normal(size=(m, m)))
-    A = (q * np.linspace(1.0, 3.0, m)) @ q.T
-    b = rng.normal(size=m)
-    # warm-up: imports and Aer initialisation on a tiny system
-    hhl_solve(np.diag([1.0, 2.0]), [1.0, 1.0], clock_qubits=3, count_gates=False, rng=0)
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return (q * np.linspace(1.0, 3.0, m)) @ q.T, rng.normal(size=m)
 
-    start = time.perf_counter()
-    for _ in range(20):
-        x = np.linalg.solve(A, b)
-    numpy_s = (time.perf_counter() - start) / 20
 
-    # where the time goes: the same three stages hhl_solve runs, timed one by one
-    from qiskit import transpile
+def _random_equivalent(aer_qc, rng):
+    """Same instructions on the same qubits, random parameters."""
+    import numpy as np
+    from qiskit.circuit.library import DiagonalGate, Initialize
+
+    out = aer_qc.copy_empty_like()
+    for inst in aer_qc.data:
+        op, qubits = inst.operation, inst.qubits
+        if op.name == "initialize":
+            v = rng.normal(size=2 ** len(qubits)) + 1j * rng.normal(size=2 ** len(qubits))
+            out.append(Initialize(v / np.linalg.norm(v)), qubits)
+        elif op.name == "diagonal":
+            out.append(DiagonalGate(np.exp(1j * rng.uniform(0, 2 * np.pi, 2 ** len(qubits))).tolist()), qubits)
+        elif op.name == "cp":
+            out.cp(float(rng.uniform(0, 2 * np.pi)), *qubits)
+        else:
+            out.append(op, qubits)
+    return out
+
+
+def _aer_time(circ, fusion: bool = True) -> float:
     from qiskit_aer import AerSimulator
 
-    start = time.perf_counter()
-    qc = hhl_circuit(A, b, clock_qubits=c)
-    build_s = time.perf_counter() - start
-    tracemalloc.start()
-    hhl_circuit(A, b, clock_qubits=c)
-    _, py_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    sim = AerSimulator(method="statevector", seed_simulator=0)
-    circ = qc.copy()
+    sim = AerSimulator(method="statevector", seed_simulator=0, fusion_enable=fusion)
+    circ = circ.copy()
     circ.save_statevector()
     start = time.perf_counter()
-    tqc = transpile(circ, sim, optimization_level=0, seed_transpiler=0)
-    transpile_s = time.perf_counter() - start
-    start = time.perf_counter()
-    sim.run(tqc).result()
-    run_s = time.perf_counter() - start
-    del tqc, circ
+    sim.run(circ).result()
+    return time.perf_counter() - start
+
+
+def _case(s: int, c: int) -> dict:
+    import numpy as np
+    from qiskit import QuantumCircuit
+
+    from qsgd.hhl import _for_aer, _setup, hhl_circuit, hhl_cx_count, hhl_model, hhl_solve, hhl_spectrum, state_preparation_cx
+
+    A, b = _system(s)
+    # warm-up: imports and Aer initialisation on a tiny system
+    hhl_solve(np.diag([1.0, 2.0]), [1.0, 1.0], clock_qubits=3, count_gates=False, rng=0, construction="spectral")
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    n = s + c + 1
+
+    dense_s = None
+    if n <= DENSE_MAX_QUBITS:
+        start = time.perf_counter()
+        dense = hhl_solve(A, b, clock_qubits=c, count_gates=False, rng=0)
+        dense_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    res = hhl_solve(A, b, clock_qubits=c, count_gates=False, rng=0)
-    hhl_s = time.perf_counter() - start
+    res = hhl_solve(A, b, clock_qubits=c, count_gates=False, rng=0, construction="spectral")
+    spectral_s = time.perf_counter() - start
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    fid = float(np.dot(res.solution, x / np.linalg.norm(x)) ** 2)
+
+    start = time.perf_counter()
+    model = hhl_model(A, b, clock_qubits=c)
+    model_s = time.perf_counter() - start
+    spec = hhl_spectrum(A)
+    start = time.perf_counter()
+    hhl_model(spec, b, clock_qubits=c)
+    model_pre_s = time.perf_counter() - start
+
+    aer_qc = _for_aer(hhl_circuit(A, b, clock_qubits=c, construction="spectral"), final_basis=False)
+    floor_s = _aer_time(_random_equivalent(aer_qc, np.random.default_rng(0)))
+    base = QuantumCircuit(n)
+    base.h(range(n))  # a dense state; Aer does not exploit sparsity anyway
+    passes = base.copy()
+    extra = 40
+    for k in range(extra):
+        passes.h(k % n)
+    h_pass = min(_aer_time(passes, fusion=False) - _aer_time(base, fusion=False) for _ in range(2)) / extra
+    pass_floor_s = len(aer_qc.data) * max(h_pass, 1e-9)
+
+    problem = _setup(A, b, clock_qubits=c, evolution_time=None, scaling=None, eigenvalue_bounds=None, accuracy=None,
+                     max_qubits=24, func="bench")
+    cx = hhl_cx_count(problem.system_qubits, c, state_preparation=state_preparation_cx(problem.rhs)).total
+    diff = float(np.max(np.abs(model.statevector - res.statevector)))
+    dense_diff = None if dense_s is None else float(np.max(np.abs(dense.statevector - res.statevector)))
     return {
-        "s": s,
-        "c": c,
-        "qubits": qc.num_qubits,
-        "dim": m,
-        "numpy_s": numpy_s,
-        "build_s": build_s,
-        "transpile_s": transpile_s,
-        "run_s": run_s,
-        "hhl_s": hhl_s,
-        "py_peak_mib": py_peak / 2**20,
-        "extra_rss_mib": peak_rss - base_rss,
-        "statevector_mib": 16 * 2**qc.num_qubits / 2**20,
-        "numpy_mib": 8 * m * m / 2**20,
-        "fidelity": fid,
+        "s": s, "c": c, "qubits": n, "dense_s": dense_s, "spectral_s": spectral_s, "model_s": model_s,
+        "model_pre_s": model_pre_s, "floor_s": floor_s, "pass_floor_s": pass_floor_s, "passes": len(aer_qc.data),
+        "extra_rss_mib": peak_rss - base_rss, "statevector_mib": 16 * 2**n / 2**20, "diff": diff,
+        "dense_diff": dense_diff, "fidelity": res.fidelity, "cx": cx,
     }
 
 
-def main() -> None:
+def _model_case(dilated: bool) -> dict:
+    import numpy as np
+
+    from qsgd.hhl import hhl_model, hhl_spectrum
+
+    m = MODEL_DIMENSION
+    rng = np.random.default_rng(7)
+    if dilated:
+        A = rng.normal(size=(m, m)) / np.sqrt(m) + 2.5 * np.eye(m)
+    else:
+        q, _ = np.linalg.qr(rng.normal(size=(m, m)))
+        A = (q * np.linspace(1.0, 3.0, m)) @ q.T
+    b = rng.normal(size=m)
+    start = time.perf_counter()
+    spec = hhl_spectrum(A)
+    spectrum_s = time.perf_counter() - start
+    start = time.perf_counter()
+    res = hhl_model(spec, b, clock_qubits=MODEL_CLOCK)
+    model_s = time.perf_counter() - start
+    start = time.perf_counter()
+    shots = hhl_model(spec, b, clock_qubits=MODEL_CLOCK, shots=100_000, rng=0)
+    shots_s = time.perf_counter() - start
+    return {"dilated": dilated, "qubits": res.num_qubits, "spectrum_s": spectrum_s, "model_s": model_s,
+            "shots_s": shots_s, "fidelity": res.fidelity, "P": res.success_probability,
+            "sampled_P": shots.sampled_probability}
+
+
+def _run(args: list[str]) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    rows = []
-    for s, c in CASES:
-        out = subprocess.run(
-            [sys.executable, __file__, "--case", str(s), str(c)], capture_output=True, text=True, env=env, check=True
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    head = (
-        f"{'qubits':>6} {'s':>2} {'c':>3} {'dim':>5} | {'numpy solve':>11} {'build':>7} {'transpile':>9} {'Aer run':>8} {'hhl_solve':>9} "
-        f"{'ratio':>9} | {'sv MiB':>7} {'py peak':>8} {'RSS+':>7} {'np MiB':>7} | {'fidelity':>8}"
-    )
-    print("HHL on Aer statevector (exact postselection) vs numpy.linalg.solve, 1 thread")
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    rows = [_run(["--case", str(s), str(c)]) for s, c in CASES]
+    head = (f"{'qubits':>6} {'s':>2} {'c':>3} | {'dense':>7} {'spectral':>8} {'floor':>7} {'1q floor':>8} {'passes':>6} "
+            f"{'spec/floor':>10} {'spec/1q':>7} | {'model':>7} {'model*':>7} {'spec/model':>10} | {'sv MiB':>7} {'RSS+ MiB':>8} | "
+            f"{'|diff|':>8} {'CX formula':>10}")
+    print("HHL on one thread: dense and spectral circuits on Aer, the algorithm-level model, and a floor")
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(
-            f"{r['qubits']:>6} {r['s']:>2} {r['c']:>3} {r['dim']:>5} | {r['numpy_s'] * 1e6:>9.1f}us "
-            f"{r['build_s']:>6.3f}s {r['transpile_s']:>8.3f}s {r['run_s']:>7.3f}s {r['hhl_s']:>8.3f}s {r['hhl_s'] / r['numpy_s']:>9.3g} | "
-            f"{r['statevector_mib']:>7.2f} {r['py_peak_mib']:>8.1f} {r['extra_rss_mib']:>7.1f} "
-            f"{r['numpy_mib']:>7.3f} | {r['fidelity']:>8.5f}"
-        )
+        dense = f"{r['dense_s']:>6.2f}s" if r["dense_s"] is not None else f"{'-':>7}"
+        print(f"{r['qubits']:>6} {r['s']:>2} {r['c']:>3} | {dense} {r['spectral_s']:>7.2f}s {r['floor_s']:>6.2f}s "
+              f"{r['pass_floor_s']:>7.2f}s {r['passes']:>6} {r['spectral_s'] / r['floor_s']:>10.2f} "
+              f"{r['spectral_s'] / r['pass_floor_s']:>7.2f} | {r['model_s']:>6.3f}s {r['model_pre_s']:>6.3f}s "
+              f"{r['spectral_s'] / r['model_s']:>10.3g} | {r['statevector_mib']:>7.0f} {r['extra_rss_mib']:>8.0f} | "
+              f"{r['diff']:>8.1e} {r['cx']:>10d}")
     print()
-    print("ratio = hhl_solve time / numpy.linalg.solve time on the same system")
-    print("build = hhl_circuit (dense e^{iAt 2^j} blocks from eigh), transpile = to Aer's gate set,")
-    print("Aer run = statevector simulation; hhl_solve = all three + postselection (timed on its own);")
-    print("py peak = tracemalloc peak of hhl_circuit (the dense blocks); RSS+ = peak resident set above")
-    print("the post-import baseline (Aer statevector and transpiled copies included)")
-    for a, b in zip(rows, rows[1:]):
-        print(
-            f"{a['qubits']} -> {b['qubits']} qubits: hhl_solve x{b['hhl_s'] / a['hhl_s']:.3g}, "
-            f"numpy x{b['numpy_s'] / a['numpy_s']:.3g}, statevector x{b['statevector_mib'] / a['statevector_mib']:.3g}"
-        )
+    print("dense    = hhl_solve(construction='dense'), end to end (run only up to 16 qubits)")
+    print("spectral = hhl_solve(construction='spectral'), end to end: eigh, build, Aer, postselection")
+    print("floor    = Aer alone on the same instruction list with random parameters ('passes' instructions)")
+    print("1q floor = passes x Aer's time for one single-qubit gate on a random state of that size")
+    print("model    = hhl_model from the matrix (eigh included); model* = from a precomputed hhl_spectrum")
+    print("RSS+     = peak resident set of the case above its post-import baseline (dense and spectral runs)")
+    print("|diff|   = max |model - spectral circuit| over the postselected amplitudes")
+    for r in rows:
+        if r["dense_diff"] is not None:
+            print(f"{r['qubits']} qubits: dense/spectral = {r['dense_s'] / r['spectral_s']:.3g}, "
+                  f"max |dense - spectral| = {r['dense_diff']:.1e}")
+    print()
+    print(f"algorithm-level model at dimension {MODEL_DIMENSION} ({MODEL_CLOCK} clock qubits)")
+    for dilated in (False, True):
+        r = _run(["--model", str(int(dilated))])
+        kind = "non-symmetric (dilation, svd)" if dilated else "symmetric (eigh)"
+        print(f"  {kind:30}: decomposition {r['spectrum_s']:6.2f}s, hhl_model {r['model_s']:6.3f}s, "
+              f"with 100000 shots {r['shots_s']:6.3f}s, {r['qubits']} qubits, fidelity {r['fidelity']:.6f}, "
+              f"P {r['P']:.4f} (sampled {r['sampled_P']:.4f})")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--case":
         print(json.dumps(_case(int(sys.argv[2]), int(sys.argv[3]))))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--model":
+        print(json.dumps(_model_case(bool(int(sys.argv[2])))))
     else:
         main()
