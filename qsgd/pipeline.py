@@ -16,9 +16,12 @@ the chapter that builds it:
 3. **The** :math:`T` **-step system** (:func:`qsgd.history.history_system`, Eq. 6):
    :math:`L\,Y=\mathrm{rhs}` with :math:`Y=[\hat y_0;\dots;\hat y_T;\hat y_T;\dots]` (``padding``
    extra copies of the last step).
-4. **Upload** of the right-hand side (:func:`qsgd.upload.sparse_state_preparation`).
-5. **HHL** on qiskit-aer (:func:`qsgd.hhl.hhl_solve`): the normalized history state
-   :math:`|Y\rangle`.
+4. **Upload** of the right-hand side (:func:`qsgd.upload.sparse_state_preparation`; the
+   circuit is built only up to ``UPLOAD_CIRCUIT_MAX_NONZEROS`` non-zeros).
+5. **HHL**: the normalized history state :math:`|Y\rangle`, either from the exact
+   algorithm-level model of the finite-clock circuit (:func:`hhl_model_state`, applied to the
+   decomposition :func:`spectrum` computed once per segment) or from the circuit on qiskit-aer
+   (:func:`qsgd.hhl.hhl_solve`); ``SegmentSettings.simulation`` chooses.
 6. **Postselection** of the first Carleman level at the last step (and at the first step,
    see below).
 7. **Tomography** (:func:`qsgd.tomography.vector_tomography`) of the postselected state.
@@ -124,6 +127,7 @@ __all__ = [
     "CONFIDENCE",
     "QubitCount",
     "segment_qubits",
+    "dense_qpe_cx_lower_bound",
     "hhl_parameters",
     "hhl_response",
     "hhl_error_bound",
@@ -235,6 +239,30 @@ def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis="symmetric
     m = (steps + 1 + padding) * D
     system = max(1, math.ceil(math.log2(m))) + 1
     return QubitCount(D, m, system, clock, 1, system + clock + 1)
+
+
+def dense_qpe_cx_lower_bound(system_qubits, clock_qubits) -> int:
+    r"""CX gates that the controlled powers of phase estimation need at least, as dense unitaries.
+
+    The circuit of :func:`qsgd.hhl.hhl_circuit` applies :math:`2c` controlled powers
+    :math:`e^{iHt2^j}` (phase estimation and its inverse), each a generic unitary on
+    :math:`k=s+1` qubits (system and one clock qubit). A generic :math:`k`-qubit unitary needs at
+    least :math:`\lceil(4^k-3k-1)/4\rceil` CX gates (Shende, Markov and Bullock, Phys. Rev. A 69,
+    062321, 2004), so the circuit needs at least :math:`2c` times that. A deterministic
+    formula, not a transpiler count: it does not move with the machine.
+
+    Examples
+    --------
+    >>> dense_qpe_cx_lower_bound(7, 6)
+    196536
+
+    Used in chapter 8.
+    """
+    func = "dense_qpe_cx_lower_bound"
+    s = check_int(system_qubits, "system_qubits", func=func, minimum=1)
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
+    k = s + 1
+    return int(2 * c * (-(-(4**k - 3 * k - 1) // 4)))
 
 
 # ----------------------------------------------------------------------------------------
@@ -1398,7 +1426,8 @@ def quantum_training(model_or_loss, theta0=None, settings=None, *, cycles, class
     (:func:`qsgd.gd.gradient_descent`), so that quantum and classical stages train the same
     loss; :func:`qsgd.nn.train` (minibatch SGD of a whole model) is what pre-trains the network
     in chapter 8. Chapter 7's :mod:`qsgd.experiments` emulates the protocol classically at the
-    paper's scale; here every quantum stage is simulated.
+    paper's scale; here every segment runs the stages of :func:`quantum_gd`, simulated at the
+    level ``settings.simulation`` says.
 
     **Predicted envelope.** Let :math:`B_k` be the segment's bound ``errors["total"].bound`` (distance
     to exact GD *from the segment's own start*) and :math:`\Lambda_t=\lVert I-\eta\nabla^2
