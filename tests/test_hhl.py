@@ -354,3 +354,307 @@ def test_accuracy_is_met_with_the_required_clock():
     assert c == 9
     qc = hhl_circuit(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=c, accuracy=0.01)
     assert qc.qregs[1].size == 9
+
+
+# --------------------------------------------------------------------------- algorithm-level model
+
+
+def _model_cases():
+    rng = np.random.default_rng(77)
+    A_sym = _spd(4, 11)
+    A_ind = np.diag([1.0, -2.0, 3.0])
+    A_non = _nonsymmetric(3, 12)  # padded 3 -> 4, dilated
+    A_non8 = _nonsymmetric(8, 13)
+    return [
+        (A_sym, rng.normal(size=4), dict(clock_qubits=5)),
+        (A_ind, rng.normal(size=3), dict(clock_qubits=5)),
+        (A_non, rng.normal(size=3), dict(clock_qubits=5)),
+        (A_non8, np.eye(8)[0], dict(clock_qubits=4)),  # sparse right-hand side, coarse clock
+        (A_non, rng.normal(size=3), dict(clock_qubits=4, evolution_time=0.7, scaling=0.05)),
+        (TEXTBOOK_A, TEXTBOOK_B, dict(clock_qubits=3, evolution_time=2 * math.pi * 3 / 8, scaling=2 / 8)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_model_matches_circuit_statevector(case):
+    from qsgd.hhl import hhl_model, hhl_spectrum
+
+    A, b, kw = _model_cases()[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HHLResolutionWarning)
+        circ = hhl_solve(A, b, rng=3, count_gates=False, **kw)
+        model = hhl_model(A, b, **kw)
+        model_spec = hhl_model(hhl_spectrum(A), b, **kw)
+    # same sign and global phase: the circuit's amplitudes are real and equal the model's
+    np.testing.assert_allclose(circ.statevector, model.statevector, atol=1e-9, rtol=0)
+    np.testing.assert_allclose(circ.solution, model.solution, atol=1e-9)
+    np.testing.assert_allclose(circ.success_probability, model.success_probability, atol=1e-9)
+    np.testing.assert_allclose(circ.solution_norm, model.solution_norm, rtol=1e-9)
+    np.testing.assert_allclose(circ.fidelity, model.fidelity, atol=1e-9)
+    np.testing.assert_allclose(model_spec.statevector, model.statevector, atol=1e-12)
+    assert model.num_qubits == circ.num_qubits and model.system_qubits == circ.system_qubits
+    assert (model.evolution_time, model.scaling) == pytest.approx((circ.evolution_time, circ.scaling), rel=1e-12)
+
+
+def test_model_with_pipeline_style_known_bounds():
+    from qsgd.hhl import hhl_model, hhl_spectrum
+
+    A = _nonsymmetric(6, 21)
+    b = np.random.default_rng(5).normal(size=6)
+    sv = np.linalg.svd(A, compute_uv=False)
+    bounds = SpectralBounds(float(sv[-1]), float(sv[0]), False, True, "exact")
+    kw = dict(clock_qubits=5, evolution_time=2 * math.pi * 0.375 / sv[0], scaling=0.125, eigenvalue_bounds=bounds)
+    circ = hhl_solve(A, b, rng=1, count_gates=False, **kw)
+    model = hhl_model(hhl_spectrum(A), b, **kw)
+    np.testing.assert_allclose(circ.statevector, model.statevector, atol=1e-9, rtol=0)
+    # the dilation leaks into the top block because the two's complement filter is not exactly odd
+    assert np.linalg.norm(model.statevector[:8]) > 0
+
+
+def test_filter_is_the_ideal_reciprocal_on_clock_bins():
+    from qsgd.hhl import hhl_filter
+
+    t = 2 * math.pi * 3 / 8
+    g = hhl_filter([2 / 3, 4 / 3], clock_qubits=3, evolution_time=t, scaling=2 / 8, definite=True)
+    np.testing.assert_allclose(g, (2 / 3) / np.array([2 / 3, 4 / 3]), atol=1e-14)
+    # off bins: |g| < C / lambda-ish and the Fejer weights sum to one (all bins rotated fully -> g = 1)
+    lam = np.linspace(0.1, 2.0, 17)
+    ones = hhl_filter(lam, clock_qubits=4, evolution_time=1.0, scaling=16.0, definite=True)
+    assert np.all(np.abs(ones) <= 1 + 1e-12)
+
+
+def test_filter_agrees_with_an_independent_sum_over_the_clock():
+    """|alpha_k|^2 from the defining sum (no closed form) against the Fejer closed form."""
+    from qsgd.hhl import hhl_filter, reciprocal_amplitudes
+
+    c, t, scaling = 4, 0.9, 0.1
+    lam = np.array([-2.3, -0.4, 0.37, 1.0, 2.9])
+    M = 2**c
+    x = np.arange(M)
+    amp = reciprocal_amplitudes(c, scaling, definite=False)
+    expected = []
+    for value in lam:
+        phi = value * t / (2 * math.pi)
+        alpha = np.array([np.exp(2j * np.pi * x * (phi - k / M)).sum() / M for k in range(M)])
+        expected.append(float(np.sum(np.abs(alpha) ** 2 * amp)))
+    got = hhl_filter(lam, clock_qubits=c, evolution_time=t, scaling=scaling, definite=False)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("definite", [True, False])
+def test_reciprocal_amplitudes_match_the_gate(definite):
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import ExactReciprocalGate
+    from qiskit.quantum_info import Statevector
+
+    from qsgd.hhl import reciprocal_amplitudes
+
+    c, scaling = 4, 3 / 16 if definite else 3 / 8
+    amp = reciprocal_amplitudes(c, scaling, definite=definite)
+    for k in range(2**c):
+        qc = QuantumCircuit(c + 1)
+        for j in range(c):
+            if (k >> j) & 1:
+                qc.x(j)
+        qc.append(ExactReciprocalGate(c, scaling, neg_vals=not definite), range(c + 1))
+        out = Statevector(qc).data
+        np.testing.assert_allclose(out[k + 2**c], amp[k], atol=1e-12)
+
+
+def test_model_shots_are_reproducible_and_converge():
+    from qsgd.hhl import hhl_model
+
+    A = _nonsymmetric(4, 31)
+    b = _rhs_with_negative_solution(A, 32)
+    exact = hhl_model(A, b, clock_qubits=6)
+    r1 = hhl_model(A, b, clock_qubits=6, shots=200_000, rng=5)
+    r2 = hhl_model(A, b, clock_qubits=6, shots=200_000, rng=5)
+    np.testing.assert_array_equal(r1.counts, r2.counts)
+    assert r1.counts.sum() == round(r1.sampled_probability * 200_000)
+    np.testing.assert_allclose(r1.sampled_probability, exact.success_probability, atol=5e-3)
+    # the sign-fixed sampled estimate matches the exact output up to the overall sign
+    ref = exact.solution * np.sign(exact.solution[np.argmax(np.abs(exact.solution))])
+    np.testing.assert_allclose(r1.sampled_solution, ref, atol=0.02)
+    assert np.any(r1.sampled_solution < 0)
+    assert exact.counts is None and exact.sampled_solution is None
+
+
+def test_model_large_dimension_is_accurate():
+    from qsgd.hhl import hhl_model, hhl_spectrum
+
+    A = _nonsymmetric(300, 41)  # padded to 512, dilated: 10 system qubits
+    b = np.random.default_rng(42).normal(size=300)
+    spec = hhl_spectrum(A)
+    res = hhl_model(spec, b, clock_qubits=12)
+    assert res.system_qubits == 10 and res.num_qubits == 23
+    assert res.fidelity > 0.999
+    np.testing.assert_allclose(res.reference, np.linalg.solve(A, b) / np.linalg.norm(np.linalg.solve(A, b)), atol=1e-10)
+
+
+def test_model_bad_input():
+    from qsgd.hhl import hhl_filter, hhl_model, hhl_spectrum, reciprocal_amplitudes
+
+    with pytest.raises(ValueError, match="hhl_model: shots"):
+        hhl_model(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, shots=0)
+    with pytest.raises(ValueError, match="hhl_model: b"):
+        hhl_model(TEXTBOOK_A, [1.0, 2.0, 3.0], clock_qubits=3)
+    with pytest.raises(ValueError, match="hhl_model: clock_qubits=1 is too few"):
+        hhl_model(_nonsymmetric(2, 1), [1.0, 0.0], clock_qubits=1)
+    with pytest.raises(ValueError, match="hhl_model: A"):
+        hhl_model("matrix", [1.0, 0.0], clock_qubits=3)
+    with pytest.raises(ValueError, match="hhl_model: eigenvalue_bounds"):
+        hhl_model(hhl_spectrum(TEXTBOOK_A), TEXTBOOK_B, clock_qubits=3, eigenvalue_bounds="gershgorin")
+    with pytest.raises(ValueError, match="hhl_spectrum: A is singular"):
+        hhl_spectrum([[1.0, 1.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match="hhl_filter: eigenvalues"):
+        hhl_filter([np.nan], clock_qubits=3, evolution_time=1.0, scaling=0.1, definite=True)
+    with pytest.raises(ValueError, match="reciprocal_amplitudes: scaling"):
+        reciprocal_amplitudes(3, -1.0, definite=True)
+
+
+# --------------------------------------------------------------------------- spectral construction
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_spectral_construction_matches_dense(case):
+    A, b, kw = _model_cases()[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HHLResolutionWarning)
+        dense = hhl_solve(A, b, rng=3, count_gates=False, **kw)
+        fast = hhl_solve(A, b, rng=3, count_gates=False, construction="spectral", **kw)
+    np.testing.assert_allclose(fast.statevector, dense.statevector, atol=1e-9, rtol=0)
+    np.testing.assert_allclose(fast.success_probability, dense.success_probability, atol=1e-9)
+    assert fast.num_qubits == dense.num_qubits
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_spectral_construction_is_the_same_unitary(symmetric):
+    from qiskit.quantum_info import Operator
+
+    A = _spd(2, 51) if symmetric else _nonsymmetric(2, 52)
+    b = np.array([0.6, -0.8])
+    dense = Operator(hhl_circuit(A, b, clock_qubits=3)).data
+    fast_qc = hhl_circuit(A, b, clock_qubits=3, construction="spectral")
+    assert fast_qc.metadata["construction"] == "spectral"
+    np.testing.assert_allclose(Operator(fast_qc).data, dense, atol=1e-9)
+
+
+def test_aer_form_of_the_spectral_circuit_gives_the_same_state(monkeypatch):
+    """The Aer-native rewrite (initialize, diagonal for the UCRY, h/cp/swap) against the circuit itself."""
+    from qiskit.quantum_info import Statevector
+
+    from qsgd.hhl import _for_aer
+
+    A = _nonsymmetric(3, 61)
+    b = np.array([0.3, -1.0, 0.5])
+    qc = hhl_circuit(A, b, clock_qubits=4, construction="spectral")
+    aer_qc = _for_aer(qc)
+    assert {inst.operation.name for inst in aer_qc.data} <= {"initialize", "h", "cp", "diagonal", "s", "sdg", "unitary"}
+    np.testing.assert_allclose(Statevector(aer_qc).data, Statevector(qc).data, atol=1e-12)
+    # the clock-controlled diagonals multiplied in groups of every size give the same state
+    for size in (3, 4, 5, 20):
+        monkeypatch.setattr("qsgd.hhl.AER_DIAGONAL_QUBITS", size)
+        np.testing.assert_allclose(Statevector(_for_aer(qc)).data, Statevector(qc).data, atol=1e-12)
+    dense = hhl_circuit(A, b, clock_qubits=4)
+    assert _for_aer(dense) is dense
+
+
+def test_spectral_shots_recover_signs():
+    A = _nonsymmetric(4, 71)
+    b = _rhs_with_negative_solution(A, 72)
+    exact = hhl_solve(A, b, clock_qubits=6, rng=1, count_gates=False, construction="spectral")
+    res = hhl_solve(A, b, clock_qubits=6, shots=50_000, rng=2, count_gates=False, construction="spectral")
+    ref = exact.solution * np.sign(exact.solution[np.argmax(np.abs(exact.solution))])
+    np.testing.assert_allclose(res.solution, ref, atol=0.03)
+    np.testing.assert_allclose(res.success_probability, exact.success_probability, atol=0.01)
+
+
+def test_bad_construction():
+    with pytest.raises(ValueError, match="hhl_circuit: construction"):
+        hhl_circuit(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, construction="sparse")
+    with pytest.raises(ValueError, match="hhl_solve: construction"):
+        hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, construction=None)
+
+
+# --------------------------------------------------------------------------- gate-count formulas
+
+
+def _cx(qc):
+    from qiskit import transpile
+
+    return int(transpile(qc, basis_gates=["cx", "u"], optimization_level=0).count_ops().get("cx", 0))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_unitary_and_diagonal_formulas_match_transpile_of_generic_gates(n):
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import DiagonalGate, StatePreparation, UnitaryGate
+    from qiskit.quantum_info import random_unitary
+
+    from qsgd.hhl import hhl_cx_count, unitary_cx
+
+    qc = QuantumCircuit(n)
+    qc.append(UnitaryGate(random_unitary(2**n, seed=n)), range(n))
+    assert _cx(qc) == unitary_cx(n)
+    rng = np.random.default_rng(n)
+    diag = QuantumCircuit(n + 1)
+    diag.append(DiagonalGate(np.exp(1j * rng.uniform(0, 2 * np.pi, 2 ** (n + 1))).tolist()), range(n + 1))
+    count = hhl_cx_count(n, 3)
+    assert _cx(diag) * 2 * 3 == count.controlled_phases
+    prep = QuantumCircuit(n)
+    vec = rng.normal(size=2**n)
+    prep.append(StatePreparation(vec / np.linalg.norm(vec)), range(n))
+    assert _cx(prep) == count.state_preparation
+
+
+@pytest.mark.parametrize("c", [2, 3, 4, 5, 6])
+def test_clock_formulas_match_transpile(c):
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import PermutationGate, QFTGate, UCRYGate
+
+    from qsgd.hhl import hhl_cx_count
+
+    count = hhl_cx_count(2, c)
+    qc = QuantumCircuit(c)
+    qc.append(QFTGate(c).inverse(), range(c))
+    qc.append(PermutationGate(list(reversed(range(c)))), range(c))
+    qc.append(PermutationGate(list(reversed(range(c)))), range(c))
+    qc.append(QFTGate(c), range(c))
+    assert _cx(qc) == count.fourier
+    ucry = QuantumCircuit(c + 1)
+    ucry.append(UCRYGate(np.random.default_rng(c).uniform(-3, 3, 2**c).tolist()), range(c + 1))
+    assert _cx(ucry) == count.reciprocal
+
+
+@pytest.mark.parametrize(
+    "A, b, c",
+    [
+        (_spd(4, 2), np.arange(1.0, 5.0), 4),
+        (_nonsymmetric(3, 3), np.array([1.0, -2.0, 0.5]), 4),
+        (_nonsymmetric(8, 6), np.eye(8)[0], 4),
+        (np.diag([1.0, -2.0, 3.0, 4.0]), np.ones(4), 4),
+    ],
+)
+def test_total_formula_bounds_the_transpiled_circuit(A, b, c):
+    from qsgd.hhl import hhl_cx_count, state_preparation_cx
+
+    problem = _setup(A, b, clock_qubits=c, evolution_time=None, scaling=None, eigenvalue_bounds=None,
+                     accuracy=None, max_qubits=24, func="test")
+    qc = hhl_circuit(A, b, clock_qubits=c, construction="spectral")
+    count = hhl_cx_count(problem.system_qubits, c, state_preparation=state_preparation_cx(problem.rhs))
+    actual = _cx(qc)
+    # everything but the real-orthogonal basis change is exact; that one saves at most 4 CX here
+    assert count.total - 8 <= actual <= count.total
+
+
+def test_gate_count_bad_input():
+    from qsgd.hhl import hhl_cx_count, state_preparation_cx, unitary_cx
+
+    with pytest.raises(ValueError, match="hhl_cx_count: system_qubits"):
+        hhl_cx_count(0, 3)
+    with pytest.raises(ValueError, match="hhl_cx_count: state_preparation"):
+        hhl_cx_count(2, 3, state_preparation=-1)
+    with pytest.raises(ValueError, match="unitary_cx: num_qubits"):
+        unitary_cx(0)
+    with pytest.raises(ValueError, match="state_preparation_cx: rhs must have a power-of-two length"):
+        state_preparation_cx([1.0, 0.0, 0.0])
