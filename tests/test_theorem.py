@@ -1,4 +1,4 @@
-"""Tests of qsgd.theorem: assumption checks, discrete R number, cost model, resource estimates."""
+"""Tests of qsgd.theorem: assumption checks and the discrete R number (the cost model: test_cost.py)."""
 
 import math
 from types import SimpleNamespace
@@ -8,13 +8,9 @@ import pytest
 import scipy.sparse as sp
 
 from qsgd.theorem import (
-    PAPER_MODELS,
     REGIMES,
     check_assumptions,
-    cost_model,
-    crossover_size,
     r_discrete,
-    resource_estimate,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -304,97 +300,6 @@ def test_r_discrete_zero_theta_and_homogeneous():
 
 
 # --------------------------------------------------------------------------------------------
-# cost model and resources
-# --------------------------------------------------------------------------------------------
-
-BASE = dict(steps=100, eps=0.01, sparsity=1000)
-
-
-def test_cost_model_terms_follow_their_formulas():
-    n, T, eps, s, N = 2**30, 100, 0.01, 1000, 2
-    c = cost_model(n, steps=T, eps=eps, sparsity=s, order=N)
-    assert c.padding == T
-    np.testing.assert_allclose(c.kappa, 3 * (2 * T + 1))  # PNAS Lemma 3
-    np.testing.assert_allclose(c.success_probability, (T + 1) / (9 * (2 * T + 1) * N))  # Lemma 5
-    np.testing.assert_allclose(c.upload, s * 30 * 3)
-    assert c.system_dimension == (2 * T + 1) * (n + n**2)
-    np.testing.assert_allclose(c.qlsa, (N * s + 1) * c.kappa * math.ceil(math.log2(c.system_dimension))
-                               * math.log2(1 / eps))
-    np.testing.assert_allclose(c.repeats**2, 1 / c.success_probability)
-    np.testing.assert_allclose(c.copies, s * math.log2(s) / eps**2)
-    np.testing.assert_allclose(c.quantum, c.copies * (c.upload + c.qlsa) * c.repeats, rtol=1e-14)
-    np.testing.assert_allclose(c.classical, T * n)
-    np.testing.assert_allclose(c.advantage, c.classical / c.quantum)
-
-
-def test_cost_model_scaling_in_n_eps_T():
-    small, big = cost_model(2**20, **BASE), cost_model(2**40, **BASE)
-    np.testing.assert_allclose(big.classical / small.classical, 2**20)
-    assert 1 < big.quantum / small.quantum < 2.5  # polylog(n) at fixed s
-    coarse, fine = cost_model(2**20, **{**BASE, "eps": 0.1}), cost_model(2**20, **BASE)
-    np.testing.assert_allclose(fine.copies / coarse.copies, 100)  # 1/eps^2 tomography
-    c1 = cost_model(2**20, **{**BASE, "kappa": 10.0, "success_probability": 0.5})
-    c2 = cost_model(2**20, **{**BASE, "kappa": 20.0, "success_probability": 0.5})
-    np.testing.assert_allclose(c2.qlsa / c1.qlsa, 2)  # linear in kappa
-    t1, t2 = cost_model(2**20, **{**BASE, "steps": 100}), cost_model(2**20, **{**BASE, "steps": 400})
-    np.testing.assert_allclose(t2.classical / t1.classical, 4)
-    assert 3 < t2.qlsa / t1.qlsa < 5  # kappa ~ 3(T + p + 1) with p = T: linear in T
-    dense = cost_model(2**20, **{**BASE, "tomography": "dense"})
-    np.testing.assert_allclose(dense.copies, 2**20 * 20 / 0.01**2)
-    denser = cost_model(2**20, **BASE, model_sparsity=4000)
-    np.testing.assert_allclose(denser.matrix_sparsity, 2 * 4000 + 1)
-    np.testing.assert_allclose(denser.qlsa / cost_model(2**20, **BASE).qlsa, 8001 / 2001)
-    no_aa = cost_model(2**20, **{**BASE, "amplitude_amplification": False})
-    np.testing.assert_allclose(no_aa.repeats, 1 / no_aa.success_probability)
-
-
-def test_cost_model_constants_are_multiplicative():
-    ref = cost_model(2**20, **BASE)
-    c = cost_model(2**20, **BASE, upload_constant=2.0, qlsa_constant=2.0, tomography_constant=3.0,
-                   gradient_constant=5.0)
-    np.testing.assert_allclose(c.quantum, 6 * ref.quantum, rtol=1e-14)
-    np.testing.assert_allclose(c.classical, 5 * ref.classical)
-
-
-def test_crossover_size():
-    n_star = crossover_size(**BASE)
-    assert 1e3 < n_star < 1e30
-    below = cost_model(int(n_star / 2), **BASE)
-    above = cost_model(int(n_star * 2), **BASE)
-    assert below.advantage < 1 < above.advantage
-    # more classical work per step moves the crossover down
-    assert crossover_size(**BASE, gradient_constant=1e3) < n_star
-    # huge constants: no crossover below n_max
-    assert math.isinf(crossover_size(**BASE, tomography_constant=1e9, n_max=10**12))
-    # already cheaper at n = s
-    assert crossover_size(steps=10**9, eps=0.5, sparsity=2, order=1, kappa=1.0,
-                          success_probability=1.0) == 2.0
-
-
-def test_resource_estimate_paper_models():
-    r7 = resource_estimate(PAPER_MODELS["ResNet-32x4 (7.45M)"], steps=100)
-    assert r7.weight_qubits == 23  # claim 16
-    r103 = resource_estimate(PAPER_MODELS["103M model"], steps=100)
-    assert r103.weight_qubits == 27
-    r = resource_estimate(7_451_044, steps=100, order=2, padding=27, eps=0.01, kappa=10.0)
-    assert r.lifted_dimension == 7_451_044 + 7_451_044**2
-    assert r.carleman_qubits == math.ceil(math.log2(r.lifted_dimension))
-    assert r.tensor_layout_qubits == 1 + 2 * 23
-    assert r.time_qubits == 7  # 128 blocks
-    assert r.clock_qubits == math.ceil(math.log2(10.0 / 0.01))
-    assert r.total == r.carleman_qubits + r.time_qubits + r.clock_qubits + r.ancilla_qubits
-    assert r.history_dimension == 128 * r.lifted_dimension
-
-
-@pytest.mark.parametrize("k", [1, 2, 10, 40, 64])
-def test_resource_estimate_exact_powers_of_two(k):
-    r = resource_estimate(2**k if k > 1 else 2, steps=1, order=1, clock_qubits=3, ancilla_qubits=0)
-    assert r.weight_qubits == k and r.carleman_qubits == k
-    assert r.time_qubits == 1 and r.total == k + 1 + 3
-    assert resource_estimate(2**k + 1, steps=1, order=1).weight_qubits == k + 1
-
-
-# --------------------------------------------------------------------------------------------
 # bad inputs
 # --------------------------------------------------------------------------------------------
 
@@ -440,67 +345,6 @@ def test_kappa_system_too_large_is_refused():
         check_assumptions(F, np.ones(20), eta=0.1, steps=1000, order=3, max_bytes=2**20)
 
 
-@pytest.mark.parametrize(
-    "n,kwargs,match",
-    [
-        (1, {}, "n must be >= 2"),
-        (10.0, {}, "n must be an integer"),
-        (100, {"steps": 0}, "steps"),
-        (100, {"eps": 0.0}, "eps"),
-        (100, {"eps": 1.0}, "eps must be in"),
-        (100, {"sparsity": 0}, "sparsity"),
-        (100, {"sparsity": 101}, "sparsity must be <= 100"),
-        (100, {"order": 0}, "order"),
-        (100, {"padding": -1}, "padding"),
-        (100, {"kappa": 0.5}, "kappa must be >= 1"),
-        (100, {"success_probability": 1.5}, "success_probability"),
-        (100, {"success_probability": 0.0}, "success_probability"),
-        (100, {"norm_ratio": 0.0}, "norm_ratio"),
-        (100, {"matrix_sparsity": -1.0}, "matrix_sparsity"),
-        (100, {"model_sparsity": 0}, "model_sparsity"),
-        (100, {"tomography": "full"}, "tomography"),
-        (100, {"amplitude_amplification": 1}, "amplitude_amplification"),
-        (100, {"upload_constant": 0.0}, "upload_constant"),
-        (100, {"gradient_constant": float("nan")}, "gradient_constant"),
-        (100, {"classical_size": -5.0}, "classical_size"),
-    ],
-)
-def test_cost_model_bad_inputs(n, kwargs, match):
-    kwargs = {"steps": 10, "eps": 0.1, "sparsity": 10, **kwargs}
-    with pytest.raises(ValueError, match=match) as err:
-        cost_model(n, **kwargs)
-    assert "cost_model" in str(err.value)
-
-
-def test_crossover_size_bad_inputs():
-    with pytest.raises(ValueError, match="'eps' is required"):
-        crossover_size(steps=10, sparsity=5)
-    with pytest.raises(ValueError, match="classical_size"):
-        crossover_size(**BASE, classical_size=10.0)
-    with pytest.raises(ValueError, match="exceeds n_max"):
-        crossover_size(**BASE, n_max=10)
-
-
-@pytest.mark.parametrize(
-    "n,kwargs,match",
-    [
-        (1, {}, "n must be >= 2"),
-        (100, {"steps": -1}, "steps"),
-        (100, {"order": 0}, "order"),
-        (100, {"padding": -2}, "padding"),
-        (100, {"eps": 2.0}, "eps must be in"),
-        (100, {"kappa": 0.1}, "kappa must be >= 1"),
-        (100, {"clock_qubits": 0}, "clock_qubits"),
-        (100, {"ancilla_qubits": -1}, "ancilla_qubits"),
-    ],
-)
-def test_resource_estimate_bad_inputs(n, kwargs, match):
-    kwargs = {"steps": 10, **kwargs}
-    with pytest.raises(ValueError, match=match) as err:
-        resource_estimate(n, **kwargs)
-    assert "resource_estimate" in str(err.value)
-
-
 def test_r_discrete_bad_inputs():
     with pytest.raises(ValueError, match="radius"):
         r_discrete(-1.0, linear_norm=0.5, f0_norm=0.0, nonlinear_norms=[0.1])
@@ -530,3 +374,13 @@ def test_report_on_a_polynomial_map_from_a_torch_loss():
     assert rep.num_divergent == 1 and rep.regime == "almost dissipative"  # 1.05 <= 1 + 1/10
     assert rep.degree == 2 and rep.nnz[1] == 4  # d^3/dth^3 of sum th^3/3: 2 on the diagonal
     np.testing.assert_allclose(rep.nonlinear_norms[0], eta, rtol=1e-12)  # F2 = -eta/2 * 2 e_iii
+
+
+def test_cost_names_are_reexported_from_qsgd_cost():
+    """Older code imports the cost model from qsgd.theorem: the names are the qsgd.cost objects."""
+    import qsgd.cost
+    import qsgd.theorem
+
+    for name in ("CostEstimate", "cost_model", "crossover_size", "ResourceEstimate", "resource_estimate"):
+        assert getattr(qsgd.theorem, name) is getattr(qsgd.cost, name)
+        assert name in qsgd.theorem.__all__

@@ -1,0 +1,430 @@
+"""Tests of qsgd.cost: every term against a hand-computed case, monotonicity of the totals in
+the directions the theory says, the break-even search, the one-segment model and the qubit count."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from qsgd.cost import (
+    ASSUMPTION_SETS,
+    COSTA_WALK_CONSTANT,
+    SOLVERS,
+    AssumptionSet,
+    break_even,
+    classical_gd_cost,
+    coefficient_formation_cost,
+    cost_model,
+    crossover_size,
+    gradient_cost,
+    hessian_cost,
+    lifted_row_sparsity,
+    oracle_query_cost,
+    postselection_repeats,
+    qlsa_queries,
+    re_expansions,
+    resource_estimate,
+    third_derivative_cost,
+    tomography_copies,
+    training_cost,
+    upload_cost,
+)
+from qsgd.theorem import PAPER_MODELS
+
+# --------------------------------------------------------------------------------------------
+# each term against a hand-computed case
+# --------------------------------------------------------------------------------------------
+
+
+def test_formation_terms_by_hand():
+    # W = 2n = 200 for n = 100; gradient 4 W; HVP 8 W; nested third derivative 16 W
+    assert gradient_cost(100) == 800.0
+    assert gradient_cost(100, loss_cost=10.0, factor=3.0) == 30.0
+    assert hessian_cost(100) == 100 * 8 * 200  # n HVPs
+    assert hessian_cost(100, row_sparsity=5) == 5 * 8 * 200  # 5 colours
+    assert third_derivative_cost(10) == 55 * 16 * 20  # n(n+1)/2 directions
+    assert third_derivative_cost(10, row_sparsity=2) == 3 * 16 * 20
+    assert coefficient_formation_cost(10, degree=1) == gradient_cost(10) + hessian_cost(10)
+    assert coefficient_formation_cost(10, degree=2) == (gradient_cost(10) + hessian_cost(10)
+                                                        + third_derivative_cost(10))
+
+
+def test_oracle_upload_and_download_by_hand():
+    assert oracle_query_cost(1024) == 10 and oracle_query_cost(1025) == 11
+    assert oracle_query_cost(2**200 + 1) == 201  # exact for huge integer dimensions
+    assert oracle_query_cost(1024, constant=2.5) == 25.0
+    assert upload_cost(1024, 8) == 8 * 10  # one s-sparse state on 10 qubits
+    assert upload_cost(1024, 8, order=3) == 8 * 10 * 6  # 1 + 2 + 3 copies
+    assert tomography_copies(1000, 0.5) == 4000.0
+    assert tomography_copies(1000, 0.5, readout="support", sparsity=10) == 40.0
+    assert tomography_copies(1000, 0.5, readout=3) == 12.0
+    assert tomography_copies(1000, 0.5, constant=2.0) == 8000.0
+    assert postselection_repeats(0.25) == 2.0
+    assert postselection_repeats(0.25, amplitude_amplification=False) == 4.0
+    assert re_expansions(1000, 100) == 10 and re_expansions(1000, 99) == 11 and re_expansions(5, 5) == 1
+
+
+def test_qlsa_queries_by_hand():
+    assert qlsa_queries(10, 0.01, solver="hhl", sparsity=2) == pytest.approx(2**2 * 10**2 / 0.01)
+    # CKS: s kappa log2(s kappa / eps)^p; s kappa = 8, eps = 0.5: log2(16) = 4
+    assert qlsa_queries(4, 0.5, solver="cks", sparsity=2) == pytest.approx(8 * 4**2)
+    assert qlsa_queries(4, 0.5, solver="cks", sparsity=2, polylog_power=1) == pytest.approx(8 * 4)
+    # Costa: alpha s kappa + s kappa ln(2/eps); eps = 2 e^-2 makes the log exactly 2
+    eps = 2 * math.exp(-2)
+    assert qlsa_queries(10, eps, solver="costa") == pytest.approx(COSTA_WALK_CONSTANT * 10 + 20)
+    assert qlsa_queries(10, eps, solver="costa", walk_constant=1.84) == pytest.approx(18.4 + 20)
+
+
+def test_classical_gd_by_hand():
+    # oracle access: n (1 + s + s^2) reads per step of the quadratic map
+    assert classical_gd_cost(100, total_steps=10, access="oracle", row_sparsity=3) == 10 * 100 * 13
+    assert classical_gd_cost(100, total_steps=10, access="oracle", row_sparsity=3, degree=1) == 10 * 100 * 4
+    assert classical_gd_cost(100, total_steps=10) == 10 * gradient_cost(100)  # "formed": one gradient per step
+
+
+def test_lifted_row_sparsity_by_hand():
+    # (1 + 3x + 9x^2)^j, coefficients of x^1..x^N: j = 1, N = 1: 3; N = 2: max(3 + 9, 6 + 27 + 54)
+    assert lifted_row_sparsity((1, 3, 9), 1, history=False) == 3
+    assert lifted_row_sparsity((1, 3, 9), 2, history=False) == 6 + (9 + 18)  # (1 + 3x + 9x^2)^2
+    assert lifted_row_sparsity((1, 3, 9), 2) == 34  # plus the -I of Eq. 6
+    assert lifted_row_sparsity((0, 1), 5, history=False) == 1  # diagonal linear map stays diagonal
+    # continuous Carleman matrix: a level-j row holds j copies of one row of each F_l
+    # N = 2: level 1 holds F1 and F2 (F0 goes to the right-hand side), level 2 twice F0 and F1
+    assert lifted_row_sparsity((1, 3, 9), 2, kind="continuous", history=False) == max(3 + 9, 2 * (1 + 3))
+    assert lifted_row_sparsity((0, 3, 9), 3, kind="continuous", history=False) == max(3 + 9, 2 * 12, 3 * 3)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_lifted_row_sparsity_bounds_the_discrete_carleman_matrix(order):
+    """The bound against the matrix qsgd.carleman.discrete_carleman actually builds."""
+    from qsgd.carleman import discrete_carleman
+
+    rng = np.random.default_rng(order)
+    n, s1, s2 = 12, 2, 3
+
+    def rows(m, s):
+        M = np.zeros((n, m))
+        for i in range(n):
+            M[i, rng.choice(m, s, replace=False)] = rng.normal(size=s)
+        return M
+
+    F = [rng.normal(size=n), rows(n, s1), rows(n * n, s2)]
+    C, _ = discrete_carleman(F, order=order)
+    measured = int(np.diff(sp.csr_array(C).indptr).max())
+    s_id = int(np.count_nonzero(np.eye(n) + F[1], axis=1).max())
+    bound = lifted_row_sparsity((1, s_id, s2), order, history=False)
+    assert measured <= bound
+    assert measured >= 0.9 * bound  # generic patterns: the bound is nearly reached
+    if order >= 2:  # and it grows much faster than the continuous (linear in N) count
+        assert bound > lifted_row_sparsity((1, s_id, s2), order, kind="continuous", history=False)
+
+
+def test_training_cost_is_the_sum_of_its_terms():
+    n, T, R = 2**20, 100, 10
+    c = training_cost(n, total_steps=R * T, steps=T, eps=0.01, kappa=50.0, solver="cks",
+                      access="formed", model_sparsity=4, weight_sparsity=1000, readout="support")
+    assert c.segments == R and c.padding == T
+    assert c.system_dimension == (2 * T + 1) * (n + n**2)
+    assert c.matrix_sparsity == lifted_row_sparsity((1, 4, 16), 2)
+    assert c.formation == coefficient_formation_cost(n, row_sparsity=4)
+    assert c.query == math.ceil(math.log2((2 * T + 1) * (n + n**2)))
+    assert c.upload == upload_cost(n, 1000, order=2)
+    np.testing.assert_allclose(c.solve, qlsa_queries(50.0, 0.01, solver="cks", sparsity=c.matrix_sparsity) * c.query)
+    np.testing.assert_allclose(c.repeats, math.sqrt(9 * (2 * T + 1) * 2 / (T + 1)))  # PNAS Lemma 5, q = 1
+    assert c.copies == pytest.approx(1000 / 0.01**2)
+    np.testing.assert_allclose(c.quantum, R * (c.formation + c.copies * c.repeats * (c.upload + c.solve)))
+    assert c.classical == R * T * gradient_cost(n)
+    assert c.advantage == c.classical / c.quantum
+    assert c.dominant == "download x solve"
+
+
+# --------------------------------------------------------------------------------------------
+# monotonicity in the directions the theory says
+# --------------------------------------------------------------------------------------------
+
+KW = dict(total_steps=1000, steps=100, eps=0.01, kappa=30.0, model_sparsity=3, weight_sparsity=3,
+          readout=3)
+
+
+def _q(**change):
+    return training_cost(**{"n": 10**9, **KW, **change}).quantum
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_quantum_cost_grows_with_kappa_precision_sparsity_and_order(solver):
+    assert _q(solver=solver, kappa=60.0) > _q(solver=solver)
+    assert _q(solver=solver, eps=0.001) > _q(solver=solver)
+    assert _q(solver=solver, model_sparsity=6) > _q(solver=solver)
+    assert _q(solver=solver, order=3) > _q(solver=solver)
+    assert _q(solver=solver, total_steps=2000) == pytest.approx(2 * _q(solver=solver))
+    assert _q(solver=solver, amplitude_amplification=False) > _q(solver=solver)
+    assert _q(solver=solver, readout="full") > _q(solver=solver, readout="support", weight_sparsity=10**6) > _q(solver=solver)
+
+
+def test_costs_in_n():
+    ns = np.logspace(3, 20, 18)
+    q = [training_cost(n, **KW).quantum for n in ns]
+    cl = [training_cost(n, **KW).classical for n in ns]
+    assert np.all(np.diff(q) >= 0) and np.all(np.diff(cl) > 0)
+    assert q[-1] / q[0] < 10  # polylog in n at fixed sparsity and read-out
+    np.testing.assert_allclose(cl[-1] / cl[0], ns[-1] / ns[0])  # linear in n
+    full = [training_cost(n, **{**KW, "readout": "full"}).quantum for n in ns]
+    assert full[-1] / full[0] > 0.1 * ns[-1] / ns[0]  # full download: at least linear in n
+
+
+def test_solver_scalings_in_kappa_and_eps():
+    for solver, kappa_power in (("hhl", 2), ("cks", 1), ("costa", 1)):
+        ratio = qlsa_queries(1e6, 0.01, solver=solver) / qlsa_queries(1e3, 0.01, solver=solver)
+        assert 10 ** (3 * kappa_power) <= ratio < 10 ** (3 * kappa_power) * 3  # kappa^p up to logs
+    # precision: HHL 1/eps, CKS polylog, Costa log
+    assert qlsa_queries(10, 1e-6, solver="hhl") / qlsa_queries(10, 1e-3, solver="hhl") == pytest.approx(1e3)
+    assert qlsa_queries(10, 1e-6, solver="cks") / qlsa_queries(10, 1e-3, solver="cks") < 4
+    assert qlsa_queries(10, 1e-6, solver="costa") / qlsa_queries(10, 1e-3, solver="costa") < 1.01
+    # at large kappa HHL is the most expensive of the three
+    assert all(qlsa_queries(1e4, 0.01, solver="hhl") > qlsa_queries(1e4, 0.01, solver=s) for s in ("cks", "costa"))
+
+
+# --------------------------------------------------------------------------------------------
+# break-even
+# --------------------------------------------------------------------------------------------
+
+RUN = dict(total_steps=1000, steps=100, eps=0.01, kappa=30.0)
+
+
+def test_break_even_oracle_readout_has_one_crossing():
+    a = ASSUMPTION_SETS["A"]
+    be = break_even(a, **RUN)
+    assert len(be.crossings) == 1 and be.wins_at_max and not be.wins_at_min
+    n_star = be.crossings[0]
+    below = training_cost(n_star / 2, **a.kwargs(n_star / 2), **RUN)
+    above = training_cost(n_star * 2, **a.kwargs(n_star * 2), **RUN)
+    assert below.advantage < 1 < above.advantage
+    # the observed Costa constant moves the crossing down, HHL moves it up
+    assert break_even(a, **RUN, walk_constant=1.84).crossings[0] < n_star
+    assert break_even(a, **{**RUN, "solver": "hhl"}).crossings[0] > n_star
+
+
+@pytest.mark.parametrize("key", ["B", "D"])
+def test_break_even_downloading_a_fraction_of_n_never_wins(key):
+    be = break_even(ASSUMPTION_SETS[key], **RUN)
+    assert be.crossings == () and not be.wins_at_min and not be.wins_at_max
+    assert be.max_advantage < 1e-6
+    assert be.message.startswith("quantum never cheaper")
+
+
+def test_break_even_formed_coefficients_cap_the_advantage():
+    """Forming F costs a fixed multiple of n per segment: the advantage tends to a constant."""
+    be = break_even(ASSUMPTION_SETS["C"], **RUN)
+    n = 1e20
+    c = training_cost(n, **ASSUMPTION_SETS["C"].kwargs(n), **RUN)
+    cap = c.classical / (c.segments * c.formation)
+    assert c.advantage < cap
+    assert be.max_advantage <= cap * (1 + 1e-9)
+    np.testing.assert_allclose(cap, (100 * 4) / (4 + 3 * 8 + 6 * 16))  # T grad / (grad + 3 HVP + 6 third)
+
+
+def test_break_even_quantum_cheaper_everywhere_and_below():
+    cheap = AssumptionSet("toy", "oracle", 3, 3, 1)
+    be = break_even(cheap, n_min=1e25, n_max=1e30, **RUN)
+    assert be.crossings == () and be.wins_at_min and "everywhere" in be.message
+
+
+# --------------------------------------------------------------------------------------------
+# the one-segment model and resources (also re-exported by qsgd.theorem)
+# --------------------------------------------------------------------------------------------
+
+# --------------------------------------------------------------------------------------------
+# cost model and resources
+# --------------------------------------------------------------------------------------------
+
+BASE = dict(steps=100, eps=0.01, sparsity=1000)
+
+
+def test_cost_model_terms_follow_their_formulas():
+    n, T, eps, s, N = 2**30, 100, 0.01, 1000, 2
+    c = cost_model(n, steps=T, eps=eps, sparsity=s, order=N)
+    assert c.padding == T
+    np.testing.assert_allclose(c.kappa, 3 * (2 * T + 1))  # PNAS Lemma 3
+    np.testing.assert_allclose(c.success_probability, (T + 1) / (9 * (2 * T + 1) * N))  # Lemma 5
+    np.testing.assert_allclose(c.upload, s * 30 * 3)
+    assert c.system_dimension == (2 * T + 1) * (n + n**2)
+    np.testing.assert_allclose(c.qlsa, (N * s + 1) * c.kappa * math.ceil(math.log2(c.system_dimension))
+                               * math.log2(1 / eps))
+    np.testing.assert_allclose(c.repeats**2, 1 / c.success_probability)
+    np.testing.assert_allclose(c.copies, s * math.log2(s) / eps**2)
+    np.testing.assert_allclose(c.quantum, c.copies * (c.upload + c.qlsa) * c.repeats, rtol=1e-14)
+    np.testing.assert_allclose(c.classical, T * n)
+    np.testing.assert_allclose(c.advantage, c.classical / c.quantum)
+
+
+def test_cost_model_scaling_in_n_eps_T():
+    small, big = cost_model(2**20, **BASE), cost_model(2**40, **BASE)
+    np.testing.assert_allclose(big.classical / small.classical, 2**20)
+    assert 1 < big.quantum / small.quantum < 2.5  # polylog(n) at fixed s
+    coarse, fine = cost_model(2**20, **{**BASE, "eps": 0.1}), cost_model(2**20, **BASE)
+    np.testing.assert_allclose(fine.copies / coarse.copies, 100)  # 1/eps^2 tomography
+    c1 = cost_model(2**20, **{**BASE, "kappa": 10.0, "success_probability": 0.5})
+    c2 = cost_model(2**20, **{**BASE, "kappa": 20.0, "success_probability": 0.5})
+    np.testing.assert_allclose(c2.qlsa / c1.qlsa, 2)  # linear in kappa
+    t1, t2 = cost_model(2**20, **{**BASE, "steps": 100}), cost_model(2**20, **{**BASE, "steps": 400})
+    np.testing.assert_allclose(t2.classical / t1.classical, 4)
+    assert 3 < t2.qlsa / t1.qlsa < 5  # kappa ~ 3(T + p + 1) with p = T: linear in T
+    dense = cost_model(2**20, **{**BASE, "tomography": "dense"})
+    np.testing.assert_allclose(dense.copies, 2**20 * 20 / 0.01**2)
+    denser = cost_model(2**20, **BASE, model_sparsity=4000)
+    np.testing.assert_allclose(denser.matrix_sparsity, 2 * 4000 + 1)
+    np.testing.assert_allclose(denser.qlsa / cost_model(2**20, **BASE).qlsa, 8001 / 2001)
+    no_aa = cost_model(2**20, **{**BASE, "amplitude_amplification": False})
+    np.testing.assert_allclose(no_aa.repeats, 1 / no_aa.success_probability)
+
+
+def test_cost_model_constants_are_multiplicative():
+    ref = cost_model(2**20, **BASE)
+    c = cost_model(2**20, **BASE, upload_constant=2.0, qlsa_constant=2.0, tomography_constant=3.0,
+                   gradient_constant=5.0)
+    np.testing.assert_allclose(c.quantum, 6 * ref.quantum, rtol=1e-14)
+    np.testing.assert_allclose(c.classical, 5 * ref.classical)
+
+
+def test_crossover_size():
+    n_star = crossover_size(**BASE)
+    assert 1e3 < n_star < 1e30
+    below = cost_model(int(n_star / 2), **BASE)
+    above = cost_model(int(n_star * 2), **BASE)
+    assert below.advantage < 1 < above.advantage
+    # more classical work per step moves the crossover down
+    assert crossover_size(**BASE, gradient_constant=1e3) < n_star
+    # huge constants: no crossover below n_max
+    assert math.isinf(crossover_size(**BASE, tomography_constant=1e9, n_max=10**12))
+    # already cheaper at n = s
+    assert crossover_size(steps=10**9, eps=0.5, sparsity=2, order=1, kappa=1.0,
+                          success_probability=1.0) == 2.0
+
+
+def test_resource_estimate_paper_models():
+    r7 = resource_estimate(PAPER_MODELS["ResNet-32x4 (7.45M)"], steps=100)
+    assert r7.weight_qubits == 23  # claim 16
+    r103 = resource_estimate(PAPER_MODELS["103M model"], steps=100)
+    assert r103.weight_qubits == 27
+    r = resource_estimate(7_451_044, steps=100, order=2, padding=27, eps=0.01, kappa=10.0)
+    assert r.lifted_dimension == 7_451_044 + 7_451_044**2
+    assert r.carleman_qubits == math.ceil(math.log2(r.lifted_dimension))
+    assert r.tensor_layout_qubits == 1 + 2 * 23
+    assert r.time_qubits == 7  # 128 blocks
+    assert r.clock_qubits == math.ceil(math.log2(10.0 / 0.01))
+    assert r.total == r.carleman_qubits + r.time_qubits + r.clock_qubits + r.ancilla_qubits
+    assert r.history_dimension == 128 * r.lifted_dimension
+
+
+@pytest.mark.parametrize("k", [1, 2, 10, 40, 64])
+def test_resource_estimate_exact_powers_of_two(k):
+    r = resource_estimate(2**k if k > 1 else 2, steps=1, order=1, clock_qubits=3, ancilla_qubits=0)
+    assert r.weight_qubits == k and r.carleman_qubits == k
+    assert r.time_qubits == 1 and r.total == k + 1 + 3
+    assert resource_estimate(2**k + 1, steps=1, order=1).weight_qubits == k + 1
+
+
+
+@pytest.mark.parametrize(
+    "n,kwargs,match",
+    [
+        (1, {}, "n must be >= 2"),
+        (10.0, {}, "n must be an integer"),
+        (100, {"steps": 0}, "steps"),
+        (100, {"eps": 0.0}, "eps"),
+        (100, {"eps": 1.0}, "eps must be in"),
+        (100, {"sparsity": 0}, "sparsity"),
+        (100, {"sparsity": 101}, "sparsity must be <= 100"),
+        (100, {"order": 0}, "order"),
+        (100, {"padding": -1}, "padding"),
+        (100, {"kappa": 0.5}, "kappa must be >= 1"),
+        (100, {"success_probability": 1.5}, "success_probability"),
+        (100, {"success_probability": 0.0}, "success_probability"),
+        (100, {"norm_ratio": 0.0}, "norm_ratio"),
+        (100, {"matrix_sparsity": -1.0}, "matrix_sparsity"),
+        (100, {"model_sparsity": 0}, "model_sparsity"),
+        (100, {"tomography": "full"}, "tomography"),
+        (100, {"amplitude_amplification": 1}, "amplitude_amplification"),
+        (100, {"upload_constant": 0.0}, "upload_constant"),
+        (100, {"gradient_constant": float("nan")}, "gradient_constant"),
+        (100, {"classical_size": -5.0}, "classical_size"),
+    ],
+)
+def test_cost_model_bad_inputs(n, kwargs, match):
+    kwargs = {"steps": 10, "eps": 0.1, "sparsity": 10, **kwargs}
+    with pytest.raises(ValueError, match=match) as err:
+        cost_model(n, **kwargs)
+    assert "cost_model" in str(err.value)
+
+
+def test_crossover_size_bad_inputs():
+    with pytest.raises(ValueError, match="'eps' is required"):
+        crossover_size(steps=10, sparsity=5)
+    with pytest.raises(ValueError, match="classical_size"):
+        crossover_size(**BASE, classical_size=10.0)
+    with pytest.raises(ValueError, match="exceeds n_max"):
+        crossover_size(**BASE, n_max=10)
+
+
+@pytest.mark.parametrize(
+    "n,kwargs,match",
+    [
+        (1, {}, "n must be >= 2"),
+        (100, {"steps": -1}, "steps"),
+        (100, {"order": 0}, "order"),
+        (100, {"padding": -2}, "padding"),
+        (100, {"eps": 2.0}, "eps must be in"),
+        (100, {"kappa": 0.1}, "kappa must be >= 1"),
+        (100, {"clock_qubits": 0}, "clock_qubits"),
+        (100, {"ancilla_qubits": -1}, "ancilla_qubits"),
+    ],
+)
+def test_resource_estimate_bad_inputs(n, kwargs, match):
+    kwargs = {"steps": 10, **kwargs}
+    with pytest.raises(ValueError, match=match) as err:
+        resource_estimate(n, **kwargs)
+    assert "resource_estimate" in str(err.value)
+
+
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: gradient_cost(0), "gradient_cost: n must be"),
+        (lambda: gradient_cost(10, loss_cost=-1.0), "gradient_cost: loss_cost"),
+        (lambda: hessian_cost(10, row_sparsity=11), "hessian_cost: row_sparsity must be <= n"),
+        (lambda: third_derivative_cost(10, factor=0.0), "third_derivative_cost: factor"),
+        (lambda: coefficient_formation_cost(10, degree=3), "coefficient_formation_cost: degree"),
+        (lambda: oracle_query_cost(1), "oracle_query_cost: dimension"),
+        (lambda: oracle_query_cost(1.5), "oracle_query_cost: dimension"),
+        (lambda: upload_cost(16, 17), "upload_cost: sparsity must be <= n"),
+        (lambda: upload_cost(16, 2, order=0), "upload_cost: order"),
+        (lambda: lifted_row_sparsity(3, 2), "lifted_row_sparsity: row_sparsity must be a sequence"),
+        (lambda: lifted_row_sparsity((0, 0), 2), "lifted_row_sparsity: row_sparsity must have a positive"),
+        (lambda: lifted_row_sparsity((1, -1), 2), r"lifted_row_sparsity: row_sparsity\[1\]"),
+        (lambda: lifted_row_sparsity((1, 2), 2, kind="ode"), "lifted_row_sparsity: kind"),
+        (lambda: qlsa_queries(0.5, 0.1), "qlsa_queries: kappa must be >= 1"),
+        (lambda: qlsa_queries(5, 1.0), "qlsa_queries: eps must be in"),
+        (lambda: qlsa_queries(5, 0.1, solver="vtaa"), "qlsa_queries: solver"),
+        (lambda: qlsa_queries(5, 0.1, sparsity=0), "qlsa_queries: sparsity"),
+        (lambda: postselection_repeats(1.5), "postselection_repeats: success_probability"),
+        (lambda: postselection_repeats(0.5, amplitude_amplification="yes"), "amplitude_amplification"),
+        (lambda: tomography_copies(10, 0.1, readout="some"), "tomography_copies: readout must be"),
+        (lambda: tomography_copies(10, 0.1, readout=11), "tomography_copies: readout must be <= n"),
+        (lambda: tomography_copies(10, 0.1, readout="support"), "tomography_copies: readout='support' needs"),
+        (lambda: re_expansions(0, 10), "re_expansions: total_steps"),
+        (lambda: classical_gd_cost(10, total_steps=5, access="qram"), "classical_gd_cost: access"),
+        (lambda: training_cost(10, total_steps=5, steps=6, eps=0.1), "training_cost: steps must be <= 5"),
+        (lambda: training_cost(10, total_steps=5, steps=5, eps=0.1, weight_sparsity=20),
+         "training_cost: weight_sparsity must be <= n"),
+        (lambda: training_cost(10, total_steps=5, steps=5, eps=0.1, solver="x"), "training_cost: solver"),
+        (lambda: training_cost(10, total_steps=5, steps=5, eps=0.1, kappa=0.2), "training_cost: kappa"),
+        (lambda: break_even("A", **RUN), "break_even: assumptions must be an AssumptionSet"),
+        (lambda: break_even(ASSUMPTION_SETS["A"], n_min=1e6, n_max=1e3, **RUN), "break_even: n_max must be >"),
+    ],
+)
+def test_bad_inputs_name_the_function_and_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
