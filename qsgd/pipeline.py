@@ -19,7 +19,7 @@ the chapter that builds it:
 4. **Upload** of the right-hand side (:func:`qsgd.upload.sparse_state_preparation`; the
    circuit is built only up to ``UPLOAD_CIRCUIT_MAX_NONZEROS`` non-zeros).
 5. **HHL**: the normalized history state :math:`|Y\rangle`, either from the exact
-   algorithm-level model of the finite-clock circuit (:func:`hhl_model_state`, applied to the
+   algorithm-level model of the finite-clock circuit (:func:`qsgd.hhl.hhl_model`, applied to the
    decomposition :func:`spectrum` computed once per segment) or from the circuit on qiskit-aer
    (:func:`qsgd.hhl.hhl_solve`); ``SegmentSettings.simulation`` chooses.
 6. **Postselection** of the first Carleman level at the last step (and at the first step,
@@ -127,7 +127,6 @@ __all__ = [
     "CONFIDENCE",
     "QubitCount",
     "segment_qubits",
-    "dense_qpe_cx_lower_bound",
     "hhl_parameters",
     "hhl_response",
     "hhl_error_bound",
@@ -142,7 +141,7 @@ __all__ = [
     "SegmentStages",
     "Spectrum",
     "spectrum",
-    "hhl_model_state",
+    "hhl_spectrum_of",
     "sampled_runs",
     "SegmentResult",
     "quantum_gd",
@@ -239,30 +238,6 @@ def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis="symmetric
     m = (steps + 1 + padding) * D
     system = max(1, math.ceil(math.log2(m))) + 1
     return QubitCount(D, m, system, clock, 1, system + clock + 1)
-
-
-def dense_qpe_cx_lower_bound(system_qubits, clock_qubits) -> int:
-    r"""CX gates that the controlled powers of phase estimation need at least, as dense unitaries.
-
-    The circuit of :func:`qsgd.hhl.hhl_circuit` applies :math:`2c` controlled powers
-    :math:`e^{iHt2^j}` (phase estimation and its inverse), each a generic unitary on
-    :math:`k=s+1` qubits (system and one clock qubit). A generic :math:`k`-qubit unitary needs at
-    least :math:`\lceil(4^k-3k-1)/4\rceil` CX gates (Shende, Markov and Bullock, Phys. Rev. A 69,
-    062321, 2004), so the circuit needs at least :math:`2c` times that. A deterministic
-    formula, not a transpiler count: it does not move with the machine.
-
-    Examples
-    --------
-    >>> dense_qpe_cx_lower_bound(7, 6)
-    196536
-
-    Used in chapter 8.
-    """
-    func = "dense_qpe_cx_lower_bound"
-    s = check_int(system_qubits, "system_qubits", func=func, minimum=1)
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
-    k = s + 1
-    return int(2 * c * (-(-(4**k - 3 * k - 1) // 4)))
 
 
 # ----------------------------------------------------------------------------------------
@@ -673,9 +648,9 @@ class SegmentSettings:
     basis : {"symmetric", "kronecker"}
         Carleman basis.
     simulation : {"model", "circuit"}
-        How HHL is simulated: ``"model"`` applies the exact finite-clock response of the
-        circuit (:func:`hhl_response`) to the singular-value decomposition of the Eq. 6 matrix
-        (any size the decomposition affords); ``"circuit"`` runs the HHL circuit of
+        How HHL is simulated: ``"model"`` applies the exact finite-clock filter of the
+        circuit (:func:`qsgd.hhl.hhl_model`) to the singular-value decomposition of the Eq. 6
+        matrix (any size the decomposition affords); ``"circuit"`` runs the HHL circuit of
         :func:`qsgd.hhl.hhl_solve` on Aer (at most ``max_qubits`` qubits).
     confidence : float
         Confidence level of the tomography bound, in (0, 1).
@@ -683,6 +658,10 @@ class SegmentSettings:
         Largest circuit the circuit simulation accepts.
     count_gates : bool
         Transpile the circuit for its CX count and depth (circuit simulation only).
+    construction : {"spectral", "dense"}
+        The HHL circuit construction of :func:`qsgd.hhl.hhl_circuit` (circuit simulation only):
+        ``"spectral"`` (eigenbasis change, clock-controlled diagonals; simulates 20+ qubits in
+        seconds) or ``"dense"`` (phase estimation with dense controlled powers).
     """
 
     eta: float
@@ -697,6 +676,7 @@ class SegmentSettings:
     confidence: float = CONFIDENCE
     max_qubits: int = DEFAULT_MAX_QUBITS
     count_gates: bool = False
+    construction: str = "spectral"
 
     def __post_init__(self):
         func = "SegmentSettings"
@@ -718,6 +698,8 @@ class SegmentSettings:
         set_(self, "max_qubits", check_int(self.max_qubits, "max_qubits", func=func, minimum=4))
         if not isinstance(self.count_gates, bool):
             raise ValueError(f"{func}: count_gates must be True or False, got {describe(self.count_gates)}")
+        set_(self, "construction", check_choice(self.construction, "construction", ("spectral", "dense"),
+                                                func=func))
 
 
 def _settings(settings, knobs, func) -> SegmentSettings:
@@ -882,7 +864,7 @@ class SegmentStages:
     hhl_state : ndarray
         The normalized HHL output on the solution block (model or circuit, per ``simulation``).
     model_state : ndarray
-        The algorithm-level model's output (:func:`hhl_model_state`), whatever ``simulation``.
+        The algorithm-level model's output (:func:`qsgd.hhl.hhl_model`), whatever ``simulation``.
     model_success_probability : float
         Its success probability.
     hhl : qsgd.hhl.HHLResult or None
@@ -983,38 +965,21 @@ def spectrum(L) -> Spectrum:
     return Spectrum(np.sqrt(w), V)
 
 
-def hhl_model_state(L, rhs, spec: Spectrum, *, clock_qubits, evolution_time, scaling):
-    r"""The output of the HHL circuit for :math:`L x=\mathrm{rhs}`, from the decomposition of ``L``.
+def hhl_spectrum_of(L, spec: Spectrum):
+    r"""The :class:`qsgd.hhl.HHLSpectrum` of a non-symmetric ``L`` from :func:`spectrum`.
 
-    The circuit (:func:`qsgd.hhl.hhl_circuit`) inverts the dilation
-    :math:`H=[[0,L],[L^\top,0]]` on :math:`(\mathrm{rhs};0)/\lVert\mathrm{rhs}\rVert`. Its
-    eigenpairs are :math:`\pm\sigma_i`, :math:`(u_i;\pm v_i)/\sqrt2`, and postselecting flag 1,
-    clock 0 applies :math:`f` (:func:`hhl_response`) to each. With
-    :math:`c_i=u_i^\top\mathrm{rhs}/\lVert\mathrm{rhs}\rVert=v_i^\top L^\top\mathrm{rhs}/(\sigma_i
-    \lVert\mathrm{rhs}\rVert)`, :math:`h=\tfrac12(f(\sigma)-f(-\sigma))` and
-    :math:`k=\tfrac12(f(\sigma)+f(-\sigma))`, the postselected system state is
-    :math:`(\sum_ik_ic_iu_i;\ \sum_ih_ic_iv_i)`: the solution block is :math:`V(h\odot c)` and the
-    success probability :math:`\lVert h\odot c\rVert^2+\lVert k\odot c\rVert^2`. Exact up to
-    rounding (the tests and chapter 8 compare it with the Aer circuit).
-
-    Returns
-    -------
-    (state, success_probability) : (ndarray, float)
-        The normalized solution block and :math:`P(\text{flag }1,\text{ clock }0)`.
+    :math:`L=U\Sigma V^\top` with :math:`U=LV\Sigma^{-1}` (one sparse-dense product), so that
+    :func:`qsgd.hhl.hhl_model` runs on the decomposition computed once per segment.
 
     Used in chapter 8.
     """
-    func = "hhl_model_state"
-    rhs = as_vector(rhs, "rhs", func=func, allow_zero=False)
+    from qsgd.hhl import HHLSpectrum, SpectralBounds
+
     Ls = sp.csr_array(L) if sp.issparse(L) else sp.csr_array(np.asarray(L, dtype=float))
-    c = (spec.V.T @ (Ls.T @ rhs)) / (spec.sigma * float(np.linalg.norm(rhs)))
-    kw = dict(clock_qubits=clock_qubits, evolution_time=evolution_time, scaling=scaling)
-    fp, fm = hhl_response(spec.sigma, **kw), hhl_response(-spec.sigma, **kw)
-    h, k = 0.5 * (fp - fm), 0.5 * (fp + fm)
-    out = spec.V @ (h * c)
-    prob = float(np.sum((h * c) ** 2) + np.sum((k * c) ** 2))
-    norm = float(np.linalg.norm(out))
-    return (out / norm if norm > 0 else out), prob
+    U = np.asarray(Ls @ spec.V) / spec.sigma
+    bounds = SpectralBounds(float(spec.sigma[-1]), float(spec.sigma[0]), False, True, "exact")
+    return HHLSpectrum(values=spec.sigma, left=U, right=spec.V, dimension=int(spec.sigma.size), dilated=True,
+                       bounds=bounds)
 
 
 def sampled_runs(copies, probability, *, rng=None) -> int:
@@ -1106,8 +1071,11 @@ def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen, size):
     """Stage 5: the HHL output state, by the model and (circuit simulation) on Aer."""
     sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
     t_evo, scaling, _ = hhl_parameters(sigma_min, sigma_max, clock_qubits=s.clock_qubits)
-    model, model_p = hhl_model_state(L, rhs, spec, clock_qubits=s.clock_qubits, evolution_time=t_evo,
-                                     scaling=scaling)
+    from qsgd.hhl import hhl_model
+
+    out = hhl_model(hhl_spectrum_of(L, spec), rhs, clock_qubits=s.clock_qubits, evolution_time=t_evo,
+                    scaling=scaling)
+    model, model_p = np.asarray(out.solution, dtype=float), float(out.success_probability)
     if s.simulation == "model":
         return model, model_p, model, model_p, None, t_evo, scaling
     from qsgd.hhl import SpectralBounds, hhl_solve
@@ -1115,7 +1083,7 @@ def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen, size):
     bounds = SpectralBounds(sigma_min, sigma_max, False, True, "exact")
     hhl = hhl_solve(_dense(L), rhs, clock_qubits=s.clock_qubits, shots=None, rng=gen, evolution_time=t_evo,
                     scaling=scaling, eigenvalue_bounds=bounds, count_gates=s.count_gates,
-                    max_qubits=s.max_qubits)
+                    max_qubits=s.max_qubits, construction=s.construction)
     state = np.asarray(hhl.solution, dtype=float) if hhl.success else np.zeros_like(model)
     return state, float(hhl.success_probability), model, model_p, hhl, t_evo, scaling
 
@@ -1191,7 +1159,7 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     Notes
     -----
     How each stage is simulated: the HHL output state comes from the exact finite-clock model
-    (:func:`hhl_model_state`, ``simulation="model"``) or from the Aer statevector of the
+    (:func:`qsgd.hhl.hhl_model`, ``simulation="model"``) or from the Aer statevector of the
     circuit (``"circuit"``); the flag/clock/read-out postselection is sampled
     (:func:`sampled_runs`); the tomography copies are drawn from the postselected state
     (:func:`qsgd.tomography.vector_tomography` on the vector: the statistics of measuring

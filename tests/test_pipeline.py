@@ -560,13 +560,3 @@ def test_short_learning_run_is_reproducible_and_learns():
     assert abs(run.loss[-1] - run.classical_loss[-1]) <= run.loss_envelope[-1]
     assert all(r.resources.hhl_runs >= r.resources.tomography_copies for r in run.reports)
 
-
-def test_dense_qpe_cx_lower_bound_holds_for_the_transpiled_circuit(segment):
-    from qsgd.pipeline import dense_qpe_cx_lower_bound
-
-    res = segment.report.resources
-    bound = dense_qpe_cx_lower_bound(res.qubits.system_qubits, res.qubits.clock_qubits)
-    assert res.cx_count >= bound
-    assert dense_qpe_cx_lower_bound(1, 1) == 2 * 3  # a generic two-qubit unitary needs 3 CX
-    with pytest.raises(ValueError, match="dense_qpe_cx_lower_bound: clock_qubits must be >= 1"):
-        dense_qpe_cx_lower_bound(3, 0)
