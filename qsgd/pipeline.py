@@ -108,6 +108,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+import torch
+from scipy.stats import chi2
 
 from qsgd._validation import (
     as_rng,
@@ -117,6 +119,13 @@ from qsgd._validation import (
     check_positive,
     describe,
 )
+from qsgd.carleman import discrete_carleman, level_slices, lift, lifted_dimension
+from qsgd.gd import gradient_descent, model_loss, polynomial_map
+from qsgd.hhl import HHLSpectrum, SpectralBounds, hhl_model, hhl_solve
+from qsgd.history import history_system, solve_history, theta_trajectory
+from qsgd.theorem import check_assumptions
+from qsgd.tomography import vector_tomography
+from qsgd.upload import cnot_count, upload_weights
 
 __all__ = [
     "NonDissipativeWarning",
@@ -226,7 +235,6 @@ def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis="symmetric
 
     Used in chapter 8.
     """
-    from qsgd.carleman import lifted_dimension
 
     func = "segment_qubits"
     n = check_int(n, "n", func=func, minimum=1)
@@ -466,7 +474,6 @@ def tomography_error_bound(sparsity, shots, *, confidence=CONFIDENCE) -> float:
 
     Used in chapter 8.
     """
-    from scipy.stats import chi2
 
     func = "tomography_error_bound"
     s = check_int(sparsity, "sparsity", func=func, minimum=1)
@@ -599,7 +606,6 @@ def _truncation_terms(C, b, u_poly: np.ndarray, *, order: int, basis: str):
     \lVert r_t\rVert` bounds it (the last residual reaches the first level only through its own
     first level, which is zero once :math:`N\ge q`).
     """
-    from qsgd.carleman import level_slices, lift
 
     n = u_poly.shape[1]
     T = u_poly.shape[0] - 1
@@ -973,7 +979,6 @@ def hhl_spectrum_of(L, spec: Spectrum):
 
     Used in chapter 8.
     """
-    from qsgd.hhl import HHLSpectrum, SpectralBounds
 
     Ls = sp.csr_array(L) if sp.issparse(L) else sp.csr_array(np.asarray(L, dtype=float))
     U = np.asarray(Ls @ spec.V) / spec.sigma
@@ -1002,7 +1007,6 @@ def sampled_runs(copies, probability, *, rng=None) -> int:
 
 def _check_loss(loss, theta0, func):
     """Evaluate the loss once at theta0, turning shape errors into a ValueError."""
-    import torch
 
     try:
         value = loss(torch.as_tensor(theta0, dtype=torch.float64))
@@ -1025,7 +1029,6 @@ def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
         theta0 = as_vector(theta0, "theta0", func=func)
         _check_loss(model_or_loss, theta0, func)
         return model_or_loss, theta0
-    import torch
 
     if not isinstance(model_or_loss, torch.nn.Module):
         raise ValueError(
@@ -1034,7 +1037,6 @@ def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
         )
     if data is None or not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(f"{func}: a torch model needs data=(inputs, targets), got {describe(data)}")
-    from qsgd.gd import model_loss
 
     loss, theta_model, _ = model_loss(model_or_loss, data[0], data[1], mask=mask, loss_fn=loss_fn)
     if theta0 is None:
@@ -1049,7 +1051,6 @@ def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
 
 def _classical_paths(loss, theta0, s: SegmentSettings, func):
     """Stage 1: the polynomial map, F0, and the GD and polynomial-map displacements."""
-    from qsgd.gd import gradient_descent, polynomial_map
 
     pmap = polynomial_map(loss, theta0, eta=s.eta, degree=s.degree)
     F = list(pmap.coefficients)
@@ -1071,14 +1072,12 @@ def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen, size):
     """Stage 5: the HHL output state, by the model and (circuit simulation) on Aer."""
     sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
     t_evo, scaling, _ = hhl_parameters(sigma_min, sigma_max, clock_qubits=s.clock_qubits)
-    from qsgd.hhl import hhl_model
 
     out = hhl_model(hhl_spectrum_of(L, spec), rhs, clock_qubits=s.clock_qubits, evolution_time=t_evo,
                     scaling=scaling)
     model, model_p = np.asarray(out.solution, dtype=float), float(out.success_probability)
     if s.simulation == "model":
         return model, model_p, model, model_p, None, t_evo, scaling
-    from qsgd.hhl import SpectralBounds, hhl_solve
 
     bounds = SpectralBounds(sigma_min, sigma_max, False, True, "exact")
     hhl = hhl_solve(_dense(L), rhs, clock_qubits=s.clock_qubits, shots=None, rng=gen, evolution_time=t_evo,
@@ -1090,7 +1089,6 @@ def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen, size):
 
 def _download(selected, f0, n, s: SegmentSettings, gen):
     """Stages 7-8: tomography of the postselected state and the read-out of u_T."""
-    from qsgd.tomography import vector_tomography
 
     copies = s.padding + 1
     width = 1 << max(1, (selected.size - 1).bit_length())
@@ -1197,10 +1195,6 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     gen = as_rng(rng)
     seed = int(gen.integers(2**31 - 1))
 
-    from qsgd.carleman import discrete_carleman, level_slices
-    from qsgd.history import history_system, solve_history, theta_trajectory
-    from qsgd.theorem import check_assumptions
-    from qsgd.upload import cnot_count, upload_weights
 
     # -- 1. polynomial map and the classical references ----------------------------------------
     pmap, F, f0, u_gd, u_poly = _classical_paths(loss, theta0, s, func)
@@ -1364,14 +1358,12 @@ class TrainingRun:
 
 
 def _loss_value(loss, theta) -> float:
-    import torch
 
     return float(loss(torch.as_tensor(np.asarray(theta, dtype=float), dtype=torch.float64)).detach())
 
 
 def _local_geometry(loss, theta, eta):
     """||I - eta H||_2, ||grad||, lambda_max(H) at theta."""
-    import torch
 
     th = torch.as_tensor(np.asarray(theta, dtype=float), dtype=torch.float64)
     g = torch.func.grad(loss)(th).detach().numpy()
@@ -1437,7 +1429,6 @@ def quantum_training(model_or_loss, theta0=None, settings=None, *, cycles, class
     classical_steps = check_int(classical_steps, "classical_steps", func=func, minimum=0)
     gen = as_rng(rng)
     seed = int(gen.integers(2**31 - 1))
-    from qsgd.gd import gradient_descent
 
     total = cycles * (steps + classical_steps)
     ref = np.asarray(gradient_descent(loss, theta_start, eta=eta, steps=total), dtype=float)
