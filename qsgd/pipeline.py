@@ -16,9 +16,12 @@ the chapter that builds it:
 3. **The** :math:`T` **-step system** (:func:`qsgd.history.history_system`, Eq. 6):
    :math:`L\,Y=\mathrm{rhs}` with :math:`Y=[\hat y_0;\dots;\hat y_T;\hat y_T;\dots]` (``padding``
    extra copies of the last step).
-4. **Upload** of the right-hand side (:func:`qsgd.upload.sparse_state_preparation`).
-5. **HHL** on qiskit-aer (:func:`qsgd.hhl.hhl_solve`): the normalized history state
-   :math:`|Y\rangle`.
+4. **Upload** of the right-hand side (:func:`qsgd.upload.sparse_state_preparation`; the
+   circuit is built only up to ``UPLOAD_CIRCUIT_MAX_NONZEROS`` non-zeros).
+5. **HHL**: the normalized history state :math:`|Y\rangle`, either from the exact
+   algorithm-level model of the finite-clock circuit (:func:`qsgd.hhl.hhl_model`, applied to the
+   decomposition :func:`spectrum` computed once per segment) or from the circuit on qiskit-aer
+   (:func:`qsgd.hhl.hhl_solve`); ``SegmentSettings.simulation`` chooses.
 6. **Postselection** of the first Carleman level at the last step (and at the first step,
    see below).
 7. **Tomography** (:func:`qsgd.tomography.vector_tomography`) of the postselected state.
@@ -100,11 +103,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+import torch
+from scipy.stats import chi2
 
 from qsgd._validation import (
     as_rng,
@@ -114,10 +119,18 @@ from qsgd._validation import (
     check_positive,
     describe,
 )
+from qsgd.carleman import discrete_carleman, level_slices, lift, lifted_dimension
+from qsgd.gd import gradient_descent, model_loss, polynomial_map
+from qsgd.hhl import HHLSpectrum, SpectralBounds, hhl_model, hhl_solve
+from qsgd.history import history_system, solve_history, theta_trajectory
+from qsgd.theorem import check_assumptions
+from qsgd.tomography import vector_tomography
+from qsgd.upload import cnot_count, upload_weights
 
 __all__ = [
     "NonDissipativeWarning",
     "DEFAULT_MAX_QUBITS",
+    "UPLOAD_CIRCUIT_MAX_NONZEROS",
     "PHASE_HEADROOM",
     "INVERSION_MARGIN",
     "CONFIDENCE",
@@ -129,8 +142,16 @@ __all__ = [
     "tomography_error_bound",
     "readout_weights",
     "readout_error_bound",
+    "SIMULATIONS",
+    "SegmentSettings",
+    "ErrorTerm",
+    "SegmentResources",
     "SegmentReport",
     "SegmentStages",
+    "Spectrum",
+    "spectrum",
+    "hhl_spectrum_of",
+    "sampled_runs",
     "SegmentResult",
     "quantum_gd",
     "TrainingRun",
@@ -140,6 +161,10 @@ __all__ = [
 #: largest circuit quantum_gd simulates by default (a 2^16 statevector; the dense controlled
 #: unitaries of phase estimation grow like 4^(system qubits))
 DEFAULT_MAX_QUBITS = 16
+
+#: largest right-hand side (non-zeros) whose Gleinig-Hoefler circuit quantum_gd builds and counts
+#: (the construction's classical planning grows faster than linearly in the non-zeros)
+UPLOAD_CIRCUIT_MAX_NONZEROS = 256
 
 #: phase at which the largest singular value sits on the clock (the wrap-around point is 1/2)
 PHASE_HEADROOM = 3 / 8
@@ -210,7 +235,6 @@ def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis="symmetric
 
     Used in chapter 8.
     """
-    from qsgd.carleman import lifted_dimension
 
     func = "segment_qubits"
     n = check_int(n, "n", func=func, minimum=1)
@@ -450,7 +474,6 @@ def tomography_error_bound(sparsity, shots, *, confidence=CONFIDENCE) -> float:
 
     Used in chapter 8.
     """
-    from scipy.stats import chi2
 
     func = "tomography_error_bound"
     s = check_int(sparsity, "sparsity", func=func, minimum=1)
@@ -583,7 +606,6 @@ def _truncation_terms(C, b, u_poly: np.ndarray, *, order: int, basis: str):
     \lVert r_t\rVert` bounds it (the last residual reaches the first level only through its own
     first level, which is zero once :math:`N\ge q`).
     """
-    from qsgd.carleman import level_slices, lift
 
     n = u_poly.shape[1]
     T = u_poly.shape[0] - 1
@@ -603,134 +625,231 @@ def _truncation_terms(C, b, u_poly: np.ndarray, *, order: int, basis: str):
 
 
 # ----------------------------------------------------------------------------------------
-# one segment
+# settings and report
 # ----------------------------------------------------------------------------------------
+
+SIMULATIONS = ("model", "circuit")
 
 
 @dataclass(frozen=True)
-class SegmentReport:
-    """What one quantum segment did and how far it is from classical gradient descent.
+class SegmentSettings:
+    """The knobs of one quantum segment, shared by :func:`quantum_gd` and :func:`quantum_training`.
 
     Attributes
     ----------
-    n, eta, steps, order, degree, padding, basis, clock_qubits, shots : echo of the settings
-    theta0 : ndarray
-        Weights at the start of the segment (the expansion point).
-    theta_gd, theta_poly, theta_carleman, theta_hhl, theta : ndarray
-        :math:`\\theta(T)` from exact GD, from the polynomial map, from the exact solution of
-        Eq. 6, from the exact HHL output state, and downloaded by tomography (the result).
-    taylor_error, truncation_error, hhl_error, tomography_error : float
-        :math:`\\lVert\\theta_{\\rm poly}-\\theta_{\\rm GD}\\rVert`,
-        :math:`\\lVert\\theta_{\\rm Carl}-\\theta_{\\rm poly}\\rVert`,
-        :math:`\\lVert\\theta_{\\rm HHL}-\\theta_{\\rm Carl}\\rVert`,
-        :math:`\\lVert\\theta-\\theta_{\\rm HHL}\\rVert`.
-    taylor_bound, truncation_bound, hhl_bound, tomography_bound : float
-        The derived bound of each term (module docstring); the tomography bound holds with
-        probability ``confidence``.
-    total_error, total_bound : float
-        :math:`\\lVert\\theta-\\theta_{\\rm GD}\\rVert` and the sum of the four bounds.
-    displacement : float
-        :math:`\\lVert\\theta_{\\rm GD}-\\theta_0\\rVert`, the scale the errors compare to.
-    carleman_tail : ndarray
-        :math:`\\lVert r_t\\rVert`, the dropped-level residual of each step.
-    hhl_vector_error, hhl_vector_bound : float
-        Error of the normalized HHL output against :math:`Y/\\lVert Y\\rVert` and its bound
-        (:func:`hhl_error_bound`).
-    tomography_vector_error, tomography_vector_bound : float
-        Error of the tomography estimate of the postselected state and its bound
-        (:func:`tomography_error_bound`).
-    fidelity : float
-        :math:`|\\langle\\tilde x,x\\rangle|^2` of the HHL output.
+    eta : float
+        Learning rate, > 0.
+    steps : int
+        ``T`` >= 1 GD steps per segment.
+    order : int
+        Carleman truncation order ``N`` in 1..4.
+    clock_qubits : int
+        Phase-estimation qubits ``c`` >= 2 (one is the sign bit).
+    shots : int or None
+        Copies per tomography stage; ``None`` reads the postselected HHL state exactly.
+    degree : {2, 3}
+        Degree ``q`` of the polynomial map.
+    padding : int
+        ``p`` >= 0 extra copies of the last step in Eq. 6.
+    basis : {"symmetric", "kronecker"}
+        Carleman basis.
+    simulation : {"model", "circuit"}
+        How HHL is simulated: ``"model"`` applies the exact finite-clock filter of the
+        circuit (:func:`qsgd.hhl.hhl_model`) to the singular-value decomposition of the Eq. 6
+        matrix (any size the decomposition affords); ``"circuit"`` runs the HHL circuit of
+        :func:`qsgd.hhl.hhl_solve` on Aer (at most ``max_qubits`` qubits).
+    confidence : float
+        Confidence level of the tomography bound, in (0, 1).
+    max_qubits : int
+        Largest circuit the circuit simulation accepts.
+    count_gates : bool
+        Transpile the circuit for its CX count and depth (circuit simulation only).
+    construction : {"spectral", "dense"}
+        The HHL circuit construction of :func:`qsgd.hhl.hhl_circuit` (circuit simulation only):
+        ``"spectral"`` (eigenbasis change, clock-controlled diagonals; simulates 20+ qubits in
+        seconds) or ``"dense"`` (phase estimation with dense controlled powers).
+    """
+
+    eta: float
+    steps: int
+    order: int = 2
+    clock_qubits: int = 8
+    shots: int | None = 10_000
+    degree: int = 2
+    padding: int = 0
+    basis: str = "symmetric"
+    simulation: str = "model"
+    confidence: float = CONFIDENCE
+    max_qubits: int = DEFAULT_MAX_QUBITS
+    count_gates: bool = False
+    construction: str = "spectral"
+
+    def __post_init__(self):
+        func = "SegmentSettings"
+        set_ = object.__setattr__
+        set_(self, "eta", check_positive(self.eta, "eta", func=func))
+        set_(self, "steps", check_int(self.steps, "steps", func=func, minimum=1))
+        set_(self, "order", check_int(self.order, "order", func=func, minimum=1, maximum=4))
+        set_(self, "clock_qubits", check_int(self.clock_qubits, "clock_qubits", func=func, minimum=2))
+        if self.shots is not None:
+            set_(self, "shots", check_int(self.shots, "shots", func=func, minimum=1))
+        set_(self, "degree", check_int(self.degree, "degree", func=func, minimum=2, maximum=3))
+        set_(self, "padding", check_int(self.padding, "padding", func=func, minimum=0))
+        set_(self, "basis", check_choice(self.basis, "basis", ("symmetric", "kronecker"), func=func))
+        set_(self, "simulation", check_choice(self.simulation, "simulation", SIMULATIONS, func=func))
+        confidence = check_positive(self.confidence, "confidence", func=func)
+        if confidence >= 1:
+            raise ValueError(f"{func}: confidence must be in (0, 1), got {confidence}")
+        set_(self, "confidence", confidence)
+        set_(self, "max_qubits", check_int(self.max_qubits, "max_qubits", func=func, minimum=4))
+        if not isinstance(self.count_gates, bool):
+            raise ValueError(f"{func}: count_gates must be True or False, got {describe(self.count_gates)}")
+        set_(self, "construction", check_choice(self.construction, "construction", ("spectral", "dense"),
+                                                func=func))
+
+
+def _settings(settings, knobs, func) -> SegmentSettings:
+    """``settings`` with ``knobs`` replaced, or a new SegmentSettings from ``knobs``."""
+    unknown = set(knobs) - {f.name for f in fields(SegmentSettings)}
+    if unknown:
+        raise ValueError(f"{func}: unknown setting(s) {sorted(unknown)}; see qsgd.pipeline.SegmentSettings")
+    if settings is None:
+        try:
+            return SegmentSettings(**knobs)
+        except TypeError as exc:
+            raise ValueError(f"{func}: {exc}; give settings=SegmentSettings(...) or eta= and steps=") from exc
+    if not isinstance(settings, SegmentSettings):
+        raise ValueError(f"{func}: settings must be a SegmentSettings, got {describe(settings)}")
+    return replace(settings, **knobs) if knobs else settings
+
+
+@dataclass(frozen=True)
+class ErrorTerm:
+    """One term of the error budget: the realized error and the bound derived for it."""
+
+    error: float
+    bound: float
+
+    @property
+    def ratio(self) -> float:
+        """``bound / error`` (inf for a zero error): how loose the bound is."""
+        return math.inf if self.error == 0 else self.bound / self.error
+
+    @property
+    def holds(self) -> bool:
+        """``error <= bound`` up to rounding."""
+        return self.error <= self.bound * (1 + 1e-12) + 1e-15
+
+
+@dataclass(frozen=True)
+class SegmentResources:
+    """What one segment costs on a device, and what its simulation used.
+
+    Attributes
+    ----------
+    qubits : QubitCount
+        Registers of the HHL circuit (system incl. one dilation qubit, clock, flag).
     kappa, sigma_min, sigma_max : float
         Condition number and singular-value range of the Eq. 6 matrix.
     success_probability : float
-        HHL postselection (flag 1, clock 0).
+        HHL postselection (flag 1, clock 0) per run.
     postselection_probability : float
         Probability of the read-out blocks (first level at steps 1 and T..T+p) in the HHL output.
     final_step_probability : float
-        The same for the first level at step T alone (the read-out of [1]_).
-    runs : float
-        Expected HHL runs for the tomography copies,
-        ``total_shots / (success_probability * postselection_probability)``.
-    num_qubits, system_qubits : int
-        Qubits of the simulated HHL circuit.
-    cx_count, depth : int or None
-        Of the HHL circuit transpiled to {cx, u} (None with ``count_gates=False``).
-    upload_cx : int
-        CNOTs of the sparse (Gleinig-Hoefler) preparation of the right-hand side.
+        The same for the first level at step T alone (the read-out of the paper).
+    tomography_copies : int
+        Postselected copies measured by tomography (both stages).
+    hhl_runs : int
+        HHL runs it took to collect them, sampled: each run succeeds (flag, clock and read-out
+        block) with probability ``success_probability * postselection_probability``.
+    expected_hhl_runs : float
+        ``tomography_copies / (success_probability * postselection_probability)``.
     upload_sparsity : int
         Non-zeros of the right-hand side.
-    history_dimension, lifted_dimension : int
-        ``m`` and ``D``.
-    total_shots : int
-        Copies measured by tomography (both stages).
-    regime, regime_message, rho : str, str, float
-        Verdict of :func:`qsgd.theorem.check_assumptions` and the contraction factor.
-    confidence : float
-        Of the tomography bound.
-    seed : int
-        First integer drawn from ``rng`` (identifies the run).
+    upload_cx : int or None
+        CNOTs of its Gleinig-Hoefler preparation (None above ``UPLOAD_CIRCUIT_MAX_NONZEROS``
+        non-zeros, where the circuit is not built).
+    cx_count, depth : int or None
+        Of the simulated HHL circuit transpiled to {cx, u} (circuit simulation with
+        ``count_gates`` only).
     """
 
-    n: int
-    eta: float
-    steps: int
-    order: int
-    degree: int
-    padding: int
-    basis: str
-    clock_qubits: int
-    shots: int | None
-    theta0: np.ndarray
-    theta_gd: np.ndarray
-    theta_poly: np.ndarray
-    theta_carleman: np.ndarray
-    theta_hhl: np.ndarray
-    theta: np.ndarray
-    taylor_error: float
-    truncation_error: float
-    hhl_error: float
-    tomography_error: float
-    taylor_bound: float
-    truncation_bound: float
-    hhl_bound: float
-    tomography_bound: float
-    total_error: float
-    total_bound: float
-    displacement: float
-    carleman_tail: np.ndarray
-    hhl_vector_error: float
-    hhl_vector_bound: float
-    tomography_vector_error: float
-    tomography_vector_bound: float
-    fidelity: float
+    qubits: QubitCount
     kappa: float
     sigma_min: float
     sigma_max: float
     success_probability: float
     postselection_probability: float
     final_step_probability: float
-    runs: float
-    num_qubits: int
-    system_qubits: int
-    cx_count: int | None
-    depth: int | None
-    upload_cx: int
+    tomography_copies: int
+    hhl_runs: int
+    expected_hhl_runs: float
     upload_sparsity: int
-    history_dimension: int
-    lifted_dimension: int
-    total_shots: int
+    upload_cx: int | None
+    cx_count: int | None = None
+    depth: int | None = None
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    """What one quantum segment did: its settings, its error budget and its resources.
+
+    Attributes
+    ----------
+    settings : SegmentSettings
+    theta0 : ndarray
+        Weights at the start of the segment (the expansion point).
+    theta_gd, theta_poly, theta_carleman, theta_hhl, theta : ndarray
+        :math:`\\theta(T)` from exact GD, from the polynomial map, from the exact solution of
+        Eq. 6, from the HHL output state, and downloaded by tomography (the result).
+    errors : dict of str -> ErrorTerm
+        ``"taylor"`` :math:`\\lVert\\theta_{\\rm poly}-\\theta_{\\rm GD}\\rVert`, ``"truncation"``
+        :math:`\\lVert\\theta_{\\rm Carl}-\\theta_{\\rm poly}\\rVert`, ``"hhl"``
+        :math:`\\lVert\\theta_{\\rm HHL}-\\theta_{\\rm Carl}\\rVert`, ``"tomography"``
+        :math:`\\lVert\\theta-\\theta_{\\rm HHL}\\rVert` and ``"total"``
+        :math:`\\lVert\\theta-\\theta_{\\rm GD}\\rVert`, each with its derived bound (the
+        total's is the sum of the four; the tomography bound holds with probability
+        ``settings.confidence``).
+    state_errors : dict of str -> ErrorTerm
+        The same on the quantum states: ``"hhl"`` normalized HHL output against
+        :math:`Y/\\lVert Y\\rVert` (:func:`hhl_error_bound`), ``"tomography"`` the tomography
+        estimate against the postselected state (:func:`tomography_error_bound`).
+    fidelity : float
+        :math:`\\langle\\tilde x,x\\rangle^2` of the HHL output.
+    displacement : float
+        :math:`\\lVert\\theta_{\\rm GD}-\\theta_0\\rVert`, the scale the errors compare to.
+    carleman_tail : ndarray
+        :math:`\\lVert r_t\\rVert`, the dropped-level residual of each step.
+    resources : SegmentResources
+    regime, regime_message : str
+        Verdict of :func:`qsgd.theorem.check_assumptions`.
+    rho : float
+        Its contraction factor.
+    seed : int
+        First integer drawn from ``rng`` (identifies the run).
+    """
+
+    settings: SegmentSettings
+    theta0: np.ndarray
+    theta_gd: np.ndarray
+    theta_poly: np.ndarray
+    theta_carleman: np.ndarray
+    theta_hhl: np.ndarray
+    theta: np.ndarray
+    errors: dict
+    state_errors: dict
+    fidelity: float
+    displacement: float
+    carleman_tail: np.ndarray
+    resources: SegmentResources
     regime: str
     regime_message: str
     rho: float
-    confidence: float
     seed: int
 
     def budget(self) -> dict:
         """``{term: (error, bound)}`` for the four terms and ``"total"``."""
-        out = {term: (getattr(self, f"{term}_error"), getattr(self, f"{term}_bound")) for term in _TERMS}
-        out["total"] = (self.total_error, self.total_bound)
-        return out
+        return {term: (e.error, e.bound) for term, e in self.errors.items()}
 
 
 @dataclass(frozen=True)
@@ -743,10 +862,21 @@ class SegmentStages:
     C, b : Carleman matrix and constant (:func:`qsgd.carleman.discrete_carleman`)
     L, rhs : the Eq. 6 system (:func:`qsgd.history.history_system`)
     Y : ndarray
-        Its exact solution.
-    upload : QuantumCircuit
-        Sparse preparation of ``rhs / ||rhs||``.
-    hhl : qsgd.hhl.HHLResult
+        Its exact solution (sparse direct solve).
+    singular_values : ndarray
+        :math:`\\sigma_i` of ``L``, descending (computed once per segment).
+    upload : QuantumCircuit or None
+        Sparse preparation of ``rhs / ||rhs||`` (None above ``UPLOAD_CIRCUIT_MAX_NONZEROS``).
+    hhl_state : ndarray
+        The normalized HHL output on the solution block (model or circuit, per ``simulation``).
+    model_state : ndarray
+        The algorithm-level model's output (:func:`qsgd.hhl.hhl_model`), whatever ``simulation``.
+    model_success_probability : float
+        Its success probability.
+    hhl : qsgd.hhl.HHLResult or None
+        The circuit run (circuit simulation only).
+    evolution_time, scaling : float
+        The HHL parameters (:func:`hhl_parameters`).
     readout_indices : ndarray
         Positions of the anchor and final first-level entries in ``Y``.
     postselected : ndarray
@@ -763,8 +893,14 @@ class SegmentStages:
     L: Any
     rhs: np.ndarray
     Y: np.ndarray
+    singular_values: np.ndarray
     upload: Any
+    hhl_state: np.ndarray
+    model_state: np.ndarray
+    model_success_probability: float
     hhl: Any
+    evolution_time: float
+    scaling: float
     readout_indices: np.ndarray
     postselected: np.ndarray
     tomography: Any
@@ -795,9 +931,82 @@ class SegmentResult:
     message: str = ""
 
 
+# ----------------------------------------------------------------------------------------
+# the algorithm-level model of HHL
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Singular values and right singular vectors of a square matrix ``L`` (descending)."""
+
+    sigma: np.ndarray
+    V: np.ndarray
+
+    @property
+    def kappa(self) -> float:
+        return float(self.sigma[0] / self.sigma[-1])
+
+
+def spectrum(L) -> Spectrum:
+    r"""Singular values and right singular vectors of ``L``, from ``eigh`` of :math:`L^\top L`.
+
+    The normal matrix is formed sparsely and diagonalized densely: half the time of a full SVD,
+    at a relative accuracy of about :math:`\kappa^2\varepsilon_{\rm mach}` for
+    :math:`\sigma_{\min}` (:math:`10^{-12}` for :math:`\kappa\sim100`). Computed once per segment
+    and handed to everything that needs :math:`\kappa`, :math:`\sigma` or the model of HHL.
+
+    Used in chapter 8.
+    """
+    func = "spectrum"
+    Ls = sp.csr_array(L) if sp.issparse(L) else sp.csr_array(np.asarray(L, dtype=float))
+    if Ls.ndim != 2 or Ls.shape[0] != Ls.shape[1]:
+        raise ValueError(f"{func}: L must be a square matrix, got shape {Ls.shape}")
+    G = (Ls.T @ Ls).toarray()
+    w, V = np.linalg.eigh(G)
+    order = np.argsort(w)[::-1]
+    w, V = w[order], V[:, order]
+    if w[-1] <= 1e-24 * w[0]:
+        raise ValueError(f"{func}: L is singular to working precision")
+    return Spectrum(np.sqrt(w), V)
+
+
+def hhl_spectrum_of(L, spec: Spectrum):
+    r"""The :class:`qsgd.hhl.HHLSpectrum` of a non-symmetric ``L`` from :func:`spectrum`.
+
+    :math:`L=U\Sigma V^\top` with :math:`U=LV\Sigma^{-1}` (one sparse-dense product), so that
+    :func:`qsgd.hhl.hhl_model` runs on the decomposition computed once per segment.
+
+    Used in chapter 8.
+    """
+
+    Ls = sp.csr_array(L) if sp.issparse(L) else sp.csr_array(np.asarray(L, dtype=float))
+    U = np.asarray(Ls @ spec.V) / spec.sigma
+    bounds = SpectralBounds(float(spec.sigma[-1]), float(spec.sigma[0]), False, True, "exact")
+    return HHLSpectrum(values=spec.sigma, left=U, right=spec.V, dimension=int(spec.sigma.size), dilated=True,
+                       bounds=bounds)
+
+
+def sampled_runs(copies, probability, *, rng=None) -> int:
+    r"""Runs of a circuit needed to collect ``copies`` successes at ``probability`` each, sampled.
+
+    ``copies`` plus a negative-binomial number of failures: the postselection of HHL (flag,
+    clock and read-out block) as it happens on a device, one Bernoulli trial per run.
+
+    Used in chapter 8.
+    """
+    func = "sampled_runs"
+    copies = check_int(copies, "copies", func=func, minimum=0)
+    p = check_positive(probability, "probability", func=func)
+    if p > 1:
+        raise ValueError(f"{func}: probability must be in (0, 1], got {p}")
+    if copies == 0:
+        return 0
+    return int(copies + as_rng(rng).negative_binomial(copies, p))
+
+
 def _check_loss(loss, theta0, func):
     """Evaluate the loss once at theta0, turning shape errors into a ValueError."""
-    import torch
 
     try:
         value = loss(torch.as_tensor(theta0, dtype=torch.float64))
@@ -820,7 +1029,6 @@ def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
         theta0 = as_vector(theta0, "theta0", func=func)
         _check_loss(model_or_loss, theta0, func)
         return model_or_loss, theta0
-    import torch
 
     if not isinstance(model_or_loss, torch.nn.Module):
         raise ValueError(
@@ -829,7 +1037,6 @@ def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
         )
     if data is None or not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(f"{func}: a torch model needs data=(inputs, targets), got {describe(data)}")
-    from qsgd.gd import model_loss
 
     loss, theta_model, _ = model_loss(model_or_loss, data[0], data[1], mask=mask, loss_fn=loss_fn)
     if theta0 is None:
@@ -837,31 +1044,79 @@ def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
     return loss, as_vector(theta0, "theta0", func=func, size=len(theta_model))
 
 
-def quantum_gd(
-    model_or_loss,
-    theta0=None,
-    *,
-    eta,
-    steps,
-    order,
-    clock_qubits,
-    shots,
-    rng=None,
-    degree=2,
-    padding=0,
-    basis="symmetric",
-    data=None,
-    mask=None,
-    loss_fn=None,
-    max_qubits=DEFAULT_MAX_QUBITS,
-    count_gates=True,
-    confidence=CONFIDENCE,
-) -> SegmentResult:
+# ----------------------------------------------------------------------------------------
+# one segment, step by step
+# ----------------------------------------------------------------------------------------
+
+
+def _classical_paths(loss, theta0, s: SegmentSettings, func):
+    """Stage 1: the polynomial map, F0, and the GD and polynomial-map displacements."""
+
+    pmap = polynomial_map(loss, theta0, eta=s.eta, degree=s.degree)
+    F = list(pmap.coefficients)
+    f0 = np.asarray(_dense(F[0]), dtype=float).reshape(-1)
+    if float(np.linalg.norm(f0)) == 0.0:
+        raise ValueError(
+            f"{func}: the gradient vanishes at theta0 (F0 = -eta grad L = 0), so the right-hand side of "
+            "Eq. 6 is zero and the segment is stationary; nothing to train"
+        )
+    n = theta0.shape[0]
+    u_gd = np.asarray(gradient_descent(loss, theta0, eta=s.eta, steps=s.steps), dtype=float) - theta0
+    u_poly = np.zeros((s.steps + 1, n))
+    for t in range(s.steps):
+        u_poly[t + 1] = pmap.step(u_poly[t])
+    return pmap, F, f0, u_gd, u_poly
+
+
+def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen, size):
+    """Stage 5: the HHL output state, by the model and (circuit simulation) on Aer."""
+    sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
+    t_evo, scaling, _ = hhl_parameters(sigma_min, sigma_max, clock_qubits=s.clock_qubits)
+
+    out = hhl_model(hhl_spectrum_of(L, spec), rhs, clock_qubits=s.clock_qubits, evolution_time=t_evo,
+                    scaling=scaling)
+    model, model_p = np.asarray(out.solution, dtype=float), float(out.success_probability)
+    if s.simulation == "model":
+        return model, model_p, model, model_p, None, t_evo, scaling
+
+    bounds = SpectralBounds(sigma_min, sigma_max, False, True, "exact")
+    hhl = hhl_solve(_dense(L), rhs, clock_qubits=s.clock_qubits, shots=None, rng=gen, evolution_time=t_evo,
+                    scaling=scaling, eigenvalue_bounds=bounds, count_gates=s.count_gates,
+                    max_qubits=s.max_qubits, construction=s.construction)
+    state = np.asarray(hhl.solution, dtype=float) if hhl.success else np.zeros_like(model)
+    return state, float(hhl.success_probability), model, model_p, hhl, t_evo, scaling
+
+
+def _download(selected, f0, n, s: SegmentSettings, gen):
+    """Stages 7-8: tomography of the postselected state and the read-out of u_T."""
+
+    copies = s.padding + 1
+    width = 1 << max(1, (selected.size - 1).bit_length())
+    padded = np.zeros(width)
+    padded[: selected.size] = selected
+    tomo = vector_tomography(padded, shots=s.shots, rng=gen, support=np.arange(selected.size))
+    estimate = np.asarray(tomo.estimate[: selected.size], dtype=float)
+    u = readout_weights(estimate, f0, n=n, copies=copies)
+    err = float(np.linalg.norm(estimate - selected))
+    bound = tomography_error_bound(max(int(np.count_nonzero(selected)), 1), s.shots, confidence=s.confidence)
+    anchor = float(np.linalg.norm(selected[:n]))
+    final = float(np.linalg.norm(selected[n:].reshape(copies, n).mean(axis=0)))
+    weight_bound = (readout_error_bound(bound, anchor_norm=anchor, final_norm=final,
+                                        f0_norm=float(np.linalg.norm(f0)), copies=copies)
+                    if anchor > 0 else math.inf)
+    return tomo, u, ErrorTerm(err, float(bound)), float(weight_bound)
+
+
+def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None, mask=None, loss_fn=None,
+               **knobs) -> SegmentResult:
     r"""One quantum training segment: :math:`T` GD steps by Carleman linearization, HHL and tomography.
 
     Runs the eight stages of the module docstring (the algorithm of Fig. 1 and Eqs. 3-6 of
     [1]_) and compares every intermediate result with its classical counterpart, which gives
-    the error budget of :class:`SegmentReport`.
+    the error budget of :class:`SegmentReport`. The function is a sequence of named steps:
+    :func:`_classical_paths` (stage 1), the Carleman system (2-3), the upload circuit (4),
+    :func:`_hhl_stage` (5), the postselection (6) and :func:`_download` (7-8); the rest is the
+    bookkeeping of the error budget.
 
     Parameters
     ----------
@@ -871,35 +1126,14 @@ def quantum_gd(
         and ``loss_fn``), turned into one by :func:`qsgd.gd.model_loss`.
     theta0 : array_like, shape (n,), optional
         Starting weights; for a model the default is its current (masked) weights.
-    eta : float
-        Learning rate, > 0.
-    steps : int
-        ``T`` >= 1 GD steps in the segment.
-    order : int
-        Carleman truncation order ``N`` >= 1.
-    clock_qubits : int
-        Phase-estimation qubits ``c`` >= 2 (one is the sign bit).
-    shots : int or None
-        Copies per tomography stage; ``None`` skips tomography (exact read-out of the HHL
-        state, tomography error 0).
+    settings : SegmentSettings, optional
+        The segment's knobs. Keyword arguments named like its fields (``eta=``, ``steps=``,
+        ``order=``, ``clock_qubits=``, ``shots=``, ...) build one or replace its fields.
     rng : None, int or numpy.random.Generator
-        Source of every seed (Aer, tomography sampling), ``np.random.default_rng(rng)``.
-    degree : {2, 3}
-        Degree ``q`` of the polynomial map (the loss is expanded to order ``q + 1``).
-    padding : int
-        ``p`` >= 0 extra copies of the last step in Eq. 6 (they raise the postselection
-        probability; the read-out averages them).
-    basis : {"symmetric", "kronecker"}
-        Carleman basis; the symmetric one needs fewer qubits.
+        Source of every seed (Aer, tomography, postselection sampling),
+        ``np.random.default_rng(rng)``; the same seed gives the same segment.
     data, mask, loss_fn
         For a torch model (see ``model_or_loss``).
-    max_qubits : int
-        Refuse circuits above this many qubits (default 16).
-    count_gates : bool
-        Transpile the HHL circuit for ``cx_count`` and ``depth`` (seconds to tens of seconds:
-        every controlled :math:`e^{iHt2^j}` is synthesized).
-    confidence : float
-        Confidence level of the tomography bound.
 
     Returns
     -------
@@ -910,9 +1144,9 @@ def quantum_gd(
     Raises
     ------
     ValueError
-        For a bad loss/model or ``theta0``, bad knobs, a vanishing gradient at ``theta0``
-        (:math:`F_0=0`: nothing drives Eq. 6), or a segment that needs more than
-        ``max_qubits`` qubits (the message gives the register sizes).
+        For a bad loss/model or ``theta0``, bad settings, a vanishing gradient at ``theta0``
+        (:math:`F_0=0`: nothing drives Eq. 6), or, with ``simulation="circuit"``, a segment
+        that needs more than ``max_qubits`` qubits (the message gives the register sizes).
 
     Warns
     -----
@@ -922,11 +1156,12 @@ def quantum_gd(
 
     Notes
     -----
-    The HHL circuit is simulated exactly (Aer statevector) and the tomography copies are drawn
-    from the postselected output state (:func:`qsgd.tomography.vector_tomography` on the
-    vector), which has the same statistics as running the circuit, postselecting and
-    measuring, without simulating each copy. ``runs`` says how many circuit executions that
-    would take. Amplitude amplification is not simulated.
+    How each stage is simulated: the HHL output state comes from the exact finite-clock model
+    (:func:`qsgd.hhl.hhl_model`, ``simulation="model"``) or from the Aer statevector of the
+    circuit (``"circuit"``); the flag/clock/read-out postselection is sampled
+    (:func:`sampled_runs`); the tomography copies are drawn from the postselected state
+    (:func:`qsgd.tomography.vector_tomography` on the vector: the statistics of measuring
+    copies of it). Amplitude amplification is not simulated.
 
     References
     ----------
@@ -937,185 +1172,128 @@ def quantum_gd(
     >>> import numpy as np, torch
     >>> H = torch.tensor([[1.0, 0.2], [0.2, 0.5]], dtype=torch.float64)
     >>> loss = lambda th: 0.5 * th @ H @ th - th.sum() + 0.1 * (th**3).sum()
-    >>> res = quantum_gd(loss, np.zeros(2), eta=0.5, steps=2, order=2, clock_qubits=6,
-    ...                  shots=None, rng=0, count_gates=False)
-    >>> res.report.num_qubits
+    >>> res = quantum_gd(loss, np.zeros(2), eta=0.5, steps=2, order=2, clock_qubits=6, shots=None, rng=0)
+    >>> res.report.resources.qubits.total
     12
 
     Used in chapter 8.
     """
     func = "quantum_gd"
+    s = _settings(settings, knobs, func)
     loss, theta0 = _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func)
     n = theta0.shape[0]
-    eta = check_positive(eta, "eta", func=func)
-    steps = check_int(steps, "steps", func=func, minimum=1)
-    order = check_int(order, "order", func=func, minimum=1, maximum=4)
-    clock = check_int(clock_qubits, "clock_qubits", func=func, minimum=2)
-    if shots is not None:
-        shots = check_int(shots, "shots", func=func, minimum=1)
-    degree = check_int(degree, "degree", func=func, minimum=2, maximum=3)
-    padding = check_int(padding, "padding", func=func, minimum=0)
-    basis = check_choice(basis, "basis", ("symmetric", "kronecker"), func=func)
-    max_qubits = check_int(max_qubits, "max_qubits", func=func, minimum=4)
-    if not isinstance(count_gates, bool):
-        raise ValueError(f"{func}: count_gates must be True or False, got {describe(count_gates)}")
-    confidence = check_positive(confidence, "confidence", func=func)
-    if confidence >= 1:
-        raise ValueError(f"{func}: confidence must be in (0, 1), got {confidence}")
-
-    # -- size check before any expensive work --------------------------------------------------
-    size = segment_qubits(n, order=order, steps=steps, clock_qubits=clock, padding=padding, basis=basis)
-    if size.total > max_qubits:
+    size = segment_qubits(n, order=s.order, steps=s.steps, clock_qubits=s.clock_qubits, padding=s.padding,
+                          basis=s.basis)
+    if s.simulation == "circuit" and size.total > s.max_qubits:
         raise ValueError(
             f"{func}: this segment needs {size.total} qubits ({size.system_qubits} system incl. 1 dilation "
             f"qubit for the Eq. 6 system of dimension {size.history_dimension} = (T + 1 + p) * D = "
-            f"({steps} + 1 + {padding}) * {size.lifted_dimension}, {clock} clock, 1 flag), above "
-            f"max_qubits={max_qubits}; lower n, order, steps, padding or clock_qubits"
+            f"({s.steps} + 1 + {s.padding}) * {size.lifted_dimension}, {s.clock_qubits} clock, 1 flag), above "
+            f"max_qubits={s.max_qubits}; lower n, order, steps, padding or clock_qubits, or use "
+            "simulation='model'"
         )
     gen = as_rng(rng)
     seed = int(gen.integers(2**31 - 1))
 
-    from qsgd.carleman import discrete_carleman, level_slices
-    from qsgd.gd import gradient_descent, polynomial_map
-    from qsgd.history import history_system, solve_history, theta_trajectory
-    from qsgd.hhl import SpectralBounds, hhl_solve
-    from qsgd.theorem import check_assumptions
-    from qsgd.tomography import vector_tomography
-    from qsgd.upload import cnot_count, upload_weights
 
     # -- 1. polynomial map and the classical references ----------------------------------------
-    pmap = polynomial_map(loss, theta0, eta=eta, degree=degree)
-    F = list(pmap.coefficients)
-    f0 = np.asarray(_dense(F[0]), dtype=float).reshape(-1)
+    pmap, F, f0, u_gd, u_poly = _classical_paths(loss, theta0, s, func)
     f0_norm = float(np.linalg.norm(f0))
-    if f0_norm == 0.0:
-        raise ValueError(
-            f"{func}: the gradient vanishes at theta0 (F0 = -eta grad L = 0), so the right-hand side of "
-            "Eq. 6 is zero and the segment is stationary; nothing to train"
-        )
-    u_gd = np.asarray(gradient_descent(loss, theta0, eta=eta, steps=steps), dtype=float) - theta0
-    u_poly = np.zeros((steps + 1, n))
-    for t in range(steps):
-        u_poly[t + 1] = pmap.step(u_poly[t])
-
-    assumptions = check_assumptions(F, np.zeros(n), eta=eta, steps=steps, order=order, padding=padding,
-                                    basis=basis, compute_kappa=False)
+    assumptions = check_assumptions(F, np.zeros(n), eta=s.eta, steps=s.steps, order=s.order, padding=s.padding,
+                                    basis=s.basis, compute_kappa=False)
     if assumptions.regime == "not dissipative":
         warnings.warn(
             f"{func}: the segment is not dissipative ({assumptions.message}); the condition number of "
-            f"Eq. 6 and the truncation error grow geometrically with steps={steps}",
+            f"Eq. 6 and the truncation error grow geometrically with steps={s.steps}",
             NonDissipativeWarning,
             stacklevel=2,
         )
 
     # -- 2-3. Carleman lifting and the Eq. 6 system ---------------------------------------------
-    C, b = discrete_carleman(F, order=order, basis=basis)
+    C, b = discrete_carleman(F, order=s.order, basis=s.basis)
     D = C.shape[0]
-    L, rhs = history_system(C, b, np.zeros(D), steps, padding=padding)
-    Y = np.asarray(solve_history(L, rhs), dtype=float)
-    traj = np.asarray(theta_trajectory(Y, n=n, steps=steps, padding=padding, basis=basis), dtype=float)
-    theta_carleman = theta0 + traj[-1]
-    trunc_vec, truncation_bound, tail = _truncation_terms(C, b, u_poly, order=order, basis=basis)
-
-    # -- 4. upload of the right-hand side --------------------------------------------------------
+    L, rhs = history_system(C, b, np.zeros(D), s.steps, padding=s.padding)
     rhs = np.asarray(rhs, dtype=float)
-    m = rhs.shape[0]
-    upload = upload_weights(rhs).circuit
-    upload_cx = int(cnot_count(upload))
+    Y = np.asarray(solve_history(L, rhs), dtype=float)
+    traj = np.asarray(theta_trajectory(Y, n=n, steps=s.steps, padding=s.padding, basis=s.basis), dtype=float)
+    theta_carleman = theta0 + traj[-1]
+    trunc_vec, truncation_bound, tail = _truncation_terms(C, b, u_poly, order=s.order, basis=s.basis)
 
-    # -- 5. HHL -------------------------------------------------------------------------------------
-    Ld = _dense(L)
-    sv = np.linalg.svd(Ld, compute_uv=False)
-    sigma_min, sigma_max = float(sv[-1]), float(sv[0])
-    t_evo, scaling, _ = hhl_parameters(sigma_min, sigma_max, clock_qubits=clock)
-    bounds = SpectralBounds(sigma_min, sigma_max, False, True, "exact")
-    hhl = hhl_solve(Ld, rhs, clock_qubits=clock, shots=None, rng=gen, evolution_time=t_evo, scaling=scaling,
-                    eigenvalue_bounds=bounds, count_gates=count_gates, max_qubits=max_qubits)
+    # -- 4. upload of the right-hand side (the circuit is built only while it is small) ----------
+    upload = upload_cx = None
+    if np.count_nonzero(rhs) <= UPLOAD_CIRCUIT_MAX_NONZEROS:
+        upload = upload_weights(rhs).circuit
+        upload_cx = int(cnot_count(upload))
+
+    # -- 5. HHL: the spectrum once, then the model (and the circuit) ----------------------------
+    spec = spectrum(L)
+    sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
+    x_hhl, p_success, model, model_p, hhl, t_evo, scaling = _hhl_stage(L, rhs, spec, s, gen, size)
     x_exact = Y / np.linalg.norm(Y)
-    x_hhl = np.asarray(hhl.solution, dtype=float)
-    hhl_vector_error = float(min(np.linalg.norm(x_hhl - x_exact), np.linalg.norm(x_hhl + x_exact)))
-    hhl_vector_bound = hhl_error_bound(sigma_min, sigma_max, clock_qubits=clock, eigenvalues=sv)
+    hhl_state_err = float(min(np.linalg.norm(x_hhl - x_exact), np.linalg.norm(x_hhl + x_exact)))
+    hhl_state_bound = hhl_error_bound(sigma_min, sigma_max, clock_qubits=s.clock_qubits, eigenvalues=spec.sigma)
 
     # -- 6. postselection of the anchor (step 1) and the final steps, first Carleman level -------
-    first = level_slices(n, order, basis=basis)[0]
-    copies = padding + 1
-    blocks = [1] + list(range(steps, steps + copies))
+    first = level_slices(n, s.order, basis=s.basis)[0]
+    copies = s.padding + 1
+    blocks = [1] + list(range(s.steps, s.steps + copies))
     idx = np.concatenate([np.arange(first.start, first.stop) + t * D for t in blocks])
-    final_idx = np.arange(first.start, first.stop) + steps * D
+    final_idx = np.arange(first.start, first.stop) + s.steps * D
     post_prob = float(np.sum(x_hhl[idx] ** 2))
     final_prob = float(np.sum(x_hhl[final_idx] ** 2))
     anchor_exact = float(np.linalg.norm(x_exact[idx[:n]]))
     final_exact = float(np.linalg.norm(x_exact[idx[n:]].reshape(copies, n).mean(axis=0)))
-    readable = bool(hhl.success and post_prob > 0 and np.any(x_hhl[idx[:n]]))
+    readable = bool(p_success > 0 and post_prob > 0 and np.any(x_hhl[idx[:n]]))
     theta_hhl = theta0 + (readout_weights(x_hhl[idx], f0, n=n, copies=copies) if readable else 0.0)
-    hhl_bound = readout_error_bound(hhl_vector_bound, anchor_norm=anchor_exact, final_norm=final_exact,
+    hhl_bound = readout_error_bound(hhl_state_bound, anchor_norm=anchor_exact, final_norm=final_exact,
                                     f0_norm=f0_norm, copies=copies)
+    selected = x_hhl[idx] / math.sqrt(post_prob) if post_prob > 0 else np.zeros(idx.size)
 
     # -- 7-8. tomography and norm recovery --------------------------------------------------------
-    selected = x_hhl[idx] / math.sqrt(post_prob) if post_prob > 0 else np.zeros(idx.size)
     tomo = None
     success, message = readable, "segment completed"
     if not success:
         message = "HHL postselection or the read-out (anchor) block failed; theta is theta0"
-    if shots is None or not success:
+    if s.shots is None or not success:
         theta = theta_hhl.copy()
-        tomo_vec_err = tomo_vec_bound = tomography_bound = 0.0
-        total_shots = 0
+        tomo_state, tomography_bound, total_shots = ErrorTerm(0.0, 0.0), 0.0, 0
     else:
-        width = 1 << max(1, (idx.size - 1).bit_length())
-        padded = np.zeros(width)
-        padded[: idx.size] = selected
-        tomo = vector_tomography(padded, shots=shots, rng=gen, support=np.arange(idx.size))
-        estimate = np.asarray(tomo.estimate[: idx.size], dtype=float)
-        theta = theta0 + readout_weights(estimate, f0, n=n, copies=copies)
-        tomo_vec_err = float(np.linalg.norm(estimate - selected))
-        nnz = int(np.count_nonzero(selected))
-        tomo_vec_bound = tomography_error_bound(max(nnz, 1), shots, confidence=confidence)
-        sel_anchor = float(np.linalg.norm(selected[:n]))
-        sel_final = float(np.linalg.norm(selected[n:].reshape(copies, n).mean(axis=0)))
-        tomography_bound = (readout_error_bound(tomo_vec_bound, anchor_norm=sel_anchor, final_norm=sel_final,
-                                                f0_norm=f0_norm, copies=copies) if sel_anchor > 0 else math.inf)
+        tomo, u_T, tomo_state, tomography_bound = _download(selected, f0, n, s, gen)
+        theta = theta0 + u_T
         total_shots = int(tomo.total_shots)
+    p_total = p_success * post_prob
+    runs = sampled_runs(total_shots, p_total, rng=gen) if p_total > 0 and total_shots else 0
 
-    theta_gd = theta0 + u_gd[-1]
-    theta_poly = theta0 + u_poly[-1]
-    taylor_bound = _taylor_bound(F, u_gd, u_poly, pmap.step)
+    theta_gd, theta_poly = theta0 + u_gd[-1], theta0 + u_poly[-1]
     errors = {
-        "taylor": float(np.linalg.norm(theta_poly - theta_gd)),
-        "truncation": float(np.linalg.norm(theta_carleman - theta_poly)),
-        "hhl": float(np.linalg.norm(theta_hhl - theta_carleman)),
-        "tomography": float(np.linalg.norm(theta - theta_hhl)),
+        "taylor": ErrorTerm(float(np.linalg.norm(theta_poly - theta_gd)), float(_taylor_bound(F, u_gd, u_poly,
+                                                                                             pmap.step))),
+        "truncation": ErrorTerm(float(np.linalg.norm(theta_carleman - theta_poly)), float(truncation_bound)),
+        "hhl": ErrorTerm(float(np.linalg.norm(theta_hhl - theta_carleman)), float(hhl_bound)),
+        "tomography": ErrorTerm(float(np.linalg.norm(theta - theta_hhl)), float(tomography_bound)),
     }
-    bound_values = {"taylor": taylor_bound, "truncation": truncation_bound, "hhl": hhl_bound,
-                    "tomography": tomography_bound}
-    p_total = hhl.success_probability * post_prob
+    errors["total"] = ErrorTerm(float(np.linalg.norm(theta - theta_gd)), float(sum(e.bound for e in errors.values())))
+    resources = SegmentResources(
+        qubits=size, kappa=sigma_max / sigma_min, sigma_min=sigma_min, sigma_max=sigma_max,
+        success_probability=float(p_success), postselection_probability=post_prob,
+        final_step_probability=final_prob, tomography_copies=total_shots, hhl_runs=runs,
+        expected_hhl_runs=float(total_shots / p_total) if p_total > 0 else math.inf,
+        upload_sparsity=int(np.count_nonzero(rhs)), upload_cx=upload_cx,
+        cx_count=None if hhl is None else hhl.cx_count, depth=None if hhl is None else hhl.depth,
+    )
     report = SegmentReport(
-        n=n, eta=eta, steps=steps, order=order, degree=degree, padding=padding, basis=basis,
-        clock_qubits=clock, shots=shots,
-        theta0=theta0.copy(), theta_gd=theta_gd, theta_poly=theta_poly, theta_carleman=theta_carleman,
-        theta_hhl=theta_hhl, theta=theta,
-        taylor_error=errors["taylor"], truncation_error=errors["truncation"], hhl_error=errors["hhl"],
-        tomography_error=errors["tomography"],
-        taylor_bound=float(taylor_bound), truncation_bound=float(truncation_bound), hhl_bound=float(hhl_bound),
-        tomography_bound=float(tomography_bound),
-        total_error=float(np.linalg.norm(theta - theta_gd)), total_bound=float(sum(bound_values.values())),
-        displacement=float(np.linalg.norm(u_gd[-1])), carleman_tail=tail,
-        hhl_vector_error=hhl_vector_error, hhl_vector_bound=float(hhl_vector_bound),
-        tomography_vector_error=float(tomo_vec_err), tomography_vector_bound=float(tomo_vec_bound),
-        fidelity=float(np.dot(x_hhl, x_exact) ** 2), kappa=sigma_max / sigma_min, sigma_min=sigma_min,
-        sigma_max=sigma_max, success_probability=float(hhl.success_probability),
-        postselection_probability=post_prob, final_step_probability=final_prob,
-        runs=float(total_shots / p_total) if p_total > 0 else math.inf,
-        num_qubits=int(hhl.num_qubits), system_qubits=int(hhl.system_qubits),
-        cx_count=hhl.cx_count, depth=hhl.depth, upload_cx=upload_cx, upload_sparsity=int(np.count_nonzero(rhs)),
-        history_dimension=int(m), lifted_dimension=int(D), total_shots=total_shots,
-        regime=assumptions.regime, regime_message=assumptions.message, rho=float(assumptions.rho),
-        confidence=confidence, seed=seed,
+        settings=s, theta0=theta0.copy(), theta_gd=theta_gd, theta_poly=theta_poly,
+        theta_carleman=theta_carleman, theta_hhl=theta_hhl, theta=theta, errors=errors,
+        state_errors={"hhl": ErrorTerm(hhl_state_err, float(hhl_state_bound)), "tomography": tomo_state},
+        fidelity=float(np.dot(x_hhl, x_exact) ** 2), displacement=float(np.linalg.norm(u_gd[-1])),
+        carleman_tail=tail, resources=resources, regime=assumptions.regime,
+        regime_message=assumptions.message, rho=float(assumptions.rho), seed=seed,
     )
     stages = SegmentStages(
-        polynomial_map=pmap, C=C, b=np.asarray(b, dtype=float), L=L, rhs=rhs, Y=Y, upload=upload, hhl=hhl,
-        readout_indices=idx, postselected=selected, tomography=tomo, assumptions=assumptions, u_gd=u_gd,
-        u_poly=u_poly,
+        polynomial_map=pmap, C=C, b=np.asarray(b, dtype=float), L=L, rhs=rhs, Y=Y, singular_values=spec.sigma,
+        upload=upload, hhl_state=x_hhl, model_state=model, model_success_probability=model_p, hhl=hhl,
+        evolution_time=t_evo, scaling=scaling, readout_indices=idx, postselected=selected, tomography=tomo,
+        assumptions=assumptions, u_gd=u_gd, u_poly=u_poly,
     )
     # identity check of the truncation term (exact error recursion); a mismatch means a bug upstream
     if not np.allclose(theta0 + u_poly[-1] + trunc_vec, theta_carleman, rtol=1e-8, atol=1e-10 * (1 + f0_norm)):
@@ -1155,7 +1333,11 @@ class TrainingRun:
     max_contraction : float
         Largest :math:`\\lVert I-\\eta\\nabla^2\\mathcal L\\rVert` along the classical path.
     reports : tuple of SegmentReport
-    eta, cycles, steps, classical_steps, order, clock_qubits, shots : echo
+    settings : SegmentSettings
+    cycles, classical_steps : int
+        Echo.
+    seed : int
+        First integer drawn from ``rng``.
     """
 
     step: np.ndarray
@@ -1169,24 +1351,19 @@ class TrainingRun:
     loss_envelope: np.ndarray
     max_contraction: float
     reports: tuple
-    eta: float
+    settings: SegmentSettings
     cycles: int
-    steps: int
     classical_steps: int
-    order: int
-    clock_qubits: int
-    shots: int | None
+    seed: int
 
 
 def _loss_value(loss, theta) -> float:
-    import torch
 
     return float(loss(torch.as_tensor(np.asarray(theta, dtype=float), dtype=torch.float64)).detach())
 
 
 def _local_geometry(loss, theta, eta):
     """||I - eta H||_2, ||grad||, lambda_max(H) at theta."""
-    import torch
 
     th = torch.as_tensor(np.asarray(theta, dtype=float), dtype=torch.float64)
     g = torch.func.grad(loss)(th).detach().numpy()
@@ -1196,27 +1373,8 @@ def _local_geometry(loss, theta, eta):
     return float(np.max(np.abs(1.0 - eta * w))), float(np.linalg.norm(g)), float(max(w.max(), 0.0))
 
 
-def quantum_training(
-    model_or_loss,
-    theta0=None,
-    *,
-    eta,
-    cycles,
-    steps,
-    classical_steps=0,
-    order,
-    clock_qubits,
-    shots,
-    rng=None,
-    degree=2,
-    padding=0,
-    basis="symmetric",
-    data=None,
-    mask=None,
-    loss_fn=None,
-    max_qubits=DEFAULT_MAX_QUBITS,
-    count_gates=False,
-) -> TrainingRun:
+def quantum_training(model_or_loss, theta0=None, settings=None, *, cycles, classical_steps=0, rng=None,
+                     data=None, mask=None, loss_fn=None, **knobs) -> TrainingRun:
     r"""The alternating protocol of [1]_: quantum segments, downloads, classical steps, re-uploads.
 
     Each of the ``cycles`` cycles (i) uploads the current weights, i.e. expands the loss around
@@ -1228,9 +1386,10 @@ def quantum_training(
     (:func:`qsgd.gd.gradient_descent`), so that quantum and classical stages train the same
     loss; :func:`qsgd.nn.train` (minibatch SGD of a whole model) is what pre-trains the network
     in chapter 8. Chapter 7's :mod:`qsgd.experiments` emulates the protocol classically at the
-    paper's scale; here every quantum stage is simulated.
+    paper's scale; here every segment runs the stages of :func:`quantum_gd`, simulated at the
+    level ``settings.simulation`` says.
 
-    **Predicted envelope.** Let :math:`B_k` be the segment's bound ``total_bound`` (distance
+    **Predicted envelope.** Let :math:`B_k` be the segment's bound ``errors["total"].bound`` (distance
     to exact GD *from the segment's own start*) and :math:`\Lambda_t=\lVert I-\eta\nabla^2
     \mathcal L(\theta_{\rm GD}(t))\rVert`. To first order a deviation :math:`E` is carried by a
     GD step to :math:`\Lambda_tE`, so
@@ -1243,9 +1402,10 @@ def quantum_training(
 
     Parameters
     ----------
-    model_or_loss, theta0, eta, steps, order, clock_qubits, shots, rng, degree, padding, basis,
-    data, mask, loss_fn, max_qubits, count_gates
-        As in :func:`quantum_gd` (``count_gates`` defaults to False here).
+    model_or_loss, theta0, settings, data, mask, loss_fn, **knobs
+        As in :func:`quantum_gd`: every segment runs with the same :class:`SegmentSettings`.
+    rng : None, int or numpy.random.Generator
+        Source of every seed of every segment; the same seed gives the same run.
     cycles : int
         Number of quantum segments (>= 1).
     classical_steps : int
@@ -1262,13 +1422,13 @@ def quantum_training(
     Used in chapter 8.
     """
     func = "quantum_training"
+    s = _settings(settings, knobs, func)
     loss, theta_start = _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func)
-    eta = check_positive(eta, "eta", func=func)
+    eta, steps = s.eta, s.steps
     cycles = check_int(cycles, "cycles", func=func, minimum=1)
-    steps = check_int(steps, "steps", func=func, minimum=1)
     classical_steps = check_int(classical_steps, "classical_steps", func=func, minimum=0)
     gen = as_rng(rng)
-    from qsgd.gd import gradient_descent
+    seed = int(gen.integers(2**31 - 1))
 
     total = cycles * (steps + classical_steps)
     ref = np.asarray(gradient_descent(loss, theta_start, eta=eta, steps=total), dtype=float)
@@ -1280,11 +1440,9 @@ def quantum_training(
     reports = []
     envelope, t = 0.0, 0
     for _ in range(cycles):
-        seg = quantum_gd(loss, theta, eta=eta, steps=steps, order=order, clock_qubits=clock_qubits,
-                         shots=shots, rng=gen, degree=degree, padding=padding, basis=basis,
-                         max_qubits=max_qubits, count_gates=count_gates)
+        seg = quantum_gd(loss, theta, s, rng=gen)
         reports.append(seg.report)
-        envelope = float(np.prod(contraction[t : t + steps])) * envelope + seg.report.total_bound
+        envelope = float(np.prod(contraction[t : t + steps])) * envelope + seg.report.errors["total"].bound
         theta = seg.theta
         t += steps
         rec_step.append(t), rec_kind.append("quantum"), rec_theta.append(theta.copy()), rec_env.append(envelope)
@@ -1315,11 +1473,8 @@ def quantum_training(
         loss_envelope=grad_norm * env + 0.5 * curvature * env**2,
         max_contraction=float(contraction.max()),
         reports=tuple(reports),
-        eta=eta,
+        settings=s,
         cycles=cycles,
-        steps=steps,
         classical_steps=classical_steps,
-        order=int(order),
-        clock_qubits=int(clock_qubits),
-        shots=shots,
+        seed=seed,
     )

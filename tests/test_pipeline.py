@@ -21,6 +21,9 @@ from qsgd.pipeline import (
     CONFIDENCE,
     NonDissipativeWarning,
     SegmentReport,
+    SegmentSettings,
+    sampled_runs,
+    spectrum,
     TrainingRun,
     hhl_error_bound,
     hhl_parameters,
@@ -58,7 +61,7 @@ def quadratic_loss(th):
 
 @pytest.fixture(scope="module")
 def segment():
-    return quantum_gd(quartic_loss, THETA0, order=2, count_gates=True, **SETTINGS)
+    return quantum_gd(quartic_loss, THETA0, order=2, simulation="circuit", count_gates=True, **SETTINGS)
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +78,10 @@ def test_each_term_within_its_derived_bound(segment):
     for term, (error, bound) in rep.budget().items():
         assert error <= bound + 1e-12, f"{term}: error {error:.3g} above its bound {bound:.3g}"
     # the four differences telescope, so the total is at most their sum
-    errors = [rep.taylor_error, rep.truncation_error, rep.hhl_error, rep.tomography_error]
-    assert rep.total_error <= sum(errors) + 1e-12
-    np.testing.assert_allclose(rep.total_bound, rep.taylor_bound + rep.truncation_bound + rep.hhl_bound
-                               + rep.tomography_bound, rtol=1e-12)
+    errors = [rep.errors["taylor"].error, rep.errors["truncation"].error, rep.errors["hhl"].error, rep.errors["tomography"].error]
+    assert rep.errors["total"].error <= sum(errors) + 1e-12
+    np.testing.assert_allclose(rep.errors["total"].bound, rep.errors["taylor"].bound + rep.errors["truncation"].bound + rep.errors["hhl"].bound
+                               + rep.errors["tomography"].bound, rtol=1e-12)
 
 
 def test_terms_telescope(segment):
@@ -86,8 +89,8 @@ def test_terms_telescope(segment):
     pairs = [("taylor", rep.theta_poly, rep.theta_gd), ("truncation", rep.theta_carleman, rep.theta_poly),
              ("hhl", rep.theta_hhl, rep.theta_carleman), ("tomography", rep.theta, rep.theta_hhl)]
     for term, a, b in pairs:
-        np.testing.assert_allclose(getattr(rep, f"{term}_error"), np.linalg.norm(a - b), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(rep.total_error, np.linalg.norm(rep.theta - rep.theta_gd), rtol=1e-12)
+        np.testing.assert_allclose(rep.errors[term].error, np.linalg.norm(a - b), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(rep.errors["total"].error, np.linalg.norm(rep.theta - rep.theta_gd), rtol=1e-12)
     np.testing.assert_array_equal(segment.theta, rep.theta)
 
 
@@ -96,9 +99,9 @@ def test_tomography_error_at_its_shot_noise_scale(segment):
     s = np.count_nonzero(segment.stages.postselected)
     delta = tomography_error_bound(s, SETTINGS["shots"])
     # 99.9 % chi-square level of the delta-method error; the typical value is sqrt((s-1)/(4 shots))
-    assert rep.tomography_vector_error <= delta
-    np.testing.assert_allclose(rep.tomography_vector_bound, delta, rtol=1e-12)
-    assert rep.total_shots == 2 * SETTINGS["shots"]
+    assert rep.state_errors["tomography"].error <= delta
+    np.testing.assert_allclose(rep.state_errors["tomography"].bound, delta, rtol=1e-12)
+    assert rep.resources.tomography_copies == 2 * SETTINGS["shots"]
 
 
 def test_tomography_bound_matches_chi_square_quantile():
@@ -138,11 +141,11 @@ def test_hhl_response_is_exact_on_clock_bins():
 
 def test_hhl_error_within_clock_dependent_bound(segment):
     rep = segment.report
-    assert rep.hhl_vector_error <= rep.hhl_vector_bound
+    assert rep.state_errors["hhl"].error <= rep.state_errors["hhl"].bound
     # the a-priori bound over the whole singular-value range is weaker than the one at the actual values
-    assert rep.hhl_vector_bound <= hhl_error_bound(rep.sigma_min, rep.sigma_max, clock_qubits=6) + 1e-12
+    assert rep.state_errors["hhl"].bound <= hhl_error_bound(rep.resources.sigma_min, rep.resources.sigma_max, clock_qubits=6) + 1e-12
     # for unit vectors ||x~ - x||^2 = 2 - 2 <x~, x>, and the fidelity is <x~, x>^2
-    np.testing.assert_allclose(rep.fidelity, (1 - rep.hhl_vector_error**2 / 2) ** 2, rtol=1e-10)
+    np.testing.assert_allclose(rep.fidelity, (1 - rep.state_errors["hhl"].error**2 / 2) ** 2, rtol=1e-10)
 
 
 def test_hhl_bound_halves_per_clock_qubit():
@@ -177,8 +180,8 @@ def test_hhl_term_follows_clock_qubits(clock):
     res = quantum_gd(cubic_loss, THETA0, order=2, eta=0.5, steps=3, clock_qubits=clock, shots=None, rng=3,
                      count_gates=False)
     rep = res.report
-    assert rep.hhl_vector_error <= rep.hhl_vector_bound
-    assert rep.hhl_error <= rep.hhl_bound
+    assert rep.state_errors["hhl"].error <= rep.state_errors["hhl"].bound
+    assert rep.errors["hhl"].error <= rep.errors["hhl"].bound
 
 
 def test_truncation_term_is_the_carleman_tail(segments_by_order):
@@ -186,12 +189,12 @@ def test_truncation_term_is_the_carleman_tail(segments_by_order):
     for N, res in segments_by_order.items():
         rep = res.report
         assert res.success, res.message  # the exact error recursion reproduced the Eq. 6 solution
-        assert rep.truncation_error <= rep.truncation_bound + 1e-12
+        assert rep.errors["truncation"].error <= rep.errors["truncation"].bound + 1e-12
         assert rep.carleman_tail.shape == (SETTINGS["steps"],)
         assert rep.carleman_tail[0] < 1e-12  # u0 = 0: the first step lifts exactly, lift(u1) = b
-        errs.append(rep.truncation_error)
+        errs.append(rep.errors["truncation"].error)
         # the other terms do not depend on N (Taylor) or only through the lifted system
-        np.testing.assert_allclose(rep.taylor_error, segments_by_order[1].report.taylor_error, rtol=1e-12)
+        np.testing.assert_allclose(rep.errors["taylor"].error, segments_by_order[1].report.errors["taylor"].error, rtol=1e-12)
     # dissipative problem: the error falls with the order
     assert errs[0] > errs[1] > errs[2]
 
@@ -200,18 +203,18 @@ def test_quadratic_loss_needs_order_one():
     """Claim 4: F2 = 0, so N = 1 is exact and the whole classical part reproduces GD."""
     rep = quantum_gd(quadratic_loss, THETA0, order=1, eta=0.5, steps=3, clock_qubits=6, shots=None, rng=0,
                      count_gates=False).report
-    assert rep.taylor_error < 1e-12 and rep.truncation_error < 1e-12
-    assert rep.taylor_bound < 1e-12 and rep.truncation_bound < 1e-12
+    assert rep.errors["taylor"].error < 1e-12 and rep.errors["truncation"].error < 1e-12
+    assert rep.errors["taylor"].bound < 1e-12 and rep.errors["truncation"].bound < 1e-12
 
 
 def test_taylor_term_follows_the_degree():
     res2 = quantum_gd(cubic_loss, THETA0, order=2, degree=2, shots=None, count_gates=False,
                       **{k: v for k, v in SETTINGS.items() if k != "shots"})
-    assert res2.report.taylor_error < 1e-12  # cubic loss: the quadratic map is exact
+    assert res2.report.errors["taylor"].error < 1e-12  # cubic loss: the quadratic map is exact
     res3 = quantum_gd(quartic_loss, THETA0, order=2, degree=3, shots=None, count_gates=False,
                       **{k: v for k, v in SETTINGS.items() if k != "shots"})
-    assert res3.report.taylor_error < 1e-12  # quartic loss: the cubic map is exact
-    assert res3.report.taylor_bound < 1e-12
+    assert res3.report.errors["taylor"].error < 1e-12  # quartic loss: the cubic map is exact
+    assert res3.report.errors["taylor"].bound < 1e-12
 
 
 def test_exact_readout_without_shots():
@@ -219,7 +222,7 @@ def test_exact_readout_without_shots():
                      count_gates=False)
     rep = res.report
     np.testing.assert_array_equal(rep.theta, rep.theta_hhl)
-    assert rep.tomography_error == 0 and rep.tomography_bound == 0 and rep.total_shots == 0
+    assert rep.errors["tomography"].error == 0 and rep.errors["tomography"].bound == 0 and rep.resources.tomography_copies == 0
     assert res.stages.tomography is None
 
 
@@ -227,10 +230,10 @@ def test_padding_copies_are_read_out():
     res = quantum_gd(cubic_loss, THETA0, order=1, eta=0.5, steps=2, clock_qubits=6, shots=None, padding=2,
                      rng=0, count_gates=False)
     rep = res.report
-    assert rep.history_dimension == (2 + 1 + 2) * 2
+    assert rep.resources.qubits.history_dimension == (2 + 1 + 2) * 2
     assert res.stages.readout_indices.size == 2 * (1 + 3)  # anchor + three copies of the final step
-    assert rep.postselection_probability > rep.final_step_probability  # the copies raise it
-    assert rep.hhl_error <= rep.hhl_bound
+    assert rep.resources.postselection_probability > rep.resources.final_step_probability  # the copies raise it
+    assert rep.errors["hhl"].error <= rep.errors["hhl"].bound
 
 
 def test_reproducible_with_seed():
@@ -289,7 +292,7 @@ def test_segment_qubits_layout():
 def test_segment_qubits_match_the_circuit(segment):
     rep = segment.report
     q = segment_qubits(2, order=2, steps=3, clock_qubits=6)
-    assert q.total == rep.num_qubits and q.system_qubits == rep.system_qubits
+    assert q.total == rep.resources.qubits.total and q.system_qubits == rep.resources.qubits.system_qubits
 
 
 def test_hhl_parameters_place_the_spectrum():
@@ -307,14 +310,9 @@ def test_hhl_parameters_place_the_spectrum():
 # --------------------------------------------------------------------------- the report (regression)
 
 REPORT_FIELDS = (
-    "n", "eta", "steps", "order", "degree", "padding", "basis", "clock_qubits", "shots", "theta0", "theta_gd",
-    "theta_poly", "theta_carleman", "theta_hhl", "theta", "taylor_error", "truncation_error", "hhl_error",
-    "tomography_error", "taylor_bound", "truncation_bound", "hhl_bound", "tomography_bound", "total_error",
-    "total_bound", "displacement", "carleman_tail", "hhl_vector_error", "hhl_vector_bound",
-    "tomography_vector_error", "tomography_vector_bound", "fidelity", "kappa", "sigma_min", "sigma_max",
-    "success_probability", "postselection_probability", "final_step_probability", "runs", "num_qubits",
-    "system_qubits", "cx_count", "depth", "upload_cx", "upload_sparsity", "history_dimension",
-    "lifted_dimension", "total_shots", "regime", "regime_message", "rho", "confidence", "seed",
+    "settings", "theta0", "theta_gd", "theta_poly", "theta_carleman", "theta_hhl", "theta", "errors",
+    "state_errors", "fidelity", "displacement", "carleman_tail", "resources", "regime", "regime_message", "rho",
+    "seed",
 )
 
 
@@ -330,20 +328,21 @@ def test_report_values_regression(segment):
     """Pinned output of the tiny problem (qiskit 2.6.2 / qiskit-aer 0.18.2, seed 1234)."""
     rep = segment.report
     # settings echo and structure
-    assert (rep.n, rep.steps, rep.order, rep.degree, rep.padding, rep.basis) == (2, 3, 2, 2, 0, "symmetric")
-    assert (rep.clock_qubits, rep.shots, rep.confidence) == (6, 20_000, CONFIDENCE)
-    assert (rep.lifted_dimension, rep.history_dimension, rep.system_qubits, rep.num_qubits) == (5, 20, 6, 13)
-    assert (rep.upload_sparsity, rep.total_shots, rep.regime) == (15, 40_000, "fully dissipative")
-    assert isinstance(rep.cx_count, int) and rep.cx_count > 0 and rep.depth > 0 and rep.upload_cx > 0
+    s = rep.settings
+    assert (rep.theta0.size, s.steps, s.order, s.degree, s.padding, s.basis) == (2, 3, 2, 2, 0, "symmetric")
+    assert (s.clock_qubits, s.shots, s.confidence, s.simulation) == (6, 20_000, CONFIDENCE, "circuit")
+    assert (rep.resources.qubits.lifted_dimension, rep.resources.qubits.history_dimension, rep.resources.qubits.system_qubits, rep.resources.qubits.total) == (5, 20, 6, 13)
+    assert (rep.resources.upload_sparsity, rep.resources.tomography_copies, rep.regime) == (15, 40_000, "fully dissipative")
+    assert isinstance(rep.resources.cx_count, int) and rep.resources.cx_count > 0 and rep.resources.depth > 0 and rep.resources.upload_cx > 0
     # classical references: exact arithmetic, tight tolerance
     np.testing.assert_allclose(rep.theta_gd, [0.810098383007511, -0.7847146500991549], rtol=1e-10)
     np.testing.assert_allclose(rep.theta_poly, [0.8410063464229589, -0.7932666938023403], rtol=1e-10)
     np.testing.assert_allclose(rep.theta_carleman, [0.837885468376368, -0.7931287496423041], rtol=1e-10)
-    np.testing.assert_allclose(rep.kappa, 5.588020677167952, rtol=1e-10)
+    np.testing.assert_allclose(rep.resources.kappa, 5.588020677167952, rtol=1e-10)
     # simulated quantum stages: statevector simulation, seeded sampling
     np.testing.assert_allclose(rep.theta_hhl, [0.8341046319131775, -0.7923635146749017], rtol=1e-7)
-    np.testing.assert_allclose(rep.success_probability, 0.07560715688735403, rtol=1e-7)
-    np.testing.assert_allclose(rep.postselection_probability, 0.4048828541415977, rtol=1e-7)
+    np.testing.assert_allclose(rep.resources.success_probability, 0.07560715688735403, rtol=1e-7)
+    np.testing.assert_allclose(rep.resources.postselection_probability, 0.4048828541415977, rtol=1e-7)
     np.testing.assert_allclose(rep.theta, [0.8392557275262076, -0.7956167092889275], rtol=1e-7)
 
 
@@ -352,9 +351,11 @@ def test_report_values_regression(segment):
 
 def test_too_many_qubits_is_refused_before_any_work():
     with pytest.raises(ValueError, match=r"needs 17 qubits .*max_qubits=16"):
-        quantum_gd(quartic_loss, THETA0, eta=0.5, steps=3, order=4, clock_qubits=9, shots=None)
+        quantum_gd(quartic_loss, THETA0, eta=0.5, steps=3, order=4, clock_qubits=9, shots=None,
+                   simulation="circuit")
     with pytest.raises(ValueError, match=r"quantum_gd: this segment needs \d+ qubits"):
-        quantum_gd(lambda th: (th**2).sum(), np.ones(4), eta=0.1, steps=4, order=3, clock_qubits=7, shots=None)
+        quantum_gd(lambda th: (th**2).sum(), np.ones(4), eta=0.1, steps=4, order=3, clock_qubits=7, shots=None,
+                   simulation="circuit")
 
 
 def test_non_dissipative_segment_warns():
@@ -430,7 +431,7 @@ def test_torch_model_path_and_its_shape_checks():
             "0.bias": torch.zeros(2, dtype=torch.bool)}
     res = quantum_gd(model, data=(x, y), mask=mask, eta=0.5, steps=2, order=1, clock_qubits=5, shots=None,
                      rng=0, count_gates=False)
-    assert res.report.n == 2
+    assert res.report.theta0.size == 2
     np.testing.assert_allclose(res.report.theta0, model[0].weight.detach().numpy()[[0, 1], [0, 1]])
     with pytest.raises(ValueError, match="needs data"):
         quantum_gd(model, eta=0.5, steps=2, order=1, clock_qubits=5, shots=None)
@@ -471,7 +472,7 @@ def test_alternating_training_tracks_gd_within_envelope():
     np.testing.assert_array_equal(run.theta[0], THETA0)
     assert run.max_contraction < 1  # dissipative path: the envelope is at most the sum of the bounds
     assert np.all(run.deviation <= run.envelope + 1e-12)
-    assert run.envelope[-1] <= sum(r.total_bound for r in run.reports) + 1e-12
+    assert run.envelope[-1] <= sum(r.errors["total"].bound for r in run.reports) + 1e-12
     assert np.all(np.abs(run.loss - run.classical_loss[run.step]) <= run.loss_envelope + 1e-12)
     assert run.loss[-1] < run.loss[0]
     # every segment starts where the previous cycle ended (download, classical steps, re-upload)
@@ -484,3 +485,78 @@ def test_alternating_training_bad_input():
     with pytest.raises(ValueError, match="classical_steps must be >= 0"):
         quantum_training(cubic_loss, THETA0, eta=0.5, cycles=1, steps=2, classical_steps=-1, order=1,
                          clock_qubits=5, shots=None)
+
+
+# --------------------------------------------------------------------------- settings, model vs circuit
+
+
+def test_model_reproduces_the_circuit(segment):
+    """The algorithm-level model (one decomposition of L) gives the Aer state to 1e-9."""
+    st = segment.stages
+    np.testing.assert_allclose(st.model_state, st.hhl_state, atol=1e-9)
+    np.testing.assert_allclose(st.model_success_probability, segment.report.resources.success_probability,
+                               rtol=1e-9)
+    model = quantum_gd(quartic_loss, THETA0, segment.report.settings, rng=SETTINGS["rng"], simulation="model")
+    np.testing.assert_allclose(model.report.theta_hhl, segment.report.theta_hhl, atol=1e-9)
+
+
+def test_spectrum_matches_svd():
+    rng = np.random.default_rng(3)
+    A = np.eye(6) + 0.3 * rng.normal(size=(6, 6))
+    spec = spectrum(A)
+    np.testing.assert_allclose(spec.sigma, np.linalg.svd(A, compute_uv=False), rtol=1e-12)
+    np.testing.assert_allclose(spec.V.T @ spec.V, np.eye(6), atol=1e-12)
+    with pytest.raises(ValueError, match="spectrum: L must be a square matrix"):
+        spectrum(np.ones((2, 3)))
+
+
+def test_sampled_runs_follow_the_geometric_law():
+    rng = np.random.default_rng(11)
+    draws = np.array([sampled_runs(50, 0.2, rng=rng) for _ in range(400)])
+    assert np.all(draws >= 50)
+    # mean copies/p = 250, sd sqrt(copies (1-p))/p = 31.6 per draw; 400 draws: sd of the mean 1.58
+    assert abs(draws.mean() - 250) < 5 * 31.6 / 20
+    with pytest.raises(ValueError, match="sampled_runs: probability must be in"):
+        sampled_runs(5, 1.5)
+
+
+def test_settings_object_is_shared_and_validated():
+    s = SegmentSettings(eta=0.5, steps=2, order=1, clock_qubits=5, shots=None)
+    a = quantum_gd(cubic_loss, THETA0, s, rng=0)
+    b = quantum_gd(cubic_loss, THETA0, eta=0.5, steps=2, order=1, clock_qubits=5, shots=None, rng=0)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    assert a.report.settings == s
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.eta = 1.0
+    with pytest.raises(ValueError, match="unknown setting"):
+        quantum_gd(cubic_loss, THETA0, s, clocks=3)
+    with pytest.raises(ValueError, match="simulation must be one of"):
+        SegmentSettings(eta=0.5, steps=2, simulation="aer")
+    with pytest.raises(ValueError, match="settings must be a SegmentSettings"):
+        quantum_gd(cubic_loss, THETA0, {"eta": 0.5})
+
+
+def test_short_learning_run_is_reproducible_and_learns():
+    """A tiny classification task: the protocol learns like GD and the same seed gives the same run."""
+    from qsgd.gd import model_loss
+    from qsgd.nn import mlp
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 3, generator=g, dtype=torch.float64)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    model = mlp([3, 2], dtype="float64", seed=0)
+    with torch.no_grad():
+        model[0].weight.zero_()
+    mask = {"0.weight": torch.tensor([[True, True, False], [True, True, False]]),
+            "0.bias": torch.zeros(2, dtype=torch.bool)}
+    loss, theta0, _ = model_loss(model, x, y, mask=mask)
+    s = SegmentSettings(eta=0.5, steps=3, order=2, clock_qubits=8, shots=20_000)
+    runs = [quantum_training(loss, theta0, s, cycles=2, classical_steps=1, rng=7) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].theta, runs[1].theta)
+    run = runs[0]
+    assert run.loss[-1] < 0.9 * run.loss[0]
+    assert np.all(run.deviation <= run.envelope + 1e-12)
+    # the quantum protocol ends near classical GD: within the first-order loss envelope
+    assert abs(run.loss[-1] - run.classical_loss[-1]) <= run.loss_envelope[-1]
+    assert all(r.resources.hhl_runs >= r.resources.tomography_copies for r in run.reports)
+
