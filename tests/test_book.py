@@ -52,9 +52,11 @@ CLAIMS = {
     15: Claim("07_experiments", ("0.799", "0.881"), ("0.11", "0.61")),
     16: Claim("07_experiments", ("7,451,044", "23")),
     17: Claim("01_carleman", ("43.59",)),
+    18: Claim("06_theorems", ("1.24e+11", "9.24e-05", "2.97e+08"), ("1.84", "7.45")),
+    19: Claim("08_pipeline", ("0.3417", "0.9833", "1.433e+08", "7.63e+12")),
 }
 
-NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d*\.\d+)(?![\d])")
+NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d*\.\d+(?:e[+-]\d+)?)(?![\d])")
 
 
 def _cells(name: str) -> list[dict]:
