@@ -114,7 +114,7 @@ def _public_names() -> dict[str, str]:
                 exported = {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
         for name in exported & own:
             defined.setdefault(name, []).append(stage)
-    return {name: stages[0] for name, stages in defined.items() if len(stages) == 1}
+    return {name: stages[0] for name, stages in defined.items() if len(stages) == 1 and name not in _SUBMODULES}
 
 
 __all__ = ["__version__", *_SUBMODULES]

@@ -95,6 +95,7 @@ from qsgd._validation import (
 from qsgd.ode import _eigenvalues, _lambda_1, _norm2, check_quadratic, r_number
 
 __all__ = [
+    "truncation_error_terms",
     "BASES",
     "lifted_dimension",
     "level_slices",
@@ -1293,3 +1294,58 @@ def lemma1_bound(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, o
     F0 = None if F0 is NOT_GIVEN else F0
     order, F1, F2, F0, u0, t_arr, lam, R, f2 = _bound_inputs(F1, F2, F0, u0, t, order, func)
     return t_arr * order * f2 * np.linalg.norm(u0) ** (order + 1)
+
+
+def truncation_error_terms(C, b, u_poly, *, order: int, basis: str = "kronecker"):
+    r"""Carleman tail: exact truncation error and its norm bound.
+
+    With :math:`r_t=\mathrm{lift}(u_{t+1})-C\,\mathrm{lift}(u_t)-b` (only the levels above
+    :math:`N` that truncation drops feed it) and :math:`\hat y_0=\mathrm{lift}(u_0)=0`,
+    :math:`\mathrm{lift}(u_T)-\hat y_T=\sum_t C^{T-1-t}r_t`; its first level is minus the
+    truncation error and :math:`\lVert P_1r_{T-1}\rVert+\sum_{t<T-1}\lVert P_1C^{T-1-t}\rVert
+    \lVert r_t\rVert` bounds it (the last residual reaches the first level only through its own
+    first level, which is zero once :math:`N\ge q`).
+
+    Parameters
+    ----------
+    C, b : sparse or dense matrix, ndarray
+        The truncated discrete lift of :func:`discrete_carleman` at ``order`` and ``basis``.
+    u_poly : array_like, shape (T + 1, n)
+        The trajectory of the polynomial map that ``C`` lifts, starting at :math:`u_0 = 0`.
+    order : int
+    basis : {"kronecker", "symmetric"}
+
+    Returns
+    -------
+    error : ndarray, shape (n,)
+        :math:`u_T - \hat y_1(T)`, the truncation error of the first level at step :math:`T`.
+    bound : float
+        The norm bound above, :math:`\ge\lVert\mathrm{error}\rVert`.
+    residual_norms : ndarray, shape (T,)
+        :math:`\lVert r_t\rVert`.
+
+    Used in chapter 8 (the error budget of a quantum segment).
+    """
+    func = "truncation_error_terms"
+    u_poly = np.asarray(u_poly, dtype=float)
+    if u_poly.ndim != 2 or u_poly.shape[0] < 2 or not np.all(np.isfinite(u_poly)):
+        raise ValueError(f"{func}: u_poly must be a finite (T + 1, n) trajectory with T >= 1, got shape "
+                         f"{u_poly.shape}")
+
+    n = u_poly.shape[1]
+    T = u_poly.shape[0] - 1
+    Cd = C.toarray() if sp.issparse(C) else np.asarray(C, dtype=float)
+    if Cd.shape != (lifted_dimension(n, order, basis=basis),) * 2:
+        raise ValueError(f"{func}: C has shape {Cd.shape}, expected the order-{order} {basis} lift of n = {n}")
+    first = level_slices(n, order, basis=basis)[0]
+    lifts = [lift(u, order=order, basis=basis) for u in u_poly]
+    residuals = [lifts[t + 1] - Cd @ lifts[t] - b for t in range(T)]
+    powers = [np.eye(Cd.shape[0])]
+    for _ in range(T - 1):
+        powers.append(Cd @ powers[-1])
+    propagated = sum(powers[T - 1 - t] @ residuals[t] for t in range(T))
+    bound = float(np.linalg.norm(residuals[T - 1][first]))
+    bound += sum(float(np.linalg.norm(powers[T - 1 - t][first], 2)) * float(np.linalg.norm(residuals[t]))
+                 for t in range(T - 1))
+    tail = np.array([float(np.linalg.norm(r)) for r in residuals])
+    return -propagated[first], float(bound), tail

@@ -20,7 +20,7 @@ the chapter that builds it:
    circuit is built only up to ``UPLOAD_CIRCUIT_MAX_NONZEROS`` non-zeros).
 5. **HHL**: the normalized history state :math:`|Y\rangle`, either from the exact
    algorithm-level model of the finite-clock circuit (:func:`qsgd.hhl.hhl_model`, applied to the
-   decomposition :func:`spectrum` computed once per segment) or from the circuit on qiskit-aer
+   decomposition :func:`system_spectrum` computed once per segment) or from the circuit on qiskit-aer
    (:func:`qsgd.hhl.hhl_solve`); ``SegmentSettings.simulation`` chooses.
 6. **Postselection** of the first Carleman level at the last step (and at the first step,
    see below).
@@ -109,7 +109,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import torch
-from scipy.stats import chi2
 
 from qsgd._validation import (
     as_rng,
@@ -119,12 +118,12 @@ from qsgd._validation import (
     check_positive,
     describe,
 )
-from qsgd.carleman import discrete_carleman, level_slices, lift, lifted_dimension
+from qsgd.carleman import discrete_carleman, level_slices, lift, lifted_dimension, truncation_error_terms
 from qsgd.gd import gradient_descent, model_loss, polynomial_map
 from qsgd.hhl import HHLSpectrum, SpectralBounds, hhl_model, hhl_solve
 from qsgd.history import history_system, solve_history, theta_trajectory
 from qsgd.theorem import check_assumptions
-from qsgd.tomography import vector_tomography
+from qsgd.tomography import CONFIDENCE, tomography_error_bound, vector_tomography
 from qsgd.upload import cnot_count, upload_weights
 
 __all__ = [
@@ -149,7 +148,7 @@ __all__ = [
     "SegmentReport",
     "SegmentStages",
     "Spectrum",
-    "spectrum",
+    "system_spectrum",
     "hhl_spectrum_of",
     "sampled_runs",
     "SegmentResult",
@@ -173,7 +172,6 @@ PHASE_HEADROOM = 3 / 8
 INVERSION_MARGIN = 2
 
 #: confidence level of the tomography bound
-CONFIDENCE = 0.999
 
 _TERMS = ("taylor", "truncation", "hhl", "tomography")
 
@@ -441,51 +439,6 @@ def hhl_error_bound(lower, upper, *, clock_qubits, headroom=PHASE_HEADROOM, marg
 # ----------------------------------------------------------------------------------------
 
 
-def tomography_error_bound(sparsity, shots, *, confidence=CONFIDENCE) -> float:
-    r"""An l2 error that :func:`qsgd.tomography.vector_tomography` exceeds with probability ``1 - confidence``.
-
-    The magnitude stage estimates :math:`|x_i|` by :math:`\sqrt{\hat p_i}`. By the delta method
-    :math:`\sqrt{\hat p_i}-|x_i|\approx(\hat p_i-p_i)/(2|x_i|)`, so
-    :math:`4\,\mathrm{shots}\,\lVert\hat x-x\rVert^2\approx\mathrm{shots}\sum_i(\hat p_i-p_i)^2/p_i`,
-    Pearson's statistic, which is :math:`\chi^2` with :math:`s-1` degrees of freedom. Hence
-
-    .. math:: \delta = \sqrt{\chi^2_{s-1}(\mathrm{confidence})\,/\,(4\,\mathrm{shots})},
-
-    valid when every :math:`\mathrm{shots}\cdot x_i^2\gg1` (then a wrong sign in the
-    interference stage has probability about :math:`e^{-\mathrm{shots}\,x_i^2}`). Its typical
-    value is :func:`qsgd.tomography.predicted_error`.
-
-    Parameters
-    ----------
-    sparsity : int
-        :math:`s`, non-zero amplitudes of the state (>= 1).
-    shots : int
-        Copies per stage.
-    confidence : float
-        In (0, 1).
-
-    Returns
-    -------
-    float
-
-    References
-    ----------
-    .. [1] I. Kerenidis, A. Prakash, ACM Trans. Quantum Comput. 1, 5 (2020), Sec. 4.
-
-    Used in chapter 8.
-    """
-
-    func = "tomography_error_bound"
-    s = check_int(sparsity, "sparsity", func=func, minimum=1)
-    shots = check_int(shots, "shots", func=func, minimum=1)
-    confidence = check_positive(confidence, "confidence", func=func)
-    if confidence >= 1:
-        raise ValueError(f"{func}: confidence must be in (0, 1), got {confidence}")
-    if s == 1:
-        return 0.0
-    return float(math.sqrt(chi2.ppf(confidence, s - 1) / (4.0 * shots)))
-
-
 def readout_weights(x, f0, *, n, copies=1) -> np.ndarray:
     r"""The displacement :math:`u_T` from the postselected anchor and final blocks.
 
@@ -594,34 +547,6 @@ def _taylor_bound(F, u_gd: np.ndarray, u_poly: np.ndarray, step) -> float:
         lam = _lipschitz(F, float(np.linalg.norm(u_gd[t])), float(np.linalg.norm(u_poly[t])))
         bound = rho + lam * bound
     return bound
-
-
-def _truncation_terms(C, b, u_poly: np.ndarray, *, order: int, basis: str):
-    r"""Carleman tail: exact truncation error and its norm bound.
-
-    With :math:`r_t=\mathrm{lift}(u_{t+1})-C\,\mathrm{lift}(u_t)-b` (only the levels above
-    :math:`N` that truncation drops feed it) and :math:`\hat y_0=\mathrm{lift}(u_0)=0`,
-    :math:`\mathrm{lift}(u_T)-\hat y_T=\sum_t C^{T-1-t}r_t`; its first level is minus the
-    truncation error and :math:`\lVert P_1r_{T-1}\rVert+\sum_{t<T-1}\lVert P_1C^{T-1-t}\rVert
-    \lVert r_t\rVert` bounds it (the last residual reaches the first level only through its own
-    first level, which is zero once :math:`N\ge q`).
-    """
-
-    n = u_poly.shape[1]
-    T = u_poly.shape[0] - 1
-    Cd = _dense(C)
-    first = level_slices(n, order, basis=basis)[0]
-    lifts = [lift(u, order=order, basis=basis) for u in u_poly]
-    residuals = [lifts[t + 1] - Cd @ lifts[t] - b for t in range(T)]
-    powers = [np.eye(Cd.shape[0])]
-    for _ in range(T - 1):
-        powers.append(Cd @ powers[-1])
-    propagated = sum(powers[T - 1 - t] @ residuals[t] for t in range(T))
-    bound = float(np.linalg.norm(residuals[T - 1][first]))
-    bound += sum(float(np.linalg.norm(powers[T - 1 - t][first], 2)) * float(np.linalg.norm(residuals[t]))
-                 for t in range(T - 1))
-    tail = np.array([float(np.linalg.norm(r)) for r in residuals])
-    return -propagated[first], float(bound), tail
 
 
 # ----------------------------------------------------------------------------------------
@@ -948,7 +873,7 @@ class Spectrum:
         return float(self.sigma[0] / self.sigma[-1])
 
 
-def spectrum(L) -> Spectrum:
+def system_spectrum(L) -> Spectrum:
     r"""Singular values and right singular vectors of ``L``, from ``eigh`` of :math:`L^\top L`.
 
     The normal matrix is formed sparsely and diagonalized densely: half the time of a full SVD,
@@ -958,7 +883,7 @@ def spectrum(L) -> Spectrum:
 
     Used in chapter 8.
     """
-    func = "spectrum"
+    func = "system_spectrum"
     Ls = sp.csr_array(L) if sp.issparse(L) else sp.csr_array(np.asarray(L, dtype=float))
     if Ls.ndim != 2 or Ls.shape[0] != Ls.shape[1]:
         raise ValueError(f"{func}: L must be a square matrix, got shape {Ls.shape}")
@@ -972,7 +897,7 @@ def spectrum(L) -> Spectrum:
 
 
 def hhl_spectrum_of(L, spec: Spectrum):
-    r"""The :class:`qsgd.hhl.HHLSpectrum` of a non-symmetric ``L`` from :func:`spectrum`.
+    r"""The :class:`qsgd.hhl.HHLSpectrum` of a non-symmetric ``L`` from :func:`system_spectrum`.
 
     :math:`L=U\Sigma V^\top` with :math:`U=LV\Sigma^{-1}` (one sparse-dense product), so that
     :func:`qsgd.hhl.hhl_model` runs on the decomposition computed once per segment.
@@ -1217,7 +1142,7 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     Y = np.asarray(solve_history(L, rhs), dtype=float)
     traj = np.asarray(theta_trajectory(Y, n=n, steps=s.steps, padding=s.padding, basis=s.basis), dtype=float)
     theta_carleman = theta0 + traj[-1]
-    trunc_vec, truncation_bound, tail = _truncation_terms(C, b, u_poly, order=s.order, basis=s.basis)
+    trunc_vec, truncation_bound, tail = truncation_error_terms(C, b, u_poly, order=s.order, basis=s.basis)
 
     # -- 4. upload of the right-hand side (the circuit is built only while it is small) ----------
     upload = upload_cx = None
@@ -1226,7 +1151,7 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
         upload_cx = int(cnot_count(upload))
 
     # -- 5. HHL: the spectrum once, then the model (and the circuit) ----------------------------
-    spec = spectrum(L)
+    spec = system_spectrum(L)
     sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
     x_hhl, p_success, model, model_p, hhl, t_evo, scaling = _hhl_stage(L, rhs, spec, s, gen, size)
     x_exact = Y / np.linalg.norm(Y)

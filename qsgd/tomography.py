@@ -102,10 +102,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.stats import chi2
 
 from qsgd._validation import as_rng, as_vector, check_bool, check_choice, check_int, check_positive, describe
 
 __all__ = [
+    "CONFIDENCE",
+    "tomography_error_bound",
     "MAX_QUBITS",
     "SPARSE_REFERENCE_MAX",
     "TomographyResult",
@@ -719,3 +722,52 @@ def norm_relative_error(success_probability: float, shots: int) -> float:
         raise ValueError(f"{func}: success_probability must be in (0, 1], got {p}")
     m = check_int(shots, "shots", func=func, minimum=1)
     return 0.5 * math.sqrt(max(1.0 - p, 0.0) / (p * m))
+
+
+#: default confidence level of :func:`tomography_error_bound`
+CONFIDENCE = 0.999
+
+
+def tomography_error_bound(sparsity, shots, *, confidence=CONFIDENCE) -> float:
+    r"""An l2 error that :func:`qsgd.tomography.vector_tomography` exceeds with probability ``1 - confidence``.
+
+    The magnitude stage estimates :math:`|x_i|` by :math:`\sqrt{\hat p_i}`. By the delta method
+    :math:`\sqrt{\hat p_i}-|x_i|\approx(\hat p_i-p_i)/(2|x_i|)`, so
+    :math:`4\,\mathrm{shots}\,\lVert\hat x-x\rVert^2\approx\mathrm{shots}\sum_i(\hat p_i-p_i)^2/p_i`,
+    Pearson's statistic, which is :math:`\chi^2` with :math:`s-1` degrees of freedom. Hence
+
+    .. math:: \delta = \sqrt{\chi^2_{s-1}(\mathrm{confidence})\,/\,(4\,\mathrm{shots})},
+
+    valid when every :math:`\mathrm{shots}\cdot x_i^2\gg1` (then a wrong sign in the
+    interference stage has probability about :math:`e^{-\mathrm{shots}\,x_i^2}`). Its typical
+    value is :func:`qsgd.tomography.predicted_error`.
+
+    Parameters
+    ----------
+    sparsity : int
+        :math:`s`, non-zero amplitudes of the state (>= 1).
+    shots : int
+        Copies per stage.
+    confidence : float
+        In (0, 1).
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    .. [1] I. Kerenidis, A. Prakash, ACM Trans. Quantum Comput. 1, 5 (2020), Sec. 4.
+
+    Used in chapter 8 (the error budget of a quantum segment).
+    """
+
+    func = "tomography_error_bound"
+    s = check_int(sparsity, "sparsity", func=func, minimum=1)
+    shots = check_int(shots, "shots", func=func, minimum=1)
+    confidence = check_positive(confidence, "confidence", func=func)
+    if confidence >= 1:
+        raise ValueError(f"{func}: confidence must be in (0, 1), got {confidence}")
+    if s == 1:
+        return 0.0
+    return float(math.sqrt(chi2.ppf(confidence, s - 1) / (4.0 * shots)))

@@ -23,7 +23,7 @@ from qsgd.pipeline import (
     SegmentReport,
     SegmentSettings,
     sampled_runs,
-    spectrum,
+    system_spectrum,
     TrainingRun,
     hhl_error_bound,
     hhl_parameters,
@@ -503,11 +503,11 @@ def test_model_reproduces_the_circuit(segment):
 def test_spectrum_matches_svd():
     rng = np.random.default_rng(3)
     A = np.eye(6) + 0.3 * rng.normal(size=(6, 6))
-    spec = spectrum(A)
+    spec = system_spectrum(A)
     np.testing.assert_allclose(spec.sigma, np.linalg.svd(A, compute_uv=False), rtol=1e-12)
     np.testing.assert_allclose(spec.V.T @ spec.V, np.eye(6), atol=1e-12)
     with pytest.raises(ValueError, match="spectrum: L must be a square matrix"):
-        spectrum(np.ones((2, 3)))
+        system_spectrum(np.ones((2, 3)))
 
 
 def test_sampled_runs_follow_the_geometric_law():
