@@ -45,7 +45,8 @@ on first use: ``qsgd.quantum_gd`` is ``qsgd.pipeline.quantum_gd``, ``qsgd.hhl_so
 
 Shared
     qsgd.plots        figures shared by several chapters (the pipeline diagram)
-    qsgd._validation  input checks that raise ValueError naming the argument
+    qsgd._validation  input checks that raise ValueError naming the argument; the size guard
+    qsgd._linalg      spectral norms and eigenvalues of small dense matrices (ode, carleman, theorem)
 
 Symbols (used the same way in code, docstrings and the book):
     n      number of trainable (unpruned) parameters, len(theta)

@@ -92,7 +92,8 @@ from qsgd._validation import (
     estimate_bytes,
     is_coefficients,
 )
-from qsgd.ode import _eigenvalues, _lambda_1, _norm2, check_quadratic, r_number
+from qsgd._linalg import eigenvalues, lambda_1, norm2
+from qsgd.ode import check_quadratic, r_number
 
 __all__ = [
     "truncation_error_terms",
@@ -1060,7 +1061,7 @@ def _euler_stability(F1, t: np.ndarray, order: int, func: str) -> tuple[bool, st
     n = F1.shape[0]
     if h == 0.0 or n > 2000:  # no step, or a dense eigen-decomposition too costly for a check
         return True, ""
-    lam = _eigenvalues(F1, func)
+    lam = eigenvalues(F1, func)
     lam = lam[lam.real < 0]
     if lam.size == 0:
         return True, ""
@@ -1189,11 +1190,11 @@ def _bound_inputs(F1, F2, F0, u0, t, order, func):
     t_arr = as_vector(np.atleast_1d(t) if not isinstance(t, (str, bytes)) and t is not None else t, "t", func=func)
     if np.any(t_arr < 0):
         raise ValueError(f"{func}: t must be times >= 0, got {describe(t)}")
-    lam = _lambda_1(F1, func=func)
+    lam = lambda_1(F1, func=func)
     R = r_number(F0, F1, F2, u0)
     if R >= 1:
         raise ValueError(f"{func}: the bound needs R < 1, got R = {R:.6g}")
-    return order, F1, F2, F0, u0, t_arr, lam, R, _norm2(F2)
+    return order, F1, F2, F0, u0, t_arr, lam, R, norm2(F2)
 
 
 def _bound_bundle(F1, values, names, func):

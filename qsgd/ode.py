@@ -53,6 +53,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
+from qsgd._linalg import eigen_guard, norm2
+from qsgd._linalg import lambda_1 as lambda_1_of
 from qsgd._validation import (
     NOT_GIVEN,
     as_coefficients,
@@ -80,46 +82,8 @@ __all__ = [
 ]
 
 
-def _norm2(mat) -> float:
-    """Spectral norm of an (n, m) matrix with n small: sqrt(lambda_max(M M^T))."""
-    if sp.issparse(mat):
-        gram = (mat @ mat.T).toarray()
-    else:
-        gram = np.asarray(mat) @ np.asarray(mat).T
-    if gram.size == 0:
-        return 0.0
-    return float(np.sqrt(max(np.linalg.eigvalsh(gram)[-1], 0.0)))
-
-
-#: memory of a dense eigen-decomposition per matrix entry (the matrix, complex eigenvectors, work space)
-_EIG_BYTES_PER_ENTRY = 48
-
-
-def _eigen_guard(n: int, func: str) -> None:
-    check_memory(estimate_bytes(n, n, itemsize=_EIG_BYTES_PER_ENTRY),
-                 what=f"the dense eigen-decomposition of the {n} x {n} matrix F1", max_bytes=None, func=func,
-                 advice="the spectrum of F1 is computed densely; this size is beyond it")
-
-
-def _eigenvalues(F1, func: str = "lambda_1") -> np.ndarray:
-    _eigen_guard(F1.shape[0], func)
-    dense = F1.toarray() if sp.issparse(F1) else np.asarray(F1)
-    return np.linalg.eigvals(dense)
-
-
-def _lambda_1(F1, *, discard_zero: bool = False, func: str = "lambda_1") -> float:
-    """Largest real part of the eigenvalues of F1 (optionally ignoring zero eigenvalues)."""
-    lam = _eigenvalues(F1, func)
-    if discard_zero:
-        scale = max(_norm2(F1), 1.0)
-        lam = lam[np.abs(lam) > 1e-10 * scale]
-        if lam.size == 0:
-            raise ValueError(f"{func}: all eigenvalues of F1 are zero")
-    return float(np.max(lam.real))
-
-
 def _check_diagonalizable(F1, func: str) -> None:
-    _eigen_guard(F1.shape[0], func)
+    eigen_guard(F1.shape[0], func)
     dense = F1.toarray() if sp.issparse(F1) else np.asarray(F1)
     _, vecs = np.linalg.eig(dense)
     cond = np.linalg.cond(vecs)
@@ -176,7 +140,7 @@ def check_quadratic(F1, F2=None, F0=None, *, dissipative=False, discard_zero=Fal
     F0 = np.zeros(n) if F0 is None else as_vector(F0, "F0", func=func, size=n)
     if dissipative:
         _check_diagonalizable(F1, func)
-        lam = _lambda_1(F1, discard_zero=bool(discard_zero), func=func)
+        lam = lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
         if lam >= 0:
             raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got Re(lambda_1) = {lam:.6g}")
     return F1, F2, F0
@@ -206,7 +170,7 @@ def lambda_1(F1, *, discard_zero=False) -> float:
     discard_zero = check_bool(discard_zero, "discard_zero", func=func)
     F1 = as_matrix(F1, "F1", func=func, square=True, sparse=False)
     _check_diagonalizable(F1, func)
-    return _lambda_1(F1, discard_zero=bool(discard_zero), func=func)
+    return lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
 
 
 def r_number(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None) -> float:
@@ -265,11 +229,11 @@ def r_number(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None)
                               func=func)
     F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
     u0 = as_vector(u0, "u0", func=func, size=F1.shape[0], allow_zero=False)
-    lam = _lambda_1(F1, discard_zero=bool(discard_zero), func=func)
+    lam = lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
     if lam >= 0:
         raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got {lam:.6g}")
     nu = float(np.linalg.norm(u0))
-    return (nu * _norm2(F2) + float(np.linalg.norm(F0)) / nu) / abs(lam)
+    return (nu * norm2(F2) + float(np.linalg.norm(F0)) / nu) / abs(lam)
 
 
 def r_interval(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[float, float]:
@@ -305,10 +269,10 @@ def r_interval(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[f
         raise ValueError(f"{func}: missing argument {'F1' if F1 is NOT_GIVEN else 'F2'}")
     discard_zero = check_bool(discard_zero, "discard_zero", func=func)
     F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
-    lam = _lambda_1(F1, discard_zero=bool(discard_zero), func=func)
+    lam = lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
     if lam >= 0:
         raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got {lam:.6g}")
-    f2, f0 = _norm2(F2), float(np.linalg.norm(F0))
+    f2, f0 = norm2(F2), float(np.linalg.norm(F0))
     if f2 == 0:
         return f0 / abs(lam), math.inf
     disc = lam**2 - 4 * f2 * f0

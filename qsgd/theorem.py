@@ -67,6 +67,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.optimize import brentq, minimize_scalar
 
+from qsgd._linalg import norm2
 from qsgd._validation import (
     as_matrix,
     as_vector,
@@ -157,14 +158,12 @@ def _sparsity(M):
 
 def _spectral_norm(M):
     """Largest singular value of an ``n x m`` matrix: via the ``n x n`` Gram matrix ``M M^T``
-    (:func:`qsgd.ode._norm2`) up to 4000 rows, by ARPACK above."""
+    (``qsgd._linalg.norm2``) up to 4000 rows, by ARPACK above."""
     values = M.data if sp.issparse(M) else M
     if not np.any(values):
         return 0.0
     if M.shape[0] <= 4000:
-        from qsgd.ode import _norm2
-
-        return _norm2(M)
+        return norm2(M)
     sigma = spla.svds(sp.csr_array(M), k=1, return_singular_vectors=False, random_state=0)
     return float(sigma[0])
 
