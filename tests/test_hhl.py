@@ -305,7 +305,7 @@ def test_bad_input(func, A, b, kwargs, match):
     assert func.__name__ in str(info.value) or "spectral_bounds" in str(info.value)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"shots": 0}, "shots must be >= 1"), ({"count_gates": 1}, "bool")])
+@pytest.mark.parametrize("kwargs, match", [({"shots": 0}, "shots must be >= 1"), ({"count_gates": 1}, "count_gates must be True or False")])
 def test_bad_solve_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, **kwargs)
