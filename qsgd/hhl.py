@@ -158,6 +158,9 @@ CONSTRUCTIONS = ("dense", "spectral")
 #: largest ``DiagonalGate`` the Aer form of the spectral circuit builds (clock qubits grouped)
 AER_DIAGONAL_QUBITS = 14
 
+#: most shots per circuit hhl_solve hands to Aer (beyond it Aer runs out of memory or takes hours)
+MAX_SHOTS = 10**8
+
 #: largest register size the closed-form gate counts accept (exact integers beyond it only take time)
 MAX_FORMULA_QUBITS = 1024
 
@@ -345,6 +348,12 @@ def required_clock_qubits(condition_number: float, accuracy: float, *, definite:
         raise ValueError(f"{func}: condition_number must be >= 1, got {kappa}")
     if eps > 1.0:
         raise ValueError(f"{func}: accuracy must be in (0, 1], got {eps}")
+    definite = check_bool(definite, "definite", func=func)
+    if math.log2(kappa) - math.log2(eps) > 1000:
+        raise ValueError(
+            f"{func}: condition_number/accuracy = {kappa / eps:.3g} would need about "
+            f"{1 + math.log2(kappa) - math.log2(eps):.0f} clock qubits, beyond any simulation"
+        )
     c = 1 if definite else 2
     while _bin_of_min(kappa, c, definite) < 1.0 / eps * (1 - 1e-12):
         c += 1
@@ -442,6 +451,7 @@ def _resolve_bounds(eigenvalue_bounds, *, mat, symmetric, func, exact_bounds=Non
         if mat is None:
             check_choice(method, "eigenvalue_bounds", {"exact"}, func=func)
             return exact_bounds
+        check_choice(method, "eigenvalue_bounds", {"exact", "gershgorin"}, func=func)
         return _spectral_bounds(mat, method=method, max_bytes=max_bytes, func=func)
     if isinstance(eigenvalue_bounds, (bytes, dict, set)) or np.ndim(eigenvalue_bounds) != 1:
         raise ValueError(
@@ -483,6 +493,11 @@ def _parameters(bounds: SpectralBounds, c: int, *, evolution_time, scaling, accu
         scaling = default_scaling
     else:
         scaling = check_positive(scaling, "scaling", func=func)
+        if scaling > 1.0:
+            raise ValueError(
+                f"{func}: scaling must be in (0, 1], got {scaling}: above 1 the reciprocal rotation "
+                "C/lambda exceeds 1 on every clock bin, so no amplitude is ever flagged"
+            )
     def bin_of_min(clock: int) -> float:
         """Clock bin k_min of the smallest eigenvalue for this many clock qubits."""
         time = t if evolution_time is not None else choose_parameters(bounds, clock_qubits=clock)[0]
@@ -527,7 +542,8 @@ class _Problem:
 
 
 def _setup(
-    A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, func, construction="dense"
+    A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, func, construction="dense",
+    max_bytes=None,
 ) -> _Problem:
     c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
     max_qubits = check_int(max_qubits, "max_qubits", func=func, minimum=3)
@@ -540,7 +556,7 @@ def _setup(
                 f"{func}: A of shape {tuple(shape)} needs {least} qubits or more ({least - c - 1} system, "
                 f"{c} clock, 1 flag), above max_qubits={max_qubits}"
             )
-    mat = _dense_square(A, func)
+    mat = _dense_square(A, func, max_bytes=max_bytes)
     m = mat.shape[0]
     vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
     symmetric = _is_symmetric(mat)
@@ -551,13 +567,14 @@ def _setup(
         raise ValueError(
             f"{func}: this system needs {total} qubits ({s} system"
             f"{' incl. 1 dilation qubit' if not symmetric else ''}, {c} clock, 1 flag), above "
-            f"max_qubits={max_qubits}; its statevector alone would take {16 * 2.0**total / 2**30:.3g} GiB"
+            f"max_qubits={max_qubits}; its statevector alone would take "
+            f"{(16 * 2.0**total / 2**30) if total < 1000 else math.inf:.3g} GiB"
         )
     check_choice(construction, "construction", set(CONSTRUCTIONS), func=func)
     if construction == "dense":  # c + 2 dense controlled unitaries of dimension 2^(s+1)
-        check_memory((c + 2) * 16.0 * 4.0 ** (s + 1), what=f"{c + 2} dense unitaries on {s + 1} qubits", max_bytes=None, func=func)
+        check_memory((c + 2) * 16.0 * 4.0 ** (s + 1), what=f"{c + 2} dense unitaries on {s + 1} qubits", max_bytes=max_bytes, func=func)
     else:  # the eigenbasis and its inverse on s qubits
-        check_memory(4 * 16.0 * 4.0**s, what=f"2 dense unitaries on {s} qubits", max_bytes=None, func=func)
+        check_memory(4 * 16.0 * 4.0**s, what=f"2 dense unitaries on {s} qubits", max_bytes=max_bytes, func=func)
     # singular A is refused even when bounds were given
     sv = np.linalg.svd(mat, compute_uv=False)
     if sv[0] == 0.0 or sv[-1] <= 1e-13 * sv[0]:
@@ -720,6 +737,7 @@ def hhl_circuit(
     accuracy: float | None = None,
     max_qubits: int = DEFAULT_MAX_QUBITS,
     construction: str = "dense",
+    max_bytes: float | None = None,
 ):
     """The HHL circuit for :math:`Ax = b` (step III of [1]_, after [2]_).
 
@@ -746,13 +764,19 @@ def hhl_circuit(
         rotation one octave below the smallest eigenvalue's clock bin).
     eigenvalue_bounds : (lower, upper), {"exact", "gershgorin"} or SpectralBounds, optional
         Known bounds on :math:`|\\lambda(H)|`, or the method of :func:`spectral_bounds`
-        (default ``"exact"``).
+        (default ``"exact"``). Given bounds are checked against the singular values of
+        :math:`A` (computed anyway to refuse a singular :math:`A`): ``lower`` may exceed the
+        smallest modulus, and ``upper`` fall short of the largest, by the relative tolerance
+        :data:`BOUNDS_RTOL` (:math:`10^{-6}`) at most, else ``ValueError``.
     accuracy : float, optional
         Requested relative accuracy :math:`\\epsilon` of the inversion at the smallest
         eigenvalue; too few clock qubits for it is an error (see
         :func:`required_clock_qubits`).
     max_qubits : int, default 24
-        Refuse larger circuits.
+        Refuse larger circuits (checked from the shape of ``A`` before it is densified).
+    max_bytes : float, optional
+        Size guard (default 4 GiB) on the dense copy of ``A`` and its decomposition and on the
+        dense unitaries of the construction; raise it on purpose.
     construction : {"dense", "spectral"}, default "dense"
         ``"dense"``: phase estimation with :math:`c` controlled ``UnitaryGate`` s
         :math:`e^{iHt2^j}` on :math:`s+1` qubits and ``ExactReciprocalGate`` (module
@@ -802,6 +826,7 @@ def hhl_circuit(
         max_qubits=max_qubits,
         func="hhl_circuit",
         construction=construction,
+        max_bytes=max_bytes,
     )
     return _build(problem, construction)
 
@@ -1042,6 +1067,7 @@ def hhl_solve(
     count_gates: bool = True,
     max_qubits: int = DEFAULT_MAX_QUBITS,
     construction: str = "dense",
+    max_bytes: float | None = None,
 ) -> HHLResult:
     """Solve :math:`Ax = b` with the HHL circuit on Aer (step III of [1]_).
 
@@ -1105,7 +1131,7 @@ def hhl_solve(
     """
     func = "hhl_solve"
     if shots is not None:
-        shots = check_int(shots, "shots", func=func, minimum=1)
+        shots = check_int(shots, "shots", func=func, minimum=1, maximum=MAX_SHOTS)
     count_gates = check_bool(count_gates, "count_gates", func=func)
     generator = as_rng(rng, func=func)
     problem = _setup(
@@ -1119,6 +1145,7 @@ def hhl_solve(
         max_qubits=max_qubits,
         func=func,
         construction=construction,
+        max_bytes=max_bytes,
     )
     from qiskit import transpile
     from qiskit_aer import AerSimulator
@@ -1249,7 +1276,7 @@ def reciprocal_amplitudes(clock_qubits: int, scaling: float, *, definite: bool, 
 
 def _reciprocal_amplitudes(clock_qubits, scaling, *, definite, max_bytes, func) -> np.ndarray:
     definite = check_bool(definite, "definite", func=func)
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1 if definite else 2)
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1 if definite else 2, maximum=62)
     s = check_positive(scaling, "scaling", func=func)
     check_memory(estimate_bytes(6, 2.0**c), what=f"the {c}-qubit clock ({2.0**c:.3g} bins)",
                  max_bytes=max_bytes, func=func)
@@ -1588,9 +1615,9 @@ def hhl_model(
     """
     func = "hhl_model"
     if shots is not None:
-        shots = check_int(shots, "shots", func=func, minimum=1)
+        shots = check_int(shots, "shots", func=func, minimum=1, maximum=2**62)
     generator = as_rng(rng, func=func)
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1, maximum=62)
     check_memory(estimate_bytes(6, 2.0**c), what=f"the {c}-qubit clock ({2.0**c:.3g} bins)",
                  max_bytes=max_bytes, func=func)
     spec = A if isinstance(A, HHLSpectrum) else None
