@@ -436,6 +436,12 @@ def _check_enclosure(bounds: SpectralBounds, exact: SpectralBounds | None, func:
             f"moduli of the inverted matrix, which lie in [{exact.lower:.6g}, {exact.upper:.6g}] "
             f"(relative tolerance {BOUNDS_RTOL:g}); the HHL output would be wrong"
         )
+    if bounds.definite and not exact.definite:
+        raise ValueError(
+            f"{func}: eigenvalue_bounds say the inverted matrix is positive definite, but it is not "
+            "(indefinite, or dilated because A is not symmetric); the unsigned clock would misread "
+            "its negative eigenvalues"
+        )
     return bounds
 
 
@@ -583,7 +589,8 @@ def _setup(
     exact = None
     if eigenvalue_bounds is not None and not isinstance(eigenvalue_bounds, str):
         # the exact moduli, to check the given bounds (|eigenvalues| of a symmetric A are its singular values)
-        exact = SpectralBounds(float(sv[-1]), float(sv[0]), False, not symmetric, "exact")
+        definite = symmetric and bool(np.all(np.linalg.eigvalsh(mat) > 0))
+        exact = SpectralBounds(float(sv[-1]), float(sv[0]), definite, not symmetric, "exact")
     bounds = _resolve_bounds(eigenvalue_bounds, mat=mat, symmetric=symmetric, func=func, exact_bounds=exact)
     t, scaling = _parameters(bounds, c, evolution_time=evolution_time, scaling=scaling, accuracy=accuracy, func=func)
     dim = 2**size_bits

@@ -842,3 +842,15 @@ def test_default_size_limit_is_the_shared_one():
     with pytest.raises(ValueError, match="max_bytes"):
         spectral_bounds(sp.identity(m, format="csr"))
     assert spectral_bounds(sp.identity(4, format="csr"), max_bytes=3 * 8 * 16).lower == 1.0
+
+
+def test_definite_bounds_for_an_indefinite_matrix_are_refused():
+    A = np.diag([1.0, -2.0])
+    wrong = SpectralBounds(1.0, 2.0, True, False, "known")
+    for call in (lambda: hhl_solve(A, [1.0, 1.0], clock_qubits=4, eigenvalue_bounds=wrong, count_gates=False),
+                 lambda: hhl_model(A, [1.0, 1.0], clock_qubits=4, eigenvalue_bounds=wrong)):
+        with pytest.raises(ValueError, match="positive definite"):
+            call()
+    # the honest bounds (indefinite) work
+    res = hhl_model(A, [1.0, 1.0], clock_qubits=6, eigenvalue_bounds=SpectralBounds(1.0, 2.0, False, False, "known"))
+    assert res.fidelity > 0.99
