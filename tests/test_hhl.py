@@ -731,6 +731,11 @@ BAD_INPUT = {
                        ValueError, ["hhl_solve", "eigenvalue_bounds", "(lower, upper)"]),
     "solve nan bound": (lambda: hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds=(np.nan, 2), count_gates=False),
                         ValueError, ["hhl_solve", "eigenvalue_bounds[0]", "nan"]),
+    "solve huge int bound": (
+        lambda: hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds=(0.5, 10**400), count_gates=False), ValueError,
+        ["hhl_solve", "eigenvalue_bounds[1]", "bits"]),
+    "solve huge int scaling": (lambda: hhl_solve(_A, _b, clock_qubits=3, scaling=10**400, count_gates=False),
+                               ValueError, ["hhl_solve", "scaling", "bits"]),
     "solve string rng": (lambda: hhl_solve(_A, _b, clock_qubits=3, rng="x", count_gates=False), ValueError,
                          ["hhl_solve", "rng"]),
     "solve float shots": (lambda: hhl_solve(_A, _b, clock_qubits=3, shots=10.5, count_gates=False), ValueError,
