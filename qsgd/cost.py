@@ -909,6 +909,10 @@ class AssumptionSet:
 
     def kwargs(self, n):
         """The :func:`training_cost` keywords of this set at model size ``n``."""
+        if isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n).bit_length() > 1000:
+            raise ValueError(f"AssumptionSet.kwargs: n is an integer of {int(n).bit_length()} bits, beyond "
+                             "the floating-point range")
+        _size(n, "n", "AssumptionSet.kwargs")  # n keeps its type (exact integer formulas for an int)
         readout = self.readout
         if isinstance(readout, numbers.Integral):  # cannot read out more weights than there are
             readout = int(min(readout, math.floor(n)))
