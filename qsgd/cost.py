@@ -92,6 +92,9 @@ References
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import math
 import numbers
 from dataclasses import dataclass
@@ -906,6 +909,10 @@ class AssumptionSet:
 
     def kwargs(self, n):
         """The :func:`training_cost` keywords of this set at model size ``n``."""
+        if isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n).bit_length() > 1000:
+            raise ValueError(f"AssumptionSet.kwargs: n is an integer of {int(n).bit_length()} bits, beyond "
+                             "the floating-point range")
+        _size(n, "n", "AssumptionSet.kwargs")  # n keeps its type (exact integer formulas for an int)
         readout = self.readout
         if isinstance(readout, numbers.Integral):  # cannot read out more weights than there are
             readout = int(min(readout, math.floor(n)))
@@ -1269,7 +1276,7 @@ def crossover_size(*, n_max=10**30, **kwargs):
     if kwargs.get("classical_size") is not None:
         raise ValueError(f"{func}: classical_size must be left at its default (n) to find a crossover in n")
     n_max = check_int(n_max, "n_max", func=func, minimum=2)
-    lo = max(int(kwargs["sparsity"]), 2)
+    lo = max(int(_size(kwargs["sparsity"], "sparsity", func)), 2)
     if lo > n_max:
         raise ValueError(f"{func}: sparsity {lo} exceeds n_max {n_max}")
 
@@ -1408,3 +1415,95 @@ def resource_estimate(n, *, steps, order=2, padding=0, eps=1e-2, kappa=None, clo
         clock_qubits=clock, ancilla_qubits=ancilla, total=carleman + time + clock + ancilla,
         lifted_dimension=lifted, history_dimension=lifted * blocks,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# every public function: arguments within the floating-point range, messages that name the
+# function the user called, finite results
+# --------------------------------------------------------------------------------------------
+
+#: public functions whose result may be ``inf`` by design (documented in their docstrings)
+_MAY_BE_INFINITE = {"crossover_size"}
+
+
+def _finite_fields(result):
+    """(name, value) of the non-finite numbers in *result* (a number or a dataclass)."""
+    if isinstance(result, numbers.Real) and not isinstance(result, bool):
+        items = [("result", result)]
+    elif dataclasses.is_dataclass(result):
+        items = [(f.name, getattr(result, f.name)) for f in dataclasses.fields(result)]
+    else:
+        return []
+    bad = []
+    for name, value in items:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            try:
+                if not math.isfinite(float(value)):
+                    bad.append((name, value))
+            except OverflowError:
+                bad.append((name, value))
+    return bad
+
+
+def _public(fn):
+    """Wrap a public cost function: the three guarantees of the section comment above.
+
+    - an integer argument beyond the floating-point range (more than 1000 bits) is refused
+      with its name before any arithmetic (the formulas mix floats and exact integers);
+    - a ``ValueError`` raised by an inner public function (say ``tomography_copies`` inside
+      ``training_cost``) is re-raised naming the function called, with the inner one in
+      parentheses; an ``OverflowError`` becomes a ``ValueError`` naming the function;
+    - a non-finite result (an overflow of double precision) raises a ``ValueError``
+      naming the field, except where ``inf`` is a documented answer.
+    """
+    name = fn.__name__
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise ValueError(f"{name}: {exc}") from exc
+        for arg, value in bound.arguments.items():
+            values = value.items() if isinstance(value, dict) else [(arg, value)]
+            for label, v in values:
+                if isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v).bit_length() > 1000:
+                    raise ValueError(
+                        f"{name}: {label} is an integer of {int(v).bit_length()} bits, beyond the "
+                        "floating-point range of the cost formulas"
+                    )
+        try:
+            result = fn(*args, **kwargs)
+        except ValueError as exc:
+            msg = str(exc)
+            inner, sep, rest = msg.partition(": ")
+            if sep and inner != name and inner.isidentifier():
+                raise ValueError(f"{name}: {rest} (raised by {inner})") from exc
+            raise
+        except OverflowError as exc:
+            raise ValueError(
+                f"{name}: the arguments overflow double precision ({exc}); use smaller values"
+            ) from exc
+        if name not in _MAY_BE_INFINITE:
+            bad = _finite_fields(result)
+            if bad:
+                field_name, value = bad[0]
+                raise ValueError(
+                    f"{name}: the {'result' if field_name == 'result' else field_name} is {value}: the "
+                    "arguments overflow double precision; use smaller values"
+                )
+        return result
+
+    return wrapper
+
+
+_PUBLIC = [
+    "gradient_cost", "hessian_cost", "third_derivative_cost", "coefficient_formation_cost",
+    "oracle_query_cost", "upload_cost", "lifted_row_sparsity", "qlsa_queries",
+    "postselection_repeats", "tomography_copies", "re_expansions", "classical_gd_cost",
+    "training_cost", "break_even", "cost_model", "crossover_size", "resource_estimate",
+]
+for _name in _PUBLIC:
+    globals()[_name] = _public(globals()[_name])
+del _name

@@ -117,12 +117,24 @@ from qsgd._validation import (
     as_matrix,
     as_rng,
     as_vector,
+    check_bool,
     check_choice,
     check_int,
     check_memory,
-    check_positive,
     describe,
+    estimate_bytes,
 )
+from qsgd._validation import _to_array
+from qsgd._validation import check_positive as _check_positive
+
+
+def check_positive(value: Any, name: str, *, func: str | None = None, strict: bool = True) -> float:
+    """The shared check, refusing first (by name) an integer beyond the floating-point range."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value).bit_length() > 1000:
+        raise ValueError(f"{func}: {name} must be a finite real number, got an integer of "
+                         f"{int(value).bit_length()} bits")
+    return _check_positive(value, name, func=func, strict=strict)
+
 
 __all__ = [
     "HHLResolutionWarning",
@@ -154,6 +166,12 @@ CONSTRUCTIONS = ("dense", "spectral")
 
 #: largest ``DiagonalGate`` the Aer form of the spectral circuit builds (clock qubits grouped)
 AER_DIAGONAL_QUBITS = 14
+
+#: most shots per circuit hhl_solve hands to Aer (beyond it Aer runs out of memory or takes hours)
+MAX_SHOTS = 10**8
+
+#: largest register size the closed-form gate counts accept (exact integers beyond it only take time)
+MAX_FORMULA_QUBITS = 1024
 
 #: fixed transpiler seed for the reported CX count and depth (so they do not depend on rng)
 RESOURCE_SEED = 0
@@ -190,6 +208,15 @@ class SpectralBounds:
     dilated: bool
     method: str
 
+    def __post_init__(self) -> None:
+        func = "SpectralBounds"
+        lower = check_positive(self.lower, "lower", func=func)
+        upper = check_positive(self.upper, "upper", func=func)
+        if lower > upper:
+            raise ValueError(f"{func}: lower must be <= upper, got lower={lower} > upper={upper}")
+        check_bool(self.definite, "definite", func=func)
+        check_bool(self.dilated, "dilated", func=func)
+
     @property
     def condition_number(self) -> float:
         """``upper / lower``, an upper bound on :math:`\\kappa(A)`."""
@@ -201,16 +228,26 @@ def _is_symmetric(A: np.ndarray) -> bool:
     return bool(np.allclose(A, A.T, rtol=0.0, atol=1e-12 * scale))
 
 
-def _dense_square(A: Any, func: str) -> np.ndarray:
-    if not sp.issparse(A) and np.iscomplexobj(np.asarray(A)):
-        raise ValueError(f"{func}: A must be real, got complex {describe(np.asarray(A))}")
+#: dense working copies an O(m^3) decomposition of an (m, m) matrix may hold at once
+_WORK_COPIES = 3
+
+
+def _dense_square(A: Any, func: str, *, max_bytes: float | None = None, copies: int = _WORK_COPIES) -> np.ndarray:
+    """A as a dense real square matrix, refusing before densifying when it would exceed the guard."""
+    shape = getattr(A, "shape", None) if sp.issparse(A) or isinstance(A, np.ndarray) else None
+    if shape is not None and len(shape) == 2:
+        check_memory(estimate_bytes(copies, shape[0], shape[1]),
+                     what=f"the dense ({shape[0]}, {shape[1]}) matrix A and its decomposition",
+                     max_bytes=max_bytes, func=func)
     mat = as_matrix(A, "A", func=func, square=True, sparse=False)
+    check_memory(estimate_bytes(copies, *mat.shape), what=f"the dense {mat.shape} matrix A and its decomposition",
+                 max_bytes=max_bytes, func=func)
     if mat.shape[0] < 1:
         raise ValueError(f"{func}: A is empty, got shape {mat.shape}")
     return mat
 
 
-def spectral_bounds(A: Any, *, method: str = "exact") -> SpectralBounds:
+def spectral_bounds(A: Any, *, method: str = "exact", max_bytes: float | None = None) -> SpectralBounds:
     """Bounds on :math:`|\\lambda|` of the Hermitian matrix HHL inverts for :math:`A`.
 
     For symmetric :math:`A` the eigenvalues of :math:`A`; otherwise the singular values
@@ -221,6 +258,9 @@ def spectral_bounds(A: Any, *, method: str = "exact") -> SpectralBounds:
     ----------
     A : (m, m) array_like or sparse matrix
         Real, square, finite, non-singular.
+    max_bytes : float, optional
+        Size guard: refuse (before densifying) when the dense matrix and the working copies of
+        its decomposition would exceed this many bytes (default 4 GiB).
     method : {"exact", "gershgorin"}
         ``"exact"``: dense ``eigvalsh`` / ``svd`` (:math:`O(m^3)`, fine for the sizes that
         can be simulated). ``"gershgorin"``: Gershgorin discs; rigorous but loose. The
@@ -244,9 +284,13 @@ def spectral_bounds(A: Any, *, method: str = "exact") -> SpectralBounds:
     >>> round(b.lower, 4), round(b.upper, 4), b.definite
     (0.6667, 1.3333, True)
     """
-    func = "spectral_bounds"
+    return _spectral_bounds(A, method=method, max_bytes=max_bytes, func="spectral_bounds")
+
+
+def _spectral_bounds(A: Any, *, method: str, max_bytes: float | None, func: str) -> SpectralBounds:
+    """:func:`spectral_bounds` with its messages naming *func*, the function the user called."""
     check_choice(method, "method", {"exact", "gershgorin"}, func=func)
-    mat = _dense_square(A, func)
+    mat = _dense_square(A, func, max_bytes=max_bytes)
     symmetric = _is_symmetric(mat)
     if method == "exact":
         if symmetric:
@@ -313,6 +357,12 @@ def required_clock_qubits(condition_number: float, accuracy: float, *, definite:
         raise ValueError(f"{func}: condition_number must be >= 1, got {kappa}")
     if eps > 1.0:
         raise ValueError(f"{func}: accuracy must be in (0, 1], got {eps}")
+    definite = check_bool(definite, "definite", func=func)
+    if math.log2(kappa) - math.log2(eps) > 1000:
+        raise ValueError(
+            f"{func}: condition_number/accuracy = {kappa / eps:.3g} would need about "
+            f"{1 + math.log2(kappa) - math.log2(eps):.0f} clock qubits, beyond any simulation"
+        )
     c = 1 if definite else 2
     while _bin_of_min(kappa, c, definite) < 1.0 / eps * (1 - 1e-12):
         c += 1
@@ -344,8 +394,20 @@ def choose_parameters(
     -------
     (evolution_time, scaling, constant) : tuple of float
         ``constant`` is :math:`C`: the flag amplitude is :math:`C/\\lambda`.
+
+    Raises
+    ------
+    ValueError
+        ``bounds`` not a :class:`SpectralBounds`, ``clock_qubits`` below 1 (below 2 for an
+        indefinite or dilated system, which spends one on the sign) or above 62, or an
+        ``evolution_time`` that is not a positive finite number.
     """
-    c = clock_qubits
+    func = "choose_parameters"
+    if not isinstance(bounds, SpectralBounds):
+        raise ValueError(f"{func}: bounds must be a SpectralBounds (see spectral_bounds), got {describe(bounds)}")
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1 if bounds.definite else 2, maximum=62)
+    if evolution_time is not None:
+        evolution_time = check_positive(evolution_time, "evolution_time", func=func)
     if evolution_time is None:
         if bounds.definite:
             evolution_time = math.pi / bounds.upper
@@ -364,16 +426,53 @@ def _constant(scaling: float, t: float, definite: bool) -> float:
 # --------------------------------------------------------------------------- circuit
 
 
-def _resolve_bounds(eigenvalue_bounds, *, mat, symmetric, func, exact_bounds=None) -> SpectralBounds:
-    """SpectralBounds from the ``eigenvalue_bounds`` argument (None, method name, pair or SpectralBounds)."""
+#: relative tolerance of the check that given eigenvalue bounds enclose the spectrum
+BOUNDS_RTOL = 1e-6
+
+
+def _check_enclosure(bounds: SpectralBounds, exact: SpectralBounds | None, func: str) -> SpectralBounds:
+    """Refuse given bounds that clearly miss the exact eigenvalue moduli.
+
+    ``lower`` may exceed the smallest modulus, and ``upper`` fall below the largest, by
+    :data:`BOUNDS_RTOL` (relative) at most: beyond that the clock would not resolve the
+    smallest eigenvalue or would wrap the largest one, and the output would be wrong.
+    """
+    if exact is None:
+        return bounds
+    if bounds.lower > exact.lower * (1 + BOUNDS_RTOL) or bounds.upper < exact.upper * (1 - BOUNDS_RTOL):
+        raise ValueError(
+            f"{func}: eigenvalue_bounds ({bounds.lower:.6g}, {bounds.upper:.6g}) do not enclose the eigenvalue "
+            f"moduli of the inverted matrix, which lie in [{exact.lower:.6g}, {exact.upper:.6g}] "
+            f"(relative tolerance {BOUNDS_RTOL:g}); the HHL output would be wrong"
+        )
+    if bounds.definite and not exact.definite:
+        raise ValueError(
+            f"{func}: eigenvalue_bounds say the inverted matrix is positive definite, but it is not "
+            "(indefinite, or dilated because A is not symmetric); the unsigned clock would misread "
+            "its negative eigenvalues"
+        )
+    return bounds
+
+
+def _resolve_bounds(eigenvalue_bounds, *, mat, symmetric, func, exact_bounds=None, max_bytes=None) -> SpectralBounds:
+    """SpectralBounds from the ``eigenvalue_bounds`` argument (None, method name, pair or SpectralBounds).
+
+    Given bounds (a pair or a SpectralBounds) are checked against *exact_bounds* when known.
+    """
     if isinstance(eigenvalue_bounds, SpectralBounds):
-        return eigenvalue_bounds
+        return _check_enclosure(eigenvalue_bounds, exact_bounds, func)
     if eigenvalue_bounds is None or isinstance(eigenvalue_bounds, str):
         method = "exact" if eigenvalue_bounds is None else eigenvalue_bounds
         if mat is None:
             check_choice(method, "eigenvalue_bounds", {"exact"}, func=func)
             return exact_bounds
-        return spectral_bounds(mat, method=method)
+        check_choice(method, "eigenvalue_bounds", {"exact", "gershgorin"}, func=func)
+        return _spectral_bounds(mat, method=method, max_bytes=max_bytes, func=func)
+    if isinstance(eigenvalue_bounds, (bytes, dict, set)) or np.ndim(eigenvalue_bounds) != 1:
+        raise ValueError(
+            f"{func}: eigenvalue_bounds must be (lower, upper), a method name or SpectralBounds, "
+            f"got {describe(eigenvalue_bounds)}"
+        )
     try:
         lo, hi = eigenvalue_bounds
     except (TypeError, ValueError) as exc:
@@ -386,7 +485,7 @@ def _resolve_bounds(eigenvalue_bounds, *, mat, symmetric, func, exact_bounds=Non
     if lo > hi:
         raise ValueError(f"{func}: eigenvalue_bounds must satisfy lower <= upper, got ({lo}, {hi})")
     definite = exact_bounds.definite if mat is None else symmetric and bool(np.all(np.linalg.eigvalsh(mat) > 0))
-    return SpectralBounds(lo, hi, definite, not symmetric, "known")
+    return _check_enclosure(SpectralBounds(lo, hi, definite, not symmetric, "known"), exact_bounds, func)
 
 
 def _parameters(bounds: SpectralBounds, c: int, *, evolution_time, scaling, accuracy, func, stacklevel=4):
@@ -409,6 +508,11 @@ def _parameters(bounds: SpectralBounds, c: int, *, evolution_time, scaling, accu
         scaling = default_scaling
     else:
         scaling = check_positive(scaling, "scaling", func=func)
+        if scaling > 1.0:
+            raise ValueError(
+                f"{func}: scaling must be in (0, 1], got {scaling}: above 1 the reciprocal rotation "
+                "C/lambda exceeds 1 on every clock bin, so no amplitude is ever flagged"
+            )
     def bin_of_min(clock: int) -> float:
         """Clock bin k_min of the smallest eigenvalue for this many clock qubits."""
         time = t if evolution_time is not None else choose_parameters(bounds, clock_qubits=clock)[0]
@@ -453,13 +557,23 @@ class _Problem:
 
 
 def _setup(
-    A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, func, construction="dense"
+    A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, func, construction="dense",
+    max_bytes=None,
 ) -> _Problem:
-    mat = _dense_square(A, func)
-    m = mat.shape[0]
-    vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
     c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
     max_qubits = check_int(max_qubits, "max_qubits", func=func, minimum=3)
+    shape = getattr(A, "shape", None) if sp.issparse(A) or isinstance(A, np.ndarray) else None
+    if shape is not None and len(shape) == 2 and shape[0] > 1:
+        # at least ceil(log2 m) system qubits: refuse before densifying A
+        least = math.ceil(math.log2(shape[0])) + c + 1
+        if least > max_qubits:
+            raise ValueError(
+                f"{func}: A of shape {tuple(shape)} needs {least} qubits or more ({least - c - 1} system, "
+                f"{c} clock, 1 flag), above max_qubits={max_qubits}"
+            )
+    mat = _dense_square(A, func, max_bytes=max_bytes)
+    m = mat.shape[0]
+    vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
     symmetric = _is_symmetric(mat)
     size_bits = max(1, math.ceil(math.log2(m))) if m > 1 else 1
     s = size_bits + (0 if symmetric else 1)
@@ -468,19 +582,25 @@ def _setup(
         raise ValueError(
             f"{func}: this system needs {total} qubits ({s} system"
             f"{' incl. 1 dilation qubit' if not symmetric else ''}, {c} clock, 1 flag), above "
-            f"max_qubits={max_qubits}; its statevector alone would take {16 * 2.0**total / 2**30:.3g} GiB"
+            f"max_qubits={max_qubits}; its statevector alone would take "
+            f"{(16 * 2.0**total / 2**30) if total < 1000 else math.inf:.3g} GiB"
         )
     check_choice(construction, "construction", set(CONSTRUCTIONS), func=func)
     if construction == "dense":  # c + 2 dense controlled unitaries of dimension 2^(s+1)
-        check_memory((c + 2) * 16.0 * 4.0 ** (s + 1), what=f"{c + 2} dense unitaries on {s + 1} qubits", max_bytes=None, func=func)
+        check_memory((c + 2) * 16.0 * 4.0 ** (s + 1), what=f"{c + 2} dense unitaries on {s + 1} qubits", max_bytes=max_bytes, func=func)
     else:  # the eigenbasis and its inverse on s qubits
-        check_memory(4 * 16.0 * 4.0**s, what=f"2 dense unitaries on {s} qubits", max_bytes=None, func=func)
-    bounds = _resolve_bounds(eigenvalue_bounds, mat=mat, symmetric=symmetric, func=func)
+        check_memory(4 * 16.0 * 4.0**s, what=f"2 dense unitaries on {s} qubits", max_bytes=max_bytes, func=func)
     # singular A is refused even when bounds were given
     sv = np.linalg.svd(mat, compute_uv=False)
     if sv[0] == 0.0 or sv[-1] <= 1e-13 * sv[0]:
         cond = math.inf if sv[-1] == 0.0 else sv[0] / sv[-1]
         raise ValueError(f"{func}: A is singular (condition number {cond:.3g}); HHL needs an invertible A")
+    exact = None
+    if eigenvalue_bounds is not None and not isinstance(eigenvalue_bounds, str):
+        # the exact moduli, to check the given bounds (|eigenvalues| of a symmetric A are its singular values)
+        definite = symmetric and bool(np.all(np.linalg.eigvalsh(mat) > 0))
+        exact = SpectralBounds(float(sv[-1]), float(sv[0]), definite, not symmetric, "exact")
+    bounds = _resolve_bounds(eigenvalue_bounds, mat=mat, symmetric=symmetric, func=func, exact_bounds=exact)
     t, scaling = _parameters(bounds, c, evolution_time=evolution_time, scaling=scaling, accuracy=accuracy, func=func)
     dim = 2**size_bits
     if symmetric:
@@ -633,6 +753,7 @@ def hhl_circuit(
     accuracy: float | None = None,
     max_qubits: int = DEFAULT_MAX_QUBITS,
     construction: str = "dense",
+    max_bytes: float | None = None,
 ):
     """The HHL circuit for :math:`Ax = b` (step III of [1]_, after [2]_).
 
@@ -659,13 +780,19 @@ def hhl_circuit(
         rotation one octave below the smallest eigenvalue's clock bin).
     eigenvalue_bounds : (lower, upper), {"exact", "gershgorin"} or SpectralBounds, optional
         Known bounds on :math:`|\\lambda(H)|`, or the method of :func:`spectral_bounds`
-        (default ``"exact"``).
+        (default ``"exact"``). Given bounds are checked against the singular values of
+        :math:`A` (computed anyway to refuse a singular :math:`A`): ``lower`` may exceed the
+        smallest modulus, and ``upper`` fall short of the largest, by the relative tolerance
+        :data:`BOUNDS_RTOL` (:math:`10^{-6}`) at most, else ``ValueError``.
     accuracy : float, optional
         Requested relative accuracy :math:`\\epsilon` of the inversion at the smallest
         eigenvalue; too few clock qubits for it is an error (see
         :func:`required_clock_qubits`).
     max_qubits : int, default 24
-        Refuse larger circuits.
+        Refuse larger circuits (checked from the shape of ``A`` before it is densified).
+    max_bytes : float, optional
+        Size guard (default 4 GiB) on the dense copy of ``A`` and its decomposition and on the
+        dense unitaries of the construction; raise it on purpose.
     construction : {"dense", "spectral"}, default "dense"
         ``"dense"``: phase estimation with :math:`c` controlled ``UnitaryGate`` s
         :math:`e^{iHt2^j}` on :math:`s+1` qubits and ``ExactReciprocalGate`` (module
@@ -715,6 +842,7 @@ def hhl_circuit(
         max_qubits=max_qubits,
         func="hhl_circuit",
         construction=construction,
+        max_bytes=max_bytes,
     )
     return _build(problem, construction)
 
@@ -753,6 +881,11 @@ class HHLResult:
         Exact mode: the unnormalized complex amplitudes of ``system`` given flag = 1,
         clock = 0 (length :math:`2^s`, padding and dilation included).
     success, message
+    sign_convention : str
+        How the overall sign of ``solution`` was fixed: ``"circuit"`` (exact mode, the sign
+        the circuit produced, so ``solution`` approximates :math:`+A^{-1}b/\\|A^{-1}b\\|`)
+        or ``"largest entry positive"`` (shots: the sign is not observable, so a run may
+        return :math:`-x`; compare up to sign, e.g. with ``fidelity``).
     """
 
     solution: np.ndarray
@@ -774,11 +907,17 @@ class HHLResult:
     statevector: np.ndarray | None = field(repr=False)
     success: bool = True
     message: str = ""
+    sign_convention: str = field(default="circuit", repr=False)
 
     @property
     def condition_number(self) -> float:
         """``bounds.condition_number``."""
         return self.bounds.condition_number
+
+
+#: the two sign conventions of HHLResult.sign_convention / HHLModelResult
+SIGN_CIRCUIT = "circuit"
+SIGN_LARGEST_POSITIVE = "largest entry positive"
 
 
 def _fix_phase(v: np.ndarray) -> np.ndarray:
@@ -944,6 +1083,7 @@ def hhl_solve(
     count_gates: bool = True,
     max_qubits: int = DEFAULT_MAX_QUBITS,
     construction: str = "dense",
+    max_bytes: float | None = None,
 ) -> HHLResult:
     """Solve :math:`Ax = b` with the HHL circuit on Aer (step III of [1]_).
 
@@ -975,11 +1115,17 @@ def hhl_solve(
     Returns
     -------
     HHLResult
+        Its ``sign_convention`` says how the overall sign was fixed: exact mode keeps the
+        circuit's sign (``"circuit"``); with ``shots`` the sign is not observable and the
+        largest entry is made positive (``"largest entry positive"``), so the estimate may
+        be :math:`-x` when the largest entry of :math:`x` is negative.
 
     Raises
     ------
     ValueError
-        As :func:`hhl_circuit`, and for a non-positive ``shots``.
+        As :func:`hhl_circuit`, for a non-positive ``shots``, and for given
+        ``eigenvalue_bounds`` that do not enclose the eigenvalue moduli (relative tolerance
+        :data:`BOUNDS_RTOL`; they are compared with the singular values computed anyway).
 
     Notes
     -----
@@ -1001,10 +1147,9 @@ def hhl_solve(
     """
     func = "hhl_solve"
     if shots is not None:
-        shots = check_int(shots, "shots", func=func, minimum=1)
-    if not isinstance(count_gates, bool):
-        raise ValueError(f"{func}: count_gates must be a bool, got {describe(count_gates)}")
-    generator = as_rng(rng)
+        shots = check_int(shots, "shots", func=func, minimum=1, maximum=MAX_SHOTS)
+    count_gates = check_bool(count_gates, "count_gates", func=func)
+    generator = as_rng(rng, func=func)
     problem = _setup(
         A,
         b,
@@ -1016,6 +1161,7 @@ def hhl_solve(
         max_qubits=max_qubits,
         func=func,
         construction=construction,
+        max_bytes=max_bytes,
     )
     from qiskit import transpile
     from qiskit_aer import AerSimulator
@@ -1103,13 +1249,14 @@ def hhl_solve(
         statevector=statevector,
         success=success,
         message=message,
+        sign_convention=SIGN_CIRCUIT if shots is None else SIGN_LARGEST_POSITIVE,
     )
 
 
 # --------------------------------------------------------------------------- algorithm-level model
 
 
-def reciprocal_amplitudes(clock_qubits: int, scaling: float, *, definite: bool) -> np.ndarray:
+def reciprocal_amplitudes(clock_qubits: int, scaling: float, *, definite: bool, max_bytes: float | None = None) -> np.ndarray:
     """Flag amplitude that ``ExactReciprocalGate`` writes for each clock value.
 
     Entry :math:`k` (the clock read as an unsigned integer, least significant bit first as
@@ -1127,6 +1274,8 @@ def reciprocal_amplitudes(clock_qubits: int, scaling: float, *, definite: bool) 
         The ``ExactReciprocalGate`` scaling :math:`s`.
     definite : bool
         Unsigned clock (``neg_vals=False``).
+    max_bytes : float, optional
+        Size guard on the :math:`2^c` entries (default 4 GiB).
 
     Returns
     -------
@@ -1137,9 +1286,16 @@ def reciprocal_amplitudes(clock_qubits: int, scaling: float, *, definite: bool) 
     >>> np.round(reciprocal_amplitudes(3, 2 / 8, definite=True), 4)
     array([0.    , 0.    , 1.    , 0.6667, 0.5   , 0.4   , 0.3333, 0.2857])
     """
-    func = "reciprocal_amplitudes"
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1 if definite else 2)
+    return _reciprocal_amplitudes(clock_qubits, scaling, definite=definite, max_bytes=max_bytes,
+                                  func="reciprocal_amplitudes")
+
+
+def _reciprocal_amplitudes(clock_qubits, scaling, *, definite, max_bytes, func) -> np.ndarray:
+    definite = check_bool(definite, "definite", func=func)
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1 if definite else 2, maximum=62)
     s = check_positive(scaling, "scaling", func=func)
+    check_memory(estimate_bytes(6, 2.0**c), what=f"the {c}-qubit clock ({2.0**c:.3g} bins)",
+                 max_bytes=max_bytes, func=func)
     M = 2**c
     nl = M if definite else M // 2
     k = np.arange(M)
@@ -1157,7 +1313,8 @@ def reciprocal_amplitudes(clock_qubits: int, scaling: float, *, definite: bool) 
     return amp * np.sign(signed)
 
 
-def hhl_filter(eigenvalues: Any, *, clock_qubits: int, evolution_time: float, scaling: float, definite: bool) -> np.ndarray:
+def hhl_filter(eigenvalues: Any, *, clock_qubits: int, evolution_time: float, scaling: float, definite: bool,
+               max_bytes: float | None = None) -> np.ndarray:
     """The exact factor :math:`g(\\lambda)` by which the HHL circuit multiplies an eigenvector.
 
     Phase estimation with :math:`c` clock qubits sends :math:`|u\\rangle|0\\rangle`,
@@ -1181,6 +1338,8 @@ def hhl_filter(eigenvalues: Any, *, clock_qubits: int, evolution_time: float, sc
         Signed eigenvalues :math:`\\lambda` of the Hermitian matrix HHL inverts.
     clock_qubits, evolution_time, scaling, definite
         As :func:`hhl_circuit` uses them (``definite`` is ``not neg_vals``).
+    max_bytes : float, optional
+        Size guard on the :math:`2^c` clock bins (default 4 GiB).
 
     Returns
     -------
@@ -1194,11 +1353,13 @@ def hhl_filter(eigenvalues: Any, *, clock_qubits: int, evolution_time: float, sc
     array([1. , 0.5])
     """
     func = "hhl_filter"
-    lam = np.asarray(eigenvalues, dtype=float)
+    lam = _to_array(eigenvalues, "eigenvalues", func, float, False, "array")
+    if lam.size == 0:
+        raise ValueError(f"{func}: eigenvalues is empty")
     if not np.all(np.isfinite(lam)):
-        raise ValueError(f"{func}: eigenvalues must be finite, got {describe(eigenvalues)}")
+        raise ValueError(f"{func}: eigenvalues must be finite, got non-finite entries ({describe(eigenvalues)})")
     t = check_positive(evolution_time, "evolution_time", func=func)
-    amp = reciprocal_amplitudes(clock_qubits, scaling, definite=definite)
+    amp = _reciprocal_amplitudes(clock_qubits, scaling, definite=definite, max_bytes=max_bytes, func=func)
     M = amp.size
     phi = (lam.reshape(-1) * t / (2.0 * math.pi)) % 1.0
     n = phi.shape[0]
@@ -1251,13 +1412,16 @@ class HHLSpectrum:
     bounds: SpectralBounds
 
 
-def hhl_spectrum(A: Any) -> HHLSpectrum:
+def hhl_spectrum(A: Any, *, max_bytes: float | None = None) -> HHLSpectrum:
     """Decompose :math:`A` once for :func:`hhl_model`: ``eigh`` if symmetric, else ``svd``.
 
     Parameters
     ----------
     A : (m, m) array_like or sparse matrix
         Real, square, finite, invertible.
+    max_bytes : float, optional
+        Size guard: refuse (before densifying) when the dense matrix and its decomposition
+        would exceed this many bytes (default 4 GiB).
 
     Returns
     -------
@@ -1275,10 +1439,14 @@ def hhl_spectrum(A: Any) -> HHLSpectrum:
     >>> np.round(spec.values, 4), spec.dilated
     (array([0.6667, 1.3333]), False)
     """
+
+    return _hhl_spectrum(A, max_bytes=max_bytes, func="hhl_spectrum")
+
+
+def _hhl_spectrum(A: Any, *, max_bytes: float | None, func: str) -> HHLSpectrum:
     import scipy.linalg
 
-    func = "hhl_spectrum"
-    mat = _dense_square(A, func)
+    mat = _dense_square(A, func, max_bytes=max_bytes)
     m = mat.shape[0]
     if _is_symmetric(mat):
         w, V = scipy.linalg.eigh(mat, driver="evd", check_finite=False)
@@ -1361,6 +1529,7 @@ class HHLModelResult:
     counts: np.ndarray | None = field(default=None, repr=False)
     sampled_solution: np.ndarray | None = field(default=None, repr=False)
     sampled_probability: float | None = None
+    sign_convention: str = field(default="circuit", repr=False)
 
 
 def _sample_measurements(state: np.ndarray, shots: int, s: int, gen: np.random.Generator):
@@ -1394,6 +1563,7 @@ def hhl_model(
     accuracy: float | None = None,
     shots: int | None = None,
     rng: Any = None,
+    max_bytes: float | None = None,
 ) -> HHLModelResult:
     """The output of the HHL circuit of :func:`hhl_circuit`, computed without a circuit.
 
@@ -1432,10 +1602,15 @@ def hhl_model(
         outcomes and the failure outcome).
     rng : None, int or numpy.random.Generator
         Drives the sampling; see ``numpy.random.default_rng``.
+    max_bytes : float, optional
+        Size guard (default 4 GiB): the dense decomposition of ``A``, the :math:`2^s`
+        statevector and the :math:`2^c` clock bins.
 
     Returns
     -------
     HHLModelResult
+        ``sign_convention`` as in :class:`HHLResult`: ``solution`` keeps the circuit's sign,
+        ``sampled_solution`` has its largest entry positive.
 
     Raises
     ------
@@ -1456,17 +1631,19 @@ def hhl_model(
     """
     func = "hhl_model"
     if shots is not None:
-        shots = check_int(shots, "shots", func=func, minimum=1)
-    generator = as_rng(rng)
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
+        shots = check_int(shots, "shots", func=func, minimum=1, maximum=2**62)
+    generator = as_rng(rng, func=func)
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1, maximum=62)
+    check_memory(estimate_bytes(6, 2.0**c), what=f"the {c}-qubit clock ({2.0**c:.3g} bins)",
+                 max_bytes=max_bytes, func=func)
     spec = A if isinstance(A, HHLSpectrum) else None
     if spec is None:
-        mat = _dense_square(A, func)
-        spec = hhl_spectrum(mat)
+        mat = _dense_square(A, func, max_bytes=max_bytes)
+        spec = _hhl_spectrum(mat, max_bytes=max_bytes, func=func)
     m = spec.dimension
     vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
     if isinstance(eigenvalue_bounds, str) and eigenvalue_bounds != "exact" and not isinstance(A, HHLSpectrum):
-        bounds = spectral_bounds(mat, method=eigenvalue_bounds)
+        bounds = _spectral_bounds(mat, method=eigenvalue_bounds, max_bytes=max_bytes, func=func)
     else:
         bounds = _resolve_bounds(
             eigenvalue_bounds, mat=None, symmetric=not spec.dilated, func=func, exact_bounds=spec.bounds
@@ -1499,6 +1676,8 @@ def hhl_model(
     reference = reference / np.linalg.norm(reference)
     probability = float(np.dot(state, state))
     norm = float(np.linalg.norm(block))
+    if not (math.isfinite(probability) and math.isfinite(norm)):
+        raise ValueError(f"{func}: the modelled output is not finite (norm {norm}); check A, b and the parameters")
     solution = block / norm if norm > 0 else np.full(m, np.nan)
     fidelity = float(np.dot(solution, reference) ** 2) if norm > 0 else 0.0
     constant = _constant(scaling, t, definite)
@@ -1536,6 +1715,7 @@ def hhl_model(
         counts=counts,
         sampled_solution=sampled,
         sampled_probability=sampled_p,
+        sign_convention=SIGN_CIRCUIT,
     )
 
 
@@ -1556,7 +1736,7 @@ def unitary_cx(num_qubits: int) -> int:
     >>> [unitary_cx(n) for n in range(1, 6)]
     [0, 3, 19, 95, 423]
     """
-    n = check_int(num_qubits, "num_qubits", func="unitary_cx", minimum=1)
+    n = check_int(num_qubits, "num_qubits", func="unitary_cx", minimum=1, maximum=MAX_FORMULA_QUBITS)
     return 0 if n == 1 else (11 * 4**n - 36 * 2**n + 40) // 24
 
 
@@ -1614,7 +1794,12 @@ def state_preparation_cx(rhs: Any) -> int:
     int
     """
     func = "state_preparation_cx"
+    if hasattr(rhs, "shape") and len(rhs.shape) >= 1 and math.prod(rhs.shape) > 2**DEFAULT_MAX_QUBITS:
+        raise ValueError(f"{func}: rhs has {math.prod(rhs.shape)} entries, above 2**{DEFAULT_MAX_QUBITS} "
+                         f"(DEFAULT_MAX_QUBITS): its preparation would not be simulated")
     vec = as_vector(rhs, "rhs", func=func, allow_zero=False)
+    if vec.size > 2**DEFAULT_MAX_QUBITS:
+        raise ValueError(f"{func}: rhs has {vec.size} entries, above 2**{DEFAULT_MAX_QUBITS} (DEFAULT_MAX_QUBITS)")
     s = int(round(math.log2(vec.size)))
     if 2**s != vec.size:
         raise ValueError(f"{func}: rhs must have a power-of-two length, got {vec.size}")
@@ -1664,8 +1849,8 @@ def hhl_cx_count(system_qubits: int, clock_qubits: int, *, state_preparation: in
     44
     """
     func = "hhl_cx_count"
-    s = check_int(system_qubits, "system_qubits", func=func, minimum=1)
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
+    s = check_int(system_qubits, "system_qubits", func=func, minimum=1, maximum=MAX_FORMULA_QUBITS)
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1, maximum=MAX_FORMULA_QUBITS)
     prep = 2**s - s - 1 if state_preparation is None else check_int(state_preparation, "state_preparation", func=func, minimum=0)
     half = c // 2
     return HHLGateCount(

@@ -168,6 +168,18 @@ def _spectral_norm(M):
     return float(sigma[0])
 
 
+#: entries above this magnitude make the norms and the spectrum overflow double precision
+_MAX_ENTRY = 1e150
+
+
+def _no_huge_ints(func, **values):
+    """Refuse integers beyond the floating-point range (more than 1000 bits) by name."""
+    for name, value in values.items():
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value).bit_length() > 1000:
+            raise ValueError(f"{func}: {name} is an integer of {int(value).bit_length()} bits, beyond the "
+                             "floating-point range")
+
+
 def _nonlinear_norms(F):
     """``[||F0||, ||F2||, ||F3||]`` (2-norm of the vector, spectral norms of the matrices)."""
     return [float(np.linalg.norm(F[0]))] + [_spectral_norm(F[ell]) for ell in range(2, len(F))]
@@ -205,14 +217,27 @@ def r_discrete(radius, *, linear_norm, f0_norm, nonlinear_norms):
 
     Used in chapter 6.
     """
-    r = check_positive(radius, "radius", func="r_discrete")
-    gap = 1.0 - check_positive(linear_norm, "linear_norm", func="r_discrete", strict=False)
-    f0 = check_positive(f0_norm, "f0_norm", func="r_discrete", strict=False)
-    push = sum(check_positive(v, "nonlinear_norms", func="r_discrete", strict=False) * r ** (ell + 1)
-               for ell, v in enumerate(nonlinear_norms))
+    func = "r_discrete"
+    _no_huge_ints(func, radius=radius, linear_norm=linear_norm, f0_norm=f0_norm)
+    r = check_positive(radius, "radius", func=func)
+    gap = 1.0 - check_positive(linear_norm, "linear_norm", func=func, strict=False)
+    f0 = check_positive(f0_norm, "f0_norm", func=func, strict=False)
+    if isinstance(nonlinear_norms, (str, bytes)) or not hasattr(nonlinear_norms, "__iter__"):
+        raise ValueError(f"{func}: nonlinear_norms must be a sequence [||F2||, ||F3||, ...], "
+                         f"got {describe(nonlinear_norms)}")
+    norms = list(nonlinear_norms)
+    for ell, v in enumerate(norms):
+        _no_huge_ints(func, **{f"nonlinear_norms[{ell}]": v})
+        check_positive(v, f"nonlinear_norms[{ell}]", func=func, strict=False)
     if gap <= 0:
         return math.inf
-    return (push + f0 / r) / gap
+    with np.errstate(over="ignore"):
+        push = sum(np.float64(v) * np.float64(r) ** (ell + 1) for ell, v in enumerate(norms))
+        value = float((push + f0 / r) / gap)
+    if not math.isfinite(value):
+        raise ValueError(f"{func}: R_d overflows double precision for radius={r:.3g} and these norms; "
+                         "use smaller values")
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -514,15 +539,30 @@ def check_assumptions(
     Used in chapter 6.
     """
     func = "check_assumptions"
+    _no_huge_ints(func, eta=eta, steps=steps, order=order, padding=padding, radius=radius, tol=tol,
+                  growth_constant=growth_constant, max_divergent_fraction=max_divergent_fraction,
+                  max_bytes=max_bytes)
     F = _coefficients(F, func)
     n = F[1].shape[0]
     theta = as_vector(theta, "theta", func=func, size=n)
+    for ell, Fl in enumerate(F):
+        if Fl is None:
+            continue
+        values = Fl.data if sp.issparse(Fl) else np.asarray(Fl, dtype=float)
+        if values.size and float(np.abs(values).max()) > _MAX_ENTRY:
+            raise ValueError(f"{func}: F[{ell}] has entries of magnitude {float(np.abs(values).max()):.3g}, above "
+                             f"{_MAX_ENTRY:g}: its norms and spectrum overflow double precision")
+    if float(np.abs(theta).max()) > _MAX_ENTRY:
+        raise ValueError(f"{func}: theta has entries of magnitude {float(np.abs(theta).max()):.3g}, above "
+                         f"{_MAX_ENTRY:g}: its norm overflows double precision")
     eta = check_positive(eta, "eta", func=func)
     if steps is not None:
         steps = check_int(steps, "steps", func=func, minimum=1)
     order = check_int(order, "order", func=func, minimum=1, maximum=4)
     padding = check_int(padding, "padding", func=func, minimum=0)
     tol = check_positive(tol, "tol", func=func, strict=False)
+    if tol >= 1:
+        raise ValueError(f"{func}: tol must be in [0, 1) (a tolerance on the multipliers |mu| around 1), got {tol}")
     growth_constant = check_positive(growth_constant, "growth_constant", func=func, strict=False)
     max_divergent_fraction = check_positive(max_divergent_fraction, "max_divergent_fraction",
                                             func=func, strict=False)

@@ -292,7 +292,7 @@ def test_resolution_warning():
         (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "scaling": -1.0}, "scaling must be > 0"),
         (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "eigenvalue_bounds": (2.0, 1.0)}, "lower <= upper"),
         (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "eigenvalue_bounds": 5}, "eigenvalue_bounds must be"),
-        (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "eigenvalue_bounds": "magic"}, "method must be one of"),
+        (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "eigenvalue_bounds": "magic"}, "eigenvalue_bounds must be one of"),
         (np.eye(64) + 0.1, np.ones(64), {"clock_qubits": 20}, "needs 27 qubits"),
         (TEXTBOOK_A, [1, 0], {"clock_qubits": 3, "max_qubits": 4}, "needs 5 qubits"),
     ],
@@ -305,7 +305,7 @@ def test_bad_input(func, A, b, kwargs, match):
     assert func.__name__ in str(info.value) or "spectral_bounds" in str(info.value)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"shots": 0}, "shots must be >= 1"), ({"count_gates": 1}, "bool")])
+@pytest.mark.parametrize("kwargs, match", [({"shots": 0}, "shots must be >= 1"), ({"count_gates": 1}, "count_gates must be True or False")])
 def test_bad_solve_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, **kwargs)
@@ -658,3 +658,204 @@ def test_gate_count_bad_input():
         unitary_cx(0)
     with pytest.raises(ValueError, match="state_preparation_cx: rhs must have a power-of-two length"):
         state_preparation_cx([1.0, 0.0, 0.0])
+
+
+# --------------------------------------------------------------------------- bad-input catalogue
+
+from qsgd._validation import DEFAULT_MAX_BYTES  # noqa: E402
+from qsgd.hhl import (  # noqa: E402
+    BOUNDS_RTOL,
+    hhl_cx_count,
+    hhl_filter,
+    hhl_model,
+    hhl_spectrum,
+    reciprocal_amplitudes,
+    state_preparation_cx,
+    unitary_cx,
+)
+
+_TB = SpectralBounds(2 / 3, 4 / 3, True, False, "exact")
+_A, _b = TEXTBOOK_A, TEXTBOOK_B
+_FILTER = dict(clock_qubits=3, evolution_time=1.0, scaling=0.25, definite=True)
+
+#: name -> (call, expected exception, words the message must contain)
+BAD_INPUT = {
+    "SpectralBounds lower > upper": (lambda: SpectralBounds(2.0, 1.0, True, False, "known"), ValueError,
+                                     ["SpectralBounds", "lower", "upper"]),
+    "SpectralBounds nan": (lambda: SpectralBounds(float("nan"), 1.0, True, False, "known"), ValueError,
+                           ["SpectralBounds", "lower", "nan"]),
+    "SpectralBounds zero": (lambda: SpectralBounds(0.0, 1.0, True, False, "known"), ValueError,
+                            ["SpectralBounds", "lower", "> 0"]),
+    "cp zero clock": (lambda: choose_parameters(_TB, clock_qubits=0), ValueError,
+                      ["choose_parameters", "clock_qubits", ">= 1", "0"]),
+    "cp one clock indefinite": (lambda: choose_parameters(SpectralBounds(1, 2, False, True, "known"), clock_qubits=1),
+                                ValueError, ["choose_parameters", "clock_qubits", ">= 2"]),
+    "cp negative time": (lambda: choose_parameters(_TB, clock_qubits=3, evolution_time=-1), ValueError,
+                         ["choose_parameters", "evolution_time", "-1"]),
+    "cp None bounds": (lambda: choose_parameters(None, clock_qubits=3), ValueError,
+                       ["choose_parameters", "bounds", "SpectralBounds", "None"]),
+    "cp pair bounds": (lambda: choose_parameters((1, 2), clock_qubits=3), ValueError,
+                       ["choose_parameters", "bounds", "SpectralBounds"]),
+    "sb complex": (lambda: spectral_bounds([[1j, 0], [0, 1]]), ValueError, ["spectral_bounds", "A", "real"]),
+    "sb None": (lambda: spectral_bounds(None), ValueError, ["spectral_bounds", "A", "None"]),
+    "sb string": (lambda: spectral_bounds("abc"), ValueError, ["spectral_bounds", "A", "string"]),
+    "sb empty": (lambda: spectral_bounds(np.zeros((0, 0))), ValueError, ["spectral_bounds", "A", "empty"]),
+    "sb nan": (lambda: spectral_bounds([[np.nan, 0], [0, 1]]), ValueError, ["spectral_bounds", "A", "non-finite"]),
+    "sb vector": (lambda: spectral_bounds([1.0, 2.0]), ValueError, ["spectral_bounds", "A", "2-D"]),
+    "sb method": (lambda: spectral_bounds(_A, method=None), ValueError, ["spectral_bounds", "method"]),
+    "sb huge sparse": (lambda: spectral_bounds(sp.identity(20000, format="csr")), ValueError,
+                       ["spectral_bounds", "(20000, 20000)", "GiB", "max_bytes"]),
+    "sb small max_bytes": (lambda: spectral_bounds(_A, max_bytes=10), ValueError,
+                           ["spectral_bounds", "max_bytes"]),
+    "sb bad max_bytes": (lambda: spectral_bounds(_A, max_bytes=-1), ValueError, ["spectral_bounds", "max_bytes"]),
+    "rcq definite None": (lambda: required_clock_qubits(2.0, 0.5, definite=None), ValueError,
+                          ["required_clock_qubits", "definite"]),
+    "rcq absurd": (lambda: required_clock_qubits(1e300, 1e-300), ValueError,
+                   ["required_clock_qubits", "clock qubits"]),
+    "circuit 2^20 identity": (lambda: hhl_circuit(sp.identity(2**20, format="csr"), np.ones(2**20), clock_qubits=5),
+                              ValueError, ["hhl_circuit", "26 qubits", "max_qubits=24"]),
+    "circuit huge sparse within qubits": (
+        lambda: hhl_circuit(sp.identity(2**20, format="csr"), np.ones(2**20), clock_qubits=3), ValueError,
+        ["hhl_circuit", "(1048576, 1048576)", "GiB", "max_bytes"]),
+    "solve bounds miss the spectrum": (
+        lambda: hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds=(10, 20), count_gates=False), ValueError,
+        ["hhl_solve", "eigenvalue_bounds", "enclose", "0.666667", "1.33333"]),
+    "solve SpectralBounds miss the spectrum": (
+        lambda: hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds=SpectralBounds(1, 2, True, False, "known"),
+                          count_gates=False), ValueError, ["hhl_solve", "eigenvalue_bounds", "enclose"]),
+    "solve singular": (lambda: hhl_solve([[1, 1], [1, 1]], _b, clock_qubits=3, count_gates=False), ValueError,
+                       ["hhl_solve", "singular"]),
+    "solve bad method": (lambda: hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds="foo", count_gates=False),
+                         ValueError, ["hhl_solve", "eigenvalue_bounds", "foo"]),
+    "solve 3 bounds": (lambda: hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds=(1, 2, 3), count_gates=False),
+                       ValueError, ["hhl_solve", "eigenvalue_bounds", "(lower, upper)"]),
+    "solve nan bound": (lambda: hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds=(np.nan, 2), count_gates=False),
+                        ValueError, ["hhl_solve", "eigenvalue_bounds[0]", "nan"]),
+    "solve huge int bound": (
+        lambda: hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds=(0.5, 10**400), count_gates=False), ValueError,
+        ["hhl_solve", "eigenvalue_bounds[1]", "bits"]),
+    "solve huge int scaling": (lambda: hhl_solve(_A, _b, clock_qubits=3, scaling=10**400, count_gates=False),
+                               ValueError, ["hhl_solve", "scaling", "bits"]),
+    "solve string rng": (lambda: hhl_solve(_A, _b, clock_qubits=3, rng="x", count_gates=False), ValueError,
+                         ["hhl_solve", "rng"]),
+    "solve float shots": (lambda: hhl_solve(_A, _b, clock_qubits=3, shots=10.5, count_gates=False), ValueError,
+                          ["hhl_solve", "shots", "integer"]),
+    "solve absurd shots": (lambda: hhl_solve(_A, _b, clock_qubits=3, shots=10**15, count_gates=False), ValueError,
+                           ["hhl_solve", "shots", "<="]),
+    "solve absurd clock": (lambda: hhl_solve(_A, _b, clock_qubits=10**9, count_gates=False), ValueError,
+                           ["hhl_solve", "qubits", "max_qubits"]),
+    "solve None clock": (lambda: hhl_solve(_A, _b, clock_qubits=None, count_gates=False), ValueError,
+                         ["hhl_solve", "clock_qubits", "None"]),
+    "solve complex b": (lambda: hhl_solve(_A, [1j, 0], clock_qubits=3, count_gates=False), ValueError,
+                        ["hhl_solve", "b", "real"]),
+    "solve scaling above 1": (lambda: hhl_solve(_A, _b, clock_qubits=3, scaling=5.0, count_gates=False), ValueError,
+                              ["hhl_solve", "scaling", "(0, 1]"]),
+    "solve count_gates": (lambda: hhl_solve(_A, _b, clock_qubits=3, count_gates="yes"), ValueError,
+                          ["hhl_solve", "count_gates"]),
+    "solve small max_bytes": (lambda: hhl_solve(_A, _b, clock_qubits=3, count_gates=False, max_bytes=100), ValueError,
+                              ["hhl_solve", "max_bytes"]),
+    "model bounds miss the spectrum": (
+        lambda: hhl_model(_A, _b, clock_qubits=3, eigenvalue_bounds=(10, 20)), ValueError,
+        ["hhl_model", "eigenvalue_bounds", "enclose"]),
+    "model spectrum bounds miss": (
+        lambda: hhl_model(hhl_spectrum(_A), _b, clock_qubits=3, eigenvalue_bounds=(0.7, 1.4)), ValueError,
+        ["hhl_model", "eigenvalue_bounds", "enclose"]),
+    "model huge clock": (lambda: hhl_model(_A, _b, clock_qubits=40), ValueError,
+                         ["hhl_model", "40-qubit clock", "GiB", "max_bytes"]),
+    "model absurd clock": (lambda: hhl_model(_A, _b, clock_qubits=10**9), ValueError,
+                           ["hhl_model", "clock_qubits", "<= 62"]),
+    "model huge A": (lambda: hhl_model(sp.identity(30000, format="csr"), np.ones(30000), clock_qubits=3), ValueError,
+                     ["hhl_model", "(30000, 30000)", "GiB", "max_bytes"]),
+    "model singular": (lambda: hhl_model([[1, 1], [1, 1]], _b, clock_qubits=3), ValueError,
+                       ["hhl_model", "singular"]),
+    "model None b": (lambda: hhl_model(_A, None, clock_qubits=3), ValueError, ["hhl_model", "b", "None"]),
+    "model float rng": (lambda: hhl_model(_A, _b, clock_qubits=3, rng=1.5), ValueError, ["hhl_model", "rng"]),
+    "model negative time": (lambda: hhl_model(_A, _b, clock_qubits=3, evolution_time=-1), ValueError,
+                            ["hhl_model", "evolution_time"]),
+    "spectrum huge": (lambda: hhl_spectrum(sp.identity(30000, format="csr")), ValueError,
+                      ["hhl_spectrum", "GiB", "max_bytes"]),
+    "spectrum string": (lambda: hhl_spectrum("x"), ValueError, ["hhl_spectrum", "A", "string"]),
+    "spectrum singular": (lambda: hhl_spectrum(np.zeros((2, 2))), ValueError, ["hhl_spectrum", "singular"]),
+    "ra zero clock": (lambda: reciprocal_amplitudes(0, 0.25, definite=True), ValueError,
+                      ["reciprocal_amplitudes", "clock_qubits", ">= 1"]),
+    "ra huge clock": (lambda: reciprocal_amplitudes(40, 0.25, definite=True), ValueError,
+                      ["reciprocal_amplitudes", "GiB", "max_bytes"]),
+    "ra definite None": (lambda: reciprocal_amplitudes(3, 0.25, definite=None), ValueError,
+                         ["reciprocal_amplitudes", "definite"]),
+    "ra string scaling": (lambda: reciprocal_amplitudes(3, "a", definite=True), ValueError,
+                          ["reciprocal_amplitudes", "scaling"]),
+    "filter nan": (lambda: hhl_filter([np.nan], **_FILTER), ValueError, ["hhl_filter", "eigenvalues", "finite"]),
+    "filter None": (lambda: hhl_filter(None, **_FILTER), ValueError, ["hhl_filter", "eigenvalues", "None"]),
+    "filter complex": (lambda: hhl_filter([1j], **_FILTER), ValueError, ["hhl_filter", "eigenvalues", "real"]),
+    "filter string": (lambda: hhl_filter("1", **_FILTER), ValueError, ["hhl_filter", "eigenvalues", "string"]),
+    "filter empty": (lambda: hhl_filter([], **_FILTER), ValueError, ["hhl_filter", "eigenvalues", "empty"]),
+    "filter huge clock": (lambda: hhl_filter([1.0], **{**_FILTER, "clock_qubits": 40}), ValueError,
+                          ["hhl_filter", "GiB", "max_bytes"]),
+    "filter inf time": (lambda: hhl_filter([1.0], **{**_FILTER, "evolution_time": np.inf}), ValueError,
+                        ["hhl_filter", "evolution_time", "inf"]),
+    "unitary_cx absurd": (lambda: unitary_cx(10**9), ValueError, ["unitary_cx", "num_qubits", "<= 1024"]),
+    "unitary_cx string": (lambda: unitary_cx("3"), ValueError, ["unitary_cx", "num_qubits", "integer"]),
+    "cx zero system": (lambda: hhl_cx_count(0, 3), ValueError, ["hhl_cx_count", "system_qubits", ">= 1"]),
+    "cx absurd clock": (lambda: hhl_cx_count(2, 10**9), ValueError, ["hhl_cx_count", "clock_qubits", "<= 1024"]),
+    "cx negative prep": (lambda: hhl_cx_count(2, 3, state_preparation=-1), ValueError,
+                         ["hhl_cx_count", "state_preparation"]),
+    "spcx length 3": (lambda: state_preparation_cx([1, 1, 1]), ValueError,
+                      ["state_preparation_cx", "rhs", "power-of-two"]),
+    "spcx zero": (lambda: state_preparation_cx([0, 0]), ValueError, ["state_preparation_cx", "rhs", "zero"]),
+    "spcx huge": (lambda: state_preparation_cx(np.ones(2**25)), ValueError, ["state_preparation_cx", "rhs", "2**24"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, exc, words = BAD_INPUT[case]
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_given_bounds_within_the_tolerance_are_accepted():
+    # bounds that enclose the spectrum, or miss it by less than BOUNDS_RTOL, change nothing
+    loose = hhl_model(_A, _b, clock_qubits=4, eigenvalue_bounds=(0.5, 2.0))
+    assert loose.bounds.lower == 0.5 and loose.bounds.upper == 2.0
+    tight = (2 / 3 * (1 + BOUNDS_RTOL / 2), 4 / 3 * (1 - BOUNDS_RTOL / 2))
+    res = hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds=tight, count_gates=False)
+    exact = hhl_solve(_A, _b, clock_qubits=3, count_gates=False)
+    assert res.fidelity == pytest.approx(exact.fidelity, abs=1e-5)
+    with pytest.raises(ValueError, match="enclose"):
+        hhl_solve(_A, _b, clock_qubits=3, eigenvalue_bounds=(2 / 3 * (1 + 2 * BOUNDS_RTOL), 4 / 3), count_gates=False)
+
+
+def test_sign_convention_is_reported():
+    # x = A^{-1} b has a negative largest entry: exact mode keeps it, shots make it positive
+    A = np.diag([1.0, 2.0])
+    b = np.array([-1.0, 0.2])  # x = (-1, 0.1)
+    exact = hhl_solve(A, b, clock_qubits=4, count_gates=False)
+    assert exact.sign_convention == "circuit"
+    assert exact.solution[0] < 0 and np.dot(exact.solution, exact.reference) > 0.99
+    sampled = hhl_solve(A, b, clock_qubits=4, shots=4000, rng=3, count_gates=False)
+    assert sampled.sign_convention == "largest entry positive"
+    assert sampled.solution[0] > 0 and np.dot(sampled.solution, sampled.reference) < -0.99
+    model = hhl_model(A, b, clock_qubits=4, shots=4000, rng=3)
+    assert model.sign_convention == "circuit" and model.solution[0] < 0 and model.sampled_solution[0] > 0
+
+
+def test_default_size_limit_is_the_shared_one():
+    # the guard is the shared one: just above the default it refuses, raising max_bytes admits it
+    m = int(math.sqrt(DEFAULT_MAX_BYTES / 8 / 3)) + 1
+    with pytest.raises(ValueError, match="max_bytes"):
+        spectral_bounds(sp.identity(m, format="csr"))
+    assert spectral_bounds(sp.identity(4, format="csr"), max_bytes=3 * 8 * 16).lower == 1.0
+
+
+def test_definite_bounds_for_an_indefinite_matrix_are_refused():
+    A = np.diag([1.0, -2.0])
+    wrong = SpectralBounds(1.0, 2.0, True, False, "known")
+    for call in (lambda: hhl_solve(A, [1.0, 1.0], clock_qubits=4, eigenvalue_bounds=wrong, count_gates=False),
+                 lambda: hhl_model(A, [1.0, 1.0], clock_qubits=4, eigenvalue_bounds=wrong)):
+        with pytest.raises(ValueError, match="positive definite"):
+            call()
+    # the honest bounds (indefinite) work
+    res = hhl_model(A, [1.0, 1.0], clock_qubits=6, eigenvalue_bounds=SpectralBounds(1.0, 2.0, False, False, "known"))
+    assert res.fidelity > 0.99

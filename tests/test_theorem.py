@@ -384,3 +384,83 @@ def test_cost_names_are_reexported_from_qsgd_cost():
     for name in ("CostEstimate", "cost_model", "crossover_size", "ResourceEstimate", "resource_estimate"):
         assert getattr(qsgd.theorem, name) is getattr(qsgd.cost, name)
         assert name in qsgd.theorem.__all__
+
+
+# --------------------------------------------------------------------------------------------
+# bad-input catalogue
+# --------------------------------------------------------------------------------------------
+
+_ETA = 0.1
+_F = [np.zeros(3), -_ETA * np.diag([1.0, 2.0, 3.0]), np.zeros((3, 9))]
+_RD = dict(linear_norm=0.5, f0_norm=0.1, nonlinear_norms=[0.1])
+
+
+def _ca(**kw):
+    args = {"F": _F, "theta": np.ones(3), "eta": _ETA, **kw}
+    return check_assumptions(args.pop("F"), args.pop("theta"), **args)
+
+
+#: name -> (call, expected exception, words the message must contain)
+BAD_INPUT = {
+    "rd zero radius": (lambda: r_discrete(0.0, **_RD), ValueError, ["r_discrete", "radius", "> 0"]),
+    "rd nan radius": (lambda: r_discrete(float("nan"), **_RD), ValueError, ["r_discrete", "radius", "nan"]),
+    "rd string radius": (lambda: r_discrete("1", **_RD), ValueError, ["r_discrete", "radius"]),
+    "rd huge int radius": (lambda: r_discrete(10**400, **_RD), ValueError, ["r_discrete", "radius", "bits"]),
+    "rd negative linear_norm": (lambda: r_discrete(1.0, **{**_RD, "linear_norm": -1}), ValueError,
+                                ["r_discrete", "linear_norm", ">= 0"]),
+    "rd complex f0_norm": (lambda: r_discrete(1.0, **{**_RD, "f0_norm": 1j}), ValueError, ["r_discrete", "f0_norm"]),
+    "rd None norms": (lambda: r_discrete(1.0, **{**_RD, "nonlinear_norms": None}), ValueError,
+                      ["r_discrete", "nonlinear_norms", "sequence"]),
+    "rd scalar norms": (lambda: r_discrete(1.0, **{**_RD, "nonlinear_norms": 0.1}), ValueError,
+                        ["r_discrete", "nonlinear_norms", "sequence"]),
+    "rd negative norm": (lambda: r_discrete(1.0, **{**_RD, "nonlinear_norms": [0.1, -1]}), ValueError,
+                         ["r_discrete", "nonlinear_norms[1]", ">= 0"]),
+    "rd overflow": (lambda: r_discrete(1e200, **{**_RD, "nonlinear_norms": [1.0, 1.0]}), ValueError,
+                    ["r_discrete", "overflows"]),
+    "ca complex F": (lambda: _ca(F=[np.zeros(3), -0.1j * np.eye(3)]), ValueError, ["check_assumptions", "F[1]", "real"]),
+    "ca None F": (lambda: _ca(F=None), ValueError, ["check_assumptions", "F", "None"]),
+    "ca None F1": (lambda: _ca(F=[np.zeros(3), None]), ValueError, ["check_assumptions", "F[1]"]),
+    "ca non-square F1": (lambda: _ca(F=[np.zeros(3), np.zeros((3, 2))]), ValueError,
+                         ["check_assumptions", "F[1]", "square"]),
+    "ca wrong F2 shape": (lambda: _ca(F=[np.zeros(3), -_ETA * np.eye(3), np.zeros((3, 3))]), ValueError,
+                          ["check_assumptions", "F[2]", "shape"]),
+    "ca nan F0": (lambda: _ca(F=[np.full(3, np.nan), -_ETA * np.eye(3)]), ValueError,
+                  ["check_assumptions", "F[0]", "non-finite"]),
+    "ca huge F1": (lambda: _ca(F=[np.zeros(3), -1e200 * np.eye(3)]), ValueError,
+                   ["check_assumptions", "F[1]", "magnitude", "overflow"]),
+    "ca huge theta": (lambda: _ca(theta=np.full(3, 1e200)), ValueError,
+                      ["check_assumptions", "theta", "magnitude", "overflow"]),
+    "ca complex theta": (lambda: _ca(theta=[1j, 0, 0]), ValueError, ["check_assumptions", "theta", "real"]),
+    "ca short theta": (lambda: _ca(theta=np.ones(2)), ValueError, ["check_assumptions", "theta", "length 3"]),
+    "ca empty theta": (lambda: _ca(theta=[]), ValueError, ["check_assumptions", "theta"]),
+    "ca zero eta": (lambda: _ca(eta=0), ValueError, ["check_assumptions", "eta", "> 0"]),
+    "ca string eta": (lambda: _ca(eta="0.1"), ValueError, ["check_assumptions", "eta"]),
+    "ca zero steps": (lambda: _ca(steps=0), ValueError, ["check_assumptions", "steps", ">= 1"]),
+    "ca huge steps": (lambda: _ca(steps=10**400), ValueError, ["check_assumptions", "steps", "bits"]),
+    "ca huge padding": (lambda: _ca(steps=5, padding=10**400), ValueError, ["check_assumptions", "padding", "bits"]),
+    "ca order 5": (lambda: _ca(order=5), ValueError, ["check_assumptions", "order", "<= 4"]),
+    "ca negative padding": (lambda: _ca(padding=-1), ValueError, ["check_assumptions", "padding", ">= 0"]),
+    "ca tol 1": (lambda: _ca(tol=1.0), ValueError, ["check_assumptions", "tol", "[0, 1)"]),
+    "ca inf radius": (lambda: _ca(radius=float("inf")), ValueError, ["check_assumptions", "radius", "inf"]),
+    "ca fraction above 1": (lambda: _ca(max_divergent_fraction=2), ValueError,
+                            ["check_assumptions", "max_divergent_fraction", "[0, 1]"]),
+    "ca compute_kappa string": (lambda: _ca(compute_kappa="yes"), ValueError, ["check_assumptions", "compute_kappa"]),
+    "ca bad basis": (lambda: _ca(basis="monomial"), ValueError, ["check_assumptions", "basis", "monomial"]),
+    "ca bad max_bytes": (lambda: _ca(max_bytes=-1), ValueError, ["check_assumptions", "max_bytes"]),
+    "ca size guard": (lambda: _ca(max_bytes=10), ValueError, ["check_assumptions", "GiB", "max_bytes"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, exc, words = BAD_INPUT[case]
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_r_discrete_is_infinite_only_without_contraction():
+    # inf is the documented answer when ||I + F1|| >= 1, never an overflow
+    assert r_discrete(1.0, linear_norm=1.0, f0_norm=0.1, nonlinear_norms=[0.1]) == math.inf
+    assert r_discrete(2.0, linear_norm=0.5, f0_norm=0.2, nonlinear_norms=[]) == pytest.approx(0.2)
