@@ -219,7 +219,13 @@ def as_rng(rng: Any, *, name: str = "rng", func: str | None = None) -> np.random
 
 def check_positive(value: Any, name: str, *, func: str | None = None, strict: bool = True) -> float:
     """Return *value* as a float, requiring it finite and > 0 (or >= 0 if not *strict*)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{_where(func)}{name} must be a finite real number, got {describe(value)}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        finite = False
+    if not finite:
         raise ValueError(f"{_where(func)}{name} must be a finite real number, got {describe(value)}")
     if (value <= 0) if strict else (value < 0):
         raise ValueError(f"{_where(func)}{name} must be {'>' if strict else '>='} 0, got {value}")

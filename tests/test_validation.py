@@ -198,3 +198,9 @@ class TestCoefficients:
         assert v.coefficient_call([N, N, N, N], ["u0", "t"]) == {"u0": N, "t": N}
         with pytest.raises(ValueError, match="at most 1 more positional"):
             v.coefficient_call(["u", "t"], ["u0"], func="f")
+
+
+def test_check_positive_refuses_integers_beyond_the_float_range():
+    with pytest.raises(ValueError, match="f: x must be a finite real number"):
+        v.check_positive(10**400, "x", func="f")
+    assert v.check_positive(10**300, "x", func="f") == 1e300
