@@ -137,6 +137,10 @@ def check_positive(value: Any, name: str, *, func: str | None = None, strict: bo
 
 
 __all__ = [
+    "PHASE_HEADROOM",
+    "INVERSION_MARGIN",
+    "hhl_parameters",
+    "hhl_error_bound",
     "HHLResolutionWarning",
     "SpectralBounds",
     "spectral_bounds",
@@ -1863,3 +1867,131 @@ def hhl_cx_count(system_qubits: int, clock_qubits: int, *, state_preparation: in
         clock_qubits=c,
     )
 
+
+# --------------------------------------------------------------------------- the segments' policy and bound
+
+#: phase at which the largest singular value sits on the clock (the wrap-around point is 1/2)
+PHASE_HEADROOM = 3 / 8
+
+#: the reciprocal rotation is full at clock bin floor(k_min / INVERSION_MARGIN)
+INVERSION_MARGIN = 2
+
+
+def hhl_parameters(lower, upper, *, clock_qubits, headroom=PHASE_HEADROOM, margin=INVERSION_MARGIN):
+    r"""Evolution time and reciprocal scaling with head-room: the policy of the segments of chapter 8.
+
+    The Eq. 6 matrix is not symmetric, so HHL inverts its dilation, with eigenvalues
+    :math:`\pm\sigma_i`, and the clock is read in two's complement. We put
+    :math:`\sigma_{\max}` at phase ``headroom`` (default 3/8, below the wrap-around point 1/2),
+    :math:`t=2\pi\,\mathrm{headroom}/\sigma_{\max}`, and rotate the flag fully at clock bin
+    :math:`\max(1,\lfloor k_{\min}/\mathrm{margin}\rfloor)`, :math:`k_{\min}=\sigma_{\min}t\,2^c/2\pi`.
+    Both margins keep the phase-estimation leakage (the Fejér tails) inside the range where the
+    rotation is :math:`C/\tilde\lambda`; the chapter-4 defaults (:math:`\sigma_{\max}` on the last
+    bin, bins below :math:`k_{\min}` not rotated) leave an error floor of order
+    :math:`1/\pi^2` that no clock qubit removes (chapter 8 shows it). The price is a smaller
+    constant :math:`C`, i.e. a smaller success probability.
+
+    Parameters
+    ----------
+    lower, upper : float
+        :math:`\sigma_{\min}\le\sigma_{\max}`, singular-value bounds of ``L``.
+    clock_qubits : int
+        ``c >= 2``.
+    headroom : float
+        Phase of :math:`\sigma_{\max}`, in (0, 1/2).
+    margin : float
+        >= 1.
+
+    :func:`choose_parameters` is the other policy of this module (chapter 4's textbook defaults:
+    :math:`\lambda_{\max}` on the last clock bin, one octave of head-room for the rotation); both
+    compute the constant :math:`C` with the same formula.
+
+    Returns
+    -------
+    (evolution_time, scaling, constant) : tuple of float
+        ``scaling`` is the ``ExactReciprocalGate`` argument, ``constant`` :math:`C` (flag
+        amplitude :math:`C/\lambda`).
+
+    Used in chapter 8.
+    """
+    func = "hhl_parameters"
+    lower = check_positive(lower, "lower", func=func)
+    upper = check_positive(upper, "upper", func=func)
+    if lower > upper:
+        raise ValueError(f"{func}: need lower <= upper, got lower={lower}, upper={upper}")
+    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=2)
+    headroom = check_positive(headroom, "headroom", func=func)
+    if headroom >= 0.5:
+        raise ValueError(f"{func}: headroom must be in (0, 1/2), got {headroom}")
+    margin = check_positive(margin, "margin", func=func)
+    if margin < 1:
+        raise ValueError(f"{func}: margin must be >= 1, got {margin}")
+    t = 2.0 * math.pi * headroom / upper
+    kmin = lower * t * 2**c / (2.0 * math.pi)
+    full = max(1, math.floor(kmin / margin + 1e-9))
+    scaling = full / 2 ** (c - 1)
+    return float(t), float(scaling), _constant(scaling, t, definite=False)
+
+
+def hhl_error_bound(lower, upper, *, clock_qubits, headroom=PHASE_HEADROOM, margin=INVERSION_MARGIN,
+                    points_per_bin=64, eigenvalues=None, evolution_time=None, scaling=None) -> float:
+    r"""Bound on the error of the normalized HHL output, from the phase-estimation response.
+
+    With :math:`f(\lambda)=(C/\lambda)(1+r(\lambda))` (:func:`hhl_filter`), the unnormalized
+    output is :math:`X+E` with :math:`\lVert E\rVert\le\max_j|r(\lambda_j)|\,\lVert X\rVert`, and
+    normalizing at most doubles the relative error:
+
+    .. math::
+
+        \Bigl\lVert\tfrac{\tilde x}{\lVert\tilde x\rVert}-\tfrac{x}{\lVert x\rVert}\Bigr\rVert
+        \le 2\sup_{\sigma_{\min}\le|\lambda|\le\sigma_{\max}}|r(\lambda)| .
+
+    The supremum depends only on :math:`\kappa=\sigma_{\max}/\sigma_{\min}`, the clock size and
+    the two margins of :func:`hhl_parameters`; it is evaluated on a grid of ``points_per_bin``
+    points per clock bin. It falls like :math:`\kappa\,2^{-c}` (the relative resolution of the
+    smallest eigenvalue). Given the actual singular values (``eigenvalues``), the maximum over
+    :math:`\pm\sigma_i` replaces the supremum: the same derivation, a tighter bound for that
+    matrix.
+
+    Parameters
+    ----------
+    lower, upper : float
+        :math:`\sigma_{\min}\le\sigma_{\max}`.
+    clock_qubits : int
+    headroom, margin : float
+        As in :func:`hhl_parameters`.
+    points_per_bin : int
+    eigenvalues : array_like, optional
+        The singular values :math:`\sigma_i` of the matrix (all within ``[lower, upper]``).
+    evolution_time, scaling : float, optional
+        Evaluate the bound for these HHL parameters instead of those of :func:`hhl_parameters`
+        (e.g. the defaults of :func:`qsgd.hhl.choose_parameters`); both or neither.
+
+    Returns
+    -------
+    float
+
+    Used in chapter 8.
+    """
+    func = "hhl_error_bound"
+    points = check_int(points_per_bin, "points_per_bin", func=func, minimum=4)
+    if (evolution_time is None) != (scaling is None):
+        raise ValueError(f"{func}: give both evolution_time and scaling, or neither")
+    if evolution_time is None:
+        t, scaling, C = hhl_parameters(lower, upper, clock_qubits=clock_qubits, headroom=headroom, margin=margin)
+    else:
+        t = check_positive(evolution_time, "evolution_time", func=func)
+        scaling = check_positive(scaling, "scaling", func=func)
+        C = _constant(scaling, t, definite=False)
+    c = int(clock_qubits)
+    if eigenvalues is None:
+        bins = (upper - lower) * t * 2**c / (2.0 * math.pi)
+        grid = np.linspace(lower, upper, max(2, int(math.ceil(bins * points)) + 1))
+    else:
+        grid = np.abs(as_vector(eigenvalues, "eigenvalues", func=func))
+        if grid.min() < lower * (1 - 1e-12) or grid.max() > upper * (1 + 1e-12):
+            raise ValueError(f"{func}: eigenvalues must lie in [lower, upper] = [{lower:.6g}, {upper:.6g}]")
+    lam = np.concatenate([grid, -grid])
+    f = hhl_filter(lam, clock_qubits=c, evolution_time=t, scaling=scaling, definite=False)
+    r = f * lam / C - 1.0
+    return float(2.0 * np.max(np.abs(r)))

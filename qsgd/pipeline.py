@@ -120,7 +120,17 @@ from qsgd._validation import (
 )
 from qsgd.carleman import discrete_carleman, level_slices, lift, lifted_dimension, truncation_error_terms
 from qsgd.gd import gradient_descent, model_loss, polynomial_map
-from qsgd.hhl import HHLSpectrum, SpectralBounds, hhl_model, hhl_solve
+from qsgd.hhl import (
+    INVERSION_MARGIN,
+    PHASE_HEADROOM,
+    HHLSpectrum,
+    SpectralBounds,
+    hhl_error_bound,
+    hhl_filter,
+    hhl_model,
+    hhl_parameters,
+    hhl_solve,
+)
 from qsgd.history import history_system, solve_history, theta_trajectory
 from qsgd.theorem import check_assumptions
 from qsgd.tomography import CONFIDENCE, tomography_error_bound, vector_tomography
@@ -165,11 +175,7 @@ DEFAULT_MAX_QUBITS = 16
 #: (the construction's classical planning grows faster than linearly in the non-zeros)
 UPLOAD_CIRCUIT_MAX_NONZEROS = 256
 
-#: phase at which the largest singular value sits on the clock (the wrap-around point is 1/2)
-PHASE_HEADROOM = 3 / 8
 
-#: the reciprocal rotation is full at clock bin floor(k_min / INVERSION_MARGIN)
-INVERSION_MARGIN = 2
 
 #: confidence level of the tomography bound
 
@@ -251,187 +257,10 @@ def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis="symmetric
 # ----------------------------------------------------------------------------------------
 
 
-def hhl_parameters(lower, upper, *, clock_qubits, headroom=PHASE_HEADROOM, margin=INVERSION_MARGIN):
-    r"""Evolution time and reciprocal scaling the pipeline passes to :func:`qsgd.hhl.hhl_solve`.
-
-    The Eq. 6 matrix is not symmetric, so HHL inverts its dilation, with eigenvalues
-    :math:`\pm\sigma_i`, and the clock is read in two's complement. We put
-    :math:`\sigma_{\max}` at phase ``headroom`` (default 3/8, below the wrap-around point 1/2),
-    :math:`t=2\pi\,\mathrm{headroom}/\sigma_{\max}`, and rotate the flag fully at clock bin
-    :math:`\max(1,\lfloor k_{\min}/\mathrm{margin}\rfloor)`, :math:`k_{\min}=\sigma_{\min}t\,2^c/2\pi`.
-    Both margins keep the phase-estimation leakage (the Fejér tails) inside the range where the
-    rotation is :math:`C/\tilde\lambda`; the chapter-4 defaults (:math:`\sigma_{\max}` on the last
-    bin, bins below :math:`k_{\min}` not rotated) leave an error floor of order
-    :math:`1/\pi^2` that no clock qubit removes (chapter 8 shows it). The price is a smaller
-    constant :math:`C`, i.e. a smaller success probability.
-
-    Parameters
-    ----------
-    lower, upper : float
-        :math:`\sigma_{\min}\le\sigma_{\max}`, singular-value bounds of ``L``.
-    clock_qubits : int
-        ``c >= 2``.
-    headroom : float
-        Phase of :math:`\sigma_{\max}`, in (0, 1/2).
-    margin : float
-        >= 1.
-
-    Returns
-    -------
-    (evolution_time, scaling, constant) : tuple of float
-        ``scaling`` is the ``ExactReciprocalGate`` argument, ``constant`` :math:`C` (flag
-        amplitude :math:`C/\lambda`).
-
-    Used in chapter 8.
-    """
-    func = "hhl_parameters"
-    lower = check_positive(lower, "lower", func=func)
-    upper = check_positive(upper, "upper", func=func)
-    if lower > upper:
-        raise ValueError(f"{func}: need lower <= upper, got lower={lower}, upper={upper}")
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=2)
-    headroom = check_positive(headroom, "headroom", func=func)
-    if headroom >= 0.5:
-        raise ValueError(f"{func}: headroom must be in (0, 1/2), got {headroom}")
-    margin = check_positive(margin, "margin", func=func)
-    if margin < 1:
-        raise ValueError(f"{func}: margin must be >= 1, got {margin}")
-    t = 2.0 * math.pi * headroom / upper
-    kmin = lower * t * 2**c / (2.0 * math.pi)
-    full = max(1, math.floor(kmin / margin + 1e-9))
-    scaling = full / 2 ** (c - 1)
-    return float(t), float(scaling), float(math.pi * scaling / t)
-
-
 def hhl_response(lam, *, clock_qubits, evolution_time, scaling, definite=False) -> np.ndarray:
-    r"""The effective function :math:`f(\lambda)` that the HHL circuit applies to an eigenvector.
-
-    Phase estimation with :math:`c` clock qubits maps an eigenvalue :math:`\lambda` (phase
-    :math:`\varphi=\lambda t/2\pi`) to clock bin :math:`k` with the Fejér weight
-    :math:`w_k=\sin^2(\pi 2^c\delta_k)/(2^{2c}\sin^2(\pi\delta_k))`,
-    :math:`\delta_k=\varphi-k/2^c`. ``ExactReciprocalGate`` rotates the flag to amplitude
-    :math:`g_k=s\,2^{c-1}/\tilde k` on the signed bin :math:`\tilde k` (0 where that exceeds 1,
-    and on the bins 0 and :math:`-2^{c-1}`). Uncomputing and postselecting flag = 1, clock = 0
-    multiplies the eigenvector by
-
-    .. math:: f(\lambda)=\sum_k w_k(\lambda)\,g_k ,
-
-    exactly (the clock-0 amplitude of the uncomputed bin :math:`k` is
-    :math:`\overline{\alpha_k}`). The ideal is :math:`C/\lambda`. This is a classical model of
-    the circuit of :func:`qsgd.hhl.hhl_circuit`; the tests check that it reproduces the Aer
-    output to rounding.
-
-    Parameters
-    ----------
-    lam : array_like
-        Eigenvalues (signed).
-    clock_qubits : int
-    evolution_time, scaling : float
-    definite : bool
-        Unsigned clock (positive-definite matrix) instead of two's complement.
-
-    Returns
-    -------
-    ndarray
-        :math:`f(\lambda)`, same shape as ``lam``.
-
-    References
-    ----------
-    .. [1] A. W. Harrow, A. Hassidim, S. Lloyd, PRL 103, 150502 (2009), Appendix A.
-
-    Used in chapter 8.
-    """
-    func = "hhl_response"
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
-    t = check_positive(evolution_time, "evolution_time", func=func)
-    s = check_positive(scaling, "scaling", func=func)
-    lam = np.asarray(lam, dtype=float)
-    M = 2**c
-    k = np.arange(M)
-    nl = M if definite else M // 2
-    signed = k if definite else np.where(k < nl, k, k - M)
-    valid = signed != 0
-    if not definite:
-        valid &= signed != -nl
-    amp = np.zeros(M)
-    ratio = np.zeros(M)
-    ratio[valid] = s * nl / np.abs(signed[valid])
-    ok = valid & ((ratio <= 1.0) | np.isclose(ratio, 1.0, rtol=0.0, atol=1e-5))
-    amp[ok] = np.sign(signed[ok]) * np.minimum(ratio[ok], 1.0)
-    phi = lam.reshape(-1) * t / (2.0 * math.pi)
-    out = np.empty(phi.shape[0])
-    for start in range(0, phi.shape[0], 4096):  # bounded memory
-        delta = phi[start : start + 4096, None] - k[None, :] / M
-        den = (M * np.sin(np.pi * delta)) ** 2
-        num = np.sin(np.pi * M * delta) ** 2
-        near = den < 1e-24
-        weights = np.where(near, 1.0, num / np.where(near, 1.0, den))
-        out[start : start + 4096] = weights @ amp
-    return out.reshape(lam.shape)
-
-
-def hhl_error_bound(lower, upper, *, clock_qubits, headroom=PHASE_HEADROOM, margin=INVERSION_MARGIN,
-                    points_per_bin=64, eigenvalues=None, evolution_time=None, scaling=None) -> float:
-    r"""Bound on the error of the normalized HHL output, from the phase-estimation response.
-
-    With :math:`f(\lambda)=(C/\lambda)(1+r(\lambda))` (:func:`hhl_response`), the unnormalized
-    output is :math:`X+E` with :math:`\lVert E\rVert\le\max_j|r(\lambda_j)|\,\lVert X\rVert`, and
-    normalizing at most doubles the relative error:
-
-    .. math::
-
-        \Bigl\lVert\tfrac{\tilde x}{\lVert\tilde x\rVert}-\tfrac{x}{\lVert x\rVert}\Bigr\rVert
-        \le 2\sup_{\sigma_{\min}\le|\lambda|\le\sigma_{\max}}|r(\lambda)| .
-
-    The supremum depends only on :math:`\kappa=\sigma_{\max}/\sigma_{\min}`, the clock size and
-    the two margins of :func:`hhl_parameters`; it is evaluated on a grid of ``points_per_bin``
-    points per clock bin. It falls like :math:`\kappa\,2^{-c}` (the relative resolution of the
-    smallest eigenvalue). Given the actual singular values (``eigenvalues``), the maximum over
-    :math:`\pm\sigma_i` replaces the supremum: the same derivation, a tighter bound for that
-    matrix.
-
-    Parameters
-    ----------
-    lower, upper : float
-        :math:`\sigma_{\min}\le\sigma_{\max}`.
-    clock_qubits : int
-    headroom, margin : float
-        As in :func:`hhl_parameters`.
-    points_per_bin : int
-    eigenvalues : array_like, optional
-        The singular values :math:`\sigma_i` of the matrix (all within ``[lower, upper]``).
-    evolution_time, scaling : float, optional
-        Evaluate the bound for these HHL parameters instead of those of :func:`hhl_parameters`
-        (e.g. the defaults of :func:`qsgd.hhl.choose_parameters`); both or neither.
-
-    Returns
-    -------
-    float
-
-    Used in chapter 8.
-    """
-    func = "hhl_error_bound"
-    points = check_int(points_per_bin, "points_per_bin", func=func, minimum=4)
-    if (evolution_time is None) != (scaling is None):
-        raise ValueError(f"{func}: give both evolution_time and scaling, or neither")
-    if evolution_time is None:
-        t, scaling, C = hhl_parameters(lower, upper, clock_qubits=clock_qubits, headroom=headroom, margin=margin)
-    else:
-        t = check_positive(evolution_time, "evolution_time", func=func)
-        scaling = check_positive(scaling, "scaling", func=func)
-        C = math.pi * scaling / t
-    c = int(clock_qubits)
-    if eigenvalues is None:
-        bins = (upper - lower) * t * 2**c / (2.0 * math.pi)
-        grid = np.linspace(lower, upper, max(2, int(math.ceil(bins * points)) + 1))
-    else:
-        grid = np.abs(as_vector(eigenvalues, "eigenvalues", func=func))
-        if grid.min() < lower * (1 - 1e-12) or grid.max() > upper * (1 + 1e-12):
-            raise ValueError(f"{func}: eigenvalues must lie in [lower, upper] = [{lower:.6g}, {upper:.6g}]")
-    lam = np.concatenate([grid, -grid])
-    f = hhl_response(lam, clock_qubits=c, evolution_time=t, scaling=scaling)
-    r = f * lam / C - 1.0
-    return float(2.0 * np.max(np.abs(r)))
+    """Deprecated name of :func:`qsgd.hhl.hhl_filter` (with ``definite=False`` by default); kept for one release."""
+    return hhl_filter(lam, clock_qubits=clock_qubits, evolution_time=evolution_time, scaling=scaling,
+                      definite=definite)
 
 
 # ----------------------------------------------------------------------------------------
