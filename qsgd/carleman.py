@@ -1319,7 +1319,7 @@ def truncation_error_terms(C, b, u_poly, *, order: int, basis: str = "kronecker"
     Returns
     -------
     error : ndarray, shape (n,)
-        :math:`u_T - \hat y_1(T)`, the truncation error of the first level at step :math:`T`.
+        :math:`\hat y_1(T) - u_T`, the truncation error of the first level at step :math:`T`.
     bound : float
         The norm bound above, :math:`\ge\lVert\mathrm{error}\rVert`.
     residual_norms : ndarray, shape (T,)

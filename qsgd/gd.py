@@ -65,7 +65,15 @@ from qsgd._validation import (
     estimate_bytes,
 )
 
-__all__ = ["DEGREES", "PolynomialMap", "polynomial_map", "model_loss", "gradient_descent", "DivergenceError"]
+__all__ = [
+    "DEGREES",
+    "PolynomialMap",
+    "polynomial_map",
+    "model_loss",
+    "gradient_descent",
+    "taylor_error_bound",
+    "DivergenceError",
+]
 
 #: what the iterations do when an iterate becomes non-finite
 ON_DIVERGENCE = ("raise", "nan")
@@ -516,3 +524,50 @@ def gradient_descent(loss, theta0, *, eta, steps, on_divergence="raise", max_byt
             break
         out[t + 1] = x.numpy()
     return out
+
+
+def _dense_matrix(M) -> np.ndarray:
+    return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=float)
+
+
+def _lipschitz(F, a_norm: float, b_norm: float) -> float:
+    r"""Lipschitz constant of :math:`P(u)=u+\sum_\ell F_\ell u^{\otimes\ell}` between two points."""
+    n = F[1].shape[0]
+    lip = float(np.linalg.norm(np.eye(n) + _dense_matrix(F[1]), 2))
+    for ell in range(2, len(F)):
+        norm = float(np.linalg.norm(_dense_matrix(F[ell]), 2))
+        # a^(x)l - b^(x)l = sum_i b^(x)i (x) (a - b) (x) a^(x)(l-1-i)
+        lip += norm * sum(a_norm ** (ell - 1 - i) * b_norm**i for i in range(ell))
+    return lip
+
+
+def taylor_error_bound(F, u_gd, u_poly, step) -> float:
+    r"""Bound on :math:`\lVert u^{\rm GD}_T - u^{\rm poly}_T\rVert`: the Taylor remainders of the steps, propagated.
+
+    Exact gradient descent :math:`u^{\rm GD}` and the truncated polynomial map
+    :math:`P(u)=u+\sum_\ell F_\ell u^{\otimes\ell}` start together; with the one-step remainder
+    :math:`\rho_t=\lVert u^{\rm GD}_{t+1}-P(u^{\rm GD}_t)\rVert` and the Lipschitz constant
+    :math:`\Lambda_t` of :math:`P` between the two iterates, the gap obeys
+    :math:`E_{t+1}\le\rho_t+\Lambda_tE_t`, :math:`E_0=0`; this returns :math:`E_T`.
+
+    Parameters
+    ----------
+    F : sequence of matrices
+        :math:`F_0, F_1, \dots` in ascending degree (the ``coefficients`` of a :class:`PolynomialMap`).
+    u_gd, u_poly : array_like, shape (T + 1, n)
+        The two trajectories (displacements from the expansion point).
+    step : callable
+        One step of the polynomial map, :math:`u\mapsto P(u)` (:meth:`PolynomialMap.step`).
+
+    Returns
+    -------
+    float
+
+    Used in chapter 8 (the error budget of a quantum segment).
+    """
+    bound = 0.0
+    for t in range(u_gd.shape[0] - 1):
+        rho = float(np.linalg.norm(u_gd[t + 1] - step(u_gd[t])))
+        lam = _lipschitz(F, float(np.linalg.norm(u_gd[t])), float(np.linalg.norm(u_poly[t])))
+        bound = rho + lam * bound
+    return bound

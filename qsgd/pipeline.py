@@ -119,7 +119,7 @@ from qsgd._validation import (
     describe,
 )
 from qsgd.carleman import discrete_carleman, level_slices, lift, lifted_dimension, truncation_error_terms
-from qsgd.gd import gradient_descent, model_loss, polynomial_map
+from qsgd.gd import gradient_descent, model_loss, polynomial_map, taylor_error_bound
 from qsgd.hhl import (
     INVERSION_MARGIN,
     PHASE_HEADROOM,
@@ -355,27 +355,6 @@ def readout_error_bound(delta, *, anchor_norm, final_norm, f0_norm, copies=1) ->
 
 def _dense(M) -> np.ndarray:
     return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=float)
-
-
-def _lipschitz(F, a_norm: float, b_norm: float) -> float:
-    r"""Lipschitz constant of :math:`P(u)=u+\sum_\ell F_\ell u^{\otimes\ell}` between two points."""
-    n = F[1].shape[0]
-    lip = float(np.linalg.norm(np.eye(n) + _dense(F[1]), 2))
-    for ell in range(2, len(F)):
-        norm = float(np.linalg.norm(_dense(F[ell]), 2))
-        # a^(x)l - b^(x)l = sum_i b^(x)i (x) (a - b) (x) a^(x)(l-1-i)
-        lip += norm * sum(a_norm ** (ell - 1 - i) * b_norm**i for i in range(ell))
-    return lip
-
-
-def _taylor_bound(F, u_gd: np.ndarray, u_poly: np.ndarray, step) -> float:
-    r"""E_T of E_{t+1} = rho_t + Lambda_t E_t: one-step Taylor remainders propagated."""
-    bound = 0.0
-    for t in range(u_gd.shape[0] - 1):
-        rho = float(np.linalg.norm(u_gd[t + 1] - step(u_gd[t])))
-        lam = _lipschitz(F, float(np.linalg.norm(u_gd[t])), float(np.linalg.norm(u_poly[t])))
-        bound = rho + lam * bound
-    return bound
 
 
 # ----------------------------------------------------------------------------------------
@@ -1020,8 +999,8 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
 
     theta_gd, theta_poly = theta0 + u_gd[-1], theta0 + u_poly[-1]
     errors = {
-        "taylor": ErrorTerm(float(np.linalg.norm(theta_poly - theta_gd)), float(_taylor_bound(F, u_gd, u_poly,
-                                                                                             pmap.step))),
+        "taylor": ErrorTerm(float(np.linalg.norm(theta_poly - theta_gd)),
+                            taylor_error_bound(F, u_gd, u_poly, pmap.step)),
         "truncation": ErrorTerm(float(np.linalg.norm(theta_carleman - theta_poly)), float(truncation_bound)),
         "hhl": ErrorTerm(float(np.linalg.norm(theta_hhl - theta_carleman)), float(hhl_bound)),
         "tomography": ErrorTerm(float(np.linalg.norm(theta - theta_hhl)), float(tomography_bound)),

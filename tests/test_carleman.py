@@ -784,3 +784,35 @@ def test_bad_input_catalogue(case):
         call()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+def test_truncation_error_terms_bound_the_first_level_error():
+    """The first-level truncation error is exact (0) where the lift is exact and bounded where it is not."""
+    from qsgd.carleman import truncation_error_terms
+
+    rng = np.random.default_rng(5)
+    n = 2
+    F1 = -0.2 * np.eye(n)
+    F2 = 0.05 * rng.normal(size=(n, n * n))
+    F0 = 0.1 * rng.normal(size=n)
+
+    def step(u):
+        return u + F0 + F1 @ u + F2 @ np.kron(u, u)
+
+    u = [np.zeros(n)]
+    for _ in range(8):
+        u.append(step(u[-1]))
+    u = np.array(u)
+    errors = []
+    for order in (1, 2, 3):
+        C, b = discrete_carleman([F0, F1, F2], order=order)
+        y = lift(np.zeros(n), order=order)
+        for _ in range(8):
+            y = C @ y + b
+        err, bound, residuals = truncation_error_terms(C, b, u, order=order)
+        np.testing.assert_allclose(err, y[:n] - u[-1], atol=1e-13)
+        assert np.linalg.norm(err) <= bound * (1 + 1e-12) and residuals.shape == (8,)
+        errors.append(np.linalg.norm(err))
+    assert errors[2] < errors[1] < errors[0]
+    with pytest.raises(ValueError, match="truncation_error_terms: C has shape"):
+        truncation_error_terms(np.eye(3), np.zeros(3), u, order=1)

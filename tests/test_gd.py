@@ -452,3 +452,27 @@ def test_a_polynomial_map_goes_to_the_carleman_builders_as_it_is():
     cubic = polynomial_map(lambda th: (th**4).sum(), [0.3, -0.2], eta=0.1, degree=3)
     with pytest.raises(ValueError, match=r"carleman_matrix: F.coefficients must hold F0, F1 and up to F2"):
         carleman_matrix(cubic, order=2)
+
+
+def test_taylor_error_bound_is_zero_for_an_exact_map_and_holds_for_a_truncated_one():
+    """A cubic loss has an exact degree-2 map (bound 0); truncated at degree 1 the bound covers the gap."""
+    from qsgd.gd import taylor_error_bound
+
+    rng = np.random.default_rng(11)
+    H = torch.tensor(np.diag(rng.uniform(0.5, 1.5, 3)))
+    c = torch.tensor(rng.normal(size=3) * 0.3)
+
+    def loss(th):
+        return 0.5 * th @ H @ th + (c * th**3).sum() / 3
+
+    theta0 = rng.normal(size=3) * 0.5
+    steps = 6
+    u_gd = gradient_descent(loss, theta0, eta=0.1, steps=steps) - theta0
+    exact = polynomial_map(loss, theta0, eta=0.1, degree=2)
+    u_exact = exact.trajectory(steps)
+    assert taylor_error_bound(exact.coefficients, u_gd, u_exact, exact.step) < 1e-12
+    linear = polynomial_map(loss, theta0, eta=0.1, degree=1)
+    u_lin = linear.trajectory(steps)
+    gap = np.linalg.norm(u_gd[-1] - u_lin[-1])
+    bound = taylor_error_bound(linear.coefficients, u_gd, u_lin, linear.step)
+    assert 0 < gap <= bound < 100 * gap
