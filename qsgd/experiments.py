@@ -16,8 +16,10 @@ describe it (the "quantum-trained" curves are classical SGD runs):
 5. QRAM variant: after each download train classically for 10 steps (no
    error accrues) and upload the then dense parameters.
 
-Two presets: ``small`` (default; a tanh MLP on the scikit-learn digits, seconds
-on one CPU core) and ``paper`` (ResNet-32x4, batch 2048, 1000 steps,
+Three presets: ``small`` (default; a tanh MLP on the scikit-learn 8x8 digits,
+seconds on one CPU core, for smoke tests), ``fashion`` (chapter 7: the tanh
+:func:`qsgd.nn.small_cnn` on 10,000 Fashion-MNIST images, a minute on one core,
+with the learning rate set from the measured spectrum) and ``paper`` (ResNet-32x4, batch 2048, 1000 steps,
 re-upload every 100, CIFAR-100 from a directory the user provides,
 ``device="cuda"`` where available). :func:`run_experiment` writes
 ``results.npz`` / ``results.json`` that :func:`load_results` reads back, and a
@@ -61,7 +63,16 @@ __all__ = [
     "run_experiment",
 ]
 
-_SCALES = ("small", "paper")
+_SCALES = ("small", "fashion", "paper")
+
+#: one line per preset, for ``--help``
+SCALE_HELP = {
+    "small": "tanh MLP 64-32-32-10 (3,466 weights) on the scikit-learn 8x8 digits; seconds on one CPU core",
+    "fashion": "tanh CNN (26,698 weights) on 10,000 Fashion-MNIST images, eta = 1/lambda_max; "
+    "about a minute on one CPU core (chapter 7)",
+    "paper": "ResNet-32x4 (7,451,044 weights) on CIFAR-100 from --data, batch 2048; a GPU (or several "
+    "under torchrun)",
+}
 
 
 @dataclass(frozen=True)
@@ -77,9 +88,12 @@ class ExperimentConfig:
     (:math:`K`), ``classical_steps`` (10 for the QRAM variant),
     ``tomography_eps`` (relative download noise), ``masked`` (restrict each
     quantum segment to the support uploaded at its start; the paper's runs
-    were unmasked). Records: Hessian spectra at step 0, every
-    ``spectrum_every`` steps before ``spectrum_until`` and at every quantum
-    segment start before it, on ``spectrum_samples`` fixed training samples
+    were unmasked). With ``eta_scale`` set, the learning rate of the protocol
+    is ``eta_scale / lambda_max`` of the spectrum measured right after pruning
+    (``lr`` is then ignored; ``eta_scale < 2`` keeps every positive-curvature
+    mode of that spectrum contracting). Records: Hessian spectra at step 0, every
+    ``spectrum_every`` steps before ``spectrum_until``, at every quantum
+    segment start before it and at the steps listed in ``spectrum_at``, on ``spectrum_samples`` fixed training samples
     with ``lanczos_steps`` x ``lanczos_starts`` products; training accuracy
     every ``eval_every`` steps on ``eval_samples`` fixed training samples.
     """
@@ -87,12 +101,15 @@ class ExperimentConfig:
     scale: str = "small"
     model: str = "mlp"
     mlp_sizes: tuple = (64, 32, 32, 10)
+    cnn_channels: tuple = (8, 16)
+    cnn_hidden: int = 32
     activation: str = "tanh"
     depth: int = 32
     widen_factor: int = 4
     stem_width: int = 64
     data: str = "digits"
     data_path: str | None = None
+    data_dir: str | None = None
     n_train: int | None = None
     n_test: int | None = None
     dtype: str = "float32"
@@ -105,6 +122,7 @@ class ExperimentConfig:
     prune_amount: float = 0.9
     steps: int = 1000
     lr: float = 0.3
+    eta_scale: float | None = None
     batch_size: int = 256
     reupload_every: int = 100
     classical_steps: int = 0
@@ -112,6 +130,7 @@ class ExperimentConfig:
     masked: bool = False
     spectrum_every: int = 10
     spectrum_until: int = 200
+    spectrum_at: tuple = ()
     spectrum_samples: int = 512
     spectrum_batch: int = 512
     lanczos_steps: int = 48
@@ -125,8 +144,12 @@ class ExperimentConfig:
     def validate(self) -> "ExperimentConfig":
         func = "ExperimentConfig"
         check_choice(self.scale, "scale", set(_SCALES), func=func)
-        check_choice(self.model, "model", {"mlp", "resnet"}, func=func)
-        check_choice(self.data, "data", {"digits", "cifar100"}, func=func)
+        check_choice(self.model, "model", {"mlp", "cnn", "resnet"}, func=func)
+        check_choice(self.data, "data", {"digits", "fashion", "cifar100"}, func=func)
+        if self.eta_scale is not None:
+            check_positive(self.eta_scale, "eta_scale", func=func)
+        for i, t in enumerate(self.spectrum_at):
+            check_int(t, f"spectrum_at[{i}]", func=func, minimum=0)
         if self.data == "cifar100" and not self.data_path:
             raise ValueError(f"{func}: data='cifar100' needs data_path (a local CIFAR-100 directory)")
         for name in ("steps", "pretrain_steps", "classical_steps", "seed"):
@@ -151,7 +174,17 @@ class ExperimentConfig:
 
 
 def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
-    """The preset for ``scale`` (``"small"`` or ``"paper"``) with ``overrides`` applied.
+    """The preset for ``scale`` (``"small"``, ``"fashion"`` or ``"paper"``) with ``overrides`` applied.
+
+    ``small``: :func:`qsgd.nn.mlp` ``64-32-32-10`` (tanh) on the digits, 400
+    pre-training steps, 1000 protocol steps of batch 256 at :math:`\\eta = 0.3`.
+
+    ``fashion``: :func:`qsgd.nn.small_cnn` (tanh, 26,698 parameters) on a
+    random 10,000/2,000 train/test subset of Fashion-MNIST; pre-training 600
+    steps of batch 128 (SGD, lr 0.05, momentum 0.9); 1000 protocol steps of
+    batch 256 with :math:`\\eta = 1/\\lambda_{\\max}` of the spectrum right
+    after pruning; spectra (2 starts x 32 Lanczos steps on 256 images) at
+    steps 0, 10, 20, 50, 100, 110, 150, 200.
 
     ``paper``: ``cifar_resnet(32, 4)`` (7,451,044 parameters) on CIFAR-100 from
     ``data_path``; dense pre-training with the authors' settings (SGD, momentum
@@ -172,14 +205,23 @@ def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
             lanczos_steps=64, lanczos_starts=1, eval_every=10, eval_samples=10000, checkpoint_every=50,
             device="cuda" if torch.cuda.is_available() else "cpu",
         )
+    elif scale == "fashion":
+        base = ExperimentConfig(
+            scale="fashion", model="cnn", data="fashion", n_train=10000, n_test=2000, pretrain_steps=600,
+            pretrain_lr=0.05, pretrain_batch=128, pretrain_momentum=0.9, steps=1000, eta_scale=1.0,
+            batch_size=256, reupload_every=100, spectrum_every=10, spectrum_until=20,
+            spectrum_at=(50, 100, 110, 150, 200), spectrum_samples=256, spectrum_batch=256, lanczos_steps=32,
+            lanczos_starts=2, eval_every=10, eval_samples=2000,
+        )
     else:
         base = ExperimentConfig()
     fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
     unknown = set(overrides) - fields
     if unknown:
         raise ValueError(f"config_for: unknown settings {sorted(unknown)}")
-    if "mlp_sizes" in overrides:
-        overrides["mlp_sizes"] = tuple(overrides["mlp_sizes"])
+    for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+        if key in overrides:
+            overrides[key] = tuple(overrides[key])
     return dataclasses.replace(base, **overrides).validate()
 
 
@@ -210,6 +252,9 @@ class ExperimentResult:
     lambda_min, lambda_max : (S,)
     pruned_accuracy, pretrained_accuracy : float
     num_parameters : int
+    eta : float
+        The learning rate the protocol used (``config.lr``, or
+        ``config.eta_scale / lambda_max`` at step 0).
     """
 
     config: ExperimentConfig
@@ -231,6 +276,7 @@ class ExperimentResult:
     pretrained_accuracy: float
     pruned_accuracy: float
     num_parameters: int
+    eta: float = math.nan
 
     def spectrum(self, step: int, *, num_points: int = 512, sigma: float | None = None, grid=None):
         """``(grid, density)`` of the spectrum recorded at ``step`` (Gaussian-smoothed Ritz quadrature)."""
@@ -266,8 +312,14 @@ class ExperimentResult:
 
 def _load_data(cfg: ExperimentConfig) -> qnn.DataSplit:
     if cfg.data == "digits":
-        image = cfg.model == "resnet"
+        image = cfg.model in ("resnet", "cnn")
         return qnn.load_digits(n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed, dtype=cfg.dtype, image=image)
+    if cfg.data == "fashion":
+        from qsgd.data import load_fashion_mnist
+
+        return load_fashion_mnist(
+            n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed, dtype=cfg.dtype, data_dir=cfg.data_dir
+        )
     return qnn.load_cifar100(cfg.data_path, n_train=cfg.n_train, n_test=cfg.n_test, dtype=cfg.dtype)
 
 
@@ -279,6 +331,12 @@ def _build_model(cfg: ExperimentConfig, data: qnn.DataSplit) -> torch.nn.Module:
         sizes = list(cfg.mlp_sizes)
         sizes[0] = int(np.prod(data.x_train.shape[1:]))
         model = torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp(sizes, activation=cfg.activation, dtype=cfg.dtype, seed=cfg.seed))
+    elif cfg.model == "cnn":
+        model = qnn.small_cnn(
+            cfg.cnn_channels, hidden=cfg.cnn_hidden, image_size=int(data.x_train.shape[-1]),
+            in_channels=int(data.x_train.shape[1]), num_classes=num_classes, activation=cfg.activation,
+            dtype=cfg.dtype, seed=cfg.seed,
+        )
     else:
         model = qnn.cifar_resnet(
             cfg.depth, cfg.widen_factor, stem_width=cfg.stem_width, num_classes=num_classes,
@@ -351,6 +409,7 @@ def _spectrum_schedule(cfg: ExperimentConfig) -> set[int]:
         q = start + cfg.classical_steps
         if q <= cfg.spectrum_until and q <= cfg.steps:
             sched.add(q)
+    sched |= set(cfg.spectrum_at)
     return {t for t in sched if t <= cfg.steps}
 
 
@@ -364,7 +423,8 @@ def _empty_records() -> dict:
 
 def _config_dict(cfg: ExperimentConfig) -> dict:
     d = dataclasses.asdict(cfg)
-    d["mlp_sizes"] = list(cfg.mlp_sizes)
+    for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+        d[key] = list(getattr(cfg, key))
     return d
 
 
@@ -395,7 +455,9 @@ def load_results(path) -> ExperimentResult:
         raise FileNotFoundError(f"load_results: no results.npz/results.json in {str(root)!r}")
     meta = json.loads((root / "results.json").read_text())
     cfg_dict = meta["config"]
-    cfg_dict["mlp_sizes"] = tuple(cfg_dict["mlp_sizes"])
+    for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+        if key in cfg_dict:
+            cfg_dict[key] = tuple(cfg_dict[key])
     cfg = ExperimentConfig(**cfg_dict)
     with np.load(root / "results.npz") as z:
         arrays = {k: z[k] for k in z.files}
@@ -404,6 +466,7 @@ def load_results(path) -> ExperimentResult:
         pretrained_accuracy=float(meta["pretrained_accuracy"]),
         pruned_accuracy=float(meta["pruned_accuracy"]),
         num_parameters=int(meta["num_parameters"]),
+        eta=float(meta.get("eta", cfg.lr)),
         **arrays,
     )
 
@@ -503,6 +566,8 @@ def run_experiment(
         support = qnn.prune_global(model, cfg.prune_amount)
         extra["pruned_accuracy"] = acc_train()
         rec, start = _empty_records(), 0
+        if cfg.eta_scale is None:
+            extra["eta"] = cfg.lr
 
     def save(step):
         if ckpt_path is None:
@@ -546,12 +611,18 @@ def run_experiment(
             rec["ritz_weights"].append(dens.weights.tolist())
             rec["lambda_min"].append(dens.lambda_min)
             rec["lambda_max"].append(dens.lambda_max)
+            if "eta" not in extra:  # eta_scale: the step size from the spectrum right after pruning
+                if not dens.lambda_max > 0:
+                    raise ValueError(f"{func}: eta_scale needs lambda_max > 0, got {dens.lambda_max}")
+                extra["eta"] = cfg.eta_scale / dens.lambda_max
         if t % cfg.eval_every == 0:
             rec["eval_steps"].append(t)
             rec["train_accuracy"].append(acc_train())
             rec["test_accuracy"].append(acc_test())
+        if "eta" not in extra:
+            raise ValueError(f"{func}: eta_scale needs a spectrum at step 0 (got schedule {sorted(schedule)})")
         res = qnn.train(
-            model, data, steps=1, lr=cfg.lr, batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
+            model, data, steps=1, lr=extra["eta"], batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
             mask=None if (classical or not cfg.masked) else seg_mask, device=dev,
         )
         rec["step_loss"].append(float(res.loss[0]))
@@ -573,6 +644,7 @@ def run_experiment(
         pretrained_accuracy=float(extra["pretrained_accuracy"]),
         pruned_accuracy=float(extra["pruned_accuracy"]),
         num_parameters=int(extra["num_parameters"]),
+        eta=float(extra.get("eta", math.nan)),
         **_record_arrays(rec),
     )
 
@@ -605,7 +677,7 @@ def proxy_along_training(
     func = "proxy_along_training"
     check_choice(mode, "mode", {"upload", "current"}, func=func)
     cfg = result.config
-    eta = cfg.lr if eta is None else check_positive(eta, "eta", func=func)
+    eta = result.eta if eta is None else check_positive(eta, "eta", func=func)
     K = cfg.reupload_every
     steps = np.arange(cfg.steps + 1)
     proxy = np.full(steps.size, np.nan)
