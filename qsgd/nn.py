@@ -207,7 +207,7 @@ def small_cnn(
 
     ``Conv(in, c1, 3, stride 2) -> act -> Conv(c1, c2, 3, stride 2) -> act ->
     flatten -> Linear(c2 * s * s, hidden) -> act -> Linear(hidden, classes)``
-    with :math:`s = \lceil\lceil \text{image\_size}/2\rceil/2\rceil` (7 for
+    with :math:`s = \\lceil\\lceil \\text{image\\_size}/2\\rceil/2\\rceil` (7 for
     28x28 images). All layers carry biases; with a smooth activation the loss
     is analytic in the weights. ``small_cnn()`` has 26,698 parameters, of which
     26,312 are the prunable weights of the two convolutions and the hidden
