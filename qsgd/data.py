@@ -129,8 +129,11 @@ def write_idx(path, array, *, compress: bool | None = None) -> Path:
     path = Path(path)
     compress = path.name.endswith(".gz") if compress is None else bool(compress)
     payload = bytes([0, 0, 0x08, arr.ndim]) + np.asarray(arr.shape, dtype=">u4").tobytes() + arr.tobytes()
-    with (gzip.open(path, "wb", mtime=0) if compress else open(path, "wb")) as fh:
-        fh.write(payload)
+    if compress:
+        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fh:
+            fh.write(payload)
+    else:
+        path.write_bytes(payload)
     return path
 
 

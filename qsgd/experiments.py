@@ -179,7 +179,8 @@ def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
     ``small``: :func:`qsgd.nn.mlp` ``64-32-32-10`` (tanh) on the digits, 400
     pre-training steps, 1000 protocol steps of batch 256 at :math:`\\eta = 0.3`.
 
-    ``fashion``: :func:`qsgd.nn.small_cnn` (tanh, 26,698 parameters) on a
+    ``fashion``: :func:`qsgd.nn.small_cnn` (tanh, 26,698 parameters, float64
+    so that the printed results do not move with the CPU's kernels) on a
     random 10,000/2,000 train/test subset of Fashion-MNIST; pre-training 600
     steps of batch 128 (SGD, lr 0.05, momentum 0.9); 1000 protocol steps of
     batch 256 with :math:`\\eta = 1/\\lambda_{\\max}` of the spectrum right
@@ -211,7 +212,7 @@ def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
             pretrain_lr=0.05, pretrain_batch=128, pretrain_momentum=0.9, steps=1000, eta_scale=1.0,
             batch_size=256, reupload_every=100, spectrum_every=10, spectrum_until=20,
             spectrum_at=(50, 100, 110, 150, 200), spectrum_samples=256, spectrum_batch=256, lanczos_steps=32,
-            lanczos_starts=2, eval_every=10, eval_samples=2000,
+            lanczos_starts=2, eval_every=10, eval_samples=2000, dtype="float64",
         )
     else:
         base = ExperimentConfig()

@@ -195,3 +195,32 @@ def test_command_line(tmp_path, capsys):
     assert qe.main(["--scale", "paper", "--data", str(tmp_path / "missing"), "--output", str(tmp_path / "p")]) == 2
     assert "missing" in capsys.readouterr().err
     assert qe.main(["--steps", "-3", "--output", str(tmp_path / "q")]) == 2
+
+
+def test_fashion_preset_runs_on_a_tiny_data_set_with_eta_from_the_spectrum(tmp_path):
+    from tests.test_data import write_fake_fashion
+
+    write_fake_fashion(tmp_path / "fm", n_train=64, n_test=16)
+    cfg = qe.config_for(
+        "fashion", data_dir=str(tmp_path / "fm"), n_train=48, n_test=16, cnn_channels=(2, 2), cnn_hidden=4,
+        pretrain_steps=5, steps=8, reupload_every=4, batch_size=16, spectrum_samples=32, spectrum_batch=16,
+        lanczos_steps=6, spectrum_at=(4, 6), eval_samples=32, eval_every=2,
+    )
+    assert cfg.model == "cnn" and cfg.data == "fashion" and cfg.dtype == "float64" and cfg.eta_scale == 1.0
+    res = qe.run_experiment(cfg, output=tmp_path / "run")
+    np.testing.assert_array_equal(res.spectrum_steps, [0, 4, 6])
+    np.testing.assert_allclose(res.eta, 1.0 / res.lambda_max[0], rtol=1e-14)
+    assert res.num_parameters == qnn.count_parameters(qnn.small_cnn((2, 2), hidden=4))
+    back = qe.load_results(tmp_path / "run")
+    assert back.eta == res.eta and back.config == cfg
+    # the proxy uses the run's step size by default
+    _, p1 = qe.proxy_along_training(res)
+    _, p2 = qe.proxy_along_training(res, eta=res.eta)
+    np.testing.assert_array_equal(p1, p2)
+
+
+def test_eta_scale_needs_a_positive_scale():
+    with pytest.raises(ValueError, match="ExperimentConfig: eta_scale must be > 0"):
+        qe.config_for("fashion", eta_scale=0.0)
+    with pytest.raises(ValueError, match="ExperimentConfig: model must be one of"):
+        qe.config_for("small", model="vit")
