@@ -65,3 +65,27 @@ def test_two_gloo_processes_give_the_single_process_spectrum(tmp_path):
     # the distributed spectrum is a real one: its extreme Ritz values bracket-converge to the exact spectrum
     exact = qs.exact_spectrum(qs.hessian_operator(model, data))
     assert exact[0] - 1e-9 <= ref.lambda_min and ref.lambda_max <= exact[-1] + 1e-9
+
+
+def test_protocol_under_torchrun_matches_the_single_process_run(tmp_path):
+    from qsgd import experiments as qe
+
+    opts = ["--n-train", "200", "--n-test", "50", "--dtype", "float64", "--pretrain-steps", "20", "--steps", "8",
+            "--reupload-every", "4", "--batch-size", "32", "--lr", "0.2", "--spectrum-every", "4",
+            "--spectrum-until", "8", "--spectrum-samples", "64", "--lanczos-steps", "6", "--lanczos-starts", "2"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "qsgd", "experiments", *opts, "--output", str(tmp_path / "dist")]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("results in") == 1  # only rank 0 reports
+    dist = qe.load_results(tmp_path / "dist")
+    cfg = qe.config_for("small", n_train=200, n_test=50, dtype="float64", pretrain_steps=20, steps=8,
+                        reupload_every=4, batch_size=32, lr=0.2, spectrum_every=4, spectrum_until=8,
+                        spectrum_samples=64, lanczos_steps=6, lanczos_starts=2)
+    single = qe.run_experiment(cfg)
+    assert dist.config == cfg
+    np.testing.assert_allclose(dist.step_loss, single.step_loss, rtol=1e-10)
+    np.testing.assert_allclose(dist.ritz_nodes, single.ritz_nodes, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(dist.ritz_weights, single.ritz_weights, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(dist.train_accuracy, single.train_accuracy)

@@ -224,3 +224,45 @@ def test_eta_scale_needs_a_positive_scale():
         qe.config_for("fashion", eta_scale=0.0)
     with pytest.raises(ValueError, match="ExperimentConfig: model must be one of"):
         qe.config_for("small", model="vit")
+
+
+def test_cli_help_shows_presets_and_defaults(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # one line per option
+    with pytest.raises(SystemExit):
+        qe.main(["--help"])
+    text = capsys.readouterr().out
+    assert "small    tanh MLP 64-32-32-10" in text and "fashion  tanh CNN" in text
+    assert "default: small 400, fashion 600, paper 4900" in text  # --pretrain-steps
+    # every option says what it does and its default
+    opts = [line for line in text.splitlines() if line.strip().startswith("--") and "--help" not in line]
+    assert len(opts) > 20
+    blocks = text.split("options:")[1].split("\n  -")
+    for block in blocks[2:]:
+        if block.strip().startswith(("-masked", "-no-resume", "-progress")):
+            continue
+        assert "default" in block, block
+
+
+def test_cli_failed_run_leaves_no_empty_output_and_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "p"
+    assert qe.main(["--scale", "paper", "--data", str(tmp_path / "missing"), "--output", str(out)]) == 2
+    assert not out.exists()
+    assert "no CIFAR-100 found" in capsys.readouterr().err
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(qe, "run_experiment", interrupted)
+    assert qe.main(["--output", str(tmp_path / "i")]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "interrupted; rerun the same command to resume"
+    assert not (tmp_path / "i").exists()
+
+
+def test_cli_plot_subcommand(tmp_path, capsys):
+    qe.run_experiment(tiny(), output=tmp_path / "run")
+    assert qe.main(["plot", str(tmp_path / "run")]) == 0
+    png = tmp_path / "run" / "fig2.png"
+    assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
+    assert qe.main(["plot", str(tmp_path / "nothing")]) == 2
+    assert "no results.npz" in capsys.readouterr().err
