@@ -171,7 +171,7 @@ def mlp(
     >>> count_parameters(model)
     1210
 
-    Used in chapters 2, 6, 7 and 8.
+    Used in chapters 2, 6 and 8.
     """
     func = "mlp"
     try:
@@ -508,7 +508,7 @@ def load_digits(
     .. [1] F. Pedregosa et al., "Scikit-learn: machine learning in Python",
        JMLR 12, 2825 (2011).
 
-    Used in chapters 2, 3, 5, 6, 7 and 8.
+    Used in chapters 2, 3, 5, 6 and 8 (chapter 7 uses Fashion-MNIST, :mod:`qsgd.data`).
     """
     from sklearn.datasets import load_digits as _sk_load_digits
 
