@@ -197,9 +197,19 @@ def test_command_line(tmp_path, capsys):
     assert qe.main(["--steps", "-3", "--output", str(tmp_path / "q")]) == 2
 
 
-def test_fashion_preset_runs_on_a_tiny_data_set_with_eta_from_the_spectrum(tmp_path):
-    from tests.test_data import write_fake_fashion
+def write_fake_fashion(root, *, n_train, n_test, seed=0):
+    """The four Fashion-MNIST IDX files with random 28x28 images."""
+    from qsgd import data as qd
 
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True)
+    for (split, kind), stem in qd.FASHION_MNIST_FILES.items():
+        n = n_train if split == "train" else n_test
+        arr = rng.integers(0, 256, size=(n, 28, 28)) if kind == "images" else np.arange(n) % 10
+        qd.write_idx(root / (stem + ".gz"), arr.astype(np.uint8))
+
+
+def test_fashion_preset_runs_on_a_tiny_data_set_with_eta_from_the_spectrum(tmp_path):
     write_fake_fashion(tmp_path / "fm", n_train=64, n_test=16)
     cfg = qe.config_for(
         "fashion", data_dir=str(tmp_path / "fm"), n_train=48, n_test=16, cnn_channels=(2, 2), cnn_hidden=4,
