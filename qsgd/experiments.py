@@ -621,6 +621,10 @@ def run_experiment(
                 momentum=cfg.pretrain_momentum, weight_decay=cfg.pretrain_weight_decay, seed=cfg.seed,
                 progress=progress, device=dev,
             )
+        if size > 1:  # every rank continues from rank 0's weights (GPU pre-training need not be bitwise equal)
+            with torch.no_grad():
+                for tensor in model.state_dict().values():
+                    torch.distributed.broadcast(tensor, src=0)
         extra = {"pretrained_accuracy": acc_train(), "num_parameters": qnn.count_parameters(model)}
         support = qnn.prune_global(model, cfg.prune_amount)
         extra["pruned_accuracy"] = acc_train()
