@@ -1,4 +1,5 @@
-"""Command line: ``python -m qsgd experiments ...`` runs the Fig. 2 protocol."""
+"""Command line: ``python -m qsgd experiments ...`` runs the Fig. 2 protocol,
+``python -m qsgd plot RUN_DIR`` plots a finished run."""
 
 from __future__ import annotations
 

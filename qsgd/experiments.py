@@ -16,8 +16,10 @@ describe it (the "quantum-trained" curves are classical SGD runs):
 5. QRAM variant: after each download train classically for 10 steps (no
    error accrues) and upload the then dense parameters.
 
-Two presets: ``small`` (default; a tanh MLP on the scikit-learn digits, seconds
-on one CPU core) and ``paper`` (ResNet-32x4, batch 2048, 1000 steps,
+Three presets: ``small`` (default; a tanh MLP on the scikit-learn 8x8 digits,
+seconds on one CPU core, for smoke tests), ``fashion`` (chapter 7: the tanh
+:func:`qsgd.nn.small_cnn` on 10,000 Fashion-MNIST images, a minute on one core,
+with the learning rate set from the measured spectrum) and ``paper`` (ResNet-32x4, batch 2048, 1000 steps,
 re-upload every 100, CIFAR-100 from a directory the user provides,
 ``device="cuda"`` where available). :func:`run_experiment` writes
 ``results.npz`` / ``results.json`` that :func:`load_results` reads back, and a
@@ -57,11 +59,21 @@ __all__ = [
     "download",
     "load_results",
     "main",
+    "plot_results",
     "proxy_along_training",
     "run_experiment",
 ]
 
-_SCALES = ("small", "paper")
+_SCALES = ("small", "fashion", "paper")
+
+#: one line per preset, for ``--help``
+SCALE_HELP = {
+    "small": "tanh MLP 64-32-32-10 (3,466 weights) on the scikit-learn 8x8 digits; seconds on one CPU core",
+    "fashion": "tanh CNN (26,698 weights) on 10,000 Fashion-MNIST images, eta = 1/lambda_max; "
+    "about a minute on one CPU core (chapter 7)",
+    "paper": "ResNet-32x4 (7,451,044 weights) on CIFAR-100 from --data, batch 2048; a GPU (or several "
+    "under torchrun)",
+}
 
 
 @dataclass(frozen=True)
@@ -77,9 +89,12 @@ class ExperimentConfig:
     (:math:`K`), ``classical_steps`` (10 for the QRAM variant),
     ``tomography_eps`` (relative download noise), ``masked`` (restrict each
     quantum segment to the support uploaded at its start; the paper's runs
-    were unmasked). Records: Hessian spectra at step 0, every
-    ``spectrum_every`` steps before ``spectrum_until`` and at every quantum
-    segment start before it, on ``spectrum_samples`` fixed training samples
+    were unmasked). With ``eta_scale`` set, the learning rate of the protocol
+    is ``eta_scale / lambda_max`` of the spectrum measured right after pruning
+    (``lr`` is then ignored; ``eta_scale < 2`` keeps every positive-curvature
+    mode of that spectrum contracting). Records: Hessian spectra at step 0, every
+    ``spectrum_every`` steps before ``spectrum_until``, at every quantum
+    segment start before it and at the steps listed in ``spectrum_at``, on ``spectrum_samples`` fixed training samples
     with ``lanczos_steps`` x ``lanczos_starts`` products; training accuracy
     every ``eval_every`` steps on ``eval_samples`` fixed training samples.
     """
@@ -87,12 +102,15 @@ class ExperimentConfig:
     scale: str = "small"
     model: str = "mlp"
     mlp_sizes: tuple = (64, 32, 32, 10)
+    cnn_channels: tuple = (8, 16)
+    cnn_hidden: int = 32
     activation: str = "tanh"
     depth: int = 32
     widen_factor: int = 4
     stem_width: int = 64
     data: str = "digits"
     data_path: str | None = None
+    data_dir: str | None = None
     n_train: int | None = None
     n_test: int | None = None
     dtype: str = "float32"
@@ -105,6 +123,7 @@ class ExperimentConfig:
     prune_amount: float = 0.9
     steps: int = 1000
     lr: float = 0.3
+    eta_scale: float | None = None
     batch_size: int = 256
     reupload_every: int = 100
     classical_steps: int = 0
@@ -112,6 +131,7 @@ class ExperimentConfig:
     masked: bool = False
     spectrum_every: int = 10
     spectrum_until: int = 200
+    spectrum_at: tuple = ()
     spectrum_samples: int = 512
     spectrum_batch: int = 512
     lanczos_steps: int = 48
@@ -125,8 +145,12 @@ class ExperimentConfig:
     def validate(self) -> "ExperimentConfig":
         func = "ExperimentConfig"
         check_choice(self.scale, "scale", set(_SCALES), func=func)
-        check_choice(self.model, "model", {"mlp", "resnet"}, func=func)
-        check_choice(self.data, "data", {"digits", "cifar100"}, func=func)
+        check_choice(self.model, "model", {"mlp", "cnn", "resnet"}, func=func)
+        check_choice(self.data, "data", {"digits", "fashion", "cifar100"}, func=func)
+        if self.eta_scale is not None:
+            check_positive(self.eta_scale, "eta_scale", func=func)
+        for i, t in enumerate(self.spectrum_at):
+            check_int(t, f"spectrum_at[{i}]", func=func, minimum=0)
         if self.data == "cifar100" and not self.data_path:
             raise ValueError(f"{func}: data='cifar100' needs data_path (a local CIFAR-100 directory)")
         for name in ("steps", "pretrain_steps", "classical_steps", "seed"):
@@ -151,7 +175,18 @@ class ExperimentConfig:
 
 
 def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
-    """The preset for ``scale`` (``"small"`` or ``"paper"``) with ``overrides`` applied.
+    """The preset for ``scale`` (``"small"``, ``"fashion"`` or ``"paper"``) with ``overrides`` applied.
+
+    ``small``: :func:`qsgd.nn.mlp` ``64-32-32-10`` (tanh) on the digits, 400
+    pre-training steps, 1000 protocol steps of batch 256 at :math:`\\eta = 0.3`.
+
+    ``fashion``: :func:`qsgd.nn.small_cnn` (tanh, 26,698 parameters, float64
+    so that the printed results do not move with the CPU's kernels) on a
+    random 10,000/2,000 train/test subset of Fashion-MNIST; pre-training 600
+    steps of batch 128 (SGD, lr 0.05, momentum 0.9); 1000 protocol steps of
+    batch 256 with :math:`\\eta = 1/\\lambda_{\\max}` of the spectrum right
+    after pruning; spectra (2 starts x 32 Lanczos steps on 256 images) at
+    steps 0, 10, 20, 50, 100, 110, 150, 200.
 
     ``paper``: ``cifar_resnet(32, 4)`` (7,451,044 parameters) on CIFAR-100 from
     ``data_path``; dense pre-training with the authors' settings (SGD, momentum
@@ -163,6 +198,19 @@ def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
     Used in chapter 7.
     """
     check_choice(scale, "scale", set(_SCALES), func="config_for")
+    base = _preset(scale)
+    fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
+    unknown = set(overrides) - fields
+    if unknown:
+        raise ValueError(f"config_for: unknown settings {sorted(unknown)}")
+    for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+        if key in overrides:
+            overrides[key] = tuple(overrides[key])
+    return dataclasses.replace(base, **overrides).validate()
+
+
+def _preset(scale: str) -> ExperimentConfig:
+    """The preset of ``scale``, not yet validated (``paper`` lacks its data path)."""
     if scale == "paper":
         base = ExperimentConfig(
             scale="paper", model="resnet", depth=32, widen_factor=4, stem_width=64, data="cifar100",
@@ -172,15 +220,17 @@ def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
             lanczos_steps=64, lanczos_starts=1, eval_every=10, eval_samples=10000, checkpoint_every=50,
             device="cuda" if torch.cuda.is_available() else "cpu",
         )
+    elif scale == "fashion":
+        base = ExperimentConfig(
+            scale="fashion", model="cnn", data="fashion", n_train=10000, n_test=2000, pretrain_steps=600,
+            pretrain_lr=0.05, pretrain_batch=128, pretrain_momentum=0.9, steps=1000, eta_scale=1.0,
+            batch_size=256, reupload_every=100, spectrum_every=10, spectrum_until=20,
+            spectrum_at=(50, 100, 110, 150, 200), spectrum_samples=256, spectrum_batch=256, lanczos_steps=32,
+            lanczos_starts=2, eval_every=10, eval_samples=2000, dtype="float64",
+        )
     else:
         base = ExperimentConfig()
-    fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
-    unknown = set(overrides) - fields
-    if unknown:
-        raise ValueError(f"config_for: unknown settings {sorted(unknown)}")
-    if "mlp_sizes" in overrides:
-        overrides["mlp_sizes"] = tuple(overrides["mlp_sizes"])
-    return dataclasses.replace(base, **overrides).validate()
+    return base
 
 
 @dataclass(frozen=True)
@@ -210,6 +260,9 @@ class ExperimentResult:
     lambda_min, lambda_max : (S,)
     pruned_accuracy, pretrained_accuracy : float
     num_parameters : int
+    eta : float
+        The learning rate the protocol used (``config.lr``, or
+        ``config.eta_scale / lambda_max`` at step 0).
     """
 
     config: ExperimentConfig
@@ -231,6 +284,7 @@ class ExperimentResult:
     pretrained_accuracy: float
     pruned_accuracy: float
     num_parameters: int
+    eta: float = math.nan
 
     def spectrum(self, step: int, *, num_points: int = 512, sigma: float | None = None, grid=None):
         """``(grid, density)`` of the spectrum recorded at ``step`` (Gaussian-smoothed Ritz quadrature)."""
@@ -266,8 +320,14 @@ class ExperimentResult:
 
 def _load_data(cfg: ExperimentConfig) -> qnn.DataSplit:
     if cfg.data == "digits":
-        image = cfg.model == "resnet"
+        image = cfg.model in ("resnet", "cnn")
         return qnn.load_digits(n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed, dtype=cfg.dtype, image=image)
+    if cfg.data == "fashion":
+        from qsgd.data import load_fashion_mnist
+
+        return load_fashion_mnist(
+            n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed, dtype=cfg.dtype, data_dir=cfg.data_dir
+        )
     return qnn.load_cifar100(cfg.data_path, n_train=cfg.n_train, n_test=cfg.n_test, dtype=cfg.dtype)
 
 
@@ -279,6 +339,12 @@ def _build_model(cfg: ExperimentConfig, data: qnn.DataSplit) -> torch.nn.Module:
         sizes = list(cfg.mlp_sizes)
         sizes[0] = int(np.prod(data.x_train.shape[1:]))
         model = torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp(sizes, activation=cfg.activation, dtype=cfg.dtype, seed=cfg.seed))
+    elif cfg.model == "cnn":
+        model = qnn.small_cnn(
+            cfg.cnn_channels, hidden=cfg.cnn_hidden, image_size=int(data.x_train.shape[-1]),
+            in_channels=int(data.x_train.shape[1]), num_classes=num_classes, activation=cfg.activation,
+            dtype=cfg.dtype, seed=cfg.seed,
+        )
     else:
         model = qnn.cifar_resnet(
             cfg.depth, cfg.widen_factor, stem_width=cfg.stem_width, num_classes=num_classes,
@@ -331,6 +397,44 @@ def download(
     return masks
 
 
+def _parallel_sgd_step(model, data, *, lr, batch_size, seed, mask, device, rank, size):
+    """One SGD step on the global minibatch of :func:`qsgd.nn.train`, split over ``size`` ranks.
+
+    All ranks draw the same ``batch_size`` indices (seeded by ``seed``); rank
+    ``r`` takes every ``size``-th of them from position ``r``, computes the
+    gradient of its part of :math:`\\frac1B\\sum_{k\\in\\text{batch}}\\ell_k`,
+    and one ``all_reduce`` sums the gradients (and the loss and accuracy), so
+    every rank applies the single-process update :math:`\\theta \\leftarrow
+    \\theta - \\eta\\nabla\\mathcal L_{\\text{batch}}` up to rounding. Batch norm, if
+    any, normalizes with per-rank statistics (as ``DistributedDataParallel``
+    without ``SyncBatchNorm``). Returns ``(loss, accuracy)`` of the batch.
+    """
+    x, y = data.x_train, data.y_train
+    batch_size = min(batch_size, x.shape[0])
+    if batch_size == x.shape[0]:
+        idx = torch.arange(x.shape[0])
+    else:
+        idx = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed))[:batch_size]
+    local = idx[rank::size]
+    xb, yb = x[local].to(device), y[local].to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    model.train()
+    out = model(xb)
+    loss = torch.nn.functional.cross_entropy(out, yb, reduction="sum") / batch_size
+    grads = torch.autograd.grad(loss, params)
+    correct = (out.detach().argmax(1) == yb).sum().to(loss.dtype) / batch_size
+    flat = torch.cat([g.reshape(-1) for g in grads] + [loss.detach().reshape(1), correct.reshape(1)])
+    torch.distributed.all_reduce(flat)
+    with torch.no_grad():
+        offset = 0
+        for p in params:
+            p.sub_(lr * flat[offset : offset + p.numel()].view_as(p))
+            offset += p.numel()
+    if mask is not None:
+        qnn.apply_mask(model, mask)
+    return float(flat[-2]), float(flat[-1])
+
+
 def _support_mask(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     names = {f"{n}.weight" if n else "weight" for n, _ in qnn.prunable_parameters(model)}
     return {k: (p.detach() != 0) for k, p in model.named_parameters() if k in names}
@@ -351,6 +455,7 @@ def _spectrum_schedule(cfg: ExperimentConfig) -> set[int]:
         q = start + cfg.classical_steps
         if q <= cfg.spectrum_until and q <= cfg.steps:
             sched.add(q)
+    sched |= set(cfg.spectrum_at)
     return {t for t in sched if t <= cfg.steps}
 
 
@@ -364,7 +469,8 @@ def _empty_records() -> dict:
 
 def _config_dict(cfg: ExperimentConfig) -> dict:
     d = dataclasses.asdict(cfg)
-    d["mlp_sizes"] = list(cfg.mlp_sizes)
+    for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+        d[key] = list(getattr(cfg, key))
     return d
 
 
@@ -395,7 +501,9 @@ def load_results(path) -> ExperimentResult:
         raise FileNotFoundError(f"load_results: no results.npz/results.json in {str(root)!r}")
     meta = json.loads((root / "results.json").read_text())
     cfg_dict = meta["config"]
-    cfg_dict["mlp_sizes"] = tuple(cfg_dict["mlp_sizes"])
+    for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+        if key in cfg_dict:
+            cfg_dict[key] = tuple(cfg_dict[key])
     cfg = ExperimentConfig(**cfg_dict)
     with np.load(root / "results.npz") as z:
         arrays = {k: z[k] for k in z.files}
@@ -404,6 +512,7 @@ def load_results(path) -> ExperimentResult:
         pretrained_accuracy=float(meta["pretrained_accuracy"]),
         pruned_accuracy=float(meta["pruned_accuracy"]),
         num_parameters=int(meta["num_parameters"]),
+        eta=float(meta.get("eta", cfg.lr)),
         **arrays,
     )
 
@@ -429,6 +538,13 @@ def run_experiment(
     schedule; then one SGD step on ``batch_size`` random training samples
     (seeded by ``(seed, t)``, so a resumed run is bitwise the same as an
     uninterrupted one on the same device).
+
+    Under ``torchrun`` (a ``torch.distributed`` process group with more than
+    one rank) the protocol runs data-parallel: every SGD step splits its
+    minibatch over the ranks and all-reduces the gradients, every Hessian
+    spectrum all-reduces its Hessian-vector products
+    (:mod:`qsgd.distributed`), and only rank 0 writes files. The records are
+    those of the single-process run up to rounding.
 
     Parameters
     ----------
@@ -457,19 +573,25 @@ def run_experiment(
     """
     from tqdm import tqdm
 
+    from qsgd import distributed as qdist
+
     func = "run_experiment"
+    rank, size = qdist.world()
     cfg = config_for("small") if config is None else config
     if not isinstance(cfg, ExperimentConfig):
         raise ValueError(f"{func}: config must be an ExperimentConfig, got {describe(cfg)}")
     cfg.validate()
     out = None if output is None else Path(output)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
     ckpt_path = None if out is None else out / "checkpoint.pt"
 
     data = _load_data(cfg)
     model = _build_model(cfg, data)
+    if out is not None and rank == 0:
+        out.mkdir(parents=True, exist_ok=True)  # only once the data and the model are there
     dev = torch.device(cfg.device)
+    if size > 1 and dev.type == "cuda":
+        dev = torch.device("cuda", torch.cuda.current_device())
+        model = model.to(dev)
     n_eval = data.x_train.shape[0] if cfg.eval_samples is None else min(cfg.eval_samples, data.x_train.shape[0])
     perm = torch.randperm(data.x_train.shape[0], generator=torch.Generator().manual_seed(cfg.seed))
     x_eval, y_eval = data.x_train[perm[:n_eval]], data.y_train[perm[:n_eval]]
@@ -499,13 +621,19 @@ def run_experiment(
                 momentum=cfg.pretrain_momentum, weight_decay=cfg.pretrain_weight_decay, seed=cfg.seed,
                 progress=progress, device=dev,
             )
+        if size > 1:  # every rank continues from rank 0's weights (GPU pre-training need not be bitwise equal)
+            with torch.no_grad():
+                for tensor in model.state_dict().values():
+                    torch.distributed.broadcast(tensor, src=0)
         extra = {"pretrained_accuracy": acc_train(), "num_parameters": qnn.count_parameters(model)}
         support = qnn.prune_global(model, cfg.prune_amount)
         extra["pruned_accuracy"] = acc_train()
         rec, start = _empty_records(), 0
+        if cfg.eta_scale is None:
+            extra["eta"] = cfg.lr
 
     def save(step):
-        if ckpt_path is None:
+        if ckpt_path is None or rank != 0:
             return
         tmp = ckpt_path.with_suffix(".tmp")
         torch.save({"config": _config_dict(cfg), "model": model.state_dict(), "records": rec, "step": step,
@@ -537,25 +665,45 @@ def run_experiment(
         if cfg.masked and (t % K) == cfg.classical_steps:
             seg_mask = _support_mask(model)  # the vector uploaded at the start of this quantum segment
         if t in schedule:
-            dens = qspec.lanczos_density(
-                model, spec_data, num_steps=cfg.lanczos_steps, num_starts=cfg.lanczos_starts,
-                rng=_step_seed(cfg.seed, t, 2), batch_size=cfg.spectrum_batch, device=dev,
-            )
+            if size > 1:
+                dens = qdist.lanczos_density(
+                    model, spec_data, num_steps=cfg.lanczos_steps, num_starts=cfg.lanczos_starts,
+                    rng=_step_seed(cfg.seed, t, 2), operator_kwargs={"batch_size": cfg.spectrum_batch, "device": dev},
+                )
+            else:
+                dens = qspec.lanczos_density(
+                    model, spec_data, num_steps=cfg.lanczos_steps, num_starts=cfg.lanczos_starts,
+                    rng=_step_seed(cfg.seed, t, 2), batch_size=cfg.spectrum_batch, device=dev,
+                )
             rec["spectrum_steps"].append(t)
             rec["ritz_nodes"].append(dens.nodes.tolist())
             rec["ritz_weights"].append(dens.weights.tolist())
             rec["lambda_min"].append(dens.lambda_min)
             rec["lambda_max"].append(dens.lambda_max)
+            if "eta" not in extra:  # eta_scale: the step size from the spectrum right after pruning
+                if not dens.lambda_max > 0:
+                    raise ValueError(f"{func}: eta_scale needs lambda_max > 0, got {dens.lambda_max}")
+                extra["eta"] = cfg.eta_scale / dens.lambda_max
         if t % cfg.eval_every == 0:
             rec["eval_steps"].append(t)
             rec["train_accuracy"].append(acc_train())
             rec["test_accuracy"].append(acc_test())
-        res = qnn.train(
-            model, data, steps=1, lr=cfg.lr, batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
-            mask=None if (classical or not cfg.masked) else seg_mask, device=dev,
-        )
-        rec["step_loss"].append(float(res.loss[0]))
-        rec["step_accuracy"].append(float(res.accuracy[0]))
+        if "eta" not in extra:
+            raise ValueError(f"{func}: eta_scale needs a spectrum at step 0 (got schedule {sorted(schedule)})")
+        step_mask = None if (classical or not cfg.masked) else seg_mask
+        if size > 1:
+            loss, acc = _parallel_sgd_step(
+                model, data, lr=extra["eta"], batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
+                mask=step_mask, device=dev, rank=rank, size=size,
+            )
+        else:
+            res = qnn.train(
+                model, data, steps=1, lr=extra["eta"], batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
+                mask=step_mask, device=dev,
+            )
+            loss, acc = float(res.loss[0]), float(res.accuracy[0])
+        rec["step_loss"].append(loss)
+        rec["step_accuracy"].append(acc)
         if (t + 1) % cfg.checkpoint_every == 0 and t + 1 < cfg.steps:
             save(t + 1)
     if stop < cfg.steps:
@@ -573,6 +721,7 @@ def run_experiment(
         pretrained_accuracy=float(extra["pretrained_accuracy"]),
         pruned_accuracy=float(extra["pruned_accuracy"]),
         num_parameters=int(extra["num_parameters"]),
+        eta=float(extra.get("eta", math.nan)),
         **_record_arrays(rec),
     )
 
@@ -605,7 +754,7 @@ def proxy_along_training(
     func = "proxy_along_training"
     check_choice(mode, "mode", {"upload", "current"}, func=func)
     cfg = result.config
-    eta = cfg.lr if eta is None else check_positive(eta, "eta", func=func)
+    eta = result.eta if eta is None else check_positive(eta, "eta", func=func)
     K = cfg.reupload_every
     steps = np.arange(cfg.steps + 1)
     proxy = np.full(steps.size, np.nan)
@@ -643,52 +792,188 @@ def proxy_along_training(
 # ---------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m qsgd [experiments] --scale small|paper ...``: run and save a Fig. 2 experiment.
+def plot_results(result: ExperimentResult, *, eta: float | None = None, cut: float = 0.4):
+    """The three panels of Fig. 2 for a finished (or partial) run: (a) spectra, (b) proxy, (c) accuracy.
 
-    Used in chapter 7.
+    Returns the matplotlib ``Figure`` (nothing is shown or saved).
+
+    Used by ``python -m qsgd plot``.
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "experiments":
-        argv = argv[1:]
+    import matplotlib.pyplot as plt
+
+    if not isinstance(result, ExperimentResult):
+        raise ValueError(f"plot_results: result must be an ExperimentResult, got {describe(result)}")
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    ax = axes[0]
+    if result.spectrum_steps.size:
+        lo, hi = float(result.lambda_min.min()), float(result.lambda_max.max())
+        pad = 0.05 * (hi - lo)
+        grid = np.linspace(lo - pad, hi + pad, 600)
+        for k, step in enumerate(result.spectrum_steps):
+            _, d = result.spectrum(int(step), grid=grid)
+            ax.plot(grid, np.log10(np.maximum(d, 1e-6)) + 6 * k, color="C3" if step % result.config.reupload_every == 0 else "C0", lw=1)
+    ax.set_xlabel("Hessian eigenvalue $\\lambda$")
+    ax.set_ylabel("log$_{10}$ density + offset (one row per recorded step)")
+    ax.set_title("(a) Hessian spectra")
+    ax = axes[1]
+    if result.spectrum_steps.size:
+        steps, proxy = proxy_along_training(result, eta=eta, cut=cut)
+        ax.semilogy(steps, proxy, "C0")
+        ax.axhline(1, color="k", lw=0.8)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("error proxy E(t), Eq. (7)")
+    ax.set_title(f"(b) error proxy (eta = {result.eta if eta is None else eta:.3g}, cut {cut})")
+    ax = axes[2]
+    ax.plot(result.eval_steps, result.train_accuracy, "C0.-", ms=3, lw=0.8, label="training subset")
+    ax.plot(result.eval_steps, result.test_accuracy, "C2.-", ms=3, lw=0.8, label="test")
+    if result.download_steps.size:
+        ax.plot(result.download_steps, result.accuracy_after, "C3v", label="right after a download")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("accuracy")
+    ax.set_title("(c) accuracy with download/re-upload")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# command line
+# ---------------------------------------------------------------------------
+
+#: command-line options that override preset settings: (flag, field, type, help)
+_CLI_OPTIONS = (
+    ("--data", "data_path", str, "CIFAR-100 directory, python layout (scale paper)"),
+    ("--data-dir", "data_dir", str, "directory with the four Fashion-MNIST IDX files (scale fashion; "
+     "default: $QSGD_DATA_DIR, then /usr/share/datasets/fashion-mnist)"),
+    ("--pretrained", "pretrained", str, "state dict of a pre-trained dense model (skips pre-training)"),
+    ("--n-train", "n_train", int, "training images used (all if unset)"),
+    ("--n-test", "n_test", int, "test images used (all if unset)"),
+    ("--dtype", "dtype", str, "float32 or float64"),
+    ("--pretrain-steps", "pretrain_steps", int, "SGD steps of dense pre-training"),
+    ("--steps", "steps", int, "protocol SGD steps after pruning"),
+    ("--lr", "lr", float, "learning rate eta of the protocol (ignored when eta is set from the spectrum)"),
+    ("--eta-scale", "eta_scale", float, "set eta = eta_scale / lambda_max of the spectrum right after pruning"),
+    ("--batch-size", "batch_size", int, "minibatch size of a protocol step (split over ranks under torchrun)"),
+    ("--reupload-every", "reupload_every", int, "K: download (re-prune) and re-upload every K steps"),
+    ("--classical-steps", "classical_steps", int, "classical steps after each download (10: QRAM variant)"),
+    ("--eps", "tomography_eps", float, "relative l2 tomography noise added at each download"),
+    ("--spectrum-every", "spectrum_every", int, "record a Hessian spectrum every this many steps ..."),
+    ("--spectrum-until", "spectrum_until", int, "... up to this step"),
+    ("--spectrum-samples", "spectrum_samples", int, "training samples in the Hessian's loss"),
+    ("--lanczos-steps", "lanczos_steps", int, "Lanczos steps per start"),
+    ("--lanczos-starts", "lanczos_starts", int, "random Lanczos start vectors per spectrum"),
+    ("--seed", "seed", int, "seed of initialisation, minibatches, start vectors and noise"),
+    ("--device", "device", str, "cpu, cuda, cuda:1, ... (under torchrun each rank takes its own GPU)"),
+)
+
+
+def _preset_defaults(field: str) -> str:
+    values = {scale: getattr(_preset(scale), field) for scale in _SCALES}
+    shown = {k: ("unset" if v is None else str(v)) for k, v in values.items()}
+    if len(set(shown.values())) == 1:
+        return f"default {shown['small']}"
+    return "default: " + ", ".join(f"{k} {v}" for k, v in shown.items())
+
+
+def _parser() -> argparse.ArgumentParser:
+    scales = "\n".join(f"  {k:8s} {v}" for k, v in SCALE_HELP.items())
     parser = argparse.ArgumentParser(
         prog="python -m qsgd experiments",
         description="Fig. 2 protocol of Liu et al. (Nat. Commun. 2024): pre-train, prune to the top 10%, "
-        "SGD with sparse download/re-upload every K steps, Hessian spectra and accuracies.",
+        "SGD with sparse download/re-upload every K steps, Hessian spectra and accuracies. Results go to "
+        "OUTPUT/results.npz and results.json (read them with qsgd.experiments.load_results, or plot them "
+        "with `python -m qsgd plot OUTPUT`); an interrupted run resumes from OUTPUT/checkpoint.pt.\n\n"
+        "Presets (--scale):\n" + scales + "\n\nUnder torchrun the run is data-parallel over the ranks.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--scale", choices=_SCALES, default="small")
-    parser.add_argument("--output", default=".qsgd_runs/fig2", help="results and checkpoint directory")
-    parser.add_argument("--data", dest="data_path", default=None, help="CIFAR-100 directory (paper scale)")
-    parser.add_argument("--pretrained", default=None, help="state dict of a pre-trained dense model")
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--reupload-every", type=int)
-    parser.add_argument("--classical-steps", type=int, help="10 for the QRAM variant")
-    parser.add_argument("--eps", dest="tomography_eps", type=float, help="relative tomography noise")
-    parser.add_argument("--pretrain-steps", type=int)
-    parser.add_argument("--spectrum-every", type=int)
-    parser.add_argument("--spectrum-until", type=int)
-    parser.add_argument("--lanczos-steps", type=int)
-    parser.add_argument("--n-train", type=int)
-    parser.add_argument("--n-test", type=int)
-    parser.add_argument("--masked", action="store_true", default=None)
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ...")
-    parser.add_argument("--no-resume", action="store_true")
-    parser.add_argument("--progress", action="store_true")
-    args = vars(parser.parse_args(argv))
+    parser.add_argument("--scale", choices=_SCALES, default="small", help="preset, see above (default small)")
+    parser.add_argument("--output", default=".qsgd_runs/fig2", help="results and checkpoint directory "
+                        "(default .qsgd_runs/fig2)")
+    for flag, field, typ, text in _CLI_OPTIONS:
+        parser.add_argument(flag, dest=field, type=typ, default=None, help=f"{text} ({_preset_defaults(field)})")
+    parser.add_argument("--masked", action="store_true", default=None,
+                        help="keep each segment on the support uploaded at its start (default: unmasked, as the paper)")
+    parser.add_argument("--no-resume", action="store_true", help="start afresh even if a checkpoint exists")
+    parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    return parser
+
+
+def _remove_if_empty(path: Path, existed: bool) -> None:
+    if not existed and path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m qsgd [experiments] --scale small|fashion|paper ...``: run and save a Fig. 2 experiment.
+
+    Prints ``interrupted; rerun the same command to resume`` on Ctrl-C (exit
+    status 130) and leaves no empty output directory behind when a run fails
+    before writing anything. Under ``torchrun`` it joins the process group
+    first and runs data-parallel.
+
+    Used in chapter 7.
+    """
+    from qsgd import distributed as qdist
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "experiments":
+        argv = argv[1:]
+    if argv and argv[0] == "plot":
+        return plot_main(argv[1:])
+    args = vars(_parser().parse_args(argv))
     output, no_resume, progress, scale = args.pop("output"), args.pop("no_resume"), args.pop("progress"), args.pop("scale")
     overrides = {k: v for k, v in args.items() if v is not None}
+    out = Path(output)
+    existed = out.exists()
     try:
+        rank, _ = qdist.init_from_env()
         cfg = config_for(scale, **overrides)
         result = run_experiment(cfg, output=output, resume=not no_resume, progress=progress)
+    except KeyboardInterrupt:
+        _remove_if_empty(out, existed)
+        sys.stderr.write("interrupted; rerun the same command to resume\n")
+        return 130
+    except (ValueError, FileNotFoundError) as exc:
+        _remove_if_empty(out, existed)
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except BaseException:
+        _remove_if_empty(out, existed)
+        raise
+    if rank == 0:
+        sys.stdout.write(
+            f"{cfg.scale}: n = {result.num_parameters} parameters, pre-trained accuracy "
+            f"{result.pretrained_accuracy:.4g}, after pruning {result.pruned_accuracy:.4g}, final training "
+            f"accuracy {result.train_accuracy[-1]:.4g}; results in {output}/results.npz\n"
+        )
+    return 0
+
+
+def plot_main(argv: list[str] | None = None) -> int:
+    """``python -m qsgd plot RUN_DIR [--output FILE]``: Fig. 2 panels (a)-(c) of a finished run.
+
+    Used by the command line.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m qsgd plot",
+        description="Plot the Fig. 2 panels (a) spectra, (b) error proxy, (c) accuracy of a run written by "
+        "`python -m qsgd experiments`.",
+    )
+    parser.add_argument("run", help="the run's output directory (holding results.npz and results.json)")
+    parser.add_argument("--output", default=None, help="image file to write (default RUN/fig2.png)")
+    parser.add_argument("--eta", type=float, default=None, help="learning rate in Eq. (7) (default: the run's)")
+    parser.add_argument("--cut", type=float, default=0.4, help="cut c of Eq. (7) (default 0.4)")
+    args = parser.parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    try:
+        result = load_results(args.run)
+        fig = plot_results(result, eta=args.eta, cut=args.cut)
     except (ValueError, FileNotFoundError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    sys.stdout.write(
-        f"{cfg.scale}: n = {result.num_parameters} parameters, pre-trained accuracy "
-        f"{result.pretrained_accuracy:.4g}, after pruning {result.pruned_accuracy:.4g}, final training "
-        f"accuracy {result.train_accuracy[-1]:.4g}; results in {output}/results.npz\n"
-    )
+    target = Path(args.output) if args.output else Path(args.run) / "fig2.png"
+    fig.savefig(target, dpi=150)
+    sys.stdout.write(f"wrote {target}\n")
     return 0

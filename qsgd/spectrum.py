@@ -78,6 +78,8 @@ __all__ = [
     "mode_masses",
     "proxy_contributions",
     "ProxyContributions",
+    "CurvatureSplit",
+    "curvature_split",
     "smooth_density",
 ]
 
@@ -105,6 +107,9 @@ class HessianOperator:
         The point where the Hessian is taken (free parameters, flattened).
     counter : list of int
         ``counter[0]`` counts the products computed so far (for benchmarks).
+    vmappable : bool
+        Whether ``hvp`` may run under ``torch.func.vmap`` (``False`` for
+        products that communicate, as in :mod:`qsgd.distributed`).
     """
 
     hvp: Callable[[torch.Tensor], torch.Tensor]
@@ -113,6 +118,7 @@ class HessianOperator:
     device: torch.device
     theta: torch.Tensor
     counter: list = field(default_factory=lambda: [0], compare=False)
+    vmappable: bool = True
 
     def matvec(self, v: torch.Tensor) -> torch.Tensor:
         """``H v`` (counted)."""
@@ -121,6 +127,8 @@ class HessianOperator:
 
     def matmat(self, vs: torch.Tensor, *, chunk_size: int = 32) -> torch.Tensor:
         """``H V^T`` row by row: ``vs`` of shape (k, dim) -> (k, dim), vectorized with vmap."""
+        if not self.vmappable:
+            return torch.stack([self.matvec(v) for v in vs])
         self.counter[0] += vs.shape[0]
         return torch.func.vmap(self.hvp, chunk_size=chunk_size)(vs)
 
@@ -544,7 +552,8 @@ def lanczos_density(
     all_nodes, all_weights = [], []
     m_used = min(num_steps, op.dim)
     v0s = gen.standard_normal((num_starts, op.dim))
-    batched = _lanczos_batched(op, v0s, m_used) if (vectorize and m_used < op.dim and num_starts > 1) else None
+    vec = vectorize and op.vmappable and m_used < op.dim and num_starts > 1
+    batched = _lanczos_batched(op, v0s, m_used) if vec else None
     for s_idx in range(num_starts):
         if batched is not None:
             alpha, beta = batched[0][s_idx], batched[1][s_idx]
@@ -814,3 +823,57 @@ def proxy_contributions(
         dissipative=parts[0], divergent=parts[1], overshoot=parts[2], total=parts[0] + parts[1] + parts[2],
         eta=eta, cut=cut,
     )
+
+
+@dataclass(frozen=True)
+class CurvatureSplit:
+    """Spectral mass split by what one gradient step does to each mode (fractions summing to 1).
+
+    ``negative``: :math:`\\lambda < -\\text{tol}` (negative curvature, :math:`|1-\\eta\\lambda| > 1`);
+    ``flat``: :math:`|\\lambda| \\le \\text{tol}`;
+    ``contracting``: :math:`\\lambda > \\text{tol}` and :math:`\\eta\\lambda < 2` (:math:`|1-\\eta\\lambda| < 1`);
+    ``overshooting``: :math:`\\eta\\lambda \\ge 2` (positive curvature too sharp for the step,
+    :math:`|1-\\eta\\lambda| \\ge 1`).
+    """
+
+    negative: float
+    flat: float
+    contracting: float
+    overshooting: float
+    eta: float
+    tol: float
+
+
+def curvature_split(spectrum, *, eta: float, tol: float = 0.0, weights=None, smoothed: bool = False) -> CurvatureSplit:
+    """Split the spectral measure into negative / flat / contracting / overshooting mass.
+
+    Unlike :func:`mode_masses` (the cut :math:`|\\eta\\lambda| \\ge c` of Eq. (7)),
+    this separates the two ways a mode can fail to contract under
+    :math:`I - \\eta H`: negative curvature (for every :math:`\\eta`) and
+    overshooting (:math:`\\eta\\lambda \\ge 2`, only for too large a step).
+    ``tol`` (in eigenvalue units) is the width of the "flat" band around 0,
+    so that the sign of a tiny eigenvalue is never counted.
+
+    Parameters
+    ----------
+    spectrum : SpectralDensity or array of eigenvalues
+    eta : float, keyword-only
+    tol : float, keyword-only
+    weights : array or None, keyword-only
+    smoothed : bool, keyword-only
+
+    Returns
+    -------
+    CurvatureSplit
+
+    Used in chapter 7.
+    """
+    func = "curvature_split"
+    eta = check_positive(eta, "eta", func=func)
+    tol = check_positive(tol, "tol", func=func, strict=False)
+    lam, w = _measure(spectrum, weights, smoothed, func)
+    neg = float(np.sum(w[lam < -tol]))
+    flat = float(np.sum(w[np.abs(lam) <= tol]))
+    over = float(np.sum(w[(lam > tol) & (eta * lam >= 2)]))
+    con = float(np.sum(w[(lam > tol) & (eta * lam < 2)]))
+    return CurvatureSplit(negative=neg, flat=flat, contracting=con, overshooting=over, eta=eta, tol=tol)

@@ -195,3 +195,84 @@ def test_command_line(tmp_path, capsys):
     assert qe.main(["--scale", "paper", "--data", str(tmp_path / "missing"), "--output", str(tmp_path / "p")]) == 2
     assert "missing" in capsys.readouterr().err
     assert qe.main(["--steps", "-3", "--output", str(tmp_path / "q")]) == 2
+
+
+def write_fake_fashion(root, *, n_train, n_test, seed=0):
+    """The four Fashion-MNIST IDX files with random 28x28 images."""
+    from qsgd import data as qd
+
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True)
+    for (split, kind), stem in qd.FASHION_MNIST_FILES.items():
+        n = n_train if split == "train" else n_test
+        arr = rng.integers(0, 256, size=(n, 28, 28)) if kind == "images" else np.arange(n) % 10
+        qd.write_idx(root / (stem + ".gz"), arr.astype(np.uint8))
+
+
+def test_fashion_preset_runs_on_a_tiny_data_set_with_eta_from_the_spectrum(tmp_path):
+    write_fake_fashion(tmp_path / "fm", n_train=64, n_test=16)
+    cfg = qe.config_for(
+        "fashion", data_dir=str(tmp_path / "fm"), n_train=48, n_test=16, cnn_channels=(2, 2), cnn_hidden=4,
+        pretrain_steps=5, steps=8, reupload_every=4, batch_size=16, spectrum_samples=32, spectrum_batch=16,
+        lanczos_steps=6, spectrum_at=(4, 6), eval_samples=32, eval_every=2,
+    )
+    assert cfg.model == "cnn" and cfg.data == "fashion" and cfg.dtype == "float64" and cfg.eta_scale == 1.0
+    res = qe.run_experiment(cfg, output=tmp_path / "run")
+    np.testing.assert_array_equal(res.spectrum_steps, [0, 4, 6])
+    np.testing.assert_allclose(res.eta, 1.0 / res.lambda_max[0], rtol=1e-14)
+    assert res.num_parameters == qnn.count_parameters(qnn.small_cnn((2, 2), hidden=4))
+    back = qe.load_results(tmp_path / "run")
+    assert back.eta == res.eta and back.config == cfg
+    # the proxy uses the run's step size by default
+    _, p1 = qe.proxy_along_training(res)
+    _, p2 = qe.proxy_along_training(res, eta=res.eta)
+    np.testing.assert_array_equal(p1, p2)
+
+
+def test_eta_scale_needs_a_positive_scale():
+    with pytest.raises(ValueError, match="ExperimentConfig: eta_scale must be > 0"):
+        qe.config_for("fashion", eta_scale=0.0)
+    with pytest.raises(ValueError, match="ExperimentConfig: model must be one of"):
+        qe.config_for("small", model="vit")
+
+
+def test_cli_help_shows_presets_and_defaults(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # one line per option
+    with pytest.raises(SystemExit):
+        qe.main(["--help"])
+    text = capsys.readouterr().out
+    assert "small    tanh MLP 64-32-32-10" in text and "fashion  tanh CNN" in text
+    assert "default: small 400, fashion 600, paper 4900" in text  # --pretrain-steps
+    # every option says what it does and its default
+    opts = [line for line in text.splitlines() if line.strip().startswith("--") and "--help" not in line]
+    assert len(opts) > 20
+    blocks = text.split("options:")[1].split("\n  -")
+    for block in blocks[2:]:
+        if block.strip().startswith(("-masked", "-no-resume", "-progress")):
+            continue
+        assert "default" in block, block
+
+
+def test_cli_failed_run_leaves_no_empty_output_and_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "p"
+    assert qe.main(["--scale", "paper", "--data", str(tmp_path / "missing"), "--output", str(out)]) == 2
+    assert not out.exists()
+    assert "no CIFAR-100 found" in capsys.readouterr().err
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(qe, "run_experiment", interrupted)
+    assert qe.main(["--output", str(tmp_path / "i")]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "interrupted; rerun the same command to resume"
+    assert not (tmp_path / "i").exists()
+
+
+def test_cli_plot_subcommand(tmp_path, capsys):
+    qe.run_experiment(tiny(), output=tmp_path / "run")
+    assert qe.main(["plot", str(tmp_path / "run")]) == 0
+    png = tmp_path / "run" / "fig2.png"
+    assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
+    assert qe.main(["plot", str(tmp_path / "nothing")]) == 2
+    assert "no results.npz" in capsys.readouterr().err

@@ -279,3 +279,35 @@ def test_progress_bar_is_opt_in_and_silenced_by_tqdm_disable(monkeypatch, capsys
     monkeypatch.setenv("TQDM_DISABLE", "1")
     qnn.train(qnn.mlp([64, 10]), data, steps=3, lr=0.1, progress=True)
     assert capsys.readouterr().err == ""
+
+
+def test_small_cnn_layout_count_and_seed():
+    model = qnn.small_cnn(seed=0)
+    assert qnn.count_parameters(model) == 26_698
+    # analytic count: two 3x3 convolutions with biases, flatten 16*7*7, hidden 32, 10 logits
+    assert 26_698 == (9 * 1 * 8 + 8) + (9 * 8 * 16 + 16) + (16 * 49 * 32 + 32) + (32 * 10 + 10)
+    names = [n for n, _ in qnn.prunable_parameters(model)]
+    assert names == ["0", "2", "5"]  # the classifier stays dense
+    out = model(torch.zeros(3, 1, 28, 28))
+    assert out.shape == (3, 10)
+    same = qnn.small_cnn(seed=0)
+    for a, b in zip(model.parameters(), same.parameters()):
+        assert torch.equal(a, b)
+    odd = qnn.small_cnn((2, 3), hidden=4, image_size=9, in_channels=2, num_classes=5, dtype="float64")
+    assert odd(torch.zeros(1, 2, 9, 9, dtype=torch.float64)).shape == (1, 5)  # 9 -> 5 -> 3
+    assert qnn.count_parameters(odd) == (9 * 2 * 2 + 2) + (9 * 2 * 3 + 3) + (3 * 9 * 4 + 4) + (4 * 5 + 5)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((8,), {}, "small_cnn: channels must be a pair of int, got 8"),
+        (((8, 16, 32),), {}, r"small_cnn: channels must be a pair \(c1, c2\)"),
+        (((0, 16),), {}, r"small_cnn: channels\[0\] must be >= 1, got 0"),
+        ((), {"hidden": 0}, "small_cnn: hidden must be >= 1, got 0"),
+        ((), {"activation": "cos"}, "small_cnn: activation must be one of"),
+    ],
+)
+def test_small_cnn_bad_input(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        qnn.small_cnn(*args, **kwargs)

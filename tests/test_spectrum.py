@@ -275,3 +275,33 @@ def test_vectorized_and_sequential_lanczos_agree(pruned_mlp):
     np.testing.assert_allclose(a.nodes, b.nodes, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(a.weights, b.weights, rtol=1e-7, atol=1e-10)
     assert a.hvp_count == b.hvp_count == 60
+
+
+def test_curvature_split_counts_each_kind_of_mode():
+    lam = np.array([-2.0, -0.05, 0.0, 0.05, 1.0, 3.0, 5.0])
+    w = np.array([1, 1, 1, 1, 2, 2, 2], dtype=float)
+    c = qs.curvature_split(lam, weights=w, eta=0.5, tol=0.1)  # eta*lambda = 1.5 contracts, 2.5 overshoots
+    np.testing.assert_allclose([c.negative, c.flat, c.contracting, c.overshooting], np.array([1, 3, 4, 2]) / 10)
+    # every mode's factor |1 - eta*lambda| is < 1 exactly for the contracting ones
+    factor = np.abs(1 - 0.5 * lam)
+    np.testing.assert_allclose(c.contracting, w[(factor < 1) & (lam > 0.1)].sum() / w.sum())
+    # with a small enough step nothing overshoots
+    assert qs.curvature_split(lam, eta=0.3).overshooting == 0
+    with pytest.raises(ValueError, match="curvature_split: eta must be > 0"):
+        qs.curvature_split(lam, eta=0.0)
+    with pytest.raises(ValueError, match="curvature_split: tol must be >= 0"):
+        qs.curvature_split(lam, eta=1.0, tol=-1.0)
+
+
+def test_non_vmappable_operator_gives_the_same_density():
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((30, 30))
+    h = torch.as_tensor(a + a.T)
+    op = qs._as_operator(h, "test")
+    plain = qs.HessianOperator(hvp=lambda v: h @ v, dim=30, dtype=h.dtype, device=h.device, theta=op.theta,
+                               vmappable=False)
+    d1 = qs.lanczos_density(op, num_steps=10, num_starts=3, rng=2)
+    d2 = qs.lanczos_density(plain, num_steps=10, num_starts=3, rng=2)
+    np.testing.assert_allclose(d1.nodes, d2.nodes, rtol=1e-10, atol=1e-10)
+    assert d2.hvp_count == 30
+    np.testing.assert_allclose(plain.matmat(torch.eye(30, dtype=h.dtype)[:4]), h[:4], rtol=1e-14)
