@@ -1,6 +1,7 @@
 # Two commands for readers and CI (see README.md):
 #   make book   re-execute every chapter notebook in place, then render _build/html
 #   make test   unit tests + nbval over every stored notebook
+# (both first run `make data`: chapter 7 needs the Fashion-MNIST files, see below)
 # and one to run the chapters interactively:
 #   make lab    JupyterLab on book/, from the pinned environment
 # Both create .venv from the pinned requirements when it is missing.
@@ -33,7 +34,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 book: execute html
 
-execute: $(STAMP)
+execute: $(STAMP) data
 	$(BIN)/python scripts/execute_notebooks.py --jobs 2 $(NOTEBOOKS)
 
 html: $(STAMP)
@@ -43,19 +44,19 @@ html: $(STAMP)
 PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile -p no:cacheprovider
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg --nbval-cell-timeout 600
 
-test: $(STAMP)
+test: $(STAMP) data
 	$(PYTEST) $(NBVAL) tests $(NOTEBOOKS)
 
 unit: $(STAMP)
 	$(PYTEST) tests
 
-nbval: $(STAMP)
+nbval: $(STAMP) data
 	$(PYTEST) $(NBVAL) $(NOTEBOOKS)
 
 # nbval again under two OpenBLAS kernels and two torch instruction sets other than this machine's
 # defaults (scripts/portable.py picks them), the two variants side by side: stored outputs must not
 # depend on the CPU's floating-point kernels
-portable: $(STAMP)
+portable: $(STAMP) data
 	$(BIN)/python scripts/portable.py --jobs 2 $(NOTEBOOKS)
 
 # JupyterLab from the same pinned environment: the `lab` extra is installed on first use (not needed by

@@ -32,9 +32,11 @@ Chapter 6 -- Theorems 1 and 2
                       postselection, download, re-expansions, classical GD; break-even analysis
 
 Chapter 7 -- the paper's numerical experiments (Figs. 2 and 3)
-    qsgd.nn           CIFAR ResNet family, small MLP, digits data, pruning, training loop
+    qsgd.data         the Fashion-MNIST IDX files (numpy only, no download)
+    qsgd.nn           CIFAR ResNet family, small CNN and MLP, digits data, pruning, training loop
     qsgd.spectrum     Hessian spectral density (Lanczos), exact spectra, error proxy (Eq. 7)
     qsgd.experiments  the Fig. 2 protocol at a chosen scale (also ``python -m qsgd``)
+    qsgd.distributed  data-parallel Hessian spectra and Fig. 2 protocol under torchrun
 
 Chapter 8 -- end to end
     qsgd.pipeline     quantum_gd: one quantum training segment; the alternating loop
@@ -79,9 +81,11 @@ _SUBMODULES = (
     "tomography",
     "theorem",
     "cost",
+    "data",
     "nn",
     "spectrum",
     "experiments",
+    "distributed",
     "pipeline",
     "plots",
 )
