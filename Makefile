@@ -30,6 +30,8 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,book]"
 	@$(BIN)/python -c 'import torch; assert torch.__version__.startswith("2.13.0"), torch.__version__'
+	@# build matplotlib's font cache here, not inside a notebook: its notice on stderr would fail nbval
+	$(BIN)/python -c 'import matplotlib.font_manager'
 	touch $@
 
 book: execute html
