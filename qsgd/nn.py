@@ -885,7 +885,7 @@ def train(
     progress = check_bool(progress, "progress", func=func)
     if loss_fn is not None and not callable(loss_fn):
         raise ValueError(f"{func}: loss_fn must be None or callable, got {describe(loss_fn)}")
-    _check_samples(x, y, func, labels=loss_fn is None)
+    _check_samples(x, y, func, labels=loss_fn is None, finite=False)  # finiteness: per minibatch below
     if mask is not None:
         _check_mask(model, mask, func)
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
@@ -905,6 +905,8 @@ def train(
             xb, yb = x[idx], y[idx]
         if device is not None:
             xb, yb = xb.to(device), yb.to(device)
+        if xb.is_floating_point() and not torch.isfinite(xb).all():
+            raise ValueError(f"{func}: the inputs have non-finite entries (in the minibatch of step {t})")
         opt.zero_grad(set_to_none=True)
         out, loss = _forward_loss(model, loss_fn, xb, yb, func) if t == 0 else (None, None)
         if t > 0:
@@ -969,13 +971,13 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: 
     return correct / x.shape[0]
 
 
-def _check_samples(x: torch.Tensor, y: torch.Tensor, func: str, *, labels: bool) -> None:
+def _check_samples(x: torch.Tensor, y: torch.Tensor, func: str, *, labels: bool, finite: bool = True) -> None:
     """Non-empty, real, finite inputs; with ``labels``, 1-D non-negative integer class labels."""
     if x.shape[0] == 0:
         raise ValueError(f"{func}: data is empty (no samples)")
     if x.is_complex() or not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int64, torch.int32)):
         raise ValueError(f"{func}: the inputs must be real numbers, got dtype {x.dtype}")
-    if x.is_floating_point() and not torch.isfinite(x).all():
+    if finite and x.is_floating_point() and not torch.isfinite(x).all():
         raise ValueError(f"{func}: the inputs have non-finite entries")
     if labels:
         if y.ndim != 1 or y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
