@@ -30,12 +30,14 @@ Used in chapter 7.
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from qsgd._validation import check_int, describe
+from qsgd._validation import check_bool, check_int, describe
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -99,8 +101,15 @@ def read_idx(path) -> np.ndarray:
     if not isinstance(path, (str, os.PathLike)):
         raise ValueError(f"{func}: path must be a str or path-like, got {describe(path)}")
     path = Path(path)
-    with _open(path) as fh:
-        raw = fh.read()
+    if not path.exists():
+        raise FileNotFoundError(f"{func}: no file {str(path)!r}")
+    if not path.is_file():
+        raise ValueError(f"{func}: {str(path)!r} is not a file")
+    try:
+        with _open(path) as fh:
+            raw = fh.read()
+    except (EOFError, OSError, zlib.error) as exc:  # truncated or corrupted gzip stream
+        raise ValueError(f"{func}: {str(path)!r} is a corrupted or truncated gzip file ({exc})") from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{func}: {str(path)!r} is not an IDX file (bad magic number {raw[:4]!r})")
     ndim = raw[3]
@@ -109,7 +118,7 @@ def read_idx(path) -> np.ndarray:
         raise ValueError(f"{func}: {str(path)!r} has a truncated IDX header")
     shape = tuple(int(s) for s in np.frombuffer(raw[4:header], dtype=">u4"))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize
     if len(raw) - header != expected:
         raise ValueError(
             f"{func}: {str(path)!r} declares shape {shape} ({expected} bytes) but holds {len(raw) - header} bytes"
@@ -123,6 +132,10 @@ def write_idx(path, array, *, compress: bool | None = None) -> Path:
     The inverse of :func:`read_idx`, for tests and for converting other data.
     """
     func = "write_idx"
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"{func}: path must be a str or path-like, got {describe(path)}")
+    if compress is not None:
+        compress = check_bool(compress, "compress", func=func)
     arr = np.asarray(array)
     if arr.dtype != np.uint8 or arr.ndim == 0 or arr.ndim > 255:
         raise ValueError(f"{func}: array must be a uint8 array with 1 to 255 dimensions, got {describe(arr)}")
@@ -175,6 +188,9 @@ def find_fashion_mnist(data_dir=None) -> dict[tuple[str, str], Path]:
     searched = _candidates(data_dir)
     if data_dir is not None:
         searched = searched[:1]  # an explicit directory is not silently replaced by another one
+        if not searched[0].is_dir():
+            raise FileNotFoundError(
+                f"{func}: data_dir {str(searched[0])!r} does not exist or is not a directory. {_HOW_TO_GET}")
     for folder in searched:
         found = {key: _file_in(folder, stem) for key, stem in FASHION_MNIST_FILES.items()}
         if all(found.values()):
@@ -237,6 +253,9 @@ def load_fashion_mnist(
     func = "load_fashion_mnist"
     seed = check_int(seed, "seed", func=func, minimum=0)
     dt = _dtype(dtype, func)
+    flatten = check_bool(flatten, "flatten", func=func)
+    n_train = None if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)
+    n_test = None if n_test is None else check_int(n_test, "n_test", func=func, minimum=1)
     files = find_fashion_mnist(data_dir)
     rng = np.random.default_rng(seed)
     parts = []
@@ -248,6 +267,12 @@ def load_fashion_mnist(
                 f"{func}: {split} files hold images of shape {images.shape} and labels of shape {labels.shape}; "
                 f"expected (N, rows, cols) and (N,)"
             )
+        if images.dtype != np.uint8 or labels.dtype != np.uint8:
+            raise ValueError(f"{func}: {split} files must hold uint8 pixels and labels, got {images.dtype} and "
+                             f"{labels.dtype} ({str(files[(split, 'images')])!r})")
+        if labels.size and int(labels.max()) >= len(FASHION_MNIST_CLASSES):
+            raise ValueError(f"{func}: {str(files[(split, 'labels')])!r} holds label {int(labels.max())}, "
+                             f"above the {len(FASHION_MNIST_CLASSES)} classes")
         total = images.shape[0]
         if limit is not None:
             limit = check_int(limit, f"n_{split}", func=func, minimum=1, maximum=total)

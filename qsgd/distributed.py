@@ -100,6 +100,8 @@ def hessian_operator(model, data, *, group=None, **kwargs) -> qspec.HessianOpera
     from qsgd.nn import _split_data
 
     x, y = _split_data(data, "hessian_operator")
+    if x.shape[0] == 0:
+        raise ValueError("hessian_operator: data is empty")
     rank, size = world()
     if size == 1:
         return qspec.hessian_operator(model, (x, y), **kwargs)
@@ -128,6 +130,8 @@ def lanczos_density(model, data, *, rng=None, group=None, operator_kwargs=None, 
     func = "lanczos_density"
     if rng is not None and not isinstance(rng, (int, np.integer)):
         raise ValueError(f"{func}: rng must be an int seed shared by all ranks, got {describe(rng)}")
+    if operator_kwargs is not None and not isinstance(operator_kwargs, dict):
+        raise ValueError(f"{func}: operator_kwargs must be None or a dict, got {describe(operator_kwargs)}")
     op = hessian_operator(model, data, group=group, **(operator_kwargs or {}))
     return qspec.lanczos_density(op, rng=0 if rng is None else int(rng), **kwargs)
 

@@ -50,7 +50,7 @@ import torch
 
 from qsgd import nn as qnn
 from qsgd import spectrum as qspec
-from qsgd._validation import as_rng, check_choice, check_int, check_positive, describe
+from qsgd._validation import as_rng, check_bool, check_choice, check_int, check_positive, describe
 
 __all__ = [
     "ExperimentConfig",
@@ -147,6 +147,33 @@ class ExperimentConfig:
         check_choice(self.scale, "scale", set(_SCALES), func=func)
         check_choice(self.model, "model", {"mlp", "cnn", "resnet"}, func=func)
         check_choice(self.data, "data", {"digits", "fashion", "cifar100"}, func=func)
+        check_choice(self.activation, "activation", set(qnn.ACTIVATIONS), func=func)
+        check_choice(self.dtype, "dtype", {"float32", "float64"}, func=func)
+        check_bool(self.masked, "masked", func=func)
+        if not isinstance(self.device, str):
+            raise ValueError(f"{func}: device must be a string such as 'cpu' or 'cuda', got {describe(self.device)}")
+        for name in ("data_path", "data_dir", "pretrained"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise ValueError(f"{func}: {name} must be None or a path, got {describe(value)}")
+        for name in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+            if not isinstance(getattr(self, name), (tuple, list)):
+                raise ValueError(f"{func}: {name} must be a tuple of int, got {describe(getattr(self, name))}")
+        if len(self.mlp_sizes) < 2:
+            raise ValueError(f"{func}: mlp_sizes needs at least 2 entries, got {self.mlp_sizes!r}")
+        for i, w in enumerate(self.mlp_sizes):
+            check_int(w, f"mlp_sizes[{i}]", func=func, minimum=1)
+        if len(self.cnn_channels) != 2:
+            raise ValueError(f"{func}: cnn_channels must be a pair (c1, c2), got {self.cnn_channels!r}")
+        for i, c in enumerate(self.cnn_channels):
+            check_int(c, f"cnn_channels[{i}]", func=func, minimum=1)
+        for name in ("cnn_hidden", "depth", "widen_factor", "stem_width"):
+            check_int(getattr(self, name), name, func=func, minimum=1)
+        for name in ("n_train", "n_test", "eval_samples"):
+            if getattr(self, name) is not None:
+                check_int(getattr(self, name), name, func=func, minimum=1)
+        check_positive(self.pretrain_momentum, "pretrain_momentum", func=func, strict=False)
+        check_positive(self.pretrain_weight_decay, "pretrain_weight_decay", func=func, strict=False)
         if self.eta_scale is not None:
             check_positive(self.eta_scale, "eta_scale", func=func)
         for i, t in enumerate(self.spectrum_at):
@@ -167,6 +194,7 @@ class ExperimentConfig:
         check_positive(self.lr, "lr", func=func)
         check_positive(self.pretrain_lr, "pretrain_lr", func=func)
         check_positive(self.tomography_eps, "tomography_eps", func=func, strict=False)
+        check_positive(self.prune_amount, "prune_amount", func=func, strict=False)
         if not 0 <= self.prune_amount < 1:
             raise ValueError(f"{func}: prune_amount must be in [0, 1), got {self.prune_amount}")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
@@ -204,7 +232,7 @@ def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
     if unknown:
         raise ValueError(f"config_for: unknown settings {sorted(unknown)}")
     for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
-        if key in overrides:
+        if key in overrides and isinstance(overrides[key], (list, tuple, np.ndarray)):
             overrides[key] = tuple(overrides[key])
     return dataclasses.replace(base, **overrides).validate()
 
@@ -288,6 +316,10 @@ class ExperimentResult:
 
     def spectrum(self, step: int, *, num_points: int = 512, sigma: float | None = None, grid=None):
         """``(grid, density)`` of the spectrum recorded at ``step`` (Gaussian-smoothed Ritz quadrature)."""
+        step = check_int(step, "step", func="spectrum", minimum=0)
+        num_points = check_int(num_points, "num_points", func="spectrum", minimum=2)
+        if sigma is not None:
+            sigma = check_positive(sigma, "sigma", func="spectrum")
         hits = np.flatnonzero(self.spectrum_steps == step)
         if hits.size == 0:
             raise ValueError(f"spectrum: no spectrum recorded at step {step}; recorded: {self.spectrum_steps.tolist()}")
@@ -304,6 +336,7 @@ class ExperimentResult:
 
     def masses(self, step: int, *, eta: float = 1.0, cut: float = 0.4) -> qspec.ModeMasses:
         """Dissipative / divergent mass of the spectrum at ``step`` (cut in units of ``eta * lambda``)."""
+        step = check_int(step, "step", func="masses", minimum=0)
         hits = np.flatnonzero(self.spectrum_steps == step)
         if hits.size == 0:
             raise ValueError(f"masses: no spectrum recorded at step {step}")
@@ -382,10 +415,15 @@ def download(
     Used in chapters 7 and 8.
     """
     func = "download"
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
     eps = check_positive(eps, "eps", func=func, strict=False)
+    amount = check_positive(amount, "amount", func=func, strict=False)
+    if amount >= 1:
+        raise ValueError(f"{func}: amount must be in [0, 1), got {amount}")
+    gen = as_rng(rng, func=func) if eps > 0 else None
     masks = qnn.prune_global(model, amount)
     if eps > 0:
-        gen = as_rng(rng)
         params = [p for p in model.parameters() if p.requires_grad]
         support = [p != 0 for p in params]
         norm = math.sqrt(sum(float((p[s] ** 2).sum()) for p, s in zip(params, support)))
@@ -496,6 +534,8 @@ def load_results(path) -> ExperimentResult:
 
     Used in chapter 7.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"load_results: path must be a str or path-like, got {describe(path)}")
     root = Path(path)
     if not (root / "results.npz").is_file() or not (root / "results.json").is_file():
         raise FileNotFoundError(f"load_results: no results.npz/results.json in {str(root)!r}")
@@ -581,7 +621,17 @@ def run_experiment(
     if not isinstance(cfg, ExperimentConfig):
         raise ValueError(f"{func}: config must be an ExperimentConfig, got {describe(cfg)}")
     cfg.validate()
+    resume = check_bool(resume, "resume", func=func)
+    progress = check_bool(progress, "progress", func=func)
+    if max_steps is not None:
+        max_steps = check_int(max_steps, "max_steps", func=func, minimum=0)
+    if output is not None and not isinstance(output, (str, os.PathLike)):
+        raise ValueError(f"{func}: output must be None or a directory path, got {describe(output)}")
     out = None if output is None else Path(output)
+    if out is not None:
+        blocker = next((p for p in (out, *out.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise ValueError(f"{func}: output {str(out)!r} must be a directory, but {str(blocker)!r} is a file")
     ckpt_path = None if out is None else out / "checkpoint.pt"
 
     data = _load_data(cfg)
@@ -643,7 +693,7 @@ def run_experiment(
 
     schedule = _spectrum_schedule(cfg)
     K = cfg.reupload_every
-    stop = cfg.steps if max_steps is None else min(cfg.steps, start + check_int(max_steps, "max_steps", func=func, minimum=0))
+    stop = cfg.steps if max_steps is None else min(cfg.steps, start + max_steps)
     seg_mask = None if state is None else state.get("seg_mask")
     def do_download(t):
         nonlocal support
@@ -752,9 +802,15 @@ def proxy_along_training(
     Used in chapter 7.
     """
     func = "proxy_along_training"
+    if not isinstance(result, ExperimentResult):
+        raise ValueError(f"{func}: result must be an ExperimentResult, got {describe(result)}")
     check_choice(mode, "mode", {"upload", "current"}, func=func)
+    cut = check_positive(cut, "cut", func=func, strict=False)
     cfg = result.config
     eta = result.eta if eta is None else check_positive(eta, "eta", func=func)
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"{func}: the run has no learning rate (eta={eta}; a partial run before its first "
+                         "spectrum?); pass eta")
     K = cfg.reupload_every
     steps = np.arange(cfg.steps + 1)
     proxy = np.full(steps.size, np.nan)

@@ -49,7 +49,15 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from qsgd._validation import check_choice, check_int, check_positive, describe
+from qsgd._validation import (
+    DivergenceError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_memory,
+    check_positive,
+    describe,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -102,6 +110,12 @@ def _progress_disabled(progress: bool) -> bool:
     return (not progress) or os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
 
 
+def _check_model_size(count: float, dt: torch.dtype, max_bytes, func: str) -> None:
+    """Refuse a model whose parameters alone would exceed the memory limit, before building it."""
+    itemsize = 4.0 if dt == torch.float32 else 8.0
+    check_memory(itemsize * float(count), what=f"the {float(count):.3g} parameters", max_bytes=max_bytes, func=func)
+
+
 class _Seeded:
     """Context manager: run a block under ``torch.manual_seed(seed)`` without
     disturbing the caller's global torch RNG (no-op for ``seed=None``)."""
@@ -134,6 +148,7 @@ def mlp(
     bias: bool = True,
     dtype="float32",
     seed: int | None = None,
+    max_bytes: float | None = None,
 ) -> nn.Sequential:
     """A fully connected network ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
 
@@ -156,6 +171,10 @@ def mlp(
     seed : int or None, keyword-only
         Seed for the default PyTorch initialisation; the global torch RNG is
         left untouched when given.
+    max_bytes : float or None, keyword-only
+        Limit on the memory of the parameters (default: the shared limit of
+        :func:`qsgd._validation.check_memory`); larger networks are refused before
+        anything is allocated.
 
     Returns
     -------
@@ -183,6 +202,8 @@ def mlp(
     sizes = [check_int(s, f"sizes[{i}]", func=func, minimum=1) for i, s in enumerate(sizes)]
     check_choice(activation, "activation", set(ACTIVATIONS), func=func)
     dt = _dtype(dtype, func)
+    bias = check_bool(bias, "bias", func=func)
+    _check_model_size(sum((float(a) + bias) * float(b) for a, b in zip(sizes[:-1], sizes[1:])), dt, max_bytes, func)
     layers: list[nn.Module] = []
     with _Seeded(seed):
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -202,6 +223,7 @@ def small_cnn(
     activation: str = "tanh",
     dtype="float32",
     seed: int | None = None,
+    max_bytes: float | None = None,
 ) -> nn.Sequential:
     """A small convolutional network: two stride-2 3x3 convolutions, a hidden layer, logits.
 
@@ -253,6 +275,9 @@ def small_cnn(
     check_choice(activation, "activation", set(ACTIVATIONS), func=func)
     dt = _dtype(dtype, func)
     side = -(-(-(-image_size // 2)) // 2)
+    count = ((in_channels * 9.0 + 1) * c1 + (c1 * 9.0 + 1) * c2 + (float(c2) * side * side + 1) * hidden
+             + (hidden + 1.0) * num_classes)
+    _check_model_size(count, dt, max_bytes, func)
     act = ACTIVATIONS[activation]
     with _Seeded(seed):
         return nn.Sequential(
@@ -358,6 +383,7 @@ def cifar_resnet(
     device=None,
     dtype="float32",
     seed: int | None = None,
+    max_bytes: float | None = None,
 ) -> CifarResNet:
     """The CIFAR ResNet of the paper's Fig. 2 experiments.
 
@@ -409,6 +435,10 @@ def cifar_resnet(
     )
     check_choice(activation, "activation", set(ACTIVATIONS), func=func)
     factory = {"device": device, "dtype": _dtype(dtype, func)}
+    if str(device) != "meta":
+        count = cifar_resnet_parameter_count(depth, widen_factor, stem_width=stem_width, num_classes=num_classes,
+                                             in_channels=in_channels)
+        _check_model_size(count, factory["dtype"], max_bytes, func)
     with _Seeded(seed):
         return CifarResNet(depth, widen_factor, stem_width, num_classes, in_channels, activation, **factory)
 
@@ -639,6 +669,10 @@ def prunable_parameters(model: nn.Module, *, exclude_last: bool = True) -> list[
     weights, except the last linear layer (the classifier) when
     ``exclude_last``. Biases and batch-norm parameters are never pruned.
     """
+    func = "prunable_parameters"
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
+    exclude_last = check_bool(exclude_last, "exclude_last", func=func)
     found = [(name, m) for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     if exclude_last and found and isinstance(found[-1][1], nn.Linear):
         found = found[:-1]
@@ -688,6 +722,8 @@ def prune_global(
     if not isinstance(model, nn.Module):
         raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
     amount = check_positive(amount, "amount", func=func, strict=False)
+    permanent = check_bool(permanent, "permanent", func=func)
+    exclude_last = check_bool(exclude_last, "exclude_last", func=func)
     if amount >= 1:
         raise ValueError(f"{func}: amount must be in [0, 1), got {amount}")
     targets = prunable_parameters(model, exclude_last=exclude_last)
@@ -715,11 +751,26 @@ def prune_global(
 @torch.no_grad()
 def apply_mask(model: nn.Module, mask: dict[str, torch.Tensor]) -> None:
     """Zero the parameters outside ``mask`` in place (``theta <- theta * mask``)."""
+    _check_mask(model, mask, "apply_mask")
+    params = dict(model.named_parameters())
+    for name, m in mask.items():
+        params[name].mul_(m.to(params[name].device, params[name].dtype))
+
+
+def _check_mask(model: nn.Module, mask, func: str) -> None:
+    """``mask`` is a dict of tensors keyed by parameter names of ``model``, each of its parameter's shape."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
+    if not isinstance(mask, dict):
+        raise ValueError(f"{func}: mask must be a dict of boolean tensors (from prune_global), got {describe(mask)}")
     params = dict(model.named_parameters())
     for name, m in mask.items():
         if name not in params:
-            raise ValueError(f"apply_mask: mask names parameter {name!r}, which the model does not have")
-        params[name].mul_(m.to(params[name].dtype))
+            raise ValueError(f"{func}: mask names parameter {name!r}, which the model does not have")
+        if not isinstance(m, torch.Tensor):
+            raise ValueError(f"{func}: mask[{name!r}] must be a boolean tensor, got {describe(m)}")
+        if m.shape != params[name].shape:
+            raise ValueError(f"{func}: mask[{name!r}] has shape {tuple(m.shape)}, parameter {tuple(params[name].shape)}")
 
 
 # ---------------------------------------------------------------------------
@@ -831,6 +882,12 @@ def train(
     momentum = check_positive(momentum, "momentum", func=func, strict=False)
     weight_decay = check_positive(weight_decay, "weight_decay", func=func, strict=False)
     seed = check_int(seed, "seed", func=func, minimum=0)
+    progress = check_bool(progress, "progress", func=func)
+    if loss_fn is not None and not callable(loss_fn):
+        raise ValueError(f"{func}: loss_fn must be None or callable, got {describe(loss_fn)}")
+    _check_samples(x, y, func, labels=loss_fn is None, finite=False)  # finiteness: per minibatch below
+    if mask is not None:
+        _check_mask(model, mask, func)
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     batch_size = min(batch_size, x.shape[0])
     gen = torch.Generator().manual_seed(seed)
@@ -848,15 +905,25 @@ def train(
             xb, yb = x[idx], y[idx]
         if device is not None:
             xb, yb = xb.to(device), yb.to(device)
+        if xb.is_floating_point() and not torch.isfinite(xb).all():
+            raise ValueError(f"{func}: the inputs have non-finite entries (in the minibatch of step {t})")
         opt.zero_grad(set_to_none=True)
-        out = model(xb)
-        loss = loss_fn(out, yb)
+        out, loss = _forward_loss(model, loss_fn, xb, yb, func) if t == 0 else (None, None)
+        if t > 0:
+            out = model(xb)
+            loss = loss_fn(out, yb)
+        if not torch.isfinite(loss.detach()).all():
+            raise DivergenceError(
+                f"{func}: the loss is not finite at step {t} (lr={lr}); lower lr or check the data"
+            )
         loss.backward()
         opt.step()
         if mask is not None:
             apply_mask(model, mask)
         losses[t] = float(loss.detach())
         accs[t] = float((out.detach().argmax(1) == yb).float().mean())
+    if not all(bool(torch.isfinite(p.detach()).all()) for p in model.parameters()):
+        raise DivergenceError(f"{func}: the parameters are not finite after {steps} steps (lr={lr}); lower lr")
     return TrainResult(
         loss=losses,
         accuracy=accs,
@@ -883,13 +950,52 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: 
     if not (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)) or x.shape[0] != y.shape[0]:
         raise ValueError(f"{func}: x and y must be tensors with equal first dimension")
     batch_size = check_int(batch_size, "batch_size", func=func, minimum=1)
+    _check_samples(x, y, func, labels=True)
     was_training = model.training
     model.eval()
     correct = 0
-    for start in range(0, x.shape[0], batch_size):
-        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-        if device is not None:
-            xb, yb = xb.to(device), yb.to(device)
-        correct += int((model(xb).argmax(1) == yb).sum())
-    model.train(was_training)
-    return correct / max(x.shape[0], 1)
+    try:
+        for start in range(0, x.shape[0], batch_size):
+            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+            if device is not None:
+                xb, yb = xb.to(device), yb.to(device)
+            try:
+                out = model(xb)
+            except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+                raise ValueError(f"{func}: the model cannot take inputs of shape {tuple(x.shape)}: {exc}") from exc
+            if out.ndim != 2:
+                raise ValueError(f"{func}: the model must return logits of shape (batch, classes), got {tuple(out.shape)}")
+            correct += int((out.argmax(1) == yb).sum())
+    finally:
+        model.train(was_training)
+    return correct / x.shape[0]
+
+
+def _check_samples(x: torch.Tensor, y: torch.Tensor, func: str, *, labels: bool, finite: bool = True) -> None:
+    """Non-empty, real, finite inputs; with ``labels``, 1-D non-negative integer class labels."""
+    if x.shape[0] == 0:
+        raise ValueError(f"{func}: data is empty (no samples)")
+    if x.is_complex() or not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int64, torch.int32)):
+        raise ValueError(f"{func}: the inputs must be real numbers, got dtype {x.dtype}")
+    if finite and x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError(f"{func}: the inputs have non-finite entries")
+    if labels:
+        if y.ndim != 1 or y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+            raise ValueError(f"{func}: the targets must be a 1-D tensor of integer class labels, got dtype {y.dtype} "
+                             f"and shape {tuple(y.shape)}")
+        if int(y.min()) < 0:
+            raise ValueError(f"{func}: the class labels must be >= 0, got {int(y.min())}")
+
+
+def _forward_loss(model: nn.Module, loss_fn, xb: torch.Tensor, yb: torch.Tensor, func: str):
+    """``model(xb)`` and its loss, with a shape or label mismatch refused by a named ValueError."""
+    try:
+        out = model(xb)
+    except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+        raise ValueError(f"{func}: the model cannot take inputs of shape {tuple(xb.shape[1:])} per sample: {exc}") from exc
+    try:
+        loss = loss_fn(out, yb)
+    except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+        raise ValueError(f"{func}: the loss cannot compare outputs {tuple(out.shape)} with targets "
+                         f"{tuple(yb.shape)} ({yb.dtype}); are the labels below the number of classes? {exc}") from exc
+    return out, loss

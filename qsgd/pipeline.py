@@ -111,9 +111,11 @@ import scipy.sparse as sp
 import torch
 
 from qsgd._validation import (
+    as_matrix,
     as_rng,
     as_vector,
     check_choice,
+    check_memory,
     check_int,
     check_positive,
     describe,
@@ -258,9 +260,15 @@ def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis="symmetric
 
 
 def hhl_response(lam, *, clock_qubits, evolution_time, scaling, definite=False) -> np.ndarray:
-    """Deprecated name of :func:`qsgd.hhl.hhl_filter` (with ``definite=False`` by default); kept for one release."""
-    return hhl_filter(lam, clock_qubits=clock_qubits, evolution_time=evolution_time, scaling=scaling,
-                      definite=definite)
+    """Deprecated name of :func:`qsgd.hhl.hhl_filter` (with ``definite=False`` by default); kept for one release.
+
+    Bad input is refused by :func:`qsgd.hhl.hhl_filter`; the message names both functions.
+    """
+    try:
+        return hhl_filter(lam, clock_qubits=clock_qubits, evolution_time=evolution_time, scaling=scaling,
+                          definite=definite)
+    except ValueError as exc:
+        raise ValueError(f"hhl_response (deprecated alias): {exc}") from exc
 
 
 # ----------------------------------------------------------------------------------------
@@ -423,7 +431,7 @@ class SegmentSettings:
         set_(self, "eta", check_positive(self.eta, "eta", func=func))
         set_(self, "steps", check_int(self.steps, "steps", func=func, minimum=1))
         set_(self, "order", check_int(self.order, "order", func=func, minimum=1, maximum=4))
-        set_(self, "clock_qubits", check_int(self.clock_qubits, "clock_qubits", func=func, minimum=2))
+        set_(self, "clock_qubits", check_int(self.clock_qubits, "clock_qubits", func=func, minimum=2, maximum=62))
         if self.shots is not None:
             set_(self, "shots", check_int(self.shots, "shots", func=func, minimum=1))
         set_(self, "degree", check_int(self.degree, "degree", func=func, minimum=2, maximum=3))
@@ -681,7 +689,7 @@ class Spectrum:
         return float(self.sigma[0] / self.sigma[-1])
 
 
-def system_spectrum(L) -> Spectrum:
+def system_spectrum(L, *, max_bytes: float | None = None) -> Spectrum:
     r"""Singular values and right singular vectors of ``L``, from ``eigh`` of :math:`L^\top L`.
 
     The normal matrix is formed sparsely and diagonalized densely: half the time of a full SVD,
@@ -691,16 +699,32 @@ def system_spectrum(L) -> Spectrum:
 
     Used in chapter 8.
     """
-    func = "system_spectrum"
-    Ls = sp.csr_array(L) if sp.issparse(L) else sp.csr_array(np.asarray(L, dtype=float))
+    return _system_spectrum(L, max_bytes, "system_spectrum")
+
+
+def _system_spectrum(L, max_bytes, func: str) -> Spectrum:
+    """:func:`system_spectrum`, with errors naming ``func`` (the function the user called)."""
+    if sp.issparse(L):
+        if np.iscomplexobj(L.data):
+            raise ValueError(f"{func}: L must be real, got complex entries")
+        Ls = sp.csr_array(L, dtype=float)
+        if not np.all(np.isfinite(Ls.data)):
+            raise ValueError(f"{func}: L has non-finite entries")
+    else:
+        Ls = sp.csr_array(as_matrix(L, "L", func=func))
     if Ls.ndim != 2 or Ls.shape[0] != Ls.shape[1]:
         raise ValueError(f"{func}: L must be a square matrix, got shape {Ls.shape}")
+    if Ls.shape[0] == 0:
+        raise ValueError(f"{func}: L is empty")
+    check_memory(8.0 * 3 * float(Ls.shape[0]) ** 2, what=f"the dense {Ls.shape[0]}x{Ls.shape[0]} normal matrix",
+                 max_bytes=max_bytes, func=func)
     G = (Ls.T @ Ls).toarray()
     w, V = np.linalg.eigh(G)
     order = np.argsort(w)[::-1]
     w, V = w[order], V[:, order]
-    if w[-1] <= 1e-24 * w[0]:
-        raise ValueError(f"{func}: L is singular to working precision")
+    if not w[-1] > 1e-24 * w[0]:
+        raise ValueError(f"{func}: L is singular to working precision (smallest/largest squared singular value "
+                         f"{w[-1]:.3g}/{w[0]:.3g})")
     return Spectrum(np.sqrt(w), V)
 
 
@@ -713,7 +737,13 @@ def hhl_spectrum_of(L, spec: Spectrum):
     Used in chapter 8.
     """
 
-    Ls = sp.csr_array(L) if sp.issparse(L) else sp.csr_array(np.asarray(L, dtype=float))
+    func = "hhl_spectrum_of"
+    if not isinstance(spec, Spectrum):
+        raise ValueError(f"{func}: spec must be a Spectrum (from system_spectrum), got {describe(spec)}")
+    Ls = sp.csr_array(L, dtype=float) if sp.issparse(L) else sp.csr_array(as_matrix(L, "L", func=func))
+    if Ls.shape != (spec.V.shape[0], spec.V.shape[0]):
+        raise ValueError(f"{func}: L has shape {Ls.shape}, the spectrum is of a {spec.V.shape[0]}x{spec.V.shape[0]} "
+                         "matrix")
     U = np.asarray(Ls @ spec.V) / spec.sigma
     bounds = SpectralBounds(float(spec.sigma[-1]), float(spec.sigma[0]), False, True, "exact")
     return HHLSpectrum(values=spec.sigma, left=U, right=spec.V, dimension=int(spec.sigma.size), dilated=True,
@@ -735,7 +765,7 @@ def sampled_runs(copies, probability, *, rng=None) -> int:
         raise ValueError(f"{func}: probability must be in (0, 1], got {p}")
     if copies == 0:
         return 0
-    return int(copies + as_rng(rng).negative_binomial(copies, p))
+    return int(copies + as_rng(rng, func=func).negative_binomial(copies, p))
 
 
 def _check_loss(loss, theta0, func):
@@ -759,6 +789,7 @@ def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
             raise ValueError(f"{func}: data, mask and loss_fn apply to a torch model, not to a loss callable")
         if theta0 is None:
             raise ValueError(f"{func}: theta0 is required when a loss callable is given")
+        _check_theta_shape(theta0, func)
         theta0 = as_vector(theta0, "theta0", func=func)
         _check_loss(model_or_loss, theta0, func)
         return model_or_loss, theta0
@@ -774,7 +805,18 @@ def _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func):
     loss, theta_model, _ = model_loss(model_or_loss, data[0], data[1], mask=mask, loss_fn=loss_fn)
     if theta0 is None:
         return loss, np.asarray(theta_model, dtype=float)
+    _check_theta_shape(theta0, func)
     return loss, as_vector(theta0, "theta0", func=func, size=len(theta_model))
+
+
+def _check_theta_shape(theta0, func):
+    """A starting point is a 1-D vector; a matrix (even a single row) is refused, not flattened."""
+    try:
+        ndim = np.ndim(theta0)
+    except Exception:  # ragged nesting: as_vector reports it
+        return
+    if ndim > 1:
+        raise ValueError(f"{func}: theta0 must be a 1-D vector, got shape {np.shape(theta0)}")
 
 
 # ----------------------------------------------------------------------------------------
@@ -925,7 +967,7 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
             f"max_qubits={s.max_qubits}; lower n, order, steps, padding or clock_qubits, or use "
             "simulation='model'"
         )
-    gen = as_rng(rng)
+    gen = as_rng(rng, func=func)
     seed = int(gen.integers(2**31 - 1))
 
 
@@ -959,7 +1001,7 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
         upload_cx = int(cnot_count(upload))
 
     # -- 5. HHL: the spectrum once, then the model (and the circuit) ----------------------------
-    spec = system_spectrum(L)
+    spec = _system_spectrum(L, None, func)
     sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
     x_hhl, p_success, model, model_p, hhl, t_evo, scaling = _hhl_stage(L, rhs, spec, s, gen, size)
     x_exact = Y / np.linalg.norm(Y)
@@ -1160,7 +1202,7 @@ def quantum_training(model_or_loss, theta0=None, settings=None, *, cycles, class
     eta, steps = s.eta, s.steps
     cycles = check_int(cycles, "cycles", func=func, minimum=1)
     classical_steps = check_int(classical_steps, "classical_steps", func=func, minimum=0)
-    gen = as_rng(rng)
+    gen = as_rng(rng, func=func)
     seed = int(gen.integers(2**31 - 1))
 
     total = cycles * (steps + classical_steps)

@@ -61,7 +61,7 @@ import torch
 from scipy.linalg import eigh_tridiagonal
 from torch import nn
 
-from qsgd._validation import as_rng, as_vector, check_int, check_memory, check_positive, describe
+from qsgd._validation import as_rng, as_vector, check_bool, check_int, check_memory, check_positive, describe
 
 __all__ = [
     "HessianOperator",
@@ -131,6 +131,24 @@ class HessianOperator:
             return torch.stack([self.matvec(v) for v in vs])
         self.counter[0] += vs.shape[0]
         return torch.func.vmap(self.hvp, chunk_size=chunk_size)(vs)
+
+
+def _check_forward(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, dev, func: str) -> None:
+    """Evaluate the loss on two samples, so that data the model cannot take is refused here."""
+    if x.is_complex() or not torch.isfinite(x).all():
+        raise ValueError(f"{func}: the inputs must be real and finite")
+    mode = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            value = loss_fn(model(x[:2].to(dev)), y[:2].to(dev))
+    except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+        raise ValueError(f"{func}: the model cannot evaluate the loss on data (inputs {tuple(x.shape)}, "
+                         f"targets {tuple(y.shape)}, {y.dtype}): {exc}") from exc
+    finally:
+        model.train(mode)
+    if not torch.isfinite(torch.as_tensor(value)).all():
+        raise ValueError(f"{func}: the loss is not finite on data")
 
 
 def loss_hessian_operator(loss: Callable[[torch.Tensor], torch.Tensor], theta) -> HessianOperator:
@@ -219,18 +237,23 @@ def hessian_operator(
     sizes = [p.numel() for _, p in named]
     flat = torch.cat([p.detach().reshape(-1) for _, p in named]).to(dev)
     free = torch.ones_like(flat, dtype=torch.bool)
+    if mask is not None and not isinstance(mask, dict):
+        raise ValueError(f"{func}: mask must be None or a dict of boolean tensors, got {describe(mask)}")
     if mask is not None:
         offsets = dict(zip(names, np.cumsum([0, *sizes[:-1]]).tolist()))
         params = dict(named)
         for key, m in mask.items():
             if key not in offsets:
                 raise ValueError(f"{func}: mask names parameter {key!r}, which the model does not have")
+            if not isinstance(m, torch.Tensor):
+                raise ValueError(f"{func}: mask[{key!r}] must be a boolean tensor, got {describe(m)}")
             if m.shape != params[key].shape:
                 raise ValueError(f"{func}: mask[{key!r}] has shape {tuple(m.shape)}, parameter {tuple(params[key].shape)}")
             free[offsets[key] : offsets[key] + m.numel()] = m.reshape(-1).to(dev).bool()
     idx = torch.nonzero(free).reshape(-1)
     if idx.numel() == 0:
         raise ValueError(f"{func}: the mask leaves no free parameter")
+    _check_forward(model, x, y, loss_fn, dev, func)
     base = flat.clone()
     base[idx] = 0
     theta = flat[idx].clone()
@@ -275,7 +298,12 @@ def _as_operator(op, func: str) -> HessianOperator:
     if isinstance(op, HessianOperator):
         return op
     if isinstance(op, (np.ndarray, torch.Tensor)):
-        mat = torch.as_tensor(np.asarray(op) if isinstance(op, np.ndarray) else op.detach())
+        if (op.is_complex() if isinstance(op, torch.Tensor) else np.iscomplexobj(op)):
+            raise ValueError(f"{func}: the matrix must be real, got complex entries")
+        try:
+            mat = torch.as_tensor(np.asarray(op, dtype=float) if isinstance(op, np.ndarray) else op.detach())
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{func}: the matrix must be numeric, got {describe(op)}") from exc
         if mat.ndim != 2 or mat.shape[0] != mat.shape[1] or mat.shape[0] == 0:
             raise ValueError(f"{func}: a matrix operator must be square, got shape {tuple(mat.shape)}")
         if not torch.isfinite(mat).all():
@@ -321,8 +349,12 @@ def exact_spectrum(op, *, max_dim: int = 8000, chunk_size: int = 32) -> np.ndarr
 
     Used in chapter 7.
     """
+    op = _as_operator(op, "exact_spectrum")
     h = hessian_matrix(op, max_dim=max_dim, chunk_size=chunk_size)
-    return torch.linalg.eigvalsh(h).numpy()
+    vals = torch.linalg.eigvalsh(h).numpy()
+    if not np.all(np.isfinite(vals)):
+        raise ValueError("exact_spectrum: the Hessian has non-finite entries (is the loss finite at theta?)")
+    return vals
 
 
 # ---------------------------------------------------------------------------
@@ -456,21 +488,53 @@ class SpectralDensity:
         return float(np.mean(np.sum(self.weights * self.nodes**k, axis=1)))
 
 
-def smooth_density(nodes, weights, grid, sigma: float) -> np.ndarray:
+def smooth_density(nodes, weights, grid, sigma: float, *, max_bytes: float | None = None) -> np.ndarray:
     """Gaussian smoothing of the quadrature ``(nodes, weights)`` on ``grid``, averaged over rows.
+
+    ``nodes`` and ``weights`` are finite real arrays of the same shape (one row per
+    start, or one 1-D quadrature); ``weights`` non-negative. The work array has
+    ``nodes.size * grid.size`` entries; above ``max_bytes`` (default: the shared
+    limit of :func:`qsgd._validation.check_memory`) it is refused before allocating.
 
     Used in chapter 7.
     """
     func = "smooth_density"
-    nodes = np.atleast_2d(np.asarray(nodes, dtype=float))
-    weights = np.atleast_2d(np.asarray(weights, dtype=float))
+    nodes = _as_real_2d(nodes, "nodes", func)
+    weights = _as_real_2d(weights, "weights", func)
     if nodes.shape != weights.shape:
         raise ValueError(f"{func}: nodes and weights must have the same shape, got {nodes.shape} and {weights.shape}")
+    if np.any(weights < 0):
+        raise ValueError(f"{func}: weights must be non-negative")
     grid = as_vector(grid, "grid", func=func)
     sigma = check_positive(sigma, "sigma", func=func)
+    check_memory(8.0 * 3 * float(nodes.size) * float(grid.size), what="the smoothing work array",
+                 max_bytes=max_bytes, func=func)
     z = (grid[None, None, :] - nodes[:, :, None]) / sigma
     dens = np.sum(weights[:, :, None] * np.exp(-0.5 * z * z), axis=1) / (sigma * math.sqrt(2 * math.pi))
     return dens.mean(axis=0)
+
+
+def _as_real_2d(x, name: str, func: str) -> np.ndarray:
+    """A finite, real, non-empty array of at most 2 dimensions, as 2-D (rows = starts)."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise ValueError(f"{func}: {name} must be a numeric array, got {describe(x)}")
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{func}: {name} must be a numeric array, got {describe(x)}") from exc
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{func}: {name} must be real, got complex entries")
+    try:
+        arr = arr.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{func}: {name} must be a numeric array, got {describe(x)}") from exc
+    if arr.ndim > 2:
+        raise ValueError(f"{func}: {name} must be 1-D or 2-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{func}: {name} is empty")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{func}: {name} has non-finite entries")
+    return np.atleast_2d(arr)
 
 
 def lanczos_density(
@@ -546,8 +610,11 @@ def lanczos_density(
     if kappa <= 1:
         raise ValueError(f"{func}: kappa must be > 1, got {kappa}")
     margin = check_positive(margin, "margin", func=func, strict=False)
+    vectorize = check_bool(vectorize, "vectorize", func=func)
+    check_memory(8.0 * 3 * num_starts * float(min(num_steps, op.dim)) * num_points, what="the smoothed density",
+                 max_bytes=None, func=func)
     seed = rng if isinstance(rng, (int, np.integer)) else None
-    gen = as_rng(rng)
+    gen = as_rng(rng, func=func)
     start_count = op.counter[0]
     all_nodes, all_weights = [], []
     m_used = min(num_steps, op.dim)
@@ -608,11 +675,15 @@ def extreme_eigenvalues(op, *, k: int = 1, tol: float = 1e-6, maxiter: int | Non
     func = "extreme_eigenvalues"
     op = _as_operator(op, func)
     k = check_int(k, "k", func=func, minimum=1)
+    tol = check_positive(tol, "tol", func=func)
+    if maxiter is not None:
+        maxiter = check_int(maxiter, "maxiter", func=func, minimum=1)
+    if k > op.dim:
+        raise ValueError(f"{func}: k must be <= the dimension {op.dim}, got {k}")
+    gen = as_rng(rng, func=func)
     if op.dim <= 2 * k + 1:
         vals = exact_spectrum(op)
         return vals[:k], vals[-k:]
-    tol = check_positive(tol, "tol", func=func)
-    gen = as_rng(rng)
 
     def mv(x):
         v = torch.as_tensor(np.asarray(x).reshape(-1), dtype=op.dtype, device=op.device)
@@ -652,6 +723,12 @@ def _measure(spectrum, weights, smoothed: bool, func: str):
     return np.asarray(lam, dtype=float), np.asarray(w, dtype=float) / np.sum(w)
 
 
+def _check_proxy_size(steps: int, modes: int, max_bytes, func: str) -> None:
+    """Refuse a (steps + 1) x modes work array above the memory limit, before allocating it."""
+    check_memory(8.0 * 3 * (float(steps) + 1.0) * max(float(modes), 1.0), what="the proxy work array",
+                 max_bytes=max_bytes, func=func)
+
+
 def _weighted_powers(logw: np.ndarray, logg: np.ndarray, steps: int) -> np.ndarray:
     """:math:`\\sum_k e^{\\mathrm{logw}_k}\\,(e^{\\mathrm{logg}_k})^t` for ``t = 0..steps``,
     as a log-sum-exp over the modes (``0**0 = 1``)."""
@@ -671,6 +748,7 @@ def error_proxy(
     cut: float = 0.4,
     weights=None,
     smoothed: bool = False,
+    max_bytes: float | None = None,
 ) -> np.ndarray:
     """The error proxy of Eq. (7) of [1]_, normalized by Eq. (8), for ``t = 0..steps``.
 
@@ -697,6 +775,8 @@ def error_proxy(
         The cut :math:`c` (0.4 in the paper) in units of :math:`a`.
     weights : array or None, keyword-only
     smoothed : bool, keyword-only
+    max_bytes : float or None, keyword-only
+        Limit on the ``(steps + 1) x modes`` work array (default: the shared limit).
 
     Returns
     -------
@@ -715,7 +795,9 @@ def error_proxy(
     eta = check_positive(eta, "eta", func=func)
     steps = check_int(steps, "steps", func=func, minimum=0)
     cut = check_positive(cut, "cut", func=func, strict=False)
+    smoothed = check_bool(smoothed, "smoothed", func=func)
     lam, w = _measure(spectrum, weights, smoothed, func)
+    _check_proxy_size(steps, lam.size, max_bytes, func)
     a = -eta * lam
     sel = (np.abs(a) >= cut) & (w > 0)
     if not np.any(sel):
@@ -791,7 +873,8 @@ class ProxyContributions:
 
 
 def proxy_contributions(
-    spectrum, *, eta: float, steps: int, cut: float = 0.4, weights=None, smoothed: bool = False
+    spectrum, *, eta: float, steps: int, cut: float = 0.4, weights=None, smoothed: bool = False,
+    max_bytes: float | None = None,
 ) -> ProxyContributions:
     """:func:`error_proxy` split into dissipative, divergent and overshooting modes.
 
@@ -805,7 +888,9 @@ def proxy_contributions(
     eta = check_positive(eta, "eta", func=func)
     steps = check_int(steps, "steps", func=func, minimum=0)
     cut = check_positive(cut, "cut", func=func, strict=False)
+    smoothed = check_bool(smoothed, "smoothed", func=func)
     lam, w = _measure(spectrum, weights, smoothed, func)
+    _check_proxy_size(steps, lam.size, max_bytes, func)
     x = eta * lam
     sel = (np.abs(x) >= cut) & (w > 0)
     total_w = float(np.sum(w[sel]))

@@ -107,3 +107,83 @@ def test_the_installed_data_set_has_the_published_sizes(monkeypatch):
     np.testing.assert_array_equal(np.bincount(split.y_train.numpy()), [6000] * 10)
     # the stated normalization constants are those of the training images
     assert abs(float(split.x_train.mean())) < 2e-3 and abs(float(split.x_train.std()) - 1) < 2e-3
+
+
+def _truncated_gz(tmp):
+    path = qd.write_idx(tmp / "a.idx.gz", np.zeros((50, 28, 28), dtype=np.uint8))
+    path.write_bytes(path.read_bytes()[:40])
+    return path
+
+
+def _garbage_gz(tmp):
+    path = tmp / "b.idx.gz"
+    path.write_bytes(b"\x1f\x8b" + b"\x00" * 30)
+    return path
+
+
+def _bytes(tmp, payload):
+    path = tmp / "c.idx"
+    path.write_bytes(payload)
+    return path
+
+
+def _fake_dir_with_labels(tmp, labels):
+    write_fake_fashion(tmp / "d", gz=False)
+    qd.write_idx(tmp / "d" / "train-labels-idx1-ubyte", labels)
+    return tmp / "d"
+
+
+# each call takes a fresh temporary directory
+BAD_INPUT = {
+    "read missing file": (lambda tmp: qd.read_idx(tmp / "nope.idx"), FileNotFoundError, ["read_idx", "nope.idx"]),
+    "read a directory": (lambda tmp: qd.read_idx(tmp), ValueError, ["read_idx", "not a file"]),
+    "read None path": (lambda tmp: qd.read_idx(None), ValueError, ["read_idx", "path", "None"]),
+    "read truncated gzip": (lambda tmp: qd.read_idx(_truncated_gz(tmp)), ValueError,
+                            ["read_idx", "a.idx.gz", "truncated"]),
+    "read corrupted gzip": (lambda tmp: qd.read_idx(_garbage_gz(tmp)), ValueError, ["read_idx", "b.idx.gz", "corrupted"]),
+    "read wrong magic": (lambda tmp: qd.read_idx(_bytes(tmp, b"\x01\x02\x03\x04rest")), ValueError,
+                         ["read_idx", "c.idx", "magic number"]),
+    "read unknown type code": (lambda tmp: qd.read_idx(_bytes(tmp, bytes([0, 0, 0x42, 1, 0, 0, 0, 1, 7]))),
+                               ValueError, ["read_idx", "c.idx", "magic number"]),
+    "read truncated header": (lambda tmp: qd.read_idx(_bytes(tmp, bytes([0, 0, 8, 3, 0, 0]))), ValueError,
+                              ["read_idx", "c.idx", "truncated IDX header"]),
+    "read truncated payload": (lambda tmp: qd.read_idx(_bytes(tmp, bytes([0, 0, 8, 1, 0, 0, 0, 9, 1, 2]))),
+                               ValueError, ["read_idx", "c.idx", "holds 2 bytes"]),
+    "read absurd declared shape": (
+        lambda tmp: qd.read_idx(_bytes(tmp, bytes([0, 0, 8, 3]) + b"\xff" * 12 + b"\x00")), ValueError,
+        ["read_idx", "c.idx", "declares shape"]),
+    "write float array": (lambda tmp: qd.write_idx(tmp / "w.idx", np.zeros(3)), ValueError, ["write_idx", "uint8"]),
+    "write None path": (lambda tmp: qd.write_idx(None, np.zeros(3, np.uint8)), ValueError,
+                        ["write_idx", "path", "None"]),
+    "write string compress": (lambda tmp: qd.write_idx(tmp / "w.idx", np.zeros(3, np.uint8), compress="yes"),
+                              ValueError, ["write_idx", "compress"]),
+    "find missing directory": (lambda tmp: qd.find_fashion_mnist(tmp / "absent"), FileNotFoundError,
+                               ["find_fashion_mnist", "absent", "does not exist"]),
+    "find empty directory": (lambda tmp: qd.find_fashion_mnist(tmp), FileNotFoundError,
+                             ["find_fashion_mnist", "not found"]),
+    "find integer data_dir": (lambda tmp: qd.find_fashion_mnist(3), ValueError, ["find_fashion_mnist", "data_dir"]),
+    "load missing directory": (lambda tmp: qd.load_fashion_mnist(data_dir=tmp / "absent"), FileNotFoundError,
+                               ["find_fashion_mnist", "absent"]),
+    "load zero n_train": (lambda tmp: qd.load_fashion_mnist(n_train=0, data_dir=tmp), ValueError,
+                          ["load_fashion_mnist", "n_train", ">= 1"]),
+    "load string flatten": (lambda tmp: qd.load_fashion_mnist(flatten="yes", data_dir=tmp), ValueError,
+                            ["load_fashion_mnist", "flatten"]),
+    "load n_train above the file": (
+        lambda tmp: (write_fake_fashion(tmp / "e", gz=False), qd.load_fashion_mnist(n_train=31, data_dir=tmp / "e")),
+        ValueError, ["load_fashion_mnist", "n_train", "<= 30"]),
+    "load label above the classes": (
+        lambda tmp: qd.load_fashion_mnist(data_dir=_fake_dir_with_labels(tmp, np.full(30, 12, np.uint8))),
+        ValueError, ["load_fashion_mnist", "train-labels-idx1-ubyte", "label 12"]),
+    "load labels and images disagree": (
+        lambda tmp: qd.load_fashion_mnist(data_dir=_fake_dir_with_labels(tmp, np.zeros(29, np.uint8))),
+        ValueError, ["load_fashion_mnist", "train files", "(30, 28, 28)"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case, tmp_path):
+    call, exc, words = BAD_INPUT[case]
+    with pytest.raises(exc) as info:
+        call(tmp_path)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

@@ -276,3 +276,81 @@ def test_cli_plot_subcommand(tmp_path, capsys):
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
     assert qe.main(["plot", str(tmp_path / "nothing")]) == 2
     assert "no results.npz" in capsys.readouterr().err
+
+
+def _file_in(tmp):
+    (tmp / "f").write_text("x")
+    return tmp / "f"
+
+
+def _tiny_result():
+    return qe.run_experiment(tiny(steps=2, pretrain_steps=0, spectrum_until=0, lanczos_steps=2, lanczos_starts=1))
+
+
+# each call takes a fresh temporary directory; none of them trains
+BAD_INPUT = {
+    "run into an existing file": (lambda tmp: qe.run_experiment(tiny(), output=_file_in(tmp)), ValueError,
+                                  ["run_experiment", "output", "is a file"]),
+    "run below an existing file": (lambda tmp: qe.run_experiment(tiny(), output=_file_in(tmp) / "sub"), ValueError,
+                                   ["run_experiment", "output", "is a file"]),
+    "run integer output": (lambda tmp: qe.run_experiment(tiny(), output=3), ValueError,
+                           ["run_experiment", "output", "3"]),
+    "run string config": (lambda tmp: qe.run_experiment("small"), ValueError, ["run_experiment", "config", "'small'"]),
+    "run string resume": (lambda tmp: qe.run_experiment(tiny(), resume="no"), ValueError, ["run_experiment", "resume"]),
+    "run string progress": (lambda tmp: qe.run_experiment(tiny(), progress=1), ValueError,
+                            ["run_experiment", "progress"]),
+    "run negative max_steps": (lambda tmp: qe.run_experiment(tiny(), max_steps=-1), ValueError,
+                               ["run_experiment", "max_steps", ">= 0"]),
+    "config string prune_amount": (lambda tmp: qe.config_for(prune_amount="x"), ValueError,
+                                   ["ExperimentConfig", "prune_amount"]),
+    "config integer device": (lambda tmp: qe.config_for(device=3), ValueError, ["ExperimentConfig", "device"]),
+    "config None mlp_sizes": (lambda tmp: qe.config_for(mlp_sizes=None), ValueError,
+                              ["ExperimentConfig", "mlp_sizes", "None"]),
+    "config negative width": (lambda tmp: qe.config_for(mlp_sizes=(64, -1, 10)), ValueError,
+                              ["ExperimentConfig", "mlp_sizes[1]", ">= 1"]),
+    "config one cnn channel": (lambda tmp: qe.config_for(cnn_channels=(8,)), ValueError,
+                               ["ExperimentConfig", "cnn_channels", "pair"]),
+    "config nan lr": (lambda tmp: qe.config_for(lr=float("nan")), ValueError, ["ExperimentConfig", "lr", "nan"]),
+    "config string masked": (lambda tmp: qe.config_for(masked="yes"), ValueError, ["ExperimentConfig", "masked"]),
+    "config float16": (lambda tmp: qe.config_for(dtype="float16"), ValueError, ["ExperimentConfig", "dtype"]),
+    "config bad activation": (lambda tmp: qe.config_for(activation="cos"), ValueError,
+                              ["ExperimentConfig", "activation"]),
+    "config zero n_train": (lambda tmp: qe.config_for(n_train=0), ValueError, ["ExperimentConfig", "n_train"]),
+    "config integer data_path": (lambda tmp: qe.config_for(data_path=3), ValueError,
+                                 ["ExperimentConfig", "data_path"]),
+    "config negative momentum": (lambda tmp: qe.config_for(pretrain_momentum=-0.1), ValueError,
+                                 ["ExperimentConfig", "pretrain_momentum"]),
+    "download None model": (lambda tmp: qe.download(None), ValueError, ["download", "model", "None"]),
+    "download amount 2": (lambda tmp: qe.download(qnn.mlp([2, 3, 2]), amount=2), ValueError,
+                          ["download", "amount", "[0, 1)"]),
+    "download negative eps": (lambda tmp: qe.download(qnn.mlp([2, 3, 2]), eps=-1), ValueError, ["download", "eps"]),
+    "download string rng": (lambda tmp: qe.download(qnn.mlp([2, 3, 2]), eps=0.1, rng="x"), ValueError,
+                            ["download", "rng"]),
+    "load missing results": (lambda tmp: qe.load_results(tmp / "none"), FileNotFoundError,
+                             ["load_results", "none"]),
+    "load None path": (lambda tmp: qe.load_results(None), ValueError, ["load_results", "path", "None"]),
+    "proxy None result": (lambda tmp: qe.proxy_along_training(None), ValueError,
+                          ["proxy_along_training", "result", "None"]),
+    "plot None result": (lambda tmp: qe.plot_results(None), ValueError, ["plot_results", "result", "None"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case, tmp_path):
+    call, exc, words = BAD_INPUT[case]
+    with pytest.raises(exc) as info:
+        call(tmp_path)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_result_methods_refuse_bad_arguments():
+    res = _tiny_result()
+    with pytest.raises(ValueError, match="proxy_along_training: cut"):
+        qe.proxy_along_training(res, cut=-1)
+    with pytest.raises(ValueError, match="spectrum: num_points must be >= 2"):
+        res.spectrum(0, num_points=1)
+    with pytest.raises(ValueError, match="spectrum: sigma"):
+        res.spectrum(0, sigma=float("nan"))
+    with pytest.raises(ValueError, match="masses: step must be an integer"):
+        res.masses("0")

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from qsgd import nn as qnn
+from qsgd._validation import DivergenceError
 
 
 def write_fake_cifar100(root, *, n_train=12, n_test=5, seed=0, subdir=True):
@@ -311,3 +312,87 @@ def test_small_cnn_layout_count_and_seed():
 def test_small_cnn_bad_input(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         qnn.small_cnn(*args, **kwargs)
+
+
+def _net():
+    return qnn.mlp([2, 3, 2], seed=0)
+
+
+_X = torch.linspace(-1, 1, 12).reshape(6, 2)
+_Y = torch.tensor([0, 1, 0, 1, 0, 1])
+
+BAD_INPUT = {
+    "mlp absurd size": (lambda: qnn.mlp([10**6, 10**6]), ValueError, ["mlp", "parameters", "GiB", "max_bytes"]),
+    "mlp None sizes": (lambda: qnn.mlp(None), ValueError, ["mlp", "sizes", "None"]),
+    "mlp string sizes": (lambda: qnn.mlp("ab"), ValueError, ["mlp", "sizes[0]", "integer"]),
+    "mlp negative width": (lambda: qnn.mlp([2, -1]), ValueError, ["mlp", "sizes[1]", ">= 1"]),
+    "mlp float width": (lambda: qnn.mlp([2.5, 3]), ValueError, ["mlp", "sizes[0]", "integer"]),
+    "mlp string bias": (lambda: qnn.mlp([2, 3], bias="no"), ValueError, ["mlp", "bias"]),
+    "mlp bad activation": (lambda: qnn.mlp([2, 3], activation="cos"), ValueError, ["mlp", "activation"]),
+    "cnn absurd size": (lambda: qnn.small_cnn(hidden=10**6, image_size=1000), ValueError,
+                        ["small_cnn", "parameters", "max_bytes"]),
+    "resnet absurd size": (lambda: qnn.cifar_resnet(8, 1000), ValueError, ["cifar_resnet", "parameters", "max_bytes"]),
+    "count None model": (lambda: qnn.count_parameters(None), ValueError, ["count_parameters", "model", "None"]),
+    "accuracy empty data": (lambda: qnn.accuracy(_net(), _X[:0], _Y[:0]), ValueError, ["accuracy", "empty"]),
+    "accuracy float labels": (lambda: qnn.accuracy(_net(), _X, _Y.float()), ValueError,
+                              ["accuracy", "integer class labels", "float32"]),
+    "accuracy wrong width": (lambda: qnn.accuracy(_net(), torch.zeros(6, 5), _Y), ValueError,
+                             ["accuracy", "inputs", "(6, 5)"]),
+    "accuracy None inputs": (lambda: qnn.accuracy(_net(), None, None), ValueError, ["accuracy", "tensors"]),
+    "apply_mask None mask": (lambda: qnn.apply_mask(_net(), None), ValueError, ["apply_mask", "mask", "None"]),
+    "apply_mask None model": (lambda: qnn.apply_mask(None, {}), ValueError, ["apply_mask", "model", "None"]),
+    "apply_mask wrong shape": (lambda: qnn.apply_mask(_net(), {"0.weight": torch.ones(2, 2, dtype=torch.bool)}),
+                               ValueError, ["apply_mask", "0.weight", "shape"]),
+    "apply_mask unknown name": (lambda: qnn.apply_mask(_net(), {"x": torch.ones(1)}), ValueError,
+                                ["apply_mask", "'x'"]),
+    "prunable None model": (lambda: qnn.prunable_parameters(None), ValueError,
+                            ["prunable_parameters", "model", "None"]),
+    "prunable string exclude_last": (lambda: qnn.prunable_parameters(_net(), exclude_last="yes"), ValueError,
+                                     ["prunable_parameters", "exclude_last"]),
+    "prune amount 1.5": (lambda: qnn.prune_global(_net(), 1.5), ValueError, ["prune_global", "amount"]),
+    "prune nan amount": (lambda: qnn.prune_global(_net(), float("nan")), ValueError, ["prune_global", "amount"]),
+    "train nan inputs": (lambda: qnn.train(_net(), (_X * np.nan, _Y), steps=2, lr=0.1), ValueError,
+                         ["train", "inputs", "non-finite"]),
+    "train complex inputs": (lambda: qnn.train(_net(), (_X.to(torch.complex64), _Y), steps=2, lr=0.1), ValueError,
+                             ["train", "inputs", "real"]),
+    "train wrong width": (lambda: qnn.train(_net(), (torch.zeros(6, 5), _Y), steps=2, lr=0.1), ValueError,
+                          ["train", "inputs", "(5,)"]),
+    "train float labels": (lambda: qnn.train(_net(), (_X, _Y.float()), steps=2, lr=0.1), ValueError,
+                           ["train", "integer class labels"]),
+    "train label above classes": (lambda: qnn.train(_net(), (_X, _Y * 5), steps=2, lr=0.1), ValueError,
+                                  ["train", "labels", "number of classes"]),
+    "train negative label": (lambda: qnn.train(_net(), (_X, _Y - 1), steps=2, lr=0.1), ValueError,
+                             ["train", "labels", ">= 0"]),
+    "train empty data": (lambda: qnn.train(_net(), (_X[:0], _Y[:0]), steps=2, lr=0.1), ValueError,
+                         ["train", "empty"]),
+    "train None data": (lambda: qnn.train(_net(), None, steps=2, lr=0.1), ValueError, ["train", "data", "None"]),
+    "train string steps": (lambda: qnn.train(_net(), (_X, _Y), steps="2", lr=0.1), ValueError, ["train", "steps"]),
+    "train zero lr": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0), ValueError, ["train", "lr"]),
+    "train string mask": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, mask="x"), ValueError,
+                          ["train", "mask"]),
+    "train string loss_fn": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, loss_fn="x"), ValueError,
+                             ["train", "loss_fn", "callable"]),
+    "train diverging": (lambda: qnn.train(_net(), (_X, _Y), steps=3, lr=0.1,
+                                          loss_fn=lambda out, y: (out**2).sum() * 1e300 * 1e300), DivergenceError,
+                        ["train", "not finite", "lr"]),
+    "digits zero n_test": (lambda: qnn.load_digits(n_test=0), ValueError, ["load_digits", "n_test"]),
+    "digits bad dtype": (lambda: qnn.load_digits(dtype="int"), ValueError, ["load_digits", "dtype"]),
+    "cifar missing directory": (lambda: qnn.load_cifar100("/nonexistent/cifar"), FileNotFoundError,
+                                ["load_cifar100", "/nonexistent/cifar"]),
+    "cifar None path": (lambda: qnn.load_cifar100(None), ValueError, ["load_cifar100", "path", "None"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, exc, words = BAD_INPUT[case]
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_model_size_guard_can_be_raised_on_purpose():
+    with pytest.raises(ValueError, match="max_bytes"):
+        qnn.mlp([3, 4, 2], max_bytes=16)
+    assert qnn.count_parameters(qnn.mlp([3, 4, 2], max_bytes=1e6)) == 26

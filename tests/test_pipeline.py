@@ -560,3 +560,118 @@ def test_short_learning_run_is_reproducible_and_learns():
     assert abs(run.loss[-1] - run.classical_loss[-1]) <= run.loss_envelope[-1]
     assert all(r.resources.hhl_runs >= r.resources.tomography_copies for r in run.reports)
 
+
+
+# --------------------------------------------------------------------------- bad input
+
+_FAST = dict(eta=0.5, steps=3, clock_qubits=6, shots=None)
+
+BAD_INPUT = {
+    "settings nan eta": (lambda: SegmentSettings(eta=float("nan"), steps=3), ValueError,
+                         ["SegmentSettings", "eta", "nan"]),
+    "settings string eta": (lambda: SegmentSettings(eta="x", steps=3), ValueError, ["SegmentSettings", "eta"]),
+    "settings zero steps": (lambda: SegmentSettings(eta=0.1, steps=0), ValueError, ["SegmentSettings", "steps", ">= 1"]),
+    "settings order 5": (lambda: SegmentSettings(eta=0.1, steps=3, order=5), ValueError,
+                         ["SegmentSettings", "order", "<= 4"]),
+    "settings zero shots": (lambda: SegmentSettings(eta=0.1, steps=3, shots=0), ValueError,
+                            ["SegmentSettings", "shots"]),
+    "settings absurd clock": (lambda: SegmentSettings(eta=0.1, steps=3, clock_qubits=10**6), ValueError,
+                              ["SegmentSettings", "clock_qubits", "<= 62"]),
+    "settings confidence 1": (lambda: SegmentSettings(eta=0.1, steps=3, confidence=1), ValueError,
+                              ["SegmentSettings", "confidence", "(0, 1)"]),
+    "settings string count_gates": (lambda: SegmentSettings(eta=0.1, steps=3, count_gates="no"), ValueError,
+                                    ["SegmentSettings", "count_gates"]),
+    "settings bad simulation": (lambda: SegmentSettings(eta=0.1, steps=3, simulation="exact"), ValueError,
+                                ["SegmentSettings", "simulation"]),
+    "qgd None loss": (lambda: quantum_gd(None, THETA0, **_FAST), ValueError, ["quantum_gd", "model_or_loss", "None"]),
+    "qgd theta0 wrong length": (lambda: quantum_gd(cubic_loss, [0.1, 0.2, 0.3], **_FAST), ValueError,
+                                ["quantum_gd", "theta0", "(3,)"]),
+    "qgd theta0 matrix": (lambda: quantum_gd(cubic_loss, [[0.1, 0.2]], **_FAST), ValueError,
+                          ["quantum_gd", "theta0", "1-D", "(1, 2)"]),
+    "qgd nan theta0": (lambda: quantum_gd(cubic_loss, [np.nan, 0.1], **_FAST), ValueError,
+                       ["quantum_gd", "theta0", "non-finite"]),
+    "qgd complex theta0": (lambda: quantum_gd(cubic_loss, [1j, 0.1], **_FAST), ValueError,
+                           ["quantum_gd", "theta0", "real"]),
+    "qgd missing theta0": (lambda: quantum_gd(cubic_loss, None, **_FAST), ValueError, ["quantum_gd", "theta0"]),
+    "qgd string theta0": (lambda: quantum_gd(cubic_loss, "ab", **_FAST), ValueError,
+                          ["quantum_gd", "theta0", "string"]),
+    "qgd unknown setting": (lambda: quantum_gd(cubic_loss, THETA0, foo=1, **_FAST), ValueError,
+                            ["quantum_gd", "foo"]),
+    "qgd no eta": (lambda: quantum_gd(cubic_loss, THETA0), ValueError, ["quantum_gd", "eta"]),
+    "qgd string settings": (lambda: quantum_gd(cubic_loss, THETA0, settings="x"), ValueError,
+                            ["quantum_gd", "settings"]),
+    "qgd string rng": (lambda: quantum_gd(cubic_loss, THETA0, rng="x", **_FAST), ValueError, ["quantum_gd", "rng"]),
+    "qgd vector loss": (lambda: quantum_gd(lambda th: 2 * th, THETA0, **_FAST), ValueError,
+                        ["quantum_gd", "scalar"]),
+    "qgd absurd padding": (lambda: quantum_gd(cubic_loss, THETA0, padding=10**9, **_FAST), ValueError,
+                           ["GiB", "max_bytes"]),
+    "qt zero cycles": (lambda: quantum_training(cubic_loss, THETA0, cycles=0, **_FAST), ValueError,
+                       ["quantum_training", "cycles", ">= 1"]),
+    "qt string cycles": (lambda: quantum_training(cubic_loss, THETA0, cycles="1", **_FAST), ValueError,
+                         ["quantum_training", "cycles", "integer"]),
+    "qt negative classical_steps": (lambda: quantum_training(cubic_loss, THETA0, cycles=1, classical_steps=-1,
+                                                             **_FAST), ValueError,
+                                    ["quantum_training", "classical_steps", ">= 0"]),
+    "qt None loss": (lambda: quantum_training(None, THETA0, cycles=1, **_FAST), ValueError,
+                     ["quantum_training", "model_or_loss"]),
+    "qt nan theta0": (lambda: quantum_training(cubic_loss, [np.nan, 0.0], cycles=1, **_FAST), ValueError,
+                      ["quantum_training", "theta0", "non-finite"]),
+    "qt string rng": (lambda: quantum_training(cubic_loss, THETA0, cycles=1, rng="x", **_FAST), ValueError,
+                      ["quantum_training", "rng"]),
+    "runs probability 0": (lambda: sampled_runs(10, 0), ValueError, ["sampled_runs", "probability"]),
+    "runs probability 2": (lambda: sampled_runs(10, 2), ValueError, ["sampled_runs", "probability", "(0, 1]"]),
+    "runs nan probability": (lambda: sampled_runs(10, float("nan")), ValueError, ["sampled_runs", "probability"]),
+    "runs negative copies": (lambda: sampled_runs(-1, 0.5), ValueError, ["sampled_runs", "copies"]),
+    "runs string rng": (lambda: sampled_runs(3, 0.5, rng="x"), ValueError, ["sampled_runs", "rng"]),
+    "readout nan x": (lambda: readout_weights([np.nan, 1, 1, 1], [1, 1], n=2), ValueError,
+                      ["readout_weights", "x", "non-finite"]),
+    "readout complex x": (lambda: readout_weights([1j, 1, 1, 1], [1, 1], n=2), ValueError,
+                          ["readout_weights", "x", "real"]),
+    "readout wrong length": (lambda: readout_weights([1, 1, 1], [1, 1], n=2), ValueError,
+                             ["readout_weights", "x", "length 4"]),
+    "readout zero f0": (lambda: readout_weights([1, 1, 1, 1], [0, 0], n=2), ValueError,
+                        ["readout_weights", "f0", "zero"]),
+    "readout zero anchor": (lambda: readout_weights([0, 0, 1, 1], [1, 1], n=2), ValueError,
+                            ["readout_weights", "anchor"]),
+    "readout bound negative delta": (lambda: readout_error_bound(-1, anchor_norm=1, final_norm=1, f0_norm=1),
+                                     ValueError, ["readout_error_bound", "delta"]),
+    "response nan": (lambda: hhl_response([np.nan], clock_qubits=4, evolution_time=1.0, scaling=1.0), ValueError,
+                     ["hhl_response", "hhl_filter", "finite"]),
+    "response complex": (lambda: hhl_response([1j], clock_qubits=4, evolution_time=1.0, scaling=1.0), ValueError,
+                         ["hhl_response", "real"]),
+    "response zero clock": (lambda: hhl_response([1.0], clock_qubits=0, evolution_time=1.0, scaling=1.0),
+                            ValueError, ["hhl_response", "clock_qubits"]),
+    "qubits bad basis": (lambda: segment_qubits(3, order=2, steps=3, clock_qubits=6, basis="x"), ValueError,
+                         ["basis"]),
+    "qubits zero n": (lambda: segment_qubits(0, order=2, steps=3, clock_qubits=6), ValueError,
+                      ["segment_qubits", "n", ">= 1"]),
+    "spectrum nan": (lambda: system_spectrum([[np.nan, 0], [0, 1]]), ValueError,
+                     ["system_spectrum", "L", "non-finite"]),
+    "spectrum string": (lambda: system_spectrum("x"), ValueError, ["system_spectrum", "L", "string"]),
+    "spectrum None": (lambda: system_spectrum(None), ValueError, ["system_spectrum", "L", "None"]),
+    "spectrum complex": (lambda: system_spectrum([[1j, 0], [0, 1]]), ValueError, ["system_spectrum", "L", "real"]),
+    "spectrum rectangular": (lambda: system_spectrum(np.ones((2, 3))), ValueError,
+                             ["system_spectrum", "square", "(2, 3)"]),
+    "spectrum singular": (lambda: system_spectrum(np.zeros((2, 2))), ValueError, ["system_spectrum", "singular"]),
+    "spectrum absurd size": (lambda: system_spectrum(__import__("scipy.sparse").sparse.identity(10**6, format="csr")),
+                             ValueError, ["system_spectrum", "GiB", "max_bytes"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, exc, words = BAD_INPUT[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonDissipativeWarning)
+        with pytest.raises(exc) as info:
+            call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_a_singular_segment_is_refused_by_the_function_called():
+    """eta far beyond 2/lambda_max: the Eq. 6 matrix is singular; the message names quantum_gd, not a helper."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonDissipativeWarning)
+        with pytest.raises(ValueError, match=r"^quantum_gd: L is singular"):
+            quantum_gd(cubic_loss, THETA0, eta=50.0, steps=3, clock_qubits=6, shots=None)

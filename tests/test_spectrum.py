@@ -305,3 +305,94 @@ def test_non_vmappable_operator_gives_the_same_density():
     np.testing.assert_allclose(d1.nodes, d2.nodes, rtol=1e-10, atol=1e-10)
     assert d2.hvp_count == 30
     np.testing.assert_allclose(plain.matmat(torch.eye(30, dtype=h.dtype)[:4]), h[:4], rtol=1e-14)
+
+
+_I3 = np.eye(3)
+_LIN = torch.nn.Linear(2, 2)
+_XY = (torch.zeros(3, 2), torch.zeros(3, dtype=torch.long))
+
+BAD_INPUT = {
+    "smooth nan weights": (lambda: qs.smooth_density([1.0, 2.0], [np.nan, 1.0], [0.0, 1.0], 0.1), ValueError,
+                           ["smooth_density", "weights", "non-finite"]),
+    "smooth negative weights": (lambda: qs.smooth_density([1.0, 2.0], [-1.0, 1.0], [0.0], 0.1), ValueError,
+                                ["smooth_density", "weights", "non-negative"]),
+    "smooth complex nodes": (lambda: qs.smooth_density([1j], [1.0], [0.0], 0.1), ValueError,
+                             ["smooth_density", "nodes", "real"]),
+    "smooth None nodes": (lambda: qs.smooth_density(None, [1.0], [0.0], 0.1), ValueError,
+                          ["smooth_density", "nodes", "None"]),
+    "smooth empty nodes": (lambda: qs.smooth_density([], [], [0.0], 0.1), ValueError,
+                           ["smooth_density", "nodes", "empty"]),
+    "smooth 3-D nodes": (lambda: qs.smooth_density(np.zeros((1, 1, 1)), np.zeros((1, 1, 1)), [0.0], 0.1), ValueError,
+                         ["smooth_density", "nodes", "shape"]),
+    "smooth huge grid": (lambda: qs.smooth_density(np.zeros((3, 64)), np.ones((3, 64)), np.zeros(10**7), 0.1),
+                         ValueError, ["smooth_density", "GiB", "max_bytes"]),
+    "smooth zero sigma": (lambda: qs.smooth_density([1.0], [1.0], [0.0], 0.0), ValueError,
+                          ["smooth_density", "sigma"]),
+    "proxy absurd steps": (lambda: qs.error_proxy([1.0, -1.0], eta=1.0, steps=10**9), ValueError,
+                           ["error_proxy", "GiB", "max_bytes"]),
+    "contributions absurd steps": (lambda: qs.proxy_contributions([1.0, -1.0], eta=1.0, steps=10**9), ValueError,
+                                   ["proxy_contributions", "GiB", "max_bytes"]),
+    "proxy nan spectrum": (lambda: qs.error_proxy([np.nan], eta=1.0, steps=3), ValueError,
+                           ["error_proxy", "spectrum", "non-finite"]),
+    "proxy complex spectrum": (lambda: qs.error_proxy([1j], eta=1.0, steps=3), ValueError,
+                               ["error_proxy", "spectrum", "real"]),
+    "proxy string spectrum": (lambda: qs.error_proxy("a", eta=1.0, steps=3), ValueError,
+                              ["error_proxy", "spectrum", "string"]),
+    "proxy negative steps": (lambda: qs.error_proxy([1.0], eta=1.0, steps=-1), ValueError, ["error_proxy", "steps"]),
+    "proxy string smoothed": (lambda: qs.error_proxy([1.0], eta=1.0, steps=1, smoothed="no"), ValueError,
+                              ["error_proxy", "smoothed"]),
+    "proxy weights length": (lambda: qs.error_proxy([1.0, 2.0], eta=1.0, steps=1, weights=[1.0]), ValueError,
+                             ["error_proxy", "weights", "length"]),
+    "masses None spectrum": (lambda: qs.mode_masses(None), ValueError, ["mode_masses", "spectrum", "None"]),
+    "split zero eta": (lambda: qs.curvature_split([1.0], eta=0), ValueError, ["curvature_split", "eta"]),
+    "lanczos complex matrix": (lambda: qs.lanczos(_I3 * 1j, [1, 0, 0], num_steps=2), ValueError,
+                               ["lanczos", "real"]),
+    "lanczos string operator": (lambda: qs.lanczos("x", [1, 0, 0], num_steps=2), ValueError,
+                                ["lanczos", "operator"]),
+    "lanczos zero v0": (lambda: qs.lanczos(_I3, [0, 0, 0], num_steps=2), ValueError, ["lanczos", "v0", "zero"]),
+    "lanczos v0 length": (lambda: qs.lanczos(_I3, [1, 0], num_steps=2), ValueError, ["lanczos", "v0", "length"]),
+    "lanczos nonsymmetric": (lambda: qs.lanczos(np.triu(np.ones((3, 3))), [1, 0, 0], num_steps=2), ValueError,
+                             ["lanczos", "symmetric"]),
+    "density None operator": (lambda: qs.lanczos_density(None), ValueError, ["lanczos_density", "operator"]),
+    "density bad rng": (lambda: qs.lanczos_density(_I3, rng="x"), ValueError, ["lanczos_density", "rng"]),
+    "density string vectorize": (lambda: qs.lanczos_density(_I3, vectorize="yes"), ValueError,
+                                 ["lanczos_density", "vectorize"]),
+    "density absurd points": (lambda: qs.lanczos_density(_I3, num_points=10**10), ValueError,
+                              ["lanczos_density", "GiB"]),
+    "density model without data": (lambda: qs.lanczos_density(_LIN), ValueError, ["lanczos_density", "data"]),
+    "extreme k above dim": (lambda: qs.extreme_eigenvalues(_I3, k=10), ValueError, ["extreme_eigenvalues", "k"]),
+    "extreme string tol": (lambda: qs.extreme_eigenvalues(_I3, tol="x"), ValueError, ["extreme_eigenvalues", "tol"]),
+    "hessian zero max_dim": (lambda: qs.hessian_matrix(_I3, max_dim=0), ValueError, ["hessian_matrix", "max_dim"]),
+    "exact string operator": (lambda: qs.exact_spectrum("x"), ValueError, ["exact_spectrum", "operator"]),
+    "loss operator nan theta": (lambda: qs.loss_hessian_operator(lambda t: (t**2).sum(), [np.nan]), ValueError,
+                                ["loss_hessian_operator", "theta", "non-finite"]),
+    "loss operator None loss": (lambda: qs.loss_hessian_operator(None, [1.0]), ValueError,
+                                ["loss_hessian_operator", "loss", "callable"]),
+    "operator None model": (lambda: qs.hessian_operator(None, _XY), ValueError, ["hessian_operator", "model"]),
+    "operator None data": (lambda: qs.hessian_operator(_LIN, None), ValueError, ["hessian_operator", "data"]),
+    "operator string mask": (lambda: qs.hessian_operator(_LIN, _XY, mask="x"), ValueError,
+                             ["hessian_operator", "mask"]),
+    "operator wrong width": (lambda: qs.hessian_operator(_LIN, (torch.zeros(3, 5), _XY[1])), ValueError,
+                             ["hessian_operator", "cannot evaluate", "(3, 5)"]),
+    "operator nan inputs": (lambda: qs.hessian_operator(_LIN, (torch.full((3, 2), float("nan")), _XY[1])),
+                            ValueError, ["hessian_operator", "finite"]),
+    "operator zero batch": (lambda: qs.hessian_operator(_LIN, _XY, batch_size=0), ValueError,
+                            ["hessian_operator", "batch_size"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case):
+    call, exc, words = BAD_INPUT[case]
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_smooth_density_and_proxy_take_a_raised_memory_limit():
+    dens = qs.smooth_density([0.0], [1.0], np.linspace(-1, 1, 5), 0.5, max_bytes=10**9)
+    assert dens.shape == (5,) and np.all(np.isfinite(dens))
+    with pytest.raises(ValueError, match="max_bytes"):
+        qs.smooth_density([0.0], [1.0], np.linspace(-1, 1, 5), 0.5, max_bytes=8)
+    assert qs.error_proxy([1.0], eta=1.5, steps=3, max_bytes=10**6).shape == (4,)
