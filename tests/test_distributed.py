@@ -89,3 +89,25 @@ def test_protocol_under_torchrun_matches_the_single_process_run(tmp_path):
     np.testing.assert_allclose(dist.ritz_nodes, single.ritz_nodes, rtol=0, atol=1e-10)
     np.testing.assert_allclose(dist.ritz_weights, single.ritz_weights, rtol=0, atol=1e-10)
     np.testing.assert_array_equal(dist.train_accuracy, single.train_accuracy)
+
+
+_X, _Y = torch.zeros(4, 1), torch.zeros(4, dtype=torch.long)
+
+# (call, expected exception, words the message must contain)
+BAD_INPUT = [
+    (lambda: qd.lanczos_density(*tiny_problem(), operator_kwargs=3), ValueError,
+     ["lanczos_density", "operator_kwargs", "dict"]),
+    (lambda: qd.shard((_X[:0], _Y[:0]), rank=0, world_size=1), ValueError, ["shard", "0 samples"]),
+    (lambda: qd.shard(None, rank=0, world_size=1), ValueError, ["shard", "data", "None"]),
+    (lambda: qd.shard((_X, _Y), rank=-1, world_size=2), ValueError, ["shard", "rank", ">= 0"]),
+    (lambda: qd.shard((_X, _Y), rank=0, world_size=0), ValueError, ["shard", "world_size", ">= 1"]),
+    (lambda: qd.hessian_operator(None, (_X, _Y)), ValueError, ["hessian_operator", "model", "None"]),
+]
+
+
+@pytest.mark.parametrize("call, exc, words", BAD_INPUT)
+def test_bad_input(call, exc, words):
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
