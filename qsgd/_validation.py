@@ -38,6 +38,7 @@ __all__ = [
     "as_matrix",
     "as_rng",
     "check_positive",
+    "check_float_range",
     "check_int",
     "check_choice",
     "check_bool",
@@ -217,15 +218,30 @@ def as_rng(rng: Any, *, name: str = "rng", func: str | None = None) -> np.random
                          f"got {describe(rng)}") from exc
 
 
+#: integers with more bits than this overflow double precision (its largest finite value is below 2**1024)
+MAX_FLOAT_BITS = 1000
+
+
+def check_float_range(value: Any, name: str, *, func: str | None = None) -> None:
+    """Refuse an integer beyond the floating-point range (more than 1000 bits) by name.
+
+    Python integers are exact and unbounded: arithmetic that mixes such an integer with floats
+    raises ``OverflowError`` deep inside a formula, and exact arithmetic on it can run for
+    minutes. Call this before either; other values pass unchanged.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        bits = int(value).bit_length()
+        if bits > MAX_FLOAT_BITS:
+            raise ValueError(f"{_where(func)}{name} must be a finite real number, got an integer of {bits} bits, "
+                             "beyond the floating-point range")
+
+
 def check_positive(value: Any, name: str, *, func: str | None = None, strict: bool = True) -> float:
     """Return *value* as a float, requiring it finite and > 0 (or >= 0 if not *strict*)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{_where(func)}{name} must be a finite real number, got {describe(value)}")
-    try:
-        finite = math.isfinite(value)
-    except OverflowError:  # an integer beyond the float range
-        finite = False
-    if not finite:
+    check_float_range(value, name, func=func)
+    if not math.isfinite(value):
         raise ValueError(f"{_where(func)}{name} must be a finite real number, got {describe(value)}")
     if (value <= 0) if strict else (value < 0):
         raise ValueError(f"{_where(func)}{name} must be {'>' if strict else '>='} 0, got {value}")

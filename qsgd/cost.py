@@ -102,7 +102,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from qsgd._validation import check_choice, check_int, check_positive, describe
+from qsgd._validation import check_choice, check_float_range, check_int, check_positive, describe
 
 __all__ = [
     "SOLVERS",
@@ -909,9 +909,7 @@ class AssumptionSet:
 
     def kwargs(self, n):
         """The :func:`training_cost` keywords of this set at model size ``n``."""
-        if isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n).bit_length() > 1000:
-            raise ValueError(f"AssumptionSet.kwargs: n is an integer of {int(n).bit_length()} bits, beyond "
-                             "the floating-point range")
+        check_float_range(n, "n", func="AssumptionSet.kwargs")
         _size(n, "n", "AssumptionSet.kwargs")  # n keeps its type (exact integer formulas for an int)
         readout = self.readout
         if isinstance(readout, numbers.Integral):  # cannot read out more weights than there are
@@ -1468,11 +1466,7 @@ def _public(fn):
         for arg, value in bound.arguments.items():
             values = value.items() if isinstance(value, dict) else [(arg, value)]
             for label, v in values:
-                if isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v).bit_length() > 1000:
-                    raise ValueError(
-                        f"{name}: {label} is an integer of {int(v).bit_length()} bits, beyond the "
-                        "floating-point range of the cost formulas"
-                    )
+                check_float_range(v, label, func=name)
         try:
             result = fn(*args, **kwargs)
         except ValueError as exc:

@@ -121,19 +121,11 @@ from qsgd._validation import (
     check_choice,
     check_int,
     check_memory,
+    check_positive,
     describe,
     estimate_bytes,
 )
 from qsgd._validation import _to_array
-from qsgd._validation import check_positive as _check_positive
-
-
-def check_positive(value: Any, name: str, *, func: str | None = None, strict: bool = True) -> float:
-    """The shared check, refusing first (by name) an integer beyond the floating-point range."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value).bit_length() > 1000:
-        raise ValueError(f"{func}: {name} must be a finite real number, got an integer of "
-                         f"{int(value).bit_length()} bits")
-    return _check_positive(value, name, func=func, strict=strict)
 
 
 __all__ = [

@@ -72,6 +72,7 @@ from qsgd._validation import (
     as_matrix,
     as_vector,
     check_choice,
+    check_float_range,
     check_int,
     check_memory,
     check_positive,
@@ -173,11 +174,9 @@ _MAX_ENTRY = 1e150
 
 
 def _no_huge_ints(func, **values):
-    """Refuse integers beyond the floating-point range (more than 1000 bits) by name."""
+    """Refuse integers beyond the floating-point range by name (:func:`qsgd._validation.check_float_range`)."""
     for name, value in values.items():
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value).bit_length() > 1000:
-            raise ValueError(f"{func}: {name} is an integer of {int(value).bit_length()} bits, beyond the "
-                             "floating-point range")
+        check_float_range(value, name, func=func)
 
 
 def _nonlinear_norms(F):
