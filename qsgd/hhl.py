@@ -954,6 +954,21 @@ def _signs_from_pairs(mag: np.ndarray, pair_prob: list[np.ndarray], s: int) -> n
     return signs
 
 
+def _amplitudes_from_counts(freq: list[np.ndarray], s: int) -> np.ndarray:
+    """Real amplitudes, up to a global sign, from the postselected counts of the shot mode.
+
+    ``freq[0]`` are the counts in the computational basis (magnitudes), ``freq[1 + j]`` those
+    after a Hadamard on system qubit ``j`` (relative signs, :func:`_signs_from_pairs`).
+    """
+    mag = np.sqrt(freq[0] / max(freq[0].sum(), 1.0))
+    return mag * _signs_from_pairs(mag, freq[1:], s)
+
+
+def _largest_positive(v: np.ndarray) -> np.ndarray:
+    """``v`` with the global sign that makes its largest entry positive (the shot mode's convention)."""
+    return v * np.sign(v[int(np.argmax(np.abs(v)))]) if np.any(v) else v
+
+
 def _for_aer(qc, *, final_basis: bool = True):
     """The spectral circuit as instructions Aer applies natively, same output from |0...0>.
 
@@ -1201,12 +1216,8 @@ def hhl_solve(
                     p[idx - base] += count
             freq.append(p)
         probability = float(freq[0].sum() / shots)
-        mag = np.sqrt(freq[0] / max(freq[0].sum(), 1.0))
-        signs = _signs_from_pairs(mag, freq[1:], s)
-        full = mag * signs
-        block = full[problem.offset : problem.offset + m]
-        if np.any(block):
-            block = block * np.sign(block[int(np.argmax(np.abs(block)))])
+        full = _amplitudes_from_counts(freq, s)
+        block = _largest_positive(full[problem.offset : problem.offset + m])
         statevector = None
     norm = float(np.linalg.norm(block))
     success = probability > 0 and norm > 0
@@ -1682,14 +1693,9 @@ def hhl_model(
         freq = _sample_measurements(state, shots, s, generator)
         counts = freq[0]
         sampled_p = float(counts.sum() / shots)
-        mag = np.sqrt(counts / max(counts.sum(), 1.0))
-        full = mag * _signs_from_pairs(mag, freq[1:], s)
-        est = full[dim : dim + m] if spec.dilated else full[:m]
-        if np.any(est):
-            est = est * np.sign(est[int(np.argmax(np.abs(est)))])
-            sampled = est / np.linalg.norm(est)
-        else:
-            sampled = np.full(m, np.nan)
+        full = _amplitudes_from_counts(freq, s)
+        est = _largest_positive(full[dim : dim + m] if spec.dilated else full[:m])
+        sampled = est / np.linalg.norm(est) if np.any(est) else np.full(m, np.nan)
     return HHLModelResult(
         solution=solution,
         amplitudes=block,
