@@ -11,7 +11,12 @@ import scipy.sparse as sp
 
 from qsgd._validation import check_memory, estimate_bytes
 
-__all__ = ["norm2", "eigen_guard", "eigenvalues", "lambda_1"]
+__all__ = ["dense", "norm2", "eigen_guard", "eigenvalues", "lambda_1"]
+
+
+def dense(M) -> np.ndarray:
+    """``M`` as a dense float array (sparse matrices densified)."""
+    return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=float)
 
 
 def norm2(mat) -> float:

@@ -92,7 +92,7 @@ from qsgd._validation import (
     estimate_bytes,
     is_coefficients,
 )
-from qsgd._linalg import eigenvalues, lambda_1, norm2
+from qsgd._linalg import dense, eigenvalues, lambda_1, norm2
 from qsgd.ode import check_quadratic, r_number
 
 __all__ = [
@@ -1335,7 +1335,7 @@ def truncation_error_terms(C, b, u_poly, *, order: int, basis: str = "kronecker"
 
     n = u_poly.shape[1]
     T = u_poly.shape[0] - 1
-    Cd = C.toarray() if sp.issparse(C) else np.asarray(C, dtype=float)
+    Cd = dense(C)
     if Cd.shape != (lifted_dimension(n, order, basis=basis),) * 2:
         raise ValueError(f"{func}: C has shape {Cd.shape}, expected the order-{order} {basis} lift of n = {n}")
     first = level_slices(n, order, basis=basis)[0]

@@ -54,6 +54,7 @@ import scipy.sparse as sp
 import torch
 from torch import func as tf
 
+from qsgd._linalg import dense
 from qsgd._validation import (
     DivergenceError,
     as_vector,
@@ -526,16 +527,12 @@ def gradient_descent(loss, theta0, *, eta, steps, on_divergence="raise", max_byt
     return out
 
 
-def _dense_matrix(M) -> np.ndarray:
-    return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=float)
-
-
 def _lipschitz(F, a_norm: float, b_norm: float) -> float:
     r"""Lipschitz constant of :math:`P(u)=u+\sum_\ell F_\ell u^{\otimes\ell}` between two points."""
     n = F[1].shape[0]
-    lip = float(np.linalg.norm(np.eye(n) + _dense_matrix(F[1]), 2))
+    lip = float(np.linalg.norm(np.eye(n) + dense(F[1]), 2))
     for ell in range(2, len(F)):
-        norm = float(np.linalg.norm(_dense_matrix(F[ell]), 2))
+        norm = float(np.linalg.norm(dense(F[ell]), 2))
         # a^(x)l - b^(x)l = sum_i b^(x)i (x) (a - b) (x) a^(x)(l-1-i)
         lip += norm * sum(a_norm ** (ell - 1 - i) * b_norm**i for i in range(ell))
     return lip

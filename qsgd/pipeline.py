@@ -110,6 +110,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from qsgd._linalg import dense
 from qsgd._validation import (
     as_matrix,
     as_rng,
@@ -359,10 +360,6 @@ def readout_error_bound(delta, *, anchor_norm, final_norm, f0_norm, copies=1) ->
 # ----------------------------------------------------------------------------------------
 # classical error terms
 # ----------------------------------------------------------------------------------------
-
-
-def _dense(M) -> np.ndarray:
-    return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=float)
 
 
 # ----------------------------------------------------------------------------------------
@@ -829,7 +826,7 @@ def _classical_paths(loss, theta0, s: SegmentSettings, func):
 
     pmap = polynomial_map(loss, theta0, eta=s.eta, degree=s.degree)
     F = list(pmap.coefficients)
-    f0 = np.asarray(_dense(F[0]), dtype=float).reshape(-1)
+    f0 = np.asarray(dense(F[0]), dtype=float).reshape(-1)
     if float(np.linalg.norm(f0)) == 0.0:
         raise ValueError(
             f"{func}: the gradient vanishes at theta0 (F0 = -eta grad L = 0), so the right-hand side of "
@@ -855,7 +852,7 @@ def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen, size):
         return model, model_p, model, model_p, None, t_evo, scaling
 
     bounds = SpectralBounds(sigma_min, sigma_max, False, True, "exact")
-    hhl = hhl_solve(_dense(L), rhs, clock_qubits=s.clock_qubits, shots=None, rng=gen, evolution_time=t_evo,
+    hhl = hhl_solve(dense(L), rhs, clock_qubits=s.clock_qubits, shots=None, rng=gen, evolution_time=t_evo,
                     scaling=scaling, eigenvalue_bounds=bounds, count_gates=s.count_gates,
                     max_qubits=s.max_qubits, construction=s.construction)
     state = np.asarray(hhl.solution, dtype=float) if hhl.success else np.zeros_like(model)
