@@ -181,9 +181,6 @@ BAD_INPUT = {
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUT))
-def test_bad_input_catalogue(case, tmp_path):
+def test_bad_input_catalogue(case, tmp_path, refuses):
     call, exc, words = BAD_INPUT[case]
-    with pytest.raises(exc) as info:
-        call(tmp_path)
-    for word in words:
-        assert word in str(info.value), (word, str(info.value))
+    refuses(call, exc, words, tmp_path)
