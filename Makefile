@@ -75,22 +75,14 @@ clean:
 
 # Fashion-MNIST for chapter 7: Debian's package dataset-fashion-mnist (four IDX files in
 # /usr/share/datasets/fashion-mnist), installed when missing and the machine allows it (root + apt);
-# otherwise this prints how to get the files. QSGD_DATA_DIR may name another directory that holds them.
-FASHION_DIR := /usr/share/datasets/fashion-mnist
-FASHION_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
+# otherwise qsgd.data's own error says where it looked and how to get the files. QSGD_DATA_DIR may
+# name another directory that holds them (the search order is qsgd.data.find_fashion_mnist's).
+FIND_FASHION := $(BIN)/python -c 'from qsgd.data import find_fashion_mnist; find_fashion_mnist()'
 .PHONY: data
-data:
-	@missing=0; for f in $(FASHION_FILES); do \
-	  found=0; for d in "$$QSGD_DATA_DIR" "$$QSGD_DATA_DIR/fashion-mnist" $(FASHION_DIR); do \
-	    if [ -n "$$d" ] && { [ -f "$$d/$$f.gz" ] || [ -f "$$d/$$f" ]; }; then found=1; fi; done; \
-	  [ $$found = 1 ] || missing=1; done; \
-	if [ $$missing = 0 ]; then echo "Fashion-MNIST: all four files found"; \
+data: $(STAMP)
+	@if $(FIND_FASHION) 2>/dev/null; then echo "Fashion-MNIST: all four files found"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; \
 	else \
-	  echo "Fashion-MNIST is missing (chapter 7 needs it). Either run"; \
-	  echo "    sudo apt-get install dataset-fashion-mnist"; \
-	  echo "or download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and"; \
-	  echo "t10k-labels-idx1-ubyte.gz from https://github.com/zalandoresearch/fashion-mnist (data/fashion)"; \
-	  echo "into a directory and set QSGD_DATA_DIR to it."; exit 1; \
+	  $(FIND_FASHION) 2>&1 | tail -n 1; exit 1; \
 	fi
