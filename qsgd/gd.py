@@ -561,7 +561,24 @@ def taylor_error_bound(F, u_gd, u_poly, step) -> float:
     float
 
     Used in chapter 8 (the error budget of a quantum segment).
+    Raises
+    ------
+    ValueError
+        If the trajectories are not finite arrays of the same shape (T + 1, n) with T >= 1,
+        ``F`` has fewer than two coefficients, or ``step`` is not callable.
     """
+    func = "taylor_error_bound"
+    u_gd = np.asarray(u_gd, dtype=float)
+    u_poly = np.asarray(u_poly, dtype=float)
+    if u_gd.ndim != 2 or u_gd.shape[0] < 2 or u_gd.shape != u_poly.shape:
+        raise ValueError(f"{func}: u_gd and u_poly must both have shape (T + 1, n) with T >= 1, got "
+                         f"{u_gd.shape} and {u_poly.shape}")
+    if not (np.all(np.isfinite(u_gd)) and np.all(np.isfinite(u_poly))):
+        raise ValueError(f"{func}: u_gd and u_poly must be finite")
+    if not isinstance(F, (list, tuple)) or len(F) < 2:
+        raise ValueError(f"{func}: F must be the coefficients [F0, F1, ...] of the map, got {describe(F)}")
+    if not callable(step):
+        raise ValueError(f"{func}: step must be callable, got {describe(step)}")
     bound = 0.0
     for t in range(u_gd.shape[0] - 1):
         rho = float(np.linalg.norm(u_gd[t + 1] - step(u_gd[t])))

@@ -473,3 +473,7 @@ def test_taylor_error_bound_is_zero_for_an_exact_map_and_holds_for_a_truncated_o
     gap = np.linalg.norm(u_gd[-1] - u_lin[-1])
     bound = taylor_error_bound(linear.coefficients, u_gd, u_lin, linear.step)
     assert 0 < gap <= bound < 100 * gap
+    with pytest.raises(ValueError, match="taylor_error_bound: u_gd and u_poly must both have shape"):
+        taylor_error_bound(linear.coefficients, u_gd, u_lin[:-1], linear.step)
+    with pytest.raises(ValueError, match="taylor_error_bound: step must be callable"):
+        taylor_error_bound(linear.coefficients, u_gd, u_lin, None)

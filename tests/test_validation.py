@@ -204,3 +204,10 @@ def test_check_positive_refuses_integers_beyond_the_float_range():
     with pytest.raises(ValueError, match="f: x must be a finite real number"):
         v.check_positive(10**400, "x", func="f")
     assert v.check_positive(10**300, "x", func="f") == 1e300
+
+
+def test_check_float_range_names_integers_beyond_double_precision():
+    v.check_float_range(2**999, "n", func="f")  # 1000 bits: still a finite double
+    v.check_float_range(1e308, "n", func="f")  # floats pass: finiteness is check_positive's job
+    with pytest.raises(ValueError, match="f: n must be a finite real number, got an integer of 1001 bits"):
+        v.check_float_range(2**1000, "n", func="f")
