@@ -98,6 +98,7 @@ from qsgd.ode import check_quadratic, r_number
 __all__ = [
     "truncation_error_terms",
     "BASES",
+    "DEFAULT_BASIS",
     "lifted_dimension",
     "level_slices",
     "monomials",
@@ -112,6 +113,11 @@ __all__ = [
 
 #: the two bases of the lifted space
 BASES = ("kronecker", "symmetric")
+
+#: the basis every function of the package uses unless told otherwise: the paper's Kronecker
+#: powers :math:`u^{\otimes j}` (Eq. 4). ``"symmetric"`` keeps one entry per monomial, a smaller
+#: but equivalent system; chapters that use it say so.
+DEFAULT_BASIS = "kronecker"
 
 #: bytes per stored non-zero while assembling (COO row, column and value, plus the CSR copy)
 _BYTES_PER_NONZERO = 40
@@ -168,7 +174,7 @@ def _exact_dimension(n: int, order: int, basis: str) -> int:
     return math.comb(n + order, order) - 1
 
 
-def lifted_dimension(n, order, *, basis="kronecker") -> int:
+def lifted_dimension(n, order, *, basis=DEFAULT_BASIS) -> int:
     r"""Number of unknowns of the Carleman system truncated at ``order``.
 
     .. math::
@@ -182,7 +188,7 @@ def lifted_dimension(n, order, *, basis="kronecker") -> int:
         Dimension of the state :math:`u`.
     order : int
         Truncation order :math:`N \ge 1`.
-    basis : {"kronecker", "symmetric"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
         Basis of the lifted space.
 
     Returns
@@ -216,7 +222,7 @@ def lifted_dimension(n, order, *, basis="kronecker") -> int:
     return _exact_dimension(n, order, basis)
 
 
-def level_slices(n, order, *, basis="kronecker", max_bytes=None) -> list[slice]:
+def level_slices(n, order, *, basis=DEFAULT_BASIS, max_bytes=None) -> list[slice]:
     """Slices of the levels :math:`j = 1..N` inside the lifted vector.
 
     ``level_slices(n, N)[j - 1]`` selects :math:`u^{\\otimes j}` (or its monomials).
@@ -225,7 +231,7 @@ def level_slices(n, order, *, basis="kronecker", max_bytes=None) -> list[slice]:
     ----------
     n, order : int
         State dimension and truncation order (both >= 1).
-    basis : {"kronecker", "symmetric"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
     max_bytes : float, optional
         Refuse (``ValueError``) when the lifted vector these slices index would exceed this
         (default 4 GiB): no such vector can exist, and the exact sizes would take long to compute.
@@ -328,7 +334,7 @@ def _rank(tuples: np.ndarray, n: int, table: np.ndarray | None = None) -> np.nda
     return rank
 
 
-def lift(u, *, order, basis="kronecker", max_bytes=None) -> np.ndarray:
+def lift(u, *, order, basis=DEFAULT_BASIS, max_bytes=None) -> np.ndarray:
     r"""The lifted vector :math:`[u; u^{\otimes 2}; \dots; u^{\otimes N}]`.
 
     In the symmetric basis level :math:`j` holds the monomials of :func:`monomials` instead.
@@ -339,7 +345,7 @@ def lift(u, *, order, basis="kronecker", max_bytes=None) -> np.ndarray:
         The state.
     order : int
         Truncation order :math:`N \ge 1`.
-    basis : {"kronecker", "symmetric"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
     max_bytes : float, optional
         Size guard on the lifted vector (default 4 GiB).
 
@@ -804,7 +810,7 @@ def _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func):
     _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, True), max_bytes, func, extra)
 
 
-def carleman_matrix(F1, F2=None, F0=None, *, order, basis="kronecker", max_bytes=None):
+def carleman_matrix(F1, F2=None, F0=None, *, order, basis=DEFAULT_BASIS, max_bytes=None):
     r"""Truncated Carleman matrix of :math:`du/dt = F_2 u^{\otimes 2} + F_1 u + F_0`.
 
     Implements PNAS Eqs. 3-7 of [1]_: the block-tridiagonal :math:`A` with
@@ -827,7 +833,7 @@ def carleman_matrix(F1, F2=None, F0=None, *, order, basis="kronecker", max_bytes
         :func:`solve_carleman` with ``forcing``).
     order : int
         Truncation order :math:`N \ge 1`.
-    basis : {"kronecker", "symmetric"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
         ``"symmetric"`` uses the monomials of :func:`monomials`; its first block agrees with the
         Kronecker basis.
     max_bytes : float, optional
@@ -866,7 +872,7 @@ def carleman_matrix(F1, F2=None, F0=None, *, order, basis="kronecker", max_bytes
 # ----------------------------------------------------------------------------------------
 
 
-def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
+def discrete_carleman(F, *, order, basis=DEFAULT_BASIS, max_bytes=None):
     r"""Exact Carleman lifting of the polynomial map :math:`u \mapsto u + \sum_\ell F_\ell u^{\otimes\ell}`.
 
     With :math:`M_0 = F_0` (a column), :math:`M_1 = I + F_1` and :math:`M_\ell = F_\ell`
@@ -900,7 +906,7 @@ def discrete_carleman(F, *, order, basis="kronecker", max_bytes=None):
         needed); see :func:`qsgd._validation.as_coefficients`.
     order : int
         Truncation order :math:`N \ge 1`.
-    basis : {"kronecker", "symmetric"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
         ``"symmetric"`` lifts onto the monomials of :func:`monomials` (same first block).
     max_bytes : float, optional
         Refuse (``ValueError``) when the estimated memory of the assembly exceeds this. The
@@ -1078,7 +1084,7 @@ def _euler_stability(F1, t: np.ndarray, order: int, func: str) -> tuple[bool, st
     )
 
 
-def solve_carleman(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order, basis="kronecker",
+def solve_carleman(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order, basis=DEFAULT_BASIS,
                    method="euler", forcing=None, max_bytes=None) -> CarlemanSolution:
     r"""Solve the truncated Carleman system :math:`d\hat y/dt = A(t)\hat y + b(t)`.
 
@@ -1111,7 +1117,7 @@ def solve_carleman(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *,
         Increasing times starting at the initial time.
     order : int
         Truncation order N.
-    basis : {"kronecker", "symmetric"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
     method : {"euler", "expm"}
     forcing : callable, optional
         Scalar :math:`g(t)` multiplying F0 (only with ``method="euler"``).
@@ -1297,7 +1303,7 @@ def lemma1_bound(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, o
     return t_arr * order * f2 * np.linalg.norm(u0) ** (order + 1)
 
 
-def truncation_error_terms(C, b, u_poly, *, order: int, basis: str = "kronecker"):
+def truncation_error_terms(C, b, u_poly, *, order: int, basis: str = DEFAULT_BASIS):
     r"""Carleman tail: exact truncation error and its norm bound.
 
     With :math:`r_t=\mathrm{lift}(u_{t+1})-C\,\mathrm{lift}(u_t)-b` (only the levels above
@@ -1314,7 +1320,7 @@ def truncation_error_terms(C, b, u_poly, *, order: int, basis: str = "kronecker"
     u_poly : array_like, shape (T + 1, n)
         The trajectory of the polynomial map that ``C`` lifts, starting at :math:`u_0 = 0`.
     order : int
-    basis : {"kronecker", "symmetric"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
 
     Returns
     -------

@@ -103,6 +103,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from qsgd._validation import check_choice, check_float_range, check_int, check_positive, describe
+from qsgd.carleman import lifted_dimension
 
 __all__ = [
     "SOLVERS",
@@ -190,8 +191,6 @@ def _log2(x):
 def _lifted_dimension(n, order):
     """``sum_{j=1}^N n**j`` (Kronecker basis); exact for integer n."""
     if isinstance(n, numbers.Integral):
-        from qsgd.carleman import lifted_dimension
-
         return lifted_dimension(int(n), order, basis="kronecker")
     return float(sum(n**j for j in range(1, order + 1)))
 

@@ -54,7 +54,7 @@ from qsgd._validation import (
     check_int,
     check_memory,
 )
-from qsgd.carleman import BASES
+from qsgd.carleman import BASES, DEFAULT_BASIS
 
 __all__ = [
     "history_system",
@@ -212,7 +212,7 @@ def history_blocks(Y, *, steps, padding=0) -> np.ndarray:
     return _check_blocks(Y, steps, padding, "history_blocks")[0].copy()
 
 
-def theta_trajectory(Y, *, n, steps, padding=0, basis="kronecker", theta0=None) -> np.ndarray:
+def theta_trajectory(Y, *, n, steps, padding=0, basis=DEFAULT_BASIS, theta0=None) -> np.ndarray:
     r"""The first Carleman level :math:`\hat y_1(t)\approx u(t)`, :math:`t = 0..T`.
 
     Both bases share the first level (:math:`u` itself), so ``basis`` is only checked.
@@ -225,7 +225,7 @@ def theta_trajectory(Y, *, n, steps, padding=0, basis="kronecker", theta0=None) 
         Number of parameters.
     steps, padding : int
         As given to :func:`history_system`.
-    basis : {"kronecker", "symmetric"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
     theta0 : array_like, shape (n,), optional
         Expansion point added back (:math:`\theta = \theta_0 + u`); default: shifted coordinates.
 

@@ -121,7 +121,7 @@ from qsgd._validation import (
     check_positive,
     describe,
 )
-from qsgd.carleman import discrete_carleman, level_slices, lift, lifted_dimension, truncation_error_terms
+from qsgd.carleman import BASES, DEFAULT_BASIS, discrete_carleman, level_slices, lift, lifted_dimension, truncation_error_terms
 from qsgd.gd import gradient_descent, model_loss, polynomial_map, taylor_error_bound
 from qsgd.hhl import (
     INVERSION_MARGIN,
@@ -220,7 +220,7 @@ class QubitCount:
     total: int
 
 
-def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis="symmetric") -> QubitCount:
+def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis=DEFAULT_BASIS) -> QubitCount:
     """Qubits the HHL circuit of one segment needs (same layout as :func:`qsgd.hhl.hhl_circuit`).
 
     Parameters
@@ -229,7 +229,7 @@ def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis="symmetric
         Free weights.
     order, steps, clock_qubits, padding : int
         ``N``, ``T``, ``c`` and ``p``.
-    basis : {"symmetric", "kronecker"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
 
     Returns
     -------
@@ -389,8 +389,9 @@ class SegmentSettings:
         Degree ``q`` of the polynomial map.
     padding : int
         ``p`` >= 0 extra copies of the last step in Eq. 6.
-    basis : {"symmetric", "kronecker"}
-        Carleman basis.
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
+        Carleman basis; ``"symmetric"`` gives the same dynamics with one coordinate per monomial
+        (a smaller Eq. 6 system).
     simulation : {"model", "circuit"}
         How HHL is simulated: ``"model"`` applies the exact finite-clock filter of the
         circuit (:func:`qsgd.hhl.hhl_model`) to the singular-value decomposition of the Eq. 6
@@ -415,7 +416,7 @@ class SegmentSettings:
     shots: int | None = 10_000
     degree: int = 2
     padding: int = 0
-    basis: str = "symmetric"
+    basis: str = DEFAULT_BASIS
     simulation: str = "model"
     confidence: float = CONFIDENCE
     max_qubits: int = DEFAULT_MAX_QUBITS
@@ -433,7 +434,7 @@ class SegmentSettings:
             set_(self, "shots", check_int(self.shots, "shots", func=func, minimum=1))
         set_(self, "degree", check_int(self.degree, "degree", func=func, minimum=2, maximum=3))
         set_(self, "padding", check_int(self.padding, "padding", func=func, minimum=0))
-        set_(self, "basis", check_choice(self.basis, "basis", ("symmetric", "kronecker"), func=func))
+        set_(self, "basis", check_choice(self.basis, "basis", BASES, func=func))
         set_(self, "simulation", check_choice(self.simulation, "simulation", SIMULATIONS, func=func))
         confidence = check_positive(self.confidence, "confidence", func=func)
         if confidence >= 1:
@@ -954,6 +955,70 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     s = _settings(settings, knobs, func)
     loss, theta0 = _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func)
     n = theta0.shape[0]
+    size = _segment_size(n, s, func)
+    gen = as_rng(rng, func=func)
+    seed = int(gen.integers(2**31 - 1))
+
+    # 1. the polynomial map, the classical references and the hypotheses of Theorems 1-2
+    pmap, F, f0, u_gd, u_poly = _classical_paths(loss, theta0, s, func)
+    assumptions = _assumptions(F, n, s, func)
+    # 2-3. Carleman lifting and the Eq. 6 system, solved exactly
+    lifted = _lifted_system(F, u_poly, n, s)
+    # 4. upload of the right-hand side (the circuit is built only while it is small)
+    upload, upload_cx = _upload_stage(lifted.rhs)
+    # 5. HHL: the spectrum once, then the model (and the circuit)
+    spec = _system_spectrum(lifted.L, None, func)
+    x_hhl, p_success, model, model_p, hhl, t_evo, scaling = _hhl_stage(lifted.L, lifted.rhs, spec, s, gen, size)
+    x_exact = lifted.Y / np.linalg.norm(lifted.Y)
+    # 6. postselection of the anchor (step 1) and the final steps, first Carleman level
+    out = _readout_stage(x_hhl, x_exact, f0, theta0, spec, p_success, lifted.C.shape[0], s)
+    # 7-8. tomography and norm recovery, then the postselection runs that collect the copies
+    tomo, theta, tomo_state, tomography_bound = None, out.theta_hhl.copy(), ErrorTerm(0.0, 0.0), 0.0
+    if s.shots is not None and out.readable:
+        tomo, u_T, tomo_state, tomography_bound = _download(out.selected, f0, n, s, gen)
+        theta = theta0 + u_T
+    total_shots = 0 if tomo is None else int(tomo.total_shots)
+    p_total = p_success * out.post_prob
+    runs = sampled_runs(total_shots, p_total, rng=gen) if p_total > 0 and total_shots else 0
+
+    theta_gd, theta_poly = theta0 + u_gd[-1], theta0 + u_poly[-1]
+    errors = _error_terms(theta, theta_gd, theta_poly, theta0 + lifted.u_carleman, out, tomography_bound,
+                          pmap, F, u_gd, u_poly, lifted.truncation_bound)
+    resources = SegmentResources(
+        qubits=size, kappa=spec.kappa, sigma_min=float(spec.sigma[-1]), sigma_max=float(spec.sigma[0]),
+        success_probability=float(p_success), postselection_probability=out.post_prob,
+        final_step_probability=out.final_prob, tomography_copies=total_shots, hhl_runs=runs,
+        expected_hhl_runs=float(total_shots / p_total) if p_total > 0 else math.inf,
+        upload_sparsity=int(np.count_nonzero(lifted.rhs)), upload_cx=upload_cx,
+        cx_count=None if hhl is None else hhl.cx_count, depth=None if hhl is None else hhl.depth,
+    )
+    report = SegmentReport(
+        settings=s, theta0=theta0.copy(), theta_gd=theta_gd, theta_poly=theta_poly,
+        theta_carleman=theta0 + lifted.u_carleman, theta_hhl=out.theta_hhl, theta=theta, errors=errors,
+        state_errors={"hhl": ErrorTerm(out.state_error, out.state_bound), "tomography": tomo_state},
+        fidelity=float(np.dot(x_hhl, x_exact) ** 2), displacement=float(np.linalg.norm(u_gd[-1])),
+        carleman_tail=lifted.tail, resources=resources, regime=assumptions.regime,
+        regime_message=assumptions.message, rho=float(assumptions.rho), seed=seed,
+    )
+    stages = SegmentStages(
+        polynomial_map=pmap, C=lifted.C, b=np.asarray(lifted.b, dtype=float), L=lifted.L, rhs=lifted.rhs,
+        Y=lifted.Y, singular_values=spec.sigma, upload=upload, hhl_state=x_hhl, model_state=model,
+        model_success_probability=model_p, hhl=hhl, evolution_time=t_evo, scaling=scaling,
+        readout_indices=out.indices, postselected=out.selected, tomography=tomo, assumptions=assumptions,
+        u_gd=u_gd, u_poly=u_poly,
+    )
+    success, message = out.readable, "segment completed"
+    if not success:
+        message = "HHL postselection or the read-out (anchor) block failed; theta is theta0"
+    # identity check of the truncation term (exact error recursion); a mismatch means a bug upstream
+    if not np.allclose(theta_poly + lifted.truncation_vector, report.theta_carleman, rtol=1e-8,
+                       atol=1e-10 * (1 + float(np.linalg.norm(f0)))):
+        success, message = False, "the Carleman error recursion does not reproduce the Eq. 6 solution"
+    return SegmentResult(theta=theta, report=report, stages=stages, success=success, message=message)
+
+
+def _segment_size(n, s: SegmentSettings, func):
+    """The registers of the segment; a circuit simulation above ``max_qubits`` is refused before any work."""
     size = segment_qubits(n, order=s.order, steps=s.steps, clock_qubits=s.clock_qubits, padding=s.padding,
                           basis=s.basis)
     if s.simulation == "circuit" and size.total > s.max_qubits:
@@ -964,13 +1029,12 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
             f"max_qubits={s.max_qubits}; lower n, order, steps, padding or clock_qubits, or use "
             "simulation='model'"
         )
-    gen = as_rng(rng, func=func)
-    seed = int(gen.integers(2**31 - 1))
+    return size
 
 
-    # -- 1. polynomial map and the classical references ----------------------------------------
-    pmap, F, f0, u_gd, u_poly = _classical_paths(loss, theta0, s, func)
-    f0_norm = float(np.linalg.norm(f0))
+def _assumptions(F, n, s: SegmentSettings, func):
+    """Stage 1b: the hypotheses of Theorems 1-2 (:func:`qsgd.theorem.check_assumptions`); warns when the
+    segment is not dissipative. Its kappa is not measured here: the segment's spectrum gives it."""
     assumptions = check_assumptions(F, np.zeros(n), eta=s.eta, steps=s.steps, order=s.order, padding=s.padding,
                                     basis=s.basis, compute_kappa=False)
     if assumptions.regime == "not dissipative":
@@ -978,99 +1042,97 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
             f"{func}: the segment is not dissipative ({assumptions.message}); the condition number of "
             f"Eq. 6 and the truncation error grow geometrically with steps={s.steps}",
             NonDissipativeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+    return assumptions
 
-    # -- 2-3. Carleman lifting and the Eq. 6 system ---------------------------------------------
+
+@dataclass(frozen=True)
+class _Lifted:
+    """Stages 2-3 of a segment: the Carleman system, Eq. 6 and its exact solution."""
+
+    C: Any
+    b: Any
+    L: Any
+    rhs: np.ndarray
+    Y: np.ndarray
+    u_carleman: np.ndarray  # the displacement u_T read from Y: theta_carleman = theta0 + u_carleman
+    truncation_vector: np.ndarray
+    truncation_bound: float
+    tail: Any
+
+
+def _lifted_system(F, u_poly, n, s: SegmentSettings) -> _Lifted:
     C, b = discrete_carleman(F, order=s.order, basis=s.basis)
-    D = C.shape[0]
-    L, rhs = history_system(C, b, np.zeros(D), s.steps, padding=s.padding)
+    L, rhs = history_system(C, b, np.zeros(C.shape[0]), s.steps, padding=s.padding)
     rhs = np.asarray(rhs, dtype=float)
     Y = np.asarray(solve_history(L, rhs), dtype=float)
     traj = np.asarray(theta_trajectory(Y, n=n, steps=s.steps, padding=s.padding, basis=s.basis), dtype=float)
-    theta_carleman = theta0 + traj[-1]
     trunc_vec, truncation_bound, tail = truncation_error_terms(C, b, u_poly, order=s.order, basis=s.basis)
+    return _Lifted(C=C, b=b, L=L, rhs=rhs, Y=Y, u_carleman=traj[-1], truncation_vector=trunc_vec,
+                   truncation_bound=float(truncation_bound), tail=tail)
 
-    # -- 4. upload of the right-hand side (the circuit is built only while it is small) ----------
-    upload = upload_cx = None
-    if np.count_nonzero(rhs) <= UPLOAD_CIRCUIT_MAX_NONZEROS:
-        upload = upload_weights(rhs).circuit
-        upload_cx = int(cnot_count(upload))
 
-    # -- 5. HHL: the spectrum once, then the model (and the circuit) ----------------------------
-    spec = _system_spectrum(L, None, func)
-    sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
-    x_hhl, p_success, model, model_p, hhl, t_evo, scaling = _hhl_stage(L, rhs, spec, s, gen, size)
-    x_exact = Y / np.linalg.norm(Y)
-    hhl_state_err = float(min(np.linalg.norm(x_hhl - x_exact), np.linalg.norm(x_hhl + x_exact)))
-    hhl_state_bound = hhl_error_bound(sigma_min, sigma_max, clock_qubits=s.clock_qubits, eigenvalues=spec.sigma)
+def _upload_stage(rhs):
+    """Stage 4: the sparse preparation of the right-hand side and its CNOTs (None when too large to build)."""
+    if np.count_nonzero(rhs) > UPLOAD_CIRCUIT_MAX_NONZEROS:
+        return None, None
+    upload = upload_weights(rhs).circuit
+    return upload, int(cnot_count(upload))
 
-    # -- 6. postselection of the anchor (step 1) and the final steps, first Carleman level -------
+
+@dataclass(frozen=True)
+class _Readout:
+    """Stage 6 of a segment: what postselecting the read-out block of the HHL output gives."""
+
+    indices: np.ndarray
+    post_prob: float
+    final_prob: float
+    readable: bool
+    theta_hhl: np.ndarray
+    selected: np.ndarray
+    state_error: float
+    state_bound: float
+    weight_bound: float
+
+
+def _readout_stage(x_hhl, x_exact, f0, theta0, spec, p_success, D, s: SegmentSettings) -> _Readout:
+    n = theta0.shape[0]
     first = level_slices(n, s.order, basis=s.basis)[0]
     copies = s.padding + 1
     blocks = [1] + list(range(s.steps, s.steps + copies))
     idx = np.concatenate([np.arange(first.start, first.stop) + t * D for t in blocks])
     final_idx = np.arange(first.start, first.stop) + s.steps * D
     post_prob = float(np.sum(x_hhl[idx] ** 2))
-    final_prob = float(np.sum(x_hhl[final_idx] ** 2))
-    anchor_exact = float(np.linalg.norm(x_exact[idx[:n]]))
-    final_exact = float(np.linalg.norm(x_exact[idx[n:]].reshape(copies, n).mean(axis=0)))
     readable = bool(p_success > 0 and post_prob > 0 and np.any(x_hhl[idx[:n]]))
-    theta_hhl = theta0 + (readout_weights(x_hhl[idx], f0, n=n, copies=copies) if readable else 0.0)
-    hhl_bound = readout_error_bound(hhl_state_bound, anchor_norm=anchor_exact, final_norm=final_exact,
-                                    f0_norm=f0_norm, copies=copies)
-    selected = x_hhl[idx] / math.sqrt(post_prob) if post_prob > 0 else np.zeros(idx.size)
+    state_bound = hhl_error_bound(float(spec.sigma[-1]), float(spec.sigma[0]), clock_qubits=s.clock_qubits,
+                                  eigenvalues=spec.sigma)
+    weight_bound = readout_error_bound(
+        state_bound, anchor_norm=float(np.linalg.norm(x_exact[idx[:n]])),
+        final_norm=float(np.linalg.norm(x_exact[idx[n:]].reshape(copies, n).mean(axis=0))),
+        f0_norm=float(np.linalg.norm(f0)), copies=copies,
+    )
+    return _Readout(
+        indices=idx, post_prob=post_prob, final_prob=float(np.sum(x_hhl[final_idx] ** 2)), readable=readable,
+        theta_hhl=theta0 + (readout_weights(x_hhl[idx], f0, n=n, copies=copies) if readable else 0.0),
+        selected=x_hhl[idx] / math.sqrt(post_prob) if post_prob > 0 else np.zeros(idx.size),
+        state_error=float(min(np.linalg.norm(x_hhl - x_exact), np.linalg.norm(x_hhl + x_exact))),
+        state_bound=float(state_bound), weight_bound=float(weight_bound),
+    )
 
-    # -- 7-8. tomography and norm recovery --------------------------------------------------------
-    tomo = None
-    success, message = readable, "segment completed"
-    if not success:
-        message = "HHL postselection or the read-out (anchor) block failed; theta is theta0"
-    if s.shots is None or not success:
-        theta = theta_hhl.copy()
-        tomo_state, tomography_bound, total_shots = ErrorTerm(0.0, 0.0), 0.0, 0
-    else:
-        tomo, u_T, tomo_state, tomography_bound = _download(selected, f0, n, s, gen)
-        theta = theta0 + u_T
-        total_shots = int(tomo.total_shots)
-    p_total = p_success * post_prob
-    runs = sampled_runs(total_shots, p_total, rng=gen) if p_total > 0 and total_shots else 0
 
-    theta_gd, theta_poly = theta0 + u_gd[-1], theta0 + u_poly[-1]
+def _error_terms(theta, theta_gd, theta_poly, theta_carleman, out: _Readout, tomography_bound, pmap, F, u_gd,
+                 u_poly, truncation_bound) -> dict:
+    """The four error terms of the segment (each an error with its bound) and their total."""
     errors = {
         "taylor": ErrorTerm(float(np.linalg.norm(theta_poly - theta_gd)),
                             taylor_error_bound(F, u_gd, u_poly, pmap.step)),
         "truncation": ErrorTerm(float(np.linalg.norm(theta_carleman - theta_poly)), float(truncation_bound)),
-        "hhl": ErrorTerm(float(np.linalg.norm(theta_hhl - theta_carleman)), float(hhl_bound)),
-        "tomography": ErrorTerm(float(np.linalg.norm(theta - theta_hhl)), float(tomography_bound)),
+        "hhl": ErrorTerm(float(np.linalg.norm(out.theta_hhl - theta_carleman)), out.weight_bound),
+        "tomography": ErrorTerm(float(np.linalg.norm(theta - out.theta_hhl)), float(tomography_bound)),
     }
     errors["total"] = ErrorTerm(float(np.linalg.norm(theta - theta_gd)), float(sum(e.bound for e in errors.values())))
-    resources = SegmentResources(
-        qubits=size, kappa=sigma_max / sigma_min, sigma_min=sigma_min, sigma_max=sigma_max,
-        success_probability=float(p_success), postselection_probability=post_prob,
-        final_step_probability=final_prob, tomography_copies=total_shots, hhl_runs=runs,
-        expected_hhl_runs=float(total_shots / p_total) if p_total > 0 else math.inf,
-        upload_sparsity=int(np.count_nonzero(rhs)), upload_cx=upload_cx,
-        cx_count=None if hhl is None else hhl.cx_count, depth=None if hhl is None else hhl.depth,
-    )
-    report = SegmentReport(
-        settings=s, theta0=theta0.copy(), theta_gd=theta_gd, theta_poly=theta_poly,
-        theta_carleman=theta_carleman, theta_hhl=theta_hhl, theta=theta, errors=errors,
-        state_errors={"hhl": ErrorTerm(hhl_state_err, float(hhl_state_bound)), "tomography": tomo_state},
-        fidelity=float(np.dot(x_hhl, x_exact) ** 2), displacement=float(np.linalg.norm(u_gd[-1])),
-        carleman_tail=tail, resources=resources, regime=assumptions.regime,
-        regime_message=assumptions.message, rho=float(assumptions.rho), seed=seed,
-    )
-    stages = SegmentStages(
-        polynomial_map=pmap, C=C, b=np.asarray(b, dtype=float), L=L, rhs=rhs, Y=Y, singular_values=spec.sigma,
-        upload=upload, hhl_state=x_hhl, model_state=model, model_success_probability=model_p, hhl=hhl,
-        evolution_time=t_evo, scaling=scaling, readout_indices=idx, postselected=selected, tomography=tomo,
-        assumptions=assumptions, u_gd=u_gd, u_poly=u_poly,
-    )
-    # identity check of the truncation term (exact error recursion); a mismatch means a bug upstream
-    if not np.allclose(theta0 + u_poly[-1] + trunc_vec, theta_carleman, rtol=1e-8, atol=1e-10 * (1 + f0_norm)):
-        success, message = False, "the Carleman error recursion does not reproduce the Eq. 6 solution"
-    return SegmentResult(theta=theta, report=report, stages=stages, success=success, message=message)
+    return errors
 
 
 # ----------------------------------------------------------------------------------------

@@ -69,8 +69,9 @@ from scipy.optimize import brentq, minimize_scalar
 
 from qsgd._linalg import norm2
 from qsgd._validation import (
-    as_matrix,
+    as_coefficients,
     as_vector,
+    check_bool,
     check_choice,
     check_float_range,
     check_int,
@@ -78,6 +79,17 @@ from qsgd._validation import (
     check_positive,
     describe,
 )
+from qsgd.carleman import BASES, DEFAULT_BASIS, discrete_carleman, lift, lifted_dimension
+
+# re-exported from qsgd.cost, where the cost model lives
+from qsgd.cost import (
+    CostEstimate,
+    ResourceEstimate,
+    cost_model,
+    crossover_size,
+    resource_estimate,
+)
+from qsgd.history import condition_number, history_system
 
 __all__ = [
     "REGIMES",
@@ -91,15 +103,6 @@ __all__ = [
     "ResourceEstimate",
     "resource_estimate",
 ]
-
-# re-exported from qsgd.cost, where the cost model lives
-from qsgd.cost import (  # noqa: E402
-    CostEstimate,
-    ResourceEstimate,
-    cost_model,
-    crossover_size,
-    resource_estimate,
-)
 
 #: the three verdicts of :func:`check_assumptions`, from best to worst
 REGIMES = ("fully dissipative", "almost dissipative", "not dissipative")
@@ -119,26 +122,9 @@ PAPER_MODELS = {
 
 
 def _coefficients(F, func):
-    """Validate ``F = [F0, F1, ..., Fq]`` (or an object with ``.coefficients``)."""
-    F = getattr(F, "coefficients", F)
-    if not isinstance(F, (list, tuple)):
-        raise ValueError(f"{func}: F must be a list [F0, F1, ..., Fq], got {describe(F)}")
-    if not 2 <= len(F) <= 4:
-        raise ValueError(
-            f"{func}: F must hold F0, F1 and up to F3 (2 to 4 entries), got {len(F)} entries"
-        )
-    if F[1] is None:
-        raise ValueError(f"{func}: F[1] (the linear part F1 = -eta H) is required")
-    F1 = as_matrix(F[1], "F[1]", func=func, square=True)
-    n = F1.shape[0]
-    F0 = np.zeros(n) if F[0] is None else as_vector(F[0], "F[0]", func=func, size=n)
-    out = [F0, F1]
-    for ell in range(2, len(F)):
-        if F[ell] is None:
-            out.append(sp.csr_array((n, n**ell)))
-        else:
-            out.append(as_matrix(F[ell], f"F[{ell}]", func=func, shape=(n, n**ell)))
-    return out
+    """``[F0, F1, ..., Fq]`` through :func:`qsgd._validation.as_coefficients` (F0 dense, the rest sparse)."""
+    _, F0, mats = as_coefficients(F, func=func)
+    return [F0, *mats]
 
 
 def _sparsity(M):
@@ -405,7 +391,7 @@ def check_assumptions(
     growth_constant=1.0,
     max_divergent_fraction=0.5,
     compute_kappa=True,
-    basis="kronecker",
+    basis=DEFAULT_BASIS,
     max_bytes=None,
 ):
     """Evaluate the hypotheses of Theorems 1 and 2 of [1]_ on a polynomial GD map.
@@ -461,7 +447,7 @@ def check_assumptions(
         "dissipative modes dominate divergent ones").
     compute_kappa : bool, default True
         Build the Eq. 6 system and measure its condition number (when ``steps`` is given).
-    basis : {"kronecker", "symmetric"}
+    basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
         Carleman basis for ``kappa`` (only matters for ``order >= 2``).
     max_bytes : float, optional
         Memory ceiling for the dense eigendecomposition and the lifted system (default
@@ -538,6 +524,63 @@ def check_assumptions(
     Used in chapter 6.
     """
     func = "check_assumptions"
+    F, theta, opts = _checked_inputs(
+        F, theta, func, eta=eta, steps=steps, order=order, padding=padding, radius=radius, tol=tol,
+        growth_constant=growth_constant, max_divergent_fraction=max_divergent_fraction,
+        compute_kappa=compute_kappa, basis=basis, max_bytes=max_bytes,
+    )
+    n, steps, tol = F[1].shape[0], opts["steps"], opts["tol"]
+
+    # sparsity of the coefficients (the s of the oracles) and of theta (the s of the upload)
+    stats = [_sparsity(F[ell]) for ell in range(1, len(F))]
+    row_s, col_s, nnz = (tuple(st[k] for st in stats) for k in range(3))
+
+    # spectrum of the linear part I + F1 and the mode counts
+    mu, symmetric, linear_norm = _linear_part(F[1], tol)
+    mod = np.abs(mu)
+    rho = float(mod.max())
+    eta_lam = (1.0 - mu).real
+    num_div = int(np.sum(mod > 1.0 + tol))
+    num_dis = int(np.sum(mod < 1.0 - tol))
+
+    # discrete R number at r = ||theta|| (or the given radius), its minimum and interval
+    f0_norm, *nl_norms = _nonlinear_norms(F)
+    r = float(np.linalg.norm(theta)) if radius is None else check_positive(radius, "radius", func=func)
+    if r > 0:
+        r_d = r_discrete(r, linear_norm=linear_norm, f0_norm=f0_norm, nonlinear_norms=nl_norms)
+    else:
+        r_d = math.inf if (f0_norm > 0 or linear_norm >= 1) else 0.0
+    r_d_min, interval = _r_min_and_interval(linear_norm, f0_norm, nl_norms)
+
+    # condition number of Eq. 6 and the verdict
+    kappa = None
+    if steps is not None and compute_kappa:
+        kappa = _history_condition_number(F, theta, steps=steps, order=opts["order"], padding=opts["padding"],
+                                          basis=basis, max_bytes=max_bytes, func=func)
+    regime, message = _verdict(rho, num_div, n - num_div - num_dis, n, steps=steps, tol=tol,
+                               growth_constant=opts["growth_constant"],
+                               max_divergent_fraction=opts["max_divergent_fraction"])
+    return AssumptionReport(
+        regime=regime, message=message, n=n, degree=len(F) - 1, eta=opts["eta"], steps=steps,
+        order=opts["order"], padding=opts["padding"],
+        row_sparsity=row_s, column_sparsity=col_s, nnz=nnz, sparsity=int(max(max(row_s), max(col_s))),
+        f0_nnz=int(np.count_nonzero(F[0])), theta_nnz=int(np.count_nonzero(theta)),
+        multipliers=mu, hessian_eigenvalues=(1.0 - mu) / opts["eta"], symmetric=symmetric, rho=rho,
+        linear_norm=linear_norm, eta_lambda_min=float(eta_lam.min()), eta_lambda_max=float(eta_lam.max()),
+        small_learning_rate=bool(eta_lam.max() < 2.0),
+        num_dissipative=num_dis, num_marginal=n - num_div - num_dis, num_divergent=num_div,
+        dissipative_fraction=num_dis / n, divergent_fraction=num_div / n,
+        growth=float(rho ** (steps if steps is not None else 1)),
+        f0_norm=f0_norm, nonlinear_norms=tuple(nl_norms), radius=r, r_d=float(r_d), r_d_min=float(r_d_min),
+        radius_interval=tuple(float(v) for v in interval),
+        kappa=kappa, kappa_bound=(1.0 + linear_norm) / (1.0 - linear_norm) if linear_norm < 1.0 else None,
+        growth_constant=opts["growth_constant"], max_divergent_fraction=opts["max_divergent_fraction"], tol=tol,
+    )
+
+
+def _checked_inputs(F, theta, func, *, eta, steps, order, padding, radius, tol, growth_constant,
+                    max_divergent_fraction, compute_kappa, basis, max_bytes):
+    """Step 1 of :func:`check_assumptions`: the coefficients, ``theta`` and the settings, validated."""
     _no_huge_ints(func, eta=eta, steps=steps, order=order, padding=padding, radius=radius, tol=tol,
                   growth_constant=growth_constant, max_divergent_fraction=max_divergent_fraction,
                   max_bytes=max_bytes)
@@ -545,8 +588,6 @@ def check_assumptions(
     n = F[1].shape[0]
     theta = as_vector(theta, "theta", func=func, size=n)
     for ell, Fl in enumerate(F):
-        if Fl is None:
-            continue
         values = Fl.data if sp.issparse(Fl) else np.asarray(Fl, dtype=float)
         if values.size and float(np.abs(values).max()) > _MAX_ENTRY:
             raise ValueError(f"{func}: F[{ell}] has entries of magnitude {float(np.abs(values).max()):.3g}, above "
@@ -554,34 +595,32 @@ def check_assumptions(
     if float(np.abs(theta).max()) > _MAX_ENTRY:
         raise ValueError(f"{func}: theta has entries of magnitude {float(np.abs(theta).max()):.3g}, above "
                          f"{_MAX_ENTRY:g}: its norm overflows double precision")
-    eta = check_positive(eta, "eta", func=func)
-    if steps is not None:
-        steps = check_int(steps, "steps", func=func, minimum=1)
-    order = check_int(order, "order", func=func, minimum=1, maximum=4)
-    padding = check_int(padding, "padding", func=func, minimum=0)
-    tol = check_positive(tol, "tol", func=func, strict=False)
-    if tol >= 1:
-        raise ValueError(f"{func}: tol must be in [0, 1) (a tolerance on the multipliers |mu| around 1), got {tol}")
-    growth_constant = check_positive(growth_constant, "growth_constant", func=func, strict=False)
-    max_divergent_fraction = check_positive(max_divergent_fraction, "max_divergent_fraction",
-                                            func=func, strict=False)
-    if max_divergent_fraction > 1:
-        raise ValueError(f"{func}: max_divergent_fraction must be in [0, 1], got {max_divergent_fraction}")
-    check_choice(basis, "basis", ("kronecker", "symmetric"), func=func)
-    if not isinstance(compute_kappa, (bool, np.bool_)):
-        raise ValueError(f"{func}: compute_kappa must be True or False, got {describe(compute_kappa)}")
-    check_memory(3.0 * 8 * n * n, what=f"the dense spectrum of F1 (n = {n})", max_bytes=max_bytes,
-                 func=func)
+    opts = {
+        "eta": check_positive(eta, "eta", func=func),
+        "steps": None if steps is None else check_int(steps, "steps", func=func, minimum=1),
+        "order": check_int(order, "order", func=func, minimum=1, maximum=4),
+        "padding": check_int(padding, "padding", func=func, minimum=0),
+        "tol": check_positive(tol, "tol", func=func, strict=False),
+        "growth_constant": check_positive(growth_constant, "growth_constant", func=func, strict=False),
+        "max_divergent_fraction": check_positive(max_divergent_fraction, "max_divergent_fraction",
+                                                 func=func, strict=False),
+    }
+    if opts["tol"] >= 1:
+        raise ValueError(f"{func}: tol must be in [0, 1) (a tolerance on the multipliers |mu| around 1), "
+                         f"got {opts['tol']}")
+    if opts["max_divergent_fraction"] > 1:
+        raise ValueError(f"{func}: max_divergent_fraction must be in [0, 1], got {opts['max_divergent_fraction']}")
+    check_choice(basis, "basis", BASES, func=func)
+    check_bool(compute_kappa, "compute_kappa", func=func)
+    check_memory(3.0 * 8 * n * n, what=f"the dense spectrum of F1 (n = {n})", max_bytes=max_bytes, func=func)
+    return F, theta, opts
 
-    # -- sparsity ------------------------------------------------------------------------------
-    stats = [_sparsity(F[ell]) for ell in range(1, len(F))]
-    row_s = tuple(s[0] for s in stats)
-    col_s = tuple(s[1] for s in stats)
-    nnz = tuple(s[2] for s in stats)
-    sparsity = max(max(row_s), max(col_s))
 
-    # -- spectrum of the linear part ------------------------------------------------------------
-    F1 = F[1].toarray() if sp.issparse(F[1]) else np.asarray(F[1])
+def _linear_part(F1, tol):
+    r"""Step 2 of :func:`check_assumptions`: the multipliers of :math:`I + F_1` sorted by modulus, whether
+    :math:`F_1` is symmetric (to ``tol`` relative to its largest entry), and :math:`\lVert I+F_1\rVert`."""
+    F1 = F1.toarray() if sp.issparse(F1) else np.asarray(F1)
+    n = F1.shape[0]
     B = np.eye(n) + F1
     scale = max(np.abs(F1).max(initial=0.0), 1.0)
     symmetric = bool(np.abs(F1 - F1.T).max(initial=0.0) <= max(tol, 1e-12) * scale)
@@ -593,106 +632,36 @@ def check_assumptions(
         if np.all(np.abs(mu.imag) <= 1e-12 * max(1.0, np.abs(mu).max())):
             mu = mu.real
         linear_norm = float(np.linalg.norm(B, 2))
-    mu = mu[np.argsort(np.abs(mu), kind="stable")]
-    mod = np.abs(mu)
-    rho = float(mod.max())
-    eta_lam = (1.0 - mu).real
-    num_div = int(np.sum(mod > 1.0 + tol))
-    num_dis = int(np.sum(mod < 1.0 - tol))
-    num_mar = n - num_div - num_dis
+    return mu[np.argsort(np.abs(mu), kind="stable")], symmetric, linear_norm
 
-    # -- discrete R number ------------------------------------------------------------------------
-    f0_norm, *nl_norms = _nonlinear_norms(F)
-    r = float(np.linalg.norm(theta)) if radius is None else check_positive(radius, "radius", func=func)
-    if r > 0:
-        r_d = r_discrete(r, linear_norm=linear_norm, f0_norm=f0_norm, nonlinear_norms=nl_norms)
-    else:
-        r_d = math.inf if (f0_norm > 0 or linear_norm >= 1) else 0.0
-    r_d_min, interval = _r_min_and_interval(linear_norm, f0_norm, nl_norms)
 
-    # -- condition number of Eq. 6 -------------------------------------------------------------
-    kappa = None
-    if steps is not None and compute_kappa:
-        kappa = _history_condition_number(F, theta, steps=steps, order=order, padding=padding,
-                                          basis=basis, max_bytes=max_bytes, func=func)
-    kappa_bound = (1.0 + linear_norm) / (1.0 - linear_norm) if linear_norm < 1.0 else None
-
-    # -- verdict --------------------------------------------------------------------------------
+def _verdict(rho, num_div, num_mar, n, *, steps, tol, growth_constant, max_divergent_fraction):
+    """Step 3 of :func:`check_assumptions`: the regime and the sentence that explains it."""
     div_frac = num_div / n
     threshold = 1.0 + (growth_constant / steps if steps is not None else 0.0) + tol
     if rho < 1.0 - tol:
-        regime = REGIMES[0]
-        message = f"every mode contracts: rho = {rho:.4g} < 1"
-    elif rho <= threshold and div_frac <= max_divergent_fraction:
-        regime = REGIMES[1]
+        return REGIMES[0], f"every mode contracts: rho = {rho:.4g} < 1"
+    if rho <= threshold and div_frac <= max_divergent_fraction:
         if num_div == 0:
-            message = f"no divergent mode, {num_mar} marginal mode(s): rho = {rho:.4g}"
-        else:
-            message = (f"{num_div} divergent mode(s) ({div_frac:.3g} of n) with rho = {rho:.4g} "
-                       f"<= 1 + c/T = {threshold - tol:.4g}: growth over the segment <= {rho ** (steps or 1):.4g}")
+            return REGIMES[1], f"no divergent mode, {num_mar} marginal mode(s): rho = {rho:.4g}"
+        return REGIMES[1], (f"{num_div} divergent mode(s) ({div_frac:.3g} of n) with rho = {rho:.4g} "
+                            f"<= 1 + c/T = {threshold - tol:.4g}: growth over the segment <= "
+                            f"{rho ** (steps or 1):.4g}")
+    if rho > threshold:
+        what = (f"rho = {rho:.4g} > 1 + c/T = {threshold - tol:.4g}" if steps is not None
+                else f"rho = {rho:.4g} > 1 and no segment length T was given")
     else:
-        regime = REGIMES[2]
-        if rho > threshold:
-            what = (f"rho = {rho:.4g} > 1 + c/T = {threshold - tol:.4g}" if steps is not None
-                    else f"rho = {rho:.4g} > 1 and no segment length T was given")
-        else:
-            what = f"divergent fraction {div_frac:.3g} > {max_divergent_fraction:.3g}"
-        message = f"{num_div} divergent mode(s): {what}"
-
-    return AssumptionReport(
-        regime=regime,
-        message=message,
-        n=n,
-        degree=len(F) - 1,
-        eta=eta,
-        steps=steps,
-        order=order,
-        padding=padding,
-        row_sparsity=row_s,
-        column_sparsity=col_s,
-        nnz=nnz,
-        sparsity=int(sparsity),
-        f0_nnz=int(np.count_nonzero(F[0])),
-        theta_nnz=int(np.count_nonzero(theta)),
-        multipliers=mu,
-        hessian_eigenvalues=(1.0 - mu) / eta,
-        symmetric=symmetric,
-        rho=rho,
-        linear_norm=linear_norm,
-        eta_lambda_min=float(eta_lam.min()),
-        eta_lambda_max=float(eta_lam.max()),
-        small_learning_rate=bool(eta_lam.max() < 2.0),
-        num_dissipative=num_dis,
-        num_marginal=num_mar,
-        num_divergent=num_div,
-        dissipative_fraction=num_dis / n,
-        divergent_fraction=div_frac,
-        growth=float(rho ** (steps if steps is not None else 1)),
-        f0_norm=f0_norm,
-        nonlinear_norms=tuple(nl_norms),
-        radius=r,
-        r_d=float(r_d),
-        r_d_min=float(r_d_min),
-        radius_interval=tuple(float(v) for v in interval),
-        kappa=kappa,
-        kappa_bound=kappa_bound,
-        growth_constant=growth_constant,
-        max_divergent_fraction=max_divergent_fraction,
-        tol=tol,
-    )
+        what = f"divergent fraction {div_frac:.3g} > {max_divergent_fraction:.3g}"
+    return REGIMES[2], f"{num_div} divergent mode(s): {what}"
 
 
 def _history_condition_number(F, theta, *, steps, order, padding, basis, max_bytes, func):
     """kappa of the Eq. 6 matrix built by qsgd.carleman and qsgd.history."""
-    from qsgd.carleman import discrete_carleman, lift, lifted_dimension
-
     n = F[1].shape[0]
     dim = lifted_dimension(n, order, basis=basis) * (steps + 1 + padding)
     # a dense SVD of the history matrix is the worst case of condition_number
     check_memory(8.0 * 3 * dim * dim if dim <= 4000 else 8.0 * 40 * dim,
                  what=f"the Eq. 6 system of dimension {dim}", max_bytes=max_bytes, func=func)
-    from qsgd.history import condition_number, history_system
-
     C, b = discrete_carleman(list(F), order=order, basis=basis, max_bytes=max_bytes)
     y0 = lift(theta, order=order, basis=basis)
     L, _ = history_system(C, b, y0, steps, padding=padding)
