@@ -39,7 +39,9 @@ Used in chapters 2, 4, 6 and 8.
 
 from __future__ import annotations
 
+import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,6 +55,7 @@ from qsgd._validation import (
     check_choice,
     check_int,
     check_memory,
+    check_positive,
 )
 from qsgd.carleman import BASES, DEFAULT_BASIS
 
@@ -64,6 +67,10 @@ __all__ = [
     "postselection_probability",
     "condition_number",
     "EXACT_LIMIT",
+    "Spectrum",
+    "system_spectrum",
+    "readout_weights",
+    "readout_error_bound",
 ]
 
 #: largest dimension of L for which :func:`condition_number` uses a dense SVD by default
@@ -331,3 +338,137 @@ def condition_number(L, *, exact=None, rng=None) -> float:
                          dtype=float)
     inv_norm = svds(inv, k=1, return_singular_vectors=False, v0=gen.standard_normal(dim))[0]
     return float(smax * inv_norm)
+
+
+# --------------------------------------------------------------------------- spectrum and read-out
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Singular values and right singular vectors of a square matrix ``L`` (descending)."""
+
+    sigma: np.ndarray
+    V: np.ndarray
+
+    @property
+    def kappa(self) -> float:
+        return float(self.sigma[0] / self.sigma[-1])
+
+
+def system_spectrum(L, *, max_bytes: float | None = None) -> Spectrum:
+    r"""Singular values and right singular vectors of ``L``, from ``eigh`` of :math:`L^\top L`.
+
+    The normal matrix is formed sparsely and diagonalized densely: half the time of a full SVD,
+    at a relative accuracy of about :math:`\kappa^2\varepsilon_{\rm mach}` for
+    :math:`\sigma_{\min}` (:math:`10^{-12}` for :math:`\kappa\sim100`). Computed once per segment
+    and handed to everything that needs :math:`\kappa`, :math:`\sigma` or the model of HHL.
+
+    Used in chapter 8.
+    """
+    return _system_spectrum(L, max_bytes, "system_spectrum")
+
+
+def _system_spectrum(L, max_bytes, func: str) -> Spectrum:
+    """:func:`system_spectrum`, with errors naming ``func`` (the function the user called)."""
+    if sp.issparse(L):
+        if np.iscomplexobj(L.data):
+            raise ValueError(f"{func}: L must be real, got complex entries")
+        Ls = sp.csr_array(L, dtype=float)
+        if not np.all(np.isfinite(Ls.data)):
+            raise ValueError(f"{func}: L has non-finite entries")
+    else:
+        Ls = sp.csr_array(as_matrix(L, "L", func=func))
+    if Ls.ndim != 2 or Ls.shape[0] != Ls.shape[1]:
+        raise ValueError(f"{func}: L must be a square matrix, got shape {Ls.shape}")
+    if Ls.shape[0] == 0:
+        raise ValueError(f"{func}: L is empty")
+    check_memory(8.0 * 3 * float(Ls.shape[0]) ** 2, what=f"the dense {Ls.shape[0]}x{Ls.shape[0]} normal matrix",
+                 max_bytes=max_bytes, func=func)
+    G = (Ls.T @ Ls).toarray()
+    w, V = np.linalg.eigh(G)
+    order = np.argsort(w)[::-1]
+    w, V = w[order], V[:, order]
+    if not w[-1] > 1e-24 * w[0]:
+        raise ValueError(f"{func}: L is singular to working precision (smallest/largest squared singular value "
+                         f"{w[-1]:.3g}/{w[0]:.3g})")
+    return Spectrum(np.sqrt(w), V)
+
+
+def readout_weights(x, f0, *, n, copies=1) -> np.ndarray:
+    r"""The displacement :math:`u_T` from the postselected anchor and final blocks.
+
+    ``x = [a; c_0; ...; c_p]`` holds the first Carleman level of step 1 (``a``, proportional to
+    :math:`F_0` because :math:`\hat y_1=b`) and of the steps :math:`T..T+p` (``c_k``, proportional
+    to :math:`u_T`), in any common normalization. Returns
+    :math:`\operatorname{sign}\langle a,F_0\rangle\,\lVert F_0\rVert\,\bar c/\lVert a\rVert`,
+    :math:`\bar c` the mean of the copies (the read-out with an anchor, :mod:`qsgd.pipeline`).
+
+    Parameters
+    ----------
+    x : array_like, shape ((1 + copies) n,)
+    f0 : array_like, shape (n,)
+        :math:`F_0`, non-zero.
+    n : int
+    copies : int
+        ``p + 1``.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Used in chapter 8.
+    """
+    func = "readout_weights"
+    n = check_int(n, "n", func=func, minimum=1)
+    copies = check_int(copies, "copies", func=func, minimum=1)
+    x = as_vector(x, "x", func=func, size=(1 + copies) * n)
+    f0 = as_vector(f0, "f0", func=func, size=n, allow_zero=False)
+    a = x[:n]
+    na = float(np.linalg.norm(a))
+    if na == 0.0:
+        raise ValueError(f"{func}: the anchor block of x is zero; the length of u_T cannot be recovered")
+    c = x[n:].reshape(copies, n).mean(axis=0)
+    sign = 1.0 if float(a @ f0) >= 0 else -1.0
+    return sign * float(np.linalg.norm(f0)) / na * c
+
+
+def readout_error_bound(delta, *, anchor_norm, final_norm, f0_norm, copies=1) -> float:
+    r"""Error of :func:`readout_weights` when its input is within ``delta`` of the exact one.
+
+    For unit-scale inputs :math:`\hat x` and :math:`x` with :math:`\lVert\hat x-x\rVert\le\delta<\lVert a\rVert`
+    (anchor :math:`a`, final block :math:`c`),
+
+    .. math::
+
+        \lVert\hat u-u\rVert\le\frac{\lVert F_0\rVert}{\lVert a\rVert-\delta}\,\delta
+        \sqrt{\frac{1}{\mathrm{copies}}+\frac{\lVert c\rVert^2}{\lVert a\rVert^2}}
+
+    (triangle and Cauchy-Schwarz inequalities; the sign is right because
+    :math:`\langle\hat a,a\rangle>0`). Returns ``inf`` when :math:`\delta\ge\lVert a\rVert`.
+
+    Parameters
+    ----------
+    delta : float
+        >= 0.
+    anchor_norm, final_norm : float
+        :math:`\lVert a\rVert>0` and :math:`\lVert c\rVert` in the normalization of ``delta``.
+    f0_norm : float
+        :math:`\lVert F_0\rVert`.
+    copies : int
+        ``p + 1``.
+
+    Returns
+    -------
+    float
+
+    Used in chapter 8.
+    """
+    func = "readout_error_bound"
+    delta = check_positive(delta, "delta", func=func, strict=False)
+    a = check_positive(anchor_norm, "anchor_norm", func=func)
+    c = check_positive(final_norm, "final_norm", func=func, strict=False)
+    f0 = check_positive(f0_norm, "f0_norm", func=func)
+    copies = check_int(copies, "copies", func=func, minimum=1)
+    if delta >= a:
+        return math.inf
+    return float(f0 / (a - delta) * delta * math.sqrt(1.0 / copies + (c / a) ** 2))

@@ -20,7 +20,7 @@ the chapter that builds it:
    circuit is built only up to ``UPLOAD_CIRCUIT_MAX_NONZEROS`` non-zeros).
 5. **HHL**: the normalized history state :math:`|Y\rangle`, either from the exact
    algorithm-level model of the finite-clock circuit (:func:`qsgd.hhl.hhl_model`, applied to the
-   decomposition :func:`system_spectrum` computed once per segment) or from the circuit on qiskit-aer
+   decomposition :func:`qsgd.history.system_spectrum` computed once per segment) or from the circuit on qiskit-aer
    (:func:`qsgd.hhl.hhl_solve`); ``SegmentSettings.simulation`` chooses.
 6. **Postselection** of the first Carleman level at the last step (and at the first step,
    see below).
@@ -53,7 +53,7 @@ span of those :math:`(2+p)\,n` basis states. Tomography of that state gives
 which fixes the global sign and the length without the HHL constant :math:`C` (whose
 phase-estimation bias enters the route of :func:`qsgd.tomography.recover_norm`). If the
 estimate is within :math:`\delta` of the exact unit vector (:math:`\delta<\lVert a\rVert`), then
-(:func:`readout_error_bound`)
+(:func:`qsgd.history.readout_error_bound`)
 
 .. math::
 
@@ -134,7 +134,16 @@ from qsgd.hhl import (
     hhl_parameters,
     hhl_solve,
 )
-from qsgd.history import history_system, solve_history, theta_trajectory
+# the read-out of Eq. 6 and its spectrum live in qsgd.history; imported here for the segment
+from qsgd.history import (
+    Spectrum,
+    history_system,
+    readout_error_bound,
+    readout_weights,
+    solve_history,
+    system_spectrum,
+    theta_trajectory,
+)
 from qsgd.theorem import check_assumptions
 from qsgd.tomography import CONFIDENCE, tomography_error_bound, vector_tomography
 from qsgd.upload import cnot_count, upload_weights
@@ -152,16 +161,12 @@ __all__ = [
     "hhl_response",
     "hhl_error_bound",
     "tomography_error_bound",
-    "readout_weights",
-    "readout_error_bound",
     "SIMULATIONS",
     "SegmentSettings",
     "ErrorTerm",
     "SegmentResources",
     "SegmentReport",
     "SegmentStages",
-    "Spectrum",
-    "system_spectrum",
     "hhl_spectrum_of",
     "sampled_runs",
     "SegmentResult",
@@ -270,96 +275,6 @@ def hhl_response(lam, *, clock_qubits, evolution_time, scaling, definite=False) 
                           definite=definite)
     except ValueError as exc:
         raise ValueError(f"hhl_response (deprecated alias): {exc}") from exc
-
-
-# ----------------------------------------------------------------------------------------
-# tomography and read-out
-# ----------------------------------------------------------------------------------------
-
-
-def readout_weights(x, f0, *, n, copies=1) -> np.ndarray:
-    r"""The displacement :math:`u_T` from the postselected anchor and final blocks.
-
-    ``x = [a; c_0; ...; c_p]`` holds the first Carleman level of step 1 (``a``, proportional to
-    :math:`F_0` because :math:`\hat y_1=b`) and of the steps :math:`T..T+p` (``c_k``, proportional
-    to :math:`u_T`), in any common normalization. Returns
-    :math:`\operatorname{sign}\langle a,F_0\rangle\,\lVert F_0\rVert\,\bar c/\lVert a\rVert`,
-    :math:`\bar c` the mean of the copies (module docstring).
-
-    Parameters
-    ----------
-    x : array_like, shape ((1 + copies) n,)
-    f0 : array_like, shape (n,)
-        :math:`F_0`, non-zero.
-    n : int
-    copies : int
-        ``p + 1``.
-
-    Returns
-    -------
-    ndarray, shape (n,)
-
-    Used in chapter 8.
-    """
-    func = "readout_weights"
-    n = check_int(n, "n", func=func, minimum=1)
-    copies = check_int(copies, "copies", func=func, minimum=1)
-    x = as_vector(x, "x", func=func, size=(1 + copies) * n)
-    f0 = as_vector(f0, "f0", func=func, size=n, allow_zero=False)
-    a = x[:n]
-    na = float(np.linalg.norm(a))
-    if na == 0.0:
-        raise ValueError(f"{func}: the anchor block of x is zero; the length of u_T cannot be recovered")
-    c = x[n:].reshape(copies, n).mean(axis=0)
-    sign = 1.0 if float(a @ f0) >= 0 else -1.0
-    return sign * float(np.linalg.norm(f0)) / na * c
-
-
-def readout_error_bound(delta, *, anchor_norm, final_norm, f0_norm, copies=1) -> float:
-    r"""Error of :func:`readout_weights` when its input is within ``delta`` of the exact one.
-
-    For unit-scale inputs :math:`\hat x` and :math:`x` with :math:`\lVert\hat x-x\rVert\le\delta<\lVert a\rVert`
-    (anchor :math:`a`, final block :math:`c`),
-
-    .. math::
-
-        \lVert\hat u-u\rVert\le\frac{\lVert F_0\rVert}{\lVert a\rVert-\delta}\,\delta
-        \sqrt{\frac{1}{\mathrm{copies}}+\frac{\lVert c\rVert^2}{\lVert a\rVert^2}}
-
-    (triangle and Cauchy-Schwarz inequalities; the sign is right because
-    :math:`\langle\hat a,a\rangle>0`). Returns ``inf`` when :math:`\delta\ge\lVert a\rVert`.
-
-    Parameters
-    ----------
-    delta : float
-        >= 0.
-    anchor_norm, final_norm : float
-        :math:`\lVert a\rVert>0` and :math:`\lVert c\rVert` in the normalization of ``delta``.
-    f0_norm : float
-        :math:`\lVert F_0\rVert`.
-    copies : int
-        ``p + 1``.
-
-    Returns
-    -------
-    float
-
-    Used in chapter 8.
-    """
-    func = "readout_error_bound"
-    delta = check_positive(delta, "delta", func=func, strict=False)
-    a = check_positive(anchor_norm, "anchor_norm", func=func)
-    c = check_positive(final_norm, "final_norm", func=func, strict=False)
-    f0 = check_positive(f0_norm, "f0_norm", func=func)
-    copies = check_int(copies, "copies", func=func, minimum=1)
-    if delta >= a:
-        return math.inf
-    return float(f0 / (a - delta) * delta * math.sqrt(1.0 / copies + (c / a) ** 2))
-
-
-# ----------------------------------------------------------------------------------------
-# classical error terms
-# ----------------------------------------------------------------------------------------
 
 
 # ----------------------------------------------------------------------------------------
@@ -675,59 +590,8 @@ class SegmentResult:
 # ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Spectrum:
-    """Singular values and right singular vectors of a square matrix ``L`` (descending)."""
-
-    sigma: np.ndarray
-    V: np.ndarray
-
-    @property
-    def kappa(self) -> float:
-        return float(self.sigma[0] / self.sigma[-1])
-
-
-def system_spectrum(L, *, max_bytes: float | None = None) -> Spectrum:
-    r"""Singular values and right singular vectors of ``L``, from ``eigh`` of :math:`L^\top L`.
-
-    The normal matrix is formed sparsely and diagonalized densely: half the time of a full SVD,
-    at a relative accuracy of about :math:`\kappa^2\varepsilon_{\rm mach}` for
-    :math:`\sigma_{\min}` (:math:`10^{-12}` for :math:`\kappa\sim100`). Computed once per segment
-    and handed to everything that needs :math:`\kappa`, :math:`\sigma` or the model of HHL.
-
-    Used in chapter 8.
-    """
-    return _system_spectrum(L, max_bytes, "system_spectrum")
-
-
-def _system_spectrum(L, max_bytes, func: str) -> Spectrum:
-    """:func:`system_spectrum`, with errors naming ``func`` (the function the user called)."""
-    if sp.issparse(L):
-        if np.iscomplexobj(L.data):
-            raise ValueError(f"{func}: L must be real, got complex entries")
-        Ls = sp.csr_array(L, dtype=float)
-        if not np.all(np.isfinite(Ls.data)):
-            raise ValueError(f"{func}: L has non-finite entries")
-    else:
-        Ls = sp.csr_array(as_matrix(L, "L", func=func))
-    if Ls.ndim != 2 or Ls.shape[0] != Ls.shape[1]:
-        raise ValueError(f"{func}: L must be a square matrix, got shape {Ls.shape}")
-    if Ls.shape[0] == 0:
-        raise ValueError(f"{func}: L is empty")
-    check_memory(8.0 * 3 * float(Ls.shape[0]) ** 2, what=f"the dense {Ls.shape[0]}x{Ls.shape[0]} normal matrix",
-                 max_bytes=max_bytes, func=func)
-    G = (Ls.T @ Ls).toarray()
-    w, V = np.linalg.eigh(G)
-    order = np.argsort(w)[::-1]
-    w, V = w[order], V[:, order]
-    if not w[-1] > 1e-24 * w[0]:
-        raise ValueError(f"{func}: L is singular to working precision (smallest/largest squared singular value "
-                         f"{w[-1]:.3g}/{w[0]:.3g})")
-    return Spectrum(np.sqrt(w), V)
-
-
 def hhl_spectrum_of(L, spec: Spectrum):
-    r"""The :class:`qsgd.hhl.HHLSpectrum` of a non-symmetric ``L`` from :func:`system_spectrum`.
+    r"""The :class:`qsgd.hhl.HHLSpectrum` of a non-symmetric ``L`` from :func:`qsgd.history.system_spectrum`.
 
     :math:`L=U\Sigma V^\top` with :math:`U=LV\Sigma^{-1}` (one sparse-dense product), so that
     :func:`qsgd.hhl.hhl_model` runs on the decomposition computed once per segment.
@@ -967,7 +831,10 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     # 4. upload of the right-hand side (the circuit is built only while it is small)
     upload, upload_cx = _upload_stage(lifted.rhs)
     # 5. HHL: the spectrum once, then the model (and the circuit)
-    spec = _system_spectrum(lifted.L, None, func)
+    try:
+        spec = system_spectrum(lifted.L)
+    except ValueError as exc:  # name the function the user called first
+        raise ValueError(f"{func}: the Eq. 6 system cannot be inverted: {exc}") from None
     x_hhl, p_success, model, model_p, hhl, t_evo, scaling = _hhl_stage(lifted.L, lifted.rhs, spec, s, gen, size)
     x_exact = lifted.Y / np.linalg.norm(lifted.Y)
     # 6. postselection of the anchor (step 1) and the final steps, first Carleman level

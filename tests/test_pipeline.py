@@ -17,21 +17,19 @@ import numpy as np
 import pytest
 import torch
 
+from qsgd.history import readout_error_bound, readout_weights, system_spectrum
 from qsgd.pipeline import (
     CONFIDENCE,
     NonDissipativeWarning,
     SegmentReport,
     SegmentSettings,
     sampled_runs,
-    system_spectrum,
     TrainingRun,
     hhl_error_bound,
     hhl_parameters,
     hhl_response,
     quantum_gd,
     quantum_training,
-    readout_error_bound,
-    readout_weights,
     segment_qubits,
     tomography_error_bound,
 )
@@ -671,5 +669,5 @@ def test_a_singular_segment_is_refused_by_the_function_called():
     """eta far beyond 2/lambda_max: the Eq. 6 matrix is singular; the message names quantum_gd, not a helper."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NonDissipativeWarning)
-        with pytest.raises(ValueError, match=r"^quantum_gd: L is singular"):
+        with pytest.raises(ValueError, match=r"^quantum_gd: the Eq. 6 system cannot be inverted: system_spectrum: L is singular"):
             quantum_gd(cubic_loss, THETA0, eta=50.0, steps=3, clock_qubits=6, shots=None)
