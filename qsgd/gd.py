@@ -155,7 +155,8 @@ class PolynomialMap:
     coefficients : tuple
         ``(F0, F1, ..., Fq)``: ``F0`` an ndarray of shape (n,), ``F_l`` a
         ``scipy.sparse.csr_array`` of shape (n, n**l) acting on :math:`u^{\otimes\ell}`.
-        Pass it to :func:`qsgd.carleman.discrete_carleman` as ``list(coefficients)``.
+        Every function of the package that takes coefficients also takes the map itself
+        (:func:`qsgd.carleman.discrete_carleman`, :func:`qsgd.theorem.check_assumptions`, ...).
     theta0 : ndarray, shape (n,)
         The expansion point; the map acts on :math:`u = \theta - \theta_0`.
     eta : float
