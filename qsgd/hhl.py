@@ -104,14 +104,28 @@ Used in chapter 4 (and by the end-to-end pipeline of chapter 8).
 
 from __future__ import annotations
 
-import heapq
 import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
+from qiskit import QuantumCircuit, QuantumRegister, transpile
+from qiskit.circuit.library import (
+    DiagonalGate,
+    ExactReciprocalGate,
+    Initialize,
+    PermutationGate,
+    QFTGate,
+    StatePreparation,
+    UCRYGate,
+    UnitaryGate,
+)
+from qiskit.quantum_info import Statevector
+from qiskit.synthesis import synth_permutation_basic, synth_qft_full
+from qiskit_aer import AerSimulator
 
 from qsgd._validation import (
     as_matrix,
@@ -126,6 +140,8 @@ from qsgd._validation import (
     estimate_bytes,
 )
 from qsgd._validation import _to_array
+from qsgd.tomography import amplitudes_from_pair_counts, hadamard_pair_counts
+from qsgd.upload import sparse_state_preparation
 
 
 __all__ = [
@@ -552,9 +568,68 @@ class _Problem:
     clock_qubits: int
 
 
+#: relative tolerance of the check that a given HHLSpectrum describes A (:func:`hhl_solve`, ``spectrum=``)
+SPECTRUM_RTOL = 1e-6
+
+
+def _refuse_singular(lower: float, upper: float, func: str) -> None:
+    """ValueError when the eigenvalue moduli (singular values) ``lower <= upper`` make A numerically singular."""
+    if upper == 0.0 or lower <= 1e-13 * upper:
+        cond = math.inf if lower == 0.0 else upper / lower
+        raise ValueError(f"{func}: A is singular (condition number {cond:.3g}); HHL needs an invertible A")
+
+
+def _spectrum_moduli(spectrum, mat: np.ndarray, symmetric: bool, func: str) -> SpectralBounds:
+    """Exact eigenvalue-modulus bounds of the inverted matrix from a given :class:`HHLSpectrum` of ``mat``.
+
+    The spectrum must be of the kind HHL uses for ``mat`` (eigendecomposition if symmetric, SVD
+    otherwise) and of its size, and it is checked cheaply against ``mat``: for the vectors
+    :math:`v` of the largest and the smallest modulus :math:`\\sigma` (``right`` for an SVD,
+    ``left`` for an eigendecomposition), :math:`|\\,\\|A v\\| - \\sigma| \\le` :data:`SPECTRUM_RTOL`
+    :math:`\\cdot\\sigma`. No decomposition of ``mat`` is computed.
+    """
+    if not isinstance(spectrum, HHLSpectrum):
+        raise ValueError(f"{func}: spectrum must be an HHLSpectrum (see hhl_spectrum), got {describe(spectrum)}")
+    m = mat.shape[0]
+    if spectrum.dimension != m:
+        raise ValueError(f"{func}: spectrum is of a {spectrum.dimension}x{spectrum.dimension} matrix, "
+                         f"but A is {m}x{m}")
+    if spectrum.dilated == symmetric:
+        kind = "a singular-value decomposition (dilated=True)" if spectrum.dilated else "an eigendecomposition"
+        raise ValueError(f"{func}: spectrum is {kind}, but A is {'' if symmetric else 'not '}symmetric; pass "
+                         "hhl_spectrum(A), which decomposes A the way HHL inverts it")
+    values = np.asarray(spectrum.values, dtype=float)
+    vectors = np.asarray(spectrum.right if spectrum.dilated else spectrum.left, dtype=float)
+    if values.shape != (m,) or vectors.shape != (m, m):
+        raise ValueError(f"{func}: spectrum must hold {m} values and ({m}, {m}) vectors, got shapes "
+                         f"{values.shape} and {vectors.shape}")
+    moduli = np.abs(values)
+    lower, upper = float(moduli.min()), float(moduli.max())
+    _refuse_singular(lower, upper, func)
+    for k in (int(np.argmax(moduli)), int(np.argmin(moduli))):
+        image = float(np.linalg.norm(mat @ vectors[:, k]))
+        if not abs(image - moduli[k]) <= SPECTRUM_RTOL * moduli[k]:
+            raise ValueError(
+                f"{func}: spectrum does not describe A: ||A v|| = {image:.6g} for its vector of modulus "
+                f"{moduli[k]:.6g} (relative tolerance SPECTRUM_RTOL = {SPECTRUM_RTOL:g})"
+            )
+    return SpectralBounds(lower, upper, bool(symmetric and np.all(values > 0)), not symmetric, "exact")
+
+
+def _bounds_from_spectrum(eigenvalue_bounds, spectrum, mat: np.ndarray, symmetric: bool, func: str) -> SpectralBounds:
+    """The ``eigenvalue_bounds`` argument resolved with a given :class:`HHLSpectrum` instead of an SVD of ``mat``."""
+    exact = _spectrum_moduli(spectrum, mat, symmetric, func)
+    if eigenvalue_bounds is None or (isinstance(eigenvalue_bounds, str) and eigenvalue_bounds == "exact"):
+        return _check_enclosure(spectrum.bounds, exact, func)
+    if isinstance(eigenvalue_bounds, str):
+        check_choice(eigenvalue_bounds, "eigenvalue_bounds", {"exact", "gershgorin"}, func=func)
+        return _spectral_bounds(mat, method=eigenvalue_bounds, max_bytes=None, func=func)
+    return _resolve_bounds(eigenvalue_bounds, mat=None, symmetric=symmetric, func=func, exact_bounds=exact)
+
+
 def _setup(
     A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, func, construction="dense",
-    max_bytes=None,
+    max_bytes=None, spectrum=None,
 ) -> _Problem:
     c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
     max_qubits = check_int(max_qubits, "max_qubits", func=func, minimum=3)
@@ -586,17 +661,10 @@ def _setup(
         check_memory((c + 2) * 16.0 * 4.0 ** (s + 1), what=f"{c + 2} dense unitaries on {s + 1} qubits", max_bytes=max_bytes, func=func)
     else:  # the eigenbasis and its inverse on s qubits
         check_memory(4 * 16.0 * 4.0**s, what=f"2 dense unitaries on {s} qubits", max_bytes=max_bytes, func=func)
-    # singular A is refused even when bounds were given
-    sv = np.linalg.svd(mat, compute_uv=False)
-    if sv[0] == 0.0 or sv[-1] <= 1e-13 * sv[0]:
-        cond = math.inf if sv[-1] == 0.0 else sv[0] / sv[-1]
-        raise ValueError(f"{func}: A is singular (condition number {cond:.3g}); HHL needs an invertible A")
-    exact = None
-    if eigenvalue_bounds is not None and not isinstance(eigenvalue_bounds, str):
-        # the exact moduli, to check the given bounds (|eigenvalues| of a symmetric A are its singular values)
-        definite = symmetric and bool(np.all(np.linalg.eigvalsh(mat) > 0))
-        exact = SpectralBounds(float(sv[-1]), float(sv[0]), definite, not symmetric, "exact")
-    bounds = _resolve_bounds(eigenvalue_bounds, mat=mat, symmetric=symmetric, func=func, exact_bounds=exact)
+    if spectrum is not None:
+        bounds = _bounds_from_spectrum(eigenvalue_bounds, spectrum, mat, symmetric, func)
+    else:
+        bounds = _bounds_by_svd(eigenvalue_bounds, mat, symmetric, func)
     t, scaling = _parameters(bounds, c, evolution_time=evolution_time, scaling=scaling, accuracy=accuracy, func=func)
     dim = 2**size_bits
     if symmetric:
@@ -630,15 +698,24 @@ def _setup(
     )
 
 
+def _bounds_by_svd(eigenvalue_bounds, mat: np.ndarray, symmetric: bool, func: str) -> SpectralBounds:
+    """The ``eigenvalue_bounds`` argument resolved with the singular values of ``mat``."""
+    # singular A is refused even when bounds were given
+    sv = np.linalg.svd(mat, compute_uv=False)
+    _refuse_singular(float(sv[-1]), float(sv[0]), func)
+    exact = None
+    if eigenvalue_bounds is not None and not isinstance(eigenvalue_bounds, str):
+        # the exact moduli, to check the given bounds (|eigenvalues| of a symmetric A are its singular values)
+        definite = symmetric and bool(np.all(np.linalg.eigvalsh(mat) > 0))
+        exact = SpectralBounds(float(sv[-1]), float(sv[0]), definite, not symmetric, "exact")
+    return _resolve_bounds(eigenvalue_bounds, mat=mat, symmetric=symmetric, func=func, exact_bounds=exact)
+
+
 def _state_preparation(vec: np.ndarray):
     """Sparse (Gleinig-Hoefler) preparation when s*nnz <= 2^s, else Qiskit's dense one."""
-    from qiskit.circuit.library import StatePreparation
-
     nq = int(round(math.log2(vec.size)))
     nnz = int(np.count_nonzero(vec))
     if nnz * nq <= 2**nq:
-        from qsgd.upload import sparse_state_preparation
-
         gate = sparse_state_preparation(vec, num_qubits=nq).to_gate(label="prep b")
         return gate
     return StatePreparation(vec, label="prep b")
@@ -646,9 +723,6 @@ def _state_preparation(vec: np.ndarray):
 
 def _phase_estimation(H: np.ndarray, t: float, c: int):
     """phase_estimation(c, e^{iHt}) with the powers U^(2^j) taken from eigh(H)."""
-    from qiskit import QuantumCircuit, QuantumRegister
-    from qiskit.circuit.library import PermutationGate, QFTGate, UnitaryGate
-
     w, V = np.linalg.eigh(H)
     d = H.shape[0]
     s = int(round(math.log2(d)))
@@ -669,9 +743,6 @@ def _phase_estimation(H: np.ndarray, t: float, c: int):
 
 
 def _build(problem: _Problem, construction: str = "dense"):
-    from qiskit import QuantumCircuit, QuantumRegister
-    from qiskit.circuit.library import ExactReciprocalGate
-
     s, c = problem.system_qubits, problem.clock_qubits
     system = QuantumRegister(s, "system")
     clock = QuantumRegister(c, "clock")
@@ -713,8 +784,6 @@ def _spectral_body(qc, problem: _Problem, system, clock, flag) -> None:
     sign-bit branch only changes the angles), with the angles of
     :func:`reciprocal_amplitudes`.
     """
-    from qiskit.circuit.library import DiagonalGate, PermutationGate, QFTGate, UCRYGate, UnitaryGate
-
     c = problem.clock_qubits
     w, V = np.linalg.eigh(problem.H)
     t = problem.evolution_time
@@ -750,6 +819,7 @@ def hhl_circuit(
     max_qubits: int = DEFAULT_MAX_QUBITS,
     construction: str = "dense",
     max_bytes: float | None = None,
+    spectrum: HHLSpectrum | None = None,
 ):
     """The HHL circuit for :math:`Ax = b` (step III of [1]_, after [2]_).
 
@@ -777,9 +847,10 @@ def hhl_circuit(
     eigenvalue_bounds : (lower, upper), {"exact", "gershgorin"} or SpectralBounds, optional
         Known bounds on :math:`|\\lambda(H)|`, or the method of :func:`spectral_bounds`
         (default ``"exact"``). Given bounds are checked against the singular values of
-        :math:`A` (computed anyway to refuse a singular :math:`A`): ``lower`` may exceed the
-        smallest modulus, and ``upper`` fall short of the largest, by the relative tolerance
-        :data:`BOUNDS_RTOL` (:math:`10^{-6}`) at most, else ``ValueError``.
+        :math:`A` (computed anyway to refuse a singular :math:`A`, or taken from ``spectrum``):
+        ``lower`` may exceed the smallest modulus, and ``upper`` fall short of the largest, by
+        the relative tolerance :data:`BOUNDS_RTOL` (:math:`10^{-6}`) at most, else
+        ``ValueError``.
     accuracy : float, optional
         Requested relative accuracy :math:`\\epsilon` of the inversion at the smallest
         eigenvalue; too few clock qubits for it is an error (see
@@ -800,6 +871,17 @@ def hhl_circuit(
         each diagonal in one pass over the statevector, so it simulates in seconds where
         the dense form takes minutes; its CX count has a closed form
         (:func:`hhl_cx_count`).
+    spectrum : HHLSpectrum, optional
+        A decomposition of :math:`A` that the caller already has (:func:`hhl_spectrum`, or
+        :func:`qsgd.pipeline.hhl_spectrum_of`), so that no SVD of :math:`A` is computed. It
+        must be of the kind HHL inverts (eigendecomposition for a symmetric :math:`A`, SVD
+        otherwise) and of the size of :math:`A`, and is checked cheaply: for its vectors
+        :math:`v` of the largest and the smallest modulus :math:`\\sigma`,
+        :math:`|\\,\\|Av\\| - \\sigma| \\le` :data:`SPECTRUM_RTOL` :math:`\\cdot\\sigma`
+        (:math:`10^{-6}`), else ``ValueError``. Its moduli then serve for the singularity
+        check and as the exact moduli that given ``eigenvalue_bounds`` are checked against;
+        with ``eigenvalue_bounds`` None (or ``"exact"``) its ``bounds`` are used. The circuit
+        is the one built from ``eigenvalue_bounds=spectrum.bounds``.
 
     Returns
     -------
@@ -839,6 +921,7 @@ def hhl_circuit(
         func="hhl_circuit",
         construction=construction,
         max_bytes=max_bytes,
+        spectrum=spectrum,
     )
     return _build(problem, construction)
 
@@ -924,46 +1007,6 @@ def _fix_phase(v: np.ndarray) -> np.ndarray:
     return np.real(v * np.exp(-1j * phi))
 
 
-def _signs_from_pairs(mag: np.ndarray, pair_prob: list[np.ndarray], s: int) -> np.ndarray:
-    """Relative signs from one Hadamard on each system qubit (Prim over the hypercube)."""
-    signs = np.zeros(mag.size)
-    active = mag > 0
-    if not np.any(active):
-        return np.ones(mag.size)
-    start = int(np.argmax(mag))
-    signs[start] = 1.0
-    heap: list[tuple[float, int, int, int]] = []
-
-    def push(i: int):
-        for j in range(s):
-            k = i ^ (1 << j)
-            if active[k] and signs[k] == 0.0:
-                heapq.heappush(heap, (-mag[i] * mag[k], i, k, j))
-
-    push(start)
-    while heap:
-        _, i, k, j = heapq.heappop(heap)
-        if signs[k] != 0.0:
-            continue
-        lo, hi = (i, k) if not (i >> j) & 1 else (k, i)
-        # after H on qubit j: P(lo) ~ (x_lo + x_hi)^2 / 2, P(hi) ~ (x_lo - x_hi)^2 / 2
-        same = pair_prob[j][lo] >= pair_prob[j][hi]
-        signs[k] = signs[i] * (1.0 if same else -1.0)
-        push(k)
-    signs[signs == 0.0] = 1.0
-    return signs
-
-
-def _amplitudes_from_counts(freq: list[np.ndarray], s: int) -> np.ndarray:
-    """Real amplitudes, up to a global sign, from the postselected counts of the shot mode.
-
-    ``freq[0]`` are the counts in the computational basis (magnitudes), ``freq[1 + j]`` those
-    after a Hadamard on system qubit ``j`` (relative signs, :func:`_signs_from_pairs`).
-    """
-    mag = np.sqrt(freq[0] / max(freq[0].sum(), 1.0))
-    return mag * _signs_from_pairs(mag, freq[1:], s)
-
-
 def _largest_positive(v: np.ndarray) -> np.ndarray:
     """``v`` with the global sign that makes its largest entry positive (the shot mode's convention)."""
     return v * np.sign(v[int(np.argmax(np.abs(v)))]) if np.any(v) else v
@@ -996,10 +1039,6 @@ def _for_aer(qc, *, final_basis: bool = True):
 
     The dense construction is returned unchanged.
     """
-    from qiskit.circuit.library import DiagonalGate, Initialize
-    from qiskit.quantum_info import Statevector
-    from qiskit.synthesis import synth_permutation_basic, synth_qft_full
-
     if qc.metadata.get("construction") != "spectral":
         return qc
     out = qc.copy_empty_like()
@@ -1095,6 +1134,7 @@ def hhl_solve(
     max_qubits: int = DEFAULT_MAX_QUBITS,
     construction: str = "dense",
     max_bytes: float | None = None,
+    spectrum: HHLSpectrum | None = None,
 ) -> HHLResult:
     """Solve :math:`Ax = b` with the HHL circuit on Aer (step III of [1]_).
 
@@ -1105,13 +1145,16 @@ def hhl_solve(
     :math:`s` further runs of ``shots`` copies each with a Hadamard on one system qubit:
     that run gives :math:`(x_i \\pm x_{i'})^2/2` for the pair :math:`i, i' = i \\oplus 2^j`,
     and the signs are propagated along the strongest pairs (a maximum spanning tree
-    over the hypercube of the support).
+    over the hypercube of the support): the estimator of
+    :func:`qsgd.tomography.amplitudes_from_pair_counts`, the counts laid out as
+    :func:`qsgd.tomography.hadamard_pair_counts` samples them for :func:`hhl_model`.
 
     Parameters
     ----------
-    A, b, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, construction
+    A, b, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, construction, spectrum
         As in :func:`hhl_circuit` (``construction="spectral"`` simulates much faster; the
-        output state is the same to rounding).
+        output state is the same to rounding; with ``spectrum`` the result is that of
+        ``eigenvalue_bounds=spectrum.bounds``, without the SVD of :math:`A`).
     shots : int, optional
         Copies per measured circuit (:math:`s + 1` circuits); None for the exact state.
     rng : None, int or numpy.random.Generator
@@ -1173,52 +1216,90 @@ def hhl_solve(
         func=func,
         construction=construction,
         max_bytes=max_bytes,
+        spectrum=spectrum,
     )
-    from qiskit import transpile
-    from qiskit_aer import AerSimulator
-
     qc = _build(problem, construction)
-    # exact spectral mode: the closing basis change is applied to the postselected block below
-    closing = construction == "spectral" and shots is None
-    sim_qc = _for_aer(qc, final_basis=not closing)
-    s, c, m = problem.system_qubits, problem.clock_qubits, problem.A.shape[0]
     seed = int(generator.integers(2**31 - 1))
-    sim = AerSimulator(method="statevector", seed_simulator=seed)
-    base = 2 ** (s + c)  # flag = 1, clock = 0, system = i  ->  index base + i
+    m = problem.A.shape[0]
+    window = slice(problem.offset, problem.offset + m)
     if shots is None:
-        circ = sim_qc.copy()
-        circ.save_statevector()
-        tqc = circ if construction == "spectral" else transpile(circ, sim, optimization_level=0, seed_transpiler=seed)
-        psi = np.asarray(sim.run(tqc).result().get_statevector(0))
-        post = psi[base : base + 2**s].copy()
-        if closing:
-            V = next(inst.operation for inst in qc.data if inst.operation.label == "V").to_matrix()
-            post = V @ post
-        probability = float(np.vdot(post, post).real)
-        block = _fix_phase(post[problem.offset : problem.offset + m]) if probability > 0 else np.zeros(m)
-        statevector = post
+        statevector = _simulate_exact(qc, problem, construction, seed)
+        probability = float(np.vdot(statevector, statevector).real)
+        block = _fix_phase(statevector[window]) if probability > 0 else np.zeros(m)
     else:
-        circuits = []
-        for j in range(-1, s):
-            circ = sim_qc.copy()
-            if j >= 0:
-                circ.h(qc.qregs[0][j])
-            circ.measure_all()
-            circuits.append(circ)
-        tqcs = circuits if construction == "spectral" else transpile(circuits, sim, optimization_level=0, seed_transpiler=seed)
-        result = sim.run(tqcs, shots=shots).result()
-        freq = []
-        for k in range(len(circuits)):
-            p = np.zeros(2**s)
-            for key, count in result.get_counts(k).items():
-                idx = int(key, 2)
-                if base <= idx < base + 2**s:
-                    p[idx - base] += count
-            freq.append(p)
-        probability = float(freq[0].sum() / shots)
-        full = _amplitudes_from_counts(freq, s)
-        block = _largest_positive(full[problem.offset : problem.offset + m])
+        counts = _simulate_shots(qc, problem, construction, seed, shots)
+        probability = float(counts[0].sum() / shots)
+        block = _largest_positive(amplitudes_from_pair_counts(counts)[window])
         statevector = None
+    return _solve_result(problem, qc, block, probability, statevector=statevector, shots=shots, seed=seed,
+                         count_gates=count_gates)
+
+
+def _postselected_index(problem: _Problem) -> int:
+    """Index of flag = 1, clock = 0, system = 0 in the circuit's outcomes (system is the low register)."""
+    return 2 ** (problem.system_qubits + problem.clock_qubits)
+
+
+def _simulate_exact(qc, problem: _Problem, construction: str, seed: int) -> np.ndarray:
+    """Postselected amplitudes of ``system`` (flag = 1, clock = 0) from Aer's final statevector.
+
+    The spectral construction runs as :func:`_for_aer` without its closing basis change,
+    which is applied here to the postselected block (it commutes with the postselection).
+    """
+    closing = construction == "spectral"
+    sim_qc = _for_aer(qc, final_basis=not closing)
+    sim = AerSimulator(method="statevector", seed_simulator=seed)
+    s, base = problem.system_qubits, _postselected_index(problem)
+    circ = sim_qc.copy()
+    circ.save_statevector()
+    tqc = circ if construction == "spectral" else transpile(circ, sim, optimization_level=0, seed_transpiler=seed)
+    psi = np.asarray(sim.run(tqc).result().get_statevector(0))
+    post = psi[base : base + 2**s].copy()
+    if closing:
+        V = next(inst.operation for inst in qc.data if inst.operation.label == "V").to_matrix()
+        post = V @ post
+    return post
+
+
+def _simulate_shots(qc, problem: _Problem, construction: str, seed: int, shots: int) -> np.ndarray:
+    """Postselected counts of the :math:`s+1` settings of Hadamard-pair tomography, run on Aer.
+
+    Row 0 measures the circuit as it is, row :math:`1 + j` after a Hadamard on system qubit
+    :math:`j`; only outcomes with flag = 1, clock = 0 are kept. The layout of
+    :func:`qsgd.tomography.hadamard_pair_counts`, which samples the same settings from exact
+    amplitudes (:func:`hhl_model`).
+    """
+    sim_qc = _for_aer(qc, final_basis=True)
+    sim = AerSimulator(method="statevector", seed_simulator=seed)
+    s, base = problem.system_qubits, _postselected_index(problem)
+    circuits = []
+    for j in range(-1, s):
+        circ = sim_qc.copy()
+        if j >= 0:
+            circ.h(qc.qregs[0][j])
+        circ.measure_all()
+        circuits.append(circ)
+    tqcs = circuits if construction == "spectral" else transpile(circuits, sim, optimization_level=0, seed_transpiler=seed)
+    result = sim.run(tqcs, shots=shots).result()
+    counts = np.zeros((len(circuits), 2**s))
+    for k in range(len(circuits)):
+        for key, count in result.get_counts(k).items():
+            idx = int(key, 2)
+            if base <= idx < base + 2**s:
+                counts[k, idx - base] += count
+    return counts
+
+
+def _resources(qc) -> tuple[int, int]:
+    """CX count and depth after ``transpile`` to ``{cx, u}`` (optimization level 1, fixed seed)."""
+    tq = transpile(qc, basis_gates=["cx", "u"], optimization_level=1, seed_transpiler=RESOURCE_SEED)
+    return int(tq.count_ops().get("cx", 0)), int(tq.depth())
+
+
+def _solve_result(problem: _Problem, qc, block: np.ndarray, probability: float, *, statevector, shots, seed,
+                  count_gates: bool) -> HHLResult:
+    """The :class:`HHLResult` of :func:`hhl_solve` from the postselected solution block."""
+    m = problem.A.shape[0]
     norm = float(np.linalg.norm(block))
     success = probability > 0 and norm > 0
     solution = block / norm if success else np.full(m, np.nan)
@@ -1226,11 +1307,7 @@ def hhl_solve(
     reference = reference / np.linalg.norm(reference)
     fidelity = float(np.dot(solution, reference) ** 2) if success else 0.0
     solution_norm = float(np.linalg.norm(problem.b) * math.sqrt(probability) / problem.constant)
-    cx_count = depth = None
-    if count_gates:
-        tq = transpile(qc, basis_gates=["cx", "u"], optimization_level=1, seed_transpiler=RESOURCE_SEED)
-        cx_count = int(tq.count_ops().get("cx", 0))
-        depth = int(tq.depth())
+    cx_count, depth = _resources(qc) if count_gates else (None, None)
     message = (
         "postselection succeeded"
         if success
@@ -1243,10 +1320,10 @@ def hhl_solve(
         solution_norm=solution_norm,
         reference=reference,
         num_qubits=qc.num_qubits,
-        system_qubits=s,
+        system_qubits=problem.system_qubits,
         cx_count=cx_count,
         depth=depth,
-        clock_qubits=c,
+        clock_qubits=problem.clock_qubits,
         evolution_time=problem.evolution_time,
         scaling=problem.scaling,
         reciprocal_constant=problem.constant,
@@ -1451,8 +1528,6 @@ def hhl_spectrum(A: Any, *, max_bytes: float | None = None) -> HHLSpectrum:
 
 
 def _hhl_spectrum(A: Any, *, max_bytes: float | None, func: str) -> HHLSpectrum:
-    import scipy.linalg
-
     mat = _dense_square(A, func, max_bytes=max_bytes)
     m = mat.shape[0]
     if _is_symmetric(mat):
@@ -1539,26 +1614,6 @@ class HHLModelResult:
     sign_convention: str = field(default="circuit", repr=False)
 
 
-def _sample_measurements(state: np.ndarray, shots: int, s: int, gen: np.random.Generator):
-    """The measurements of hhl_solve's shot mode, sampled from the postselected amplitudes."""
-    prob = float(np.vdot(state, state).real)
-    fail = max(0.0, 1.0 - prob)
-
-    def draw(amps: np.ndarray) -> np.ndarray:
-        p = np.append(np.abs(amps) ** 2, fail)
-        return gen.multinomial(shots, p / p.sum())[:-1].astype(float)
-
-    freq = [draw(state)]
-    idx = np.arange(state.size)
-    for j in range(s):
-        partner = idx ^ (1 << j)
-        low = ((idx >> j) & 1) == 0
-        # Hadamard on system qubit j: (x_lo + x_hi)/sqrt2 on lo, (x_lo - x_hi)/sqrt2 on hi
-        amps = np.where(low, state + state[partner], state[partner] - state) / math.sqrt(2.0)
-        freq.append(draw(amps))
-    return freq
-
-
 def hhl_model(
     A: Any,
     b: Any,
@@ -1643,71 +1698,34 @@ def hhl_model(
     c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1, maximum=62)
     check_memory(estimate_bytes(6, 2.0**c), what=f"the {c}-qubit clock ({2.0**c:.3g} bins)",
                  max_bytes=max_bytes, func=func)
-    spec = A if isinstance(A, HHLSpectrum) else None
-    if spec is None:
-        mat = _dense_square(A, func, max_bytes=max_bytes)
-        spec = _hhl_spectrum(mat, max_bytes=max_bytes, func=func)
+    spec, mat = (A, None) if isinstance(A, HHLSpectrum) else _model_decomposition(A, func, max_bytes)
     m = spec.dimension
     vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
-    if isinstance(eigenvalue_bounds, str) and eigenvalue_bounds != "exact" and not isinstance(A, HHLSpectrum):
+    if isinstance(eigenvalue_bounds, str) and eigenvalue_bounds != "exact" and mat is not None:
         bounds = _spectral_bounds(mat, method=eigenvalue_bounds, max_bytes=max_bytes, func=func)
     else:
         bounds = _resolve_bounds(
             eigenvalue_bounds, mat=None, symmetric=not spec.dilated, func=func, exact_bounds=spec.bounds
         )
     t, scaling = _parameters(bounds, c, evolution_time=evolution_time, scaling=scaling, accuracy=accuracy, func=func, stacklevel=3)
-    definite = bounds.definite
-    size_bits = max(1, math.ceil(math.log2(m))) if m > 1 else 1
-    s = size_bits + (1 if spec.dilated else 0)
-    dim = 2**size_bits
-    unit = vec / np.linalg.norm(vec)
-    state = np.zeros(2**s)
-    if not spec.dilated:
-        lam = spec.values
-        g = hhl_filter(lam, clock_qubits=c, evolution_time=t, scaling=scaling, definite=definite)
-        beta = spec.left.T @ unit
-        block = spec.left @ (g * beta)
-        state[:m] = block
-        reference = spec.left @ (beta / lam)
-        eigenvalues, filt = lam, g
-    else:
-        sigma = spec.values
-        eigenvalues = np.concatenate([sigma, -sigma])
-        filt = hhl_filter(eigenvalues, clock_qubits=c, evolution_time=t, scaling=scaling, definite=definite)
-        gp, gm = filt[: sigma.size], filt[sigma.size :]
-        beta = spec.left.T @ unit
-        state[:m] = spec.left @ (0.5 * (gp + gm) * beta)
-        block = spec.right @ (0.5 * (gp - gm) * beta)
-        state[dim : dim + m] = block
-        reference = spec.right @ (beta / sigma)
-    reference = reference / np.linalg.norm(reference)
+    out = _model_output(spec, vec / np.linalg.norm(vec), clock_qubits=c, evolution_time=t, scaling=scaling,
+                        definite=bounds.definite)
+    state, block = out["statevector"], out["amplitudes"]
     probability = float(np.dot(state, state))
     norm = float(np.linalg.norm(block))
     if not (math.isfinite(probability) and math.isfinite(norm)):
         raise ValueError(f"{func}: the modelled output is not finite (norm {norm}); check A, b and the parameters")
     solution = block / norm if norm > 0 else np.full(m, np.nan)
-    fidelity = float(np.dot(solution, reference) ** 2) if norm > 0 else 0.0
-    constant = _constant(scaling, t, definite)
+    constant = _constant(scaling, t, bounds.definite)
     counts = sampled = sampled_p = None
     if shots is not None:
-        freq = _sample_measurements(state, shots, s, generator)
-        counts = freq[0]
-        sampled_p = float(counts.sum() / shots)
-        full = _amplitudes_from_counts(freq, s)
-        est = _largest_positive(full[dim : dim + m] if spec.dilated else full[:m])
-        sampled = est / np.linalg.norm(est) if np.any(est) else np.full(m, np.nan)
+        counts, sampled, sampled_p = _model_shots(state, out["window"], shots, generator)
     return HHLModelResult(
         solution=solution,
-        amplitudes=block,
-        statevector=state,
         success_probability=probability,
         solution_norm=float(np.linalg.norm(vec) * math.sqrt(probability) / constant),
-        reference=reference,
-        fidelity=fidelity,
-        eigenvalues=eigenvalues,
-        filter=filt,
-        num_qubits=s + c + 1,
-        system_qubits=s,
+        fidelity=float(np.dot(solution, out["reference"]) ** 2) if norm > 0 else 0.0,
+        num_qubits=out["system_qubits"] + c + 1,
         clock_qubits=c,
         evolution_time=float(t),
         scaling=float(scaling),
@@ -1718,7 +1736,70 @@ def hhl_model(
         sampled_solution=sampled,
         sampled_probability=sampled_p,
         sign_convention=SIGN_CIRCUIT,
+        amplitudes=block,
+        statevector=state,
+        reference=out["reference"],
+        eigenvalues=out["eigenvalues"],
+        filter=out["filter"],
+        system_qubits=out["system_qubits"],
     )
+
+
+def _model_decomposition(A: Any, func: str, max_bytes: float | None) -> tuple[HHLSpectrum, np.ndarray]:
+    """The dense ``A`` and its :class:`HHLSpectrum`, for :func:`hhl_model` given a matrix."""
+    mat = _dense_square(A, func, max_bytes=max_bytes)
+    return _hhl_spectrum(mat, max_bytes=max_bytes, func=func), mat
+
+
+def _model_output(spec: HHLSpectrum, unit: np.ndarray, *, clock_qubits: int, evolution_time: float,
+                  scaling: float, definite: bool) -> dict:
+    """The postselected register of the HHL circuit from the decomposition (module docstring of :func:`hhl_model`).
+
+    Returns the fields of :class:`HHLModelResult` it determines (``statevector``,
+    ``amplitudes``, ``reference``, ``eigenvalues``, ``filter``, ``system_qubits``) and
+    ``window``, the slice of ``statevector`` that holds the solution block.
+    """
+    m = spec.dimension
+    size_bits = max(1, math.ceil(math.log2(m))) if m > 1 else 1
+    s = size_bits + (1 if spec.dilated else 0)
+    dim = 2**size_bits
+    state = np.zeros(2**s)
+    beta = spec.left.T @ unit
+    if not spec.dilated:
+        lam = spec.values
+        filt = hhl_filter(lam, clock_qubits=clock_qubits, evolution_time=evolution_time, scaling=scaling,
+                          definite=definite)
+        block = spec.left @ (filt * beta)
+        window = slice(0, m)
+        reference = spec.left @ (beta / lam)
+        eigenvalues = lam
+    else:
+        sigma = spec.values
+        eigenvalues = np.concatenate([sigma, -sigma])
+        filt = hhl_filter(eigenvalues, clock_qubits=clock_qubits, evolution_time=evolution_time, scaling=scaling,
+                          definite=definite)
+        gp, gm = filt[: sigma.size], filt[sigma.size :]
+        state[:m] = spec.left @ (0.5 * (gp + gm) * beta)
+        block = spec.right @ (0.5 * (gp - gm) * beta)
+        window = slice(dim, dim + m)
+        reference = spec.right @ (beta / sigma)
+    state[window] = block
+    return {"statevector": state, "amplitudes": block, "reference": reference / np.linalg.norm(reference),
+            "eigenvalues": eigenvalues, "filter": filt, "system_qubits": s, "window": window}
+
+
+def _model_shots(state: np.ndarray, window: slice, shots: int, generator: np.random.Generator):
+    """Counts, sampled solution and sampled success probability of :func:`hhl_solve`'s shot mode.
+
+    The :math:`s+1` settings are sampled from the exact postselected amplitudes by
+    :func:`qsgd.tomography.hadamard_pair_counts` and read as :func:`hhl_solve` reads Aer's
+    counts (:func:`qsgd.tomography.amplitudes_from_pair_counts`, largest entry positive).
+    """
+    table = hadamard_pair_counts(state, shots, rng=generator)
+    counts = table[0].copy()
+    est = _largest_positive(amplitudes_from_pair_counts(table)[window])
+    sampled = est / np.linalg.norm(est) if np.any(est) else np.full(est.size, np.nan)
+    return counts, sampled, float(counts.sum() / shots)
 
 
 # --------------------------------------------------------------------------- gate counts
@@ -1809,8 +1890,6 @@ def state_preparation_cx(rhs: Any) -> int:
     gate = _state_preparation(vec)
     if gate.name == "state_preparation":
         return 2**s - s - 1
-    from qiskit import transpile
-
     compiled = transpile(gate.definition, basis_gates=["cx", "u"], optimization_level=0)
     return int(compiled.count_ops().get("cx", 0))
 

@@ -78,6 +78,19 @@ carries the relative standard error
 :math:`\\tfrac12\\sqrt{(1-p)/(p M)}` (:func:`norm_relative_error`), plus the
 solver's own bias (finite clock register) which tomography cannot see.
 
+**Signs without a reference: Hadamard pairs.** The shot mode of
+:func:`qsgd.hhl.hhl_solve` (and the sampling of :func:`qsgd.hhl.hhl_model`) reads its
+real output with a second scheme, which needs neither an ancilla nor a prepared
+reference: the postselected register is measured in the computational basis
+(magnitudes, as stage 1 above) and, in :math:`s` further settings, after a Hadamard
+on one qubit :math:`j` each, which shows the pair :math:`i, i \\oplus 2^j` with
+probabilities :math:`(x_i \\pm x_{i \\oplus 2^j})^2/2` and so the sign of their product.
+The relative signs are propagated over the hypercube of the support along a maximum
+spanning tree (:func:`hadamard_pair_counts` samples the :math:`s+1` settings,
+:func:`pair_signs` and :func:`amplitudes_from_pair_counts` rebuild the amplitudes up
+to a global sign). It costs :math:`s+1` settings instead of the two of
+:func:`vector_tomography`, but only single-qubit gates on the register itself.
+
 Used in chapter 5 (``book/05_tomography.ipynb``) and by the end-to-end pipeline.
 
 References
@@ -97,14 +110,29 @@ References
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from qiskit import QuantumCircuit, QuantumRegister, transpile
+from qiskit.circuit.library import StatePreparation
+from qiskit.quantum_info import Statevector
+from qiskit_aer import AerSimulator
 from scipy.stats import chi2
 
-from qsgd._validation import as_rng, as_vector, check_bool, check_choice, check_int, check_positive, describe
+from qsgd._validation import (
+    as_matrix,
+    as_rng,
+    as_vector,
+    check_bool,
+    check_choice,
+    check_int,
+    check_positive,
+    describe,
+)
+from qsgd.upload import sparse_state_preparation
 
 __all__ = [
     "CONFIDENCE",
@@ -118,6 +146,9 @@ __all__ = [
     "predicted_error",
     "recover_norm",
     "norm_relative_error",
+    "hadamard_pair_counts",
+    "pair_signs",
+    "amplitudes_from_pair_counts",
 ]
 
 #: largest register accepted on the circuit path (Aer statevector simulation)
@@ -174,8 +205,6 @@ def _is_unitary(circuit) -> bool:
 
 def _circuit_state(circuit, func: str) -> np.ndarray:
     """Validate a preparation circuit and return its (real) output amplitudes."""
-    from qiskit.quantum_info import Statevector
-
     n = circuit.num_qubits
     if n < 1 or n > MAX_QUBITS:
         raise ValueError(f"{func}: the circuit must act on 1 to {MAX_QUBITS} qubits, got {n}")
@@ -268,12 +297,6 @@ def sign_circuit(preparation, reference: Any, *, loader: str = "auto", measure: 
 
     Used in chapter 5.
     """
-    from qiskit import QuantumCircuit, QuantumRegister
-
-    from qiskit.circuit.library import StatePreparation
-
-    from qsgd.upload import sparse_state_preparation
-
     func = "sign_circuit"
     check_choice(loader, "loader", {"auto", "sparse", "dense"}, func=func)
     measure = check_bool(measure, "measure", func=func)
@@ -405,9 +428,6 @@ def _sample_statevector(x: np.ndarray, shots: int, support, rng: np.random.Gener
 
 
 def _aer_counts(circuit, shots: int, seed_simulator: int, seed_transpiler: int, width: int) -> np.ndarray:
-    from qiskit import transpile
-    from qiskit_aer import AerSimulator
-
     sim = AerSimulator(method="statevector", seed_simulator=seed_simulator)
     compiled = transpile(circuit, sim, seed_transpiler=seed_transpiler, optimization_level=1)
     raw = sim.run(compiled, shots=shots).result().get_counts()
@@ -503,8 +523,6 @@ def vector_tomography(state: Any, *, shots: int, rng: Any = None, support: Any =
 
     Used in chapters 5 and 8.
     """
-    from qiskit import QuantumCircuit
-
     func = "vector_tomography"
     shots = check_int(shots, "shots", func=func, minimum=1)
     gen = as_rng(rng, func=func)
@@ -546,6 +564,235 @@ def vector_tomography(state: Any, *, shots: int, rng: Any = None, support: Any =
         sign_circuit=sc,
         settings=settings,
     )
+
+
+# ---------------------------------------------------------------------------
+# Hadamard-pair sign tomography (the read-out of qsgd.hhl's shot mode)
+# ---------------------------------------------------------------------------
+
+
+def _register_qubits(length: int, name: str, func: str) -> int:
+    """``s`` for a register of ``2**s`` amplitudes (``s >= 1``), else ValueError naming *name*."""
+    if length < 2 or length & (length - 1):
+        raise ValueError(f"{func}: {name} must have a power-of-two length >= 2 (a qubit register), got {length}")
+    return length.bit_length() - 1
+
+
+def _count_table(counts: Any, name: str, func: str, *, columns: int | None = None) -> np.ndarray:
+    """A finite, non-negative 2-D table of outcome counts (one row per measurement setting)."""
+    table = as_matrix(counts, name, func=func, sparse=False)
+    if columns is not None and table.shape[1] != columns:
+        raise ValueError(f"{func}: {name} must have {columns} columns (one per outcome), got shape {table.shape}")
+    if np.any(table < 0):
+        raise ValueError(f"{func}: {name} must be non-negative outcome counts, got the entry {float(table.min()):.6g}")
+    return table
+
+
+def hadamard_pair_counts(state: Any, shots: int, *, rng: Any = None) -> np.ndarray:
+    """Sample the :math:`s+1` measurement settings of Hadamard-pair sign tomography.
+
+    ``state`` holds the real amplitudes :math:`x` of an :math:`s`-qubit register *after a
+    postselection* (for HHL: flag = 1, clock = 0), so :math:`\\|x\\|^2 = P \\le 1` is the
+    probability that the postselection succeeds. Each setting is run on ``shots`` copies:
+
+    * setting 0 measures the register in the computational basis: outcome :math:`i` with
+      probability :math:`x_i^2`;
+    * setting :math:`1 + j` (:math:`j = 0, \\ldots, s-1`) first applies a Hadamard to qubit
+      :math:`j`: for the pair :math:`i` (bit :math:`j` = 0), :math:`i' = i \\oplus 2^j`,
+      outcome :math:`i` has probability :math:`(x_i + x_{i'})^2/2` and :math:`i'` has
+      :math:`(x_i - x_{i'})^2/2`;
+
+    and in every setting a copy fails the postselection with probability :math:`1 - P`. The
+    counts are one multinomial draw per setting over the :math:`2^s` outcomes and the
+    failure outcome (whose count is dropped), in the order of the settings, so a seeded
+    ``rng`` reproduces them exactly. :func:`amplitudes_from_pair_counts` rebuilds :math:`x`
+    from them up to a global sign.
+
+    Parameters
+    ----------
+    state : (2**s,) array_like
+        Real, finite amplitudes with :math:`\\|x\\|^2 \\le 1` (up to :math:`10^{-8}`),
+        :math:`s \\ge 1`; the zero vector is allowed (the postselection never succeeds).
+    shots : int
+        Copies per setting (>= 1); :math:`(s+1)\\,\\text{shots}` in all.
+    rng : None, int or numpy.random.Generator, keyword-only
+        ``np.random.default_rng(rng)``; a Generator is drawn from in place.
+
+    Returns
+    -------
+    ndarray of float, shape (s + 1, 2**s)
+        Row 0: the computational-basis counts; row :math:`1 + j`: the counts after the
+        Hadamard on qubit :math:`j`. Each row sums to the number of copies that passed the
+        postselection in that setting.
+
+    Raises
+    ------
+    ValueError
+        For a complex, non-finite or empty ``state``, a length that is not a power of two
+        :math:`\\ge 2`, :math:`\\|x\\|^2 > 1`, ``shots < 1`` or a bad ``rng``.
+
+    Examples
+    --------
+    >>> counts = hadamard_pair_counts([0.6, -0.8], 1000, rng=0)
+    >>> counts.shape, counts.sum(axis=1).tolist()
+    ((2, 2), [1000.0, 1000.0])
+    """
+    func = "hadamard_pair_counts"
+    amps = as_vector(state, "state", func=func)
+    s = _register_qubits(amps.shape[0], "state", func)
+    shots = check_int(shots, "shots", func=func, minimum=1, maximum=2**62)
+    gen = as_rng(rng, func=func)
+    prob = float(np.vdot(amps, amps).real)
+    if prob > 1.0 + _ATOL:
+        raise ValueError(
+            f"{func}: state must have squared norm <= 1 (the success probability of the postselection), "
+            f"got {prob:.6g}"
+        )
+    fail = max(0.0, 1.0 - prob)
+
+    def draw(setting: np.ndarray) -> np.ndarray:
+        p = np.append(np.abs(setting) ** 2, fail)
+        return gen.multinomial(shots, p / p.sum())[:-1].astype(float)
+
+    counts = np.empty((s + 1, amps.shape[0]))
+    counts[0] = draw(amps)
+    idx = np.arange(amps.shape[0])
+    for j in range(s):
+        partner = idx ^ (1 << j)
+        low = ((idx >> j) & 1) == 0
+        # Hadamard on qubit j: (x_lo + x_hi)/sqrt2 on lo, (x_lo - x_hi)/sqrt2 on hi
+        counts[1 + j] = draw(np.where(low, amps + amps[partner], amps[partner] - amps) / math.sqrt(2.0))
+    return counts
+
+
+def _pair_signs(mag: np.ndarray, pair_counts: np.ndarray, s: int) -> np.ndarray:
+    """:func:`pair_signs` on checked input (Prim over the hypercube of the support)."""
+    signs = np.zeros(mag.size)
+    active = mag > 0
+    if not np.any(active):
+        return np.ones(mag.size)
+    start = int(np.argmax(mag))
+    signs[start] = 1.0
+    heap: list[tuple[float, int, int, int]] = []
+
+    def push(i: int):
+        for j in range(s):
+            k = i ^ (1 << j)
+            if active[k] and signs[k] == 0.0:
+                heapq.heappush(heap, (-mag[i] * mag[k], i, k, j))
+
+    push(start)
+    while heap:
+        _, i, k, j = heapq.heappop(heap)
+        if signs[k] != 0.0:
+            continue
+        lo, hi = (i, k) if not (i >> j) & 1 else (k, i)
+        # after H on qubit j: P(lo) ~ (x_lo + x_hi)^2 / 2, P(hi) ~ (x_lo - x_hi)^2 / 2
+        same = pair_counts[j][lo] >= pair_counts[j][hi]
+        signs[k] = signs[i] * (1.0 if same else -1.0)
+        push(k)
+    signs[signs == 0.0] = 1.0
+    return signs
+
+
+def pair_signs(magnitudes: Any, pair_counts: Any) -> np.ndarray:
+    """Relative signs of real amplitudes from the Hadamard settings of :func:`hadamard_pair_counts`.
+
+    After a Hadamard on qubit :math:`j` the pair :math:`i` (bit :math:`j` = 0),
+    :math:`i' = i \\oplus 2^j` is seen with probabilities :math:`(x_i \\pm x_{i'})^2/2`, so
+    :math:`x_i x_{i'} \\ge 0` is the likelihood-ratio decision
+    :math:`n_j(i) \\ge n_j(i')`. Each such pair is an edge of the hypercube over the
+    support (the outcomes with non-zero magnitude); the signs are propagated from the
+    largest magnitude (sign :math:`+1`) along a maximum spanning tree with edge weights
+    :math:`|x_i|\\,|x_{i'}|` (Prim's algorithm), so every sign rests on the most reliable
+    chain of comparisons. Outcomes the tree does not reach (magnitude zero, or cut off from
+    the rest of the support) get :math:`+1`.
+
+    Unlike the interference stage of :func:`vector_tomography`, which compares :math:`x`
+    with a reference state loaded by a controlled preparation circuit, this needs no
+    reference and no ancilla -- only one Hadamard per qubit on the register itself -- at
+    the price of :math:`s` extra settings instead of one, and of signs that are relative
+    (the global sign is not observable).
+
+    Parameters
+    ----------
+    magnitudes : (2**s,) array_like
+        Non-negative estimates of :math:`|x_i|` (any scale; only their products are
+        compared).
+    pair_counts : (s, 2**s) array_like
+        Non-negative counts; row :math:`j` after the Hadamard on qubit :math:`j` (rows
+        1 to :math:`s` of :func:`hadamard_pair_counts`).
+
+    Returns
+    -------
+    ndarray of float, shape (2**s,)
+        :math:`\\pm 1`, with :math:`+1` at the largest magnitude.
+
+    Raises
+    ------
+    ValueError
+        For non-finite, negative or complex input, a length that is not a power of two
+        :math:`\\ge 2`, or ``pair_counts`` of a shape other than :math:`(s, 2^s)`.
+
+    Examples
+    --------
+    >>> pair_signs([0.6, 0.8], [[2.0, 98.0]]).tolist()  # (x0 - x1)^2 dominates: opposite signs
+    [-1.0, 1.0]
+    """
+    func = "pair_signs"
+    mag = as_vector(magnitudes, "magnitudes", func=func)
+    if np.any(mag < 0):
+        raise ValueError(f"{func}: magnitudes must be non-negative, got the entry {float(mag.min()):.6g}")
+    s = _register_qubits(mag.shape[0], "magnitudes", func)
+    table = _count_table(pair_counts, "pair_counts", func, columns=mag.shape[0])
+    if table.shape[0] != s:
+        raise ValueError(f"{func}: pair_counts must have {s} rows (one per qubit), got shape {table.shape}")
+    return _pair_signs(mag, table, s)
+
+
+def amplitudes_from_pair_counts(counts: Any) -> np.ndarray:
+    """Real amplitudes, up to a global sign, from the counts of :func:`hadamard_pair_counts`.
+
+    The magnitudes come from the computational-basis row,
+    :math:`|\\hat x_i| = \\sqrt{n_0(i)/\\sum_k n_0(k)}` (a unit vector; all zero if no copy
+    passed the postselection), the relative signs from the Hadamard rows by
+    :func:`pair_signs`. The overall sign is that of the largest entry, :math:`+1`; a caller
+    that knows the sign from elsewhere flips it. The error behaves as the magnitude stage
+    of :func:`vector_tomography` (module docstring), :math:`\\approx\\sqrt{(k-1)/(4 N_0)}`
+    for :math:`k` non-zero amplitudes and :math:`N_0` postselected copies, as long as the
+    sign decisions along the spanning tree are right.
+
+    Parameters
+    ----------
+    counts : (s + 1, 2**s) array_like
+        Non-negative counts: row 0 in the computational basis, row :math:`1 + j` after a
+        Hadamard on qubit :math:`j`.
+
+    Returns
+    -------
+    ndarray of float, shape (2**s,)
+        Unit norm, or zero when row 0 is all zero.
+
+    Raises
+    ------
+    ValueError
+        For non-finite, negative or complex counts, or a shape other than
+        :math:`(s + 1, 2^s)` with :math:`s \\ge 1`.
+
+    Examples
+    --------
+    >>> x = amplitudes_from_pair_counts(hadamard_pair_counts([0.6, -0.8], 100_000, rng=1))
+    >>> np.round(x, 2).tolist()  # the largest entry is made positive
+    [-0.6, 0.8]
+    """
+    func = "amplitudes_from_pair_counts"
+    table = _count_table(counts, "counts", func)
+    s = _register_qubits(table.shape[1], "each row of counts", func)
+    if table.shape[0] != s + 1:
+        raise ValueError(f"{func}: counts must have {s + 1} rows (s + 1 settings for s = {s} qubits), "
+                         f"got shape {table.shape}")
+    mag = np.sqrt(table[0] / max(table[0].sum(), 1.0))
+    return mag * _pair_signs(mag, table[1:], s)
 
 
 # ---------------------------------------------------------------------------

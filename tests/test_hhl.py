@@ -856,3 +856,104 @@ def test_definite_bounds_for_an_indefinite_matrix_are_refused():
     # the honest bounds (indefinite) work
     res = hhl_model(A, [1.0, 1.0], clock_qubits=6, eigenvalue_bounds=SpectralBounds(1.0, 2.0, False, False, "known"))
     assert res.fidelity > 0.99
+
+
+# --------------------------------------------------------------------------- a given spectrum instead of the SVD
+
+from unittest import mock  # noqa: E402
+
+from qsgd.hhl import SPECTRUM_RTOL, HHLSpectrum  # noqa: E402
+
+
+def _same_result(a, b):
+    np.testing.assert_allclose(a.solution, b.solution, rtol=0, atol=1e-12)
+    assert a.success_probability == pytest.approx(b.success_probability, rel=0, abs=1e-12)
+    assert (a.evolution_time, a.scaling, a.bounds) == (b.evolution_time, b.scaling, b.bounds)
+
+
+@pytest.mark.parametrize("shots", [None, 3000])
+@pytest.mark.parametrize("construction", ["dense", "spectral"])
+@pytest.mark.parametrize("kind", ["symmetric", "nonsymmetric"])
+def test_spectrum_gives_the_result_of_its_bounds_without_an_svd(kind, construction, shots):
+    A = _spd(4, 1) if kind == "symmetric" else _nonsymmetric(3, 2)
+    b = np.arange(1.0, A.shape[0] + 1)
+    spec = hhl_spectrum(A)
+    kw = dict(clock_qubits=5, shots=shots, rng=4, construction=construction, count_gates=False)
+    with mock.patch("numpy.linalg.svd", wraps=np.linalg.svd) as svd, \
+            mock.patch("numpy.linalg.eigvalsh", wraps=np.linalg.eigvalsh) as eigvalsh:
+        given = hhl_solve(A, b, spectrum=spec, **kw)
+        assert svd.call_count == 0 and eigvalsh.call_count == 0
+        with_bounds = hhl_solve(A, b, spectrum=spec, eigenvalue_bounds=spec.bounds, **kw)
+        assert svd.call_count == 0
+        classic = hhl_solve(A, b, eigenvalue_bounds=spec.bounds, **kw)
+        assert svd.call_count == 1  # the singularity check and the check of the bounds
+    _same_result(given, classic)
+    _same_result(with_bounds, classic)
+    if shots is None:
+        np.testing.assert_allclose(given.statevector, classic.statevector, rtol=0, atol=1e-12)
+
+
+def test_spectrum_checks_given_bounds_and_circuit_takes_it():
+    A = _nonsymmetric(3, 5)
+    spec = hhl_spectrum(A)
+    sv = np.linalg.svd(A, compute_uv=False)
+    with pytest.raises(ValueError, match="do not enclose"):
+        hhl_solve(A, [1.0, 0.0, 0.0], clock_qubits=4, spectrum=spec, count_gates=False,
+                  eigenvalue_bounds=(sv[-1] * 1.01, sv[0]))
+    loose = hhl_circuit(A, [1.0, 0.0, 0.0], clock_qubits=4, spectrum=spec, eigenvalue_bounds=(sv[-1] / 2, 2 * sv[0]))
+    assert loose.metadata["evolution_time"] == hhl_circuit(A, [1.0, 0.0, 0.0], clock_qubits=4,
+                                                           eigenvalue_bounds=(sv[-1] / 2, 2 * sv[0])).metadata[
+                                                               "evolution_time"]
+    gersh = hhl_circuit(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, spectrum=hhl_spectrum(TEXTBOOK_A),
+                        eigenvalue_bounds="gershgorin")
+    assert gersh.metadata["scaling"] == hhl_circuit(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3,
+                                                    eigenvalue_bounds="gershgorin").metadata["scaling"]
+
+
+def test_spectrum_tolerance_is_relative_to_each_modulus():
+    A = _nonsymmetric(3, 6)
+    spec = hhl_spectrum(A)
+    nudged = spec.values * (1 + np.array([0.0, 0.0, 0.5 * SPECTRUM_RTOL]))
+    ok = HHLSpectrum(values=nudged, left=spec.left, right=spec.right, dimension=3, dilated=True, bounds=spec.bounds)
+    hhl_circuit(A, [1.0, 1.0, 1.0], clock_qubits=4, spectrum=ok)
+    off = HHLSpectrum(values=spec.values * (1 + np.array([0.0, 0.0, 3 * SPECTRUM_RTOL])), left=spec.left,
+                      right=spec.right, dimension=3, dilated=True, bounds=spec.bounds)
+    with pytest.raises(ValueError, match="does not describe A"):
+        hhl_circuit(A, [1.0, 1.0, 1.0], clock_qubits=4, spectrum=off)
+
+
+_NS = _nonsymmetric(3, 2)
+BAD_SPECTRUM = {
+    "not a spectrum": (lambda: hhl_solve(_NS, [1, 0, 0], clock_qubits=4, spectrum=(1.0, 2.0)),
+                       ["hhl_solve", "spectrum", "HHLSpectrum", "(1.0, 2.0)"]),
+    "wrong size": (lambda: hhl_solve(_NS, [1, 0, 0], clock_qubits=4, spectrum=hhl_spectrum(_nonsymmetric(4, 2))),
+                   ["hhl_solve", "spectrum", "4x4", "3x3"]),
+    "eigen for non-symmetric": (lambda: hhl_circuit(_NS, [1, 0, 0], clock_qubits=4, spectrum=hhl_spectrum(np.eye(3))),
+                                ["hhl_circuit", "spectrum", "not symmetric"]),
+    "svd for symmetric": (lambda: hhl_circuit(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3,
+                                              spectrum=hhl_spectrum(np.array([[1.0, 0.5], [0.0, 1.0]]))),
+                          ["hhl_circuit", "spectrum", "dilated=True", "symmetric"]),
+    "of another matrix": (lambda: hhl_solve(_NS, [1, 0, 0], clock_qubits=4, spectrum=hhl_spectrum(2 * _NS)),
+                          ["hhl_solve", "spectrum", "does not describe A", "SPECTRUM_RTOL"]),
+    "singular values": (lambda: hhl_solve(TEXTBOOK_A, TEXTBOOK_B, clock_qubits=3, spectrum=HHLSpectrum(
+        values=np.array([0.0, 1.0]), left=np.eye(2), right=None, dimension=2, dilated=False,
+        bounds=SpectralBounds(1.0, 1.0, True, False, "known"))), ["hhl_solve", "singular"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SPECTRUM))
+def test_bad_spectrum_catalogue(case, refuses):
+    call, words = BAD_SPECTRUM[case]
+    refuses(call, ValueError, words)
+
+
+def test_model_sampling_is_the_tomography_estimator():
+    from qsgd.tomography import amplitudes_from_pair_counts, hadamard_pair_counts
+
+    A, b = _nonsymmetric(3, 7), np.array([1.0, -2.0, 0.5])
+    res = hhl_model(A, b, clock_qubits=5, shots=5000, rng=9)
+    table = hadamard_pair_counts(res.statevector, 5000, rng=9)
+    np.testing.assert_array_equal(res.counts, table[0])
+    est = amplitudes_from_pair_counts(table)[4:7]
+    est = est * np.sign(est[np.argmax(np.abs(est))])
+    np.testing.assert_array_equal(res.sampled_solution, est / np.linalg.norm(est))

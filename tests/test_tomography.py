@@ -9,6 +9,9 @@ from qiskit.quantum_info import Statevector
 
 from qsgd.tomography import (
     TomographyResult,
+    amplitudes_from_pair_counts,
+    hadamard_pair_counts,
+    pair_signs,
     norm_relative_error,
     predicted_error,
     recover_norm,
@@ -334,6 +337,76 @@ def test_recover_norm_bad_input(args, kwargs, match):
         recover_norm(*args, **kwargs)
 
 
+
+# ---------------------------------------------------------------------------
+# Hadamard-pair sign tomography (the read-out of qsgd.hhl's shot mode)
+# ---------------------------------------------------------------------------
+
+
+def _pair_probabilities(x):
+    """Exact outcome probabilities of the s + 1 settings (no failure outcome)."""
+    s = int(np.log2(x.size))
+    rows = [x**2]
+    idx = np.arange(x.size)
+    for j in range(s):
+        partner = idx ^ (1 << j)
+        low = ((idx >> j) & 1) == 0
+        rows.append(np.where(low, x + x[partner], x[partner] - x) ** 2 / 2)
+    return np.array(rows)
+
+
+def test_hadamard_pair_counts_draws_one_multinomial_per_setting_in_order():
+    x = 0.5 * _random_state(8, 11)  # postselection succeeds with probability 1/4
+    counts = hadamard_pair_counts(x, 500, rng=3)
+    assert counts.shape == (4, 8) and counts.dtype == float
+    gen = np.random.default_rng(3)
+    for row, p in zip(counts, _pair_probabilities(x)):
+        p = np.append(p, 1.0 - x @ x)
+        np.testing.assert_array_equal(row, gen.multinomial(500, p / p.sum())[:-1])
+    # a Generator is drawn from in place: the same stream continues
+    gen, again = np.random.default_rng(3), np.random.default_rng(3)
+    hadamard_pair_counts(x, 500, rng=gen)
+    hadamard_pair_counts(x, 500, rng=again)
+    assert gen.integers(2**31) == again.integers(2**31)
+
+
+def test_hadamard_pair_counts_of_a_unit_state_never_fail_and_of_zero_never_succeed():
+    x = _random_state(4, 2)
+    assert hadamard_pair_counts(x, 1000, rng=0).sum(axis=1).tolist() == [1000.0] * 3
+    assert not np.any(hadamard_pair_counts(np.zeros(4), 1000, rng=0))
+
+
+@pytest.mark.parametrize("name", ["two_qubit_mixed_signs", "uniform_alternating", "random_dense_32"])
+def test_amplitudes_from_pair_counts_recovers_the_state_up_to_sign(name):
+    x = CASES[name]
+    est = amplitudes_from_pair_counts(hadamard_pair_counts(x, 200_000, rng=5))
+    assert np.linalg.norm(est) == pytest.approx(1.0)
+    assert est[np.argmax(np.abs(est))] > 0
+    assert min(np.linalg.norm(est - x), np.linalg.norm(est + x)) < 0.02
+
+
+def test_pair_signs_are_exact_on_exact_probabilities():
+    x = _random_state(16, 4, floor=0.2)
+    probs = _pair_probabilities(x)
+    signs = pair_signs(np.abs(x), probs[1:])
+    np.testing.assert_array_equal(signs, np.sign(x) * np.sign(x[np.argmax(np.abs(x))]))
+    # a sparse support: zero magnitudes are never reached and get +1
+    y = CASES["two_qubit_mixed_signs"]
+    assert pair_signs(np.abs(y), _pair_probabilities(y)[1:]).tolist() == [1.0, -1.0, 1.0, 1.0]
+
+
+def test_amplitudes_from_pair_counts_without_successes_is_zero():
+    assert not np.any(amplitudes_from_pair_counts(np.zeros((3, 4))))
+
+
+def test_pair_tomography_is_reachable_from_the_top_level():
+    import qsgd
+
+    assert qsgd.hadamard_pair_counts is hadamard_pair_counts
+    assert qsgd.amplitudes_from_pair_counts is amplitudes_from_pair_counts
+    assert qsgd.pair_signs is pair_signs
+
+
 # ------------------------------------------------ the bad-input catalogue (call, words)
 
 _X = np.array([0.6, -0.48, 0.0, 0.64])
@@ -362,6 +435,24 @@ BAD_INPUT = {
     "recover_norm p > 1": (lambda: recover_norm(1.5, reference_norm=1.0), ["recover_norm", "success_probability"]),
     "recover_norm None norm": (lambda: recover_norm(0.5, reference_norm=None), ["recover_norm", "reference_norm"]),
     "norm_error zero shots": (lambda: norm_relative_error(0.5, 0), ["norm_relative_error", "shots"]),
+    "pairs norm above one": (lambda: hadamard_pair_counts([1.0, 1.0], 10), ["hadamard_pair_counts", "state", "2"]),
+    "pairs length 3": (lambda: hadamard_pair_counts([0.5, 0.5, 0.5], 10), ["hadamard_pair_counts", "state", "3"]),
+    "pairs complex state": (lambda: hadamard_pair_counts([0.6, 0.8j], 10), ["hadamard_pair_counts", "state", "complex"]),
+    "pairs zero shots": (lambda: hadamard_pair_counts([0.6, 0.8], 0), ["hadamard_pair_counts", "shots", "0"]),
+    "pairs string rng": (lambda: hadamard_pair_counts([0.6, 0.8], 10, rng="a"), ["hadamard_pair_counts", "rng"]),
+    "amplitudes 1-D counts": (lambda: amplitudes_from_pair_counts([1.0, 2.0]),
+                              ["amplitudes_from_pair_counts", "counts", "2-D"]),
+    "amplitudes wrong rows": (lambda: amplitudes_from_pair_counts(np.ones((2, 4))),
+                              ["amplitudes_from_pair_counts", "counts", "(2, 4)"]),
+    "amplitudes odd columns": (lambda: amplitudes_from_pair_counts(np.ones((2, 3))),
+                               ["amplitudes_from_pair_counts", "counts", "3"]),
+    "amplitudes negative": (lambda: amplitudes_from_pair_counts([[1.0, -1.0], [1.0, 1.0]]),
+                            ["amplitudes_from_pair_counts", "counts", "-1"]),
+    "amplitudes nan": (lambda: amplitudes_from_pair_counts([[1.0, np.nan], [1.0, 1.0]]),
+                       ["amplitudes_from_pair_counts", "counts", "non-finite"]),
+    "signs negative magnitude": (lambda: pair_signs([-0.6, 0.8], [[1.0, 1.0]]), ["pair_signs", "magnitudes", "-0.6"]),
+    "signs wrong rows": (lambda: pair_signs([0.6, 0.8], [[1.0, 1.0], [1.0, 1.0]]), ["pair_signs", "pair_counts", "(2, 2)"]),
+    "signs wrong columns": (lambda: pair_signs([0.6, 0.8], [[1.0, 1.0, 1.0]]), ["pair_signs", "pair_counts", "(1, 3)"]),
     "error wrong length": (lambda: vector_tomography(_X, shots=10, rng=1).error([1.0, 0.0]),
                            ["TomographyResult.error", "truth", "length 4"]),
 }
