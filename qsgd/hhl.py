@@ -425,13 +425,22 @@ def choose_parameters(
             evolution_time = math.pi / bounds.upper
         else:
             evolution_time = 2 * math.pi * (2 ** (c - 1) - 1) / (2**c * bounds.upper)
-    kmin = bounds.lower * evolution_time * 2**c / (2 * math.pi)
-    full = max(1, math.floor(kmin / 2 + 1e-9))
-    scaling = full / (2**c if bounds.definite else 2 ** (c - 1))
+    scaling = _rotation_scaling(bounds.lower, evolution_time, c, bounds.definite, margin=2)
     return float(evolution_time), float(scaling), _constant(scaling, evolution_time, bounds.definite)
 
 
+def _rotation_scaling(lower: float, t: float, c: int, definite: bool, *, margin: float) -> float:
+    """The ``ExactReciprocalGate`` scaling shared by both policies (:func:`choose_parameters`,
+    :func:`hhl_parameters`): rotate the flag fully at clock bin :math:`\max(1, \lfloor k_{\min}/
+    \mathrm{margin}\rfloor)`, :math:`k_{\min} = \lambda_{\min} t\, 2^c/2\pi` the bin of the smallest
+    eigenvalue modulus."""
+    kmin = lower * t * 2**c / (2 * math.pi)
+    full = max(1, math.floor(kmin / margin + 1e-9))
+    return full / (2**c if definite else 2 ** (c - 1))
+
+
 def _constant(scaling: float, t: float, definite: bool) -> float:
+    """The reciprocal constant :math:`C` (flag amplitude :math:`C/\lambda`) of both policies."""
     return float((2 * math.pi if definite else math.pi) * scaling / t)
 
 
@@ -2004,9 +2013,7 @@ def hhl_parameters(lower, upper, *, clock_qubits, headroom=PHASE_HEADROOM, margi
     if margin < 1:
         raise ValueError(f"{func}: margin must be >= 1, got {margin}")
     t = 2.0 * math.pi * headroom / upper
-    kmin = lower * t * 2**c / (2.0 * math.pi)
-    full = max(1, math.floor(kmin / margin + 1e-9))
-    scaling = full / 2 ** (c - 1)
+    scaling = _rotation_scaling(lower, t, c, False, margin=margin)
     return float(t), float(scaling), _constant(scaling, t, definite=False)
 
 

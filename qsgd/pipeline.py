@@ -710,15 +710,15 @@ def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen, size):
     sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
     t_evo, scaling, _ = hhl_parameters(sigma_min, sigma_max, clock_qubits=s.clock_qubits)
 
-    out = hhl_model(hhl_spectrum_of(L, spec), rhs, clock_qubits=s.clock_qubits, evolution_time=t_evo,
-                    scaling=scaling)
+    # the segment's one decomposition serves the model and the circuit (no second SVD in hhl_solve)
+    decomposition = hhl_spectrum_of(L, spec)
+    out = hhl_model(decomposition, rhs, clock_qubits=s.clock_qubits, evolution_time=t_evo, scaling=scaling)
     model, model_p = np.asarray(out.solution, dtype=float), float(out.success_probability)
     if s.simulation == "model":
         return model, model_p, model, model_p, None, t_evo, scaling
 
-    bounds = SpectralBounds(sigma_min, sigma_max, False, True, "exact")
     hhl = hhl_solve(dense(L), rhs, clock_qubits=s.clock_qubits, shots=None, rng=gen, evolution_time=t_evo,
-                    scaling=scaling, eigenvalue_bounds=bounds, count_gates=s.count_gates,
+                    scaling=scaling, spectrum=decomposition, count_gates=s.count_gates,
                     max_qubits=s.max_qubits, construction=s.construction)
     state = np.asarray(hhl.solution, dtype=float) if hhl.success else np.zeros_like(model)
     return state, float(hhl.success_probability), model, model_p, hhl, t_evo, scaling
