@@ -23,7 +23,7 @@ from qsgd import spectrum as qs
 
 
 def pretrained_pruned(model, data, steps, lr, momentum=0.0):
-    qnn.train(model, data, steps=steps, lr=lr, batch_size=128, momentum=momentum, seed=0)
+    qnn.train(model, data, steps=steps, lr=lr, batch_size=128, momentum=momentum, rng=0)
     qnn.prune_global(model, 0.9)
     return model
 
@@ -54,8 +54,8 @@ def main() -> None:
     print("\n== Part 1: spectral density of ~1e5-parameter models (512 samples, 4 starts x 64 steps) ==")
     print(f"{'model':28s} {'n':>7s} {'route':>10s} {'wall s':>7s} {'HVPs':>5s} {'HVP/s':>7s}")
     models = [
-        ("MLP 64-256-256-10 (tanh)", torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp([64, 256, 256, 10], seed=0)), digits, 0.1, 0.0),
-        ("ResNet-8x4, stem 16", qnn.cifar_resnet(8, 4, stem_width=16, num_classes=10, in_channels=1, seed=0), digits_img, 0.05, 0.9),
+        ("MLP 64-256-256-10 (tanh)", torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp([64, 256, 256, 10], rng=0)), digits, 0.1, 0.0),
+        ("ResNet-8x4, stem 16", qnn.cifar_resnet(8, 4, stem_width=16, num_classes=10, in_channels=1, rng=0), digits_img, 0.05, 0.9),
     ]
     for name, model, data, lr, mom in models:
         pretrained_pruned(model, data, 150, lr, mom)
@@ -71,7 +71,7 @@ def main() -> None:
               f"vmapped/one-by-one speed ratio {walls['one-by-one'] / walls['vmapped']:.3g}")
 
     print("\n== Part 2: Lanczos vs exact spectrum (torch.linalg.eigvalsh of the full Hessian) ==")
-    model = torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp([64, 32, 32, 10], seed=0, dtype="float64"))
+    model = torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp([64, 32, 32, 10], rng=0, dtype="float64"))
     data64 = qnn.load_digits(dtype="float64")
     pretrained_pruned(model, data64, 400, 0.1)
     op = qs.hessian_operator(model, (data64.x_train[:sub], data64.y_train[:sub]))

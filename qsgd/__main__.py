@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import sys
 
+from qsgd.experiments import main as experiments_main
+
 
 def main(argv: list[str] | None = None) -> int:
-    from qsgd.experiments import main as experiments_main
-
+    """``python -m qsgd experiments ...`` or ``python -m qsgd plot RUN_DIR``: :func:`qsgd.experiments.main`."""
     return experiments_main(argv)
 
 

@@ -21,13 +21,19 @@ The helpers, by purpose:
   ascending degree ``[F0, F1, F2, ...]``, as an object carrying ``.coefficients`` (a
   :class:`qsgd.gd.PolynomialMap`) or as a problem with ``F0``/``F1``/``F2`` attributes
   (a :class:`qsgd.ode.BurgersProblem`);
-- randomness: :func:`as_rng`.
+- randomness: :func:`as_rng` (a NumPy Generator), :func:`as_seed` (an int seed for torch's
+  generators), :func:`deprecated_seed_alias` (the old ``seed=`` keyword of a function that
+  now takes ``rng=``);
+- progress bars: :func:`progress_disabled`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -37,6 +43,9 @@ __all__ = [
     "as_vector",
     "as_matrix",
     "as_rng",
+    "as_seed",
+    "deprecated_seed_alias",
+    "progress_disabled",
     "check_positive",
     "check_float_range",
     "check_int",
@@ -216,6 +225,59 @@ def as_rng(rng: Any, *, name: str = "rng", func: str | None = None) -> np.random
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{_where(func)}{name} must be None, an integer seed or a numpy Generator, "
                          f"got {describe(rng)}") from exc
+
+
+def as_seed(rng: Any, name: str = "rng", *, func: str | None = None, default: int | None = None) -> int | None:
+    """The int seed that *rng* stands for: ``None``, a non-negative int seed, or a Generator.
+
+    ``None`` gives *default* (itself ``None`` or an int); an integer (Python or NumPy, not a
+    bool) is returned unchanged as ``int``, so ``rng=s`` seeds exactly as ``seed=s`` did; a
+    ``numpy.random.Generator`` gives ``int(gen.integers(2**63 - 1))``, one draw that advances it.
+
+    Raises
+    ------
+    ValueError
+        Negative integers, floats, bools, strings and other types, naming *func*, *name* and the value.
+    """
+    if rng is None:
+        return default
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63 - 1))
+    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
+        raise ValueError(f"{_where(func)}{name} must be None, a non-negative integer seed or a numpy Generator, "
+                         f"got {describe(rng)}")
+    if int(rng) < 0:
+        raise ValueError(f"{_where(func)}{name} must be a non-negative integer seed, got {int(rng)}")
+    return int(rng)
+
+
+def deprecated_seed_alias(function):
+    """Decorator: accept the former keyword ``seed=`` of *function* as ``rng=``, with a DeprecationWarning.
+
+    *function* takes a keyword-only ``rng`` (see :func:`as_seed`); a call with ``seed=s`` warns
+    that ``seed=`` is deprecated and calls it with ``rng=s``, and a call that passes both
+    ``seed=`` and ``rng=`` is refused with ``ValueError``. The signature shown by ``help`` is
+    that of *function* (no ``seed``).
+    """
+    name = function.__name__
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if "seed" in kwargs:
+            if "rng" in kwargs:
+                raise ValueError(f"{name}: pass rng= only (seed= is its deprecated alias), got both "
+                                 f"seed={describe(kwargs['seed'])} and rng={describe(kwargs['rng'])}")
+            warnings.warn(f"{name}: the keyword seed= is deprecated; use rng= (an int gives the same result)",
+                          DeprecationWarning, stacklevel=2)
+            kwargs["rng"] = kwargs.pop("seed")
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def progress_disabled(progress: bool) -> bool:
+    """tqdm's ``disable``: off unless asked for, and always off under ``TQDM_DISABLE=1``."""
+    return (not progress) or os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
 
 
 #: integers with more bits than this overflow double precision (its largest finite value is below 2**1024)

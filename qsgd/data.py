@@ -36,8 +36,10 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from qsgd._validation import check_bool, check_int, describe
+from qsgd._validation import as_seed, check_bool, check_int, deprecated_seed_alias, describe
+from qsgd.nn import DataSplit, torch_dtype
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -199,11 +201,12 @@ def find_fashion_mnist(data_dir=None) -> dict[tuple[str, str], Path]:
     raise FileNotFoundError(f"{func}: Fashion-MNIST not found (looked in {where}). {_HOW_TO_GET}")
 
 
+@deprecated_seed_alias
 def load_fashion_mnist(
     *,
     n_train: int | None = None,
     n_test: int | None = None,
-    seed: int = 0,
+    rng=0,
     dtype="float32",
     data_dir=None,
     flatten: bool = False,
@@ -214,15 +217,17 @@ def load_fashion_mnist(
     mean 0.2860 and standard deviation 0.3530; images have shape
     ``(N, 1, 28, 28)`` (``flatten=True``: ``(N, 784)``), labels ``int64`` in
     0..9 (:data:`FASHION_MNIST_CLASSES`). With ``n_train``/``n_test`` a random
-    subset (without replacement, ``np.random.default_rng(seed)``, a pure
-    function of the seed) is kept, in random order; ``None`` keeps all images
+    subset (without replacement, ``np.random.default_rng(seed)`` with the int seed of
+    ``rng``, a pure function of it) is kept, in random order; ``None`` keeps all images
     in file order.
 
     Parameters
     ----------
     n_train, n_test : int or None, keyword-only
         At most 60,000 and 10,000 (or the sizes of the files found).
-    seed : int, keyword-only
+    rng : int, numpy Generator or None, keyword-only
+        Seed of the subsets (a Generator gives one drawn seed, ``None`` the default 0);
+        ``seed=`` is a deprecated alias.
     dtype : {"float32", "float64"}, keyword-only
     data_dir : str, path or None, keyword-only
         Directory with the four IDX files (see :func:`find_fashion_mnist`).
@@ -246,13 +251,9 @@ def load_fashion_mnist(
 
     Used in chapter 7.
     """
-    import torch
-
-    from qsgd.nn import DataSplit, _dtype
-
     func = "load_fashion_mnist"
-    seed = check_int(seed, "seed", func=func, minimum=0)
-    dt = _dtype(dtype, func)
+    seed = as_seed(rng, func=func, default=0)
+    dt = torch_dtype(dtype, func=func)
     flatten = check_bool(flatten, "flatten", func=func)
     n_train = None if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)
     n_test = None if n_test is None else check_int(n_test, "n_test", func=func, minimum=1)

@@ -19,12 +19,14 @@ Launch with ``torchrun`` (NCCL on GPUs, gloo on CPU)::
         --scale paper --data /path/to/cifar-100-python --pretrained resnet32x4.pt \\
         --samples 16384 --lanczos-steps 90 --output spectrum.npz
 
+The command line itself is :func:`qsgd.experiments.spectrum_main` (it builds the preset's
+model and data with :mod:`qsgd.experiments`, which uses this module).
+
 Used in chapter 7 (the paper-scale path).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -33,8 +35,9 @@ import torch
 
 from qsgd import spectrum as qspec
 from qsgd._validation import check_choice, check_int, describe
+from qsgd.nn import split_data
 
-__all__ = ["hessian_operator", "init_from_env", "lanczos_density", "main", "shard", "world"]
+__all__ = ["hessian_operator", "init_from_env", "lanczos_density", "shard", "world"]
 
 
 def world() -> tuple[int, int]:
@@ -73,10 +76,8 @@ def shard(data, *, rank: int | None = None, world_size: int | None = None):
     ``data`` is a :class:`qsgd.nn.DataSplit` (its training part) or a pair
     ``(inputs, targets)``. Returns ``(inputs, targets)``.
     """
-    from qsgd.nn import _split_data
-
     func = "shard"
-    x, y = _split_data(data, func)
+    x, y = split_data(data, func=func)
     r0, w0 = world()
     world_size = w0 if world_size is None else check_int(world_size, "world_size", func=func, minimum=1)
     rank = r0 if rank is None else check_int(rank, "rank", func=func, minimum=0, maximum=world_size - 1)
@@ -97,9 +98,7 @@ def hessian_operator(model, data, *, group=None, **kwargs) -> qspec.HessianOpera
 
     Used in chapter 7.
     """
-    from qsgd.nn import _split_data
-
-    x, y = _split_data(data, "hessian_operator")
+    x, y = split_data(data, func="hessian_operator")
     if x.shape[0] == 0:
         raise ValueError("hessian_operator: data is empty")
     rank, size = world()
@@ -136,81 +135,8 @@ def lanczos_density(model, data, *, rng=None, group=None, operator_kwargs=None, 
     return qspec.lanczos_density(op, rng=0 if rng is None else int(rng), **kwargs)
 
 
-def _spectrum_cli(args) -> int:
-    from qsgd import experiments as qe
-    from qsgd import nn as qnn
-
-    rank, size = init_from_env(args.backend)
-    if args.model_file:
-        model = torch.load(args.model_file, weights_only=False)
-        x, y = torch.load(args.data_file, weights_only=False)
-        data = (x, y)
-    else:
-        overrides = {k: v for k, v in (("data_path", args.data), ("data_dir", args.data_dir),
-                                       ("pretrained", args.pretrained)) if v is not None}
-        cfg = qe.config_for(args.scale, **overrides)
-        split = qe._load_data(cfg)
-        model = qe._build_model(cfg, split)
-        if cfg.pretrained:
-            model.load_state_dict(torch.load(cfg.pretrained, map_location="cpu", weights_only=True))
-        if args.prune:
-            qnn.prune_global(model, cfg.prune_amount)
-        n = min(args.samples, split.x_train.shape[0])
-        perm = torch.randperm(split.x_train.shape[0], generator=torch.Generator().manual_seed(cfg.seed))[:n]
-        data = (split.x_train[perm], split.y_train[perm])
-    device = f"cuda:{torch.cuda.current_device()}" if torch.cuda.is_available() and args.backend != "gloo" else "cpu"
-    model = model.to(device)
-    dens = lanczos_density(
-        model, data, rng=args.seed, num_steps=args.lanczos_steps, num_starts=args.lanczos_starts,
-        vectorize=False, operator_kwargs={"batch_size": args.batch_size, "device": device},
-    )
-    if rank == 0:
-        np.savez(args.output, nodes=dens.nodes, weights=dens.weights, grid=dens.grid, density=dens.density,
-                 lambda_min=dens.lambda_min, lambda_max=dens.lambda_max, dim=dens.dim, world_size=size)
-        sys.stdout.write(
-            f"n = {dens.dim:,}, {size} rank(s): lambda in [{dens.lambda_min:.4g}, {dens.lambda_max:.4g}], "
-            f"{dens.hvp_count} Hessian-vector products; written to {args.output}\n"
-        )
-    if size > 1:
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``torchrun ... -m qsgd.distributed spectrum ...``: a data-parallel Hessian spectrum.
-
-    Used in chapter 7.
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m qsgd.distributed",
-        description="Data-parallel Hessian spectral density (Lanczos on all-reduced Hessian-vector products). "
-        "Run under torchrun; a single process works too.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sp = sub.add_parser("spectrum", help="Hessian spectrum of a (pre-trained, pruned) model",
-                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    sp.add_argument("--scale", choices=("small", "fashion", "paper"), default="paper",
-                    help="model and data preset of `python -m qsgd experiments`")
-    sp.add_argument("--data", default=None, help="CIFAR-100 directory (scale paper)")
-    sp.add_argument("--data-dir", default=None, help="Fashion-MNIST directory (scale fashion)")
-    sp.add_argument("--pretrained", default=None, help="state dict of the trained dense model")
-    sp.add_argument("--no-prune", dest="prune", action="store_false", help="skip pruning to the top 10%%")
-    sp.add_argument("--model-file", default=None, help="a whole model saved with torch.save (instead of --scale)")
-    sp.add_argument("--data-file", default=None, help="a pair (inputs, targets) saved with torch.save")
-    sp.add_argument("--samples", type=int, default=2048, help="training samples in the Hessian's loss")
-    sp.add_argument("--batch-size", type=int, default=256, help="samples per chunk of a product, per rank")
-    sp.add_argument("--lanczos-steps", type=int, default=64, help="Lanczos steps per start")
-    sp.add_argument("--lanczos-starts", type=int, default=1, help="random start vectors")
-    sp.add_argument("--seed", type=int, default=0, help="seed of the start vectors (the same on all ranks)")
-    sp.add_argument("--backend", choices=("nccl", "gloo"), default=None, help="default: nccl with CUDA, else gloo")
-    sp.add_argument("--output", default="spectrum.npz", help="where rank 0 writes the result")
-    args = parser.parse_args(argv)
-    if args.model_file and not args.data_file:
-        parser.error("--model-file needs --data-file")
-    return _spectrum_cli(args)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    # the command line builds models and data with qsgd.experiments, which imports this module
+    from qsgd.experiments import spectrum_main
+
+    sys.exit(spectrum_main())

@@ -47,21 +47,27 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
+from qsgd import distributed as qdist
 from qsgd import nn as qnn
 from qsgd import spectrum as qspec
-from qsgd._validation import as_rng, check_bool, check_choice, check_int, check_positive, describe
+from qsgd._validation import as_rng, check_bool, check_choice, check_int, check_positive, describe, progress_disabled
+from qsgd.data import load_fashion_mnist
 
 __all__ = [
     "ExperimentConfig",
     "ExperimentResult",
+    "build_model",
     "config_for",
     "download",
+    "load_data",
     "load_results",
     "main",
     "plot_results",
     "proxy_along_training",
     "run_experiment",
+    "spectrum_main",
 ]
 
 _SCALES = ("small", "fashion", "paper")
@@ -351,37 +357,55 @@ class ExperimentResult:
 # ---------------------------------------------------------------------------
 
 
-def _load_data(cfg: ExperimentConfig) -> qnn.DataSplit:
+def load_data(cfg: ExperimentConfig) -> qnn.DataSplit:
+    """The data set of ``cfg``: the digits, Fashion-MNIST or CIFAR-100, as a :class:`qsgd.nn.DataSplit`.
+
+    The digits' and Fashion-MNIST's subsets are drawn with ``rng=cfg.seed``; CIFAR-100
+    is read from ``cfg.data_path`` in file order.
+
+    Used by :func:`run_experiment` and :func:`spectrum_main`.
+    """
+    if not isinstance(cfg, ExperimentConfig):
+        raise ValueError(f"load_data: cfg must be an ExperimentConfig, got {describe(cfg)}")
     if cfg.data == "digits":
         image = cfg.model in ("resnet", "cnn")
-        return qnn.load_digits(n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed, dtype=cfg.dtype, image=image)
+        return qnn.load_digits(n_train=cfg.n_train, n_test=cfg.n_test, rng=cfg.seed, dtype=cfg.dtype, image=image)
     if cfg.data == "fashion":
-        from qsgd.data import load_fashion_mnist
-
         return load_fashion_mnist(
-            n_train=cfg.n_train, n_test=cfg.n_test, seed=cfg.seed, dtype=cfg.dtype, data_dir=cfg.data_dir
+            n_train=cfg.n_train, n_test=cfg.n_test, rng=cfg.seed, dtype=cfg.dtype, data_dir=cfg.data_dir
         )
     return qnn.load_cifar100(cfg.data_path, n_train=cfg.n_train, n_test=cfg.n_test, dtype=cfg.dtype)
 
 
-def _build_model(cfg: ExperimentConfig, data: qnn.DataSplit) -> torch.nn.Module:
+def build_model(cfg: ExperimentConfig, data: qnn.DataSplit) -> torch.nn.Module:
+    """The network of ``cfg`` for ``data`` (input shape and number of classes), initialised with ``rng=cfg.seed``.
+
+    ``cfg.model`` ``"mlp"`` (flattened inputs), ``"cnn"`` (:func:`qsgd.nn.small_cnn`) or
+    ``"resnet"`` (:func:`qsgd.nn.cifar_resnet`); moved to ``cfg.device``.
+
+    Used by :func:`run_experiment` and :func:`spectrum_main`.
+    """
+    if not isinstance(cfg, ExperimentConfig):
+        raise ValueError(f"build_model: cfg must be an ExperimentConfig, got {describe(cfg)}")
+    if not isinstance(data, qnn.DataSplit):
+        raise ValueError(f"build_model: data must be a DataSplit (from load_data), got {describe(data)}")
     num_classes = int(max(int(data.y_train.max()), int(data.y_test.max())) + 1)
     if cfg.data == "cifar100":
         num_classes = 100
     if cfg.model == "mlp":
         sizes = list(cfg.mlp_sizes)
         sizes[0] = int(np.prod(data.x_train.shape[1:]))
-        model = torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp(sizes, activation=cfg.activation, dtype=cfg.dtype, seed=cfg.seed))
+        model = torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp(sizes, activation=cfg.activation, dtype=cfg.dtype, rng=cfg.seed))
     elif cfg.model == "cnn":
         model = qnn.small_cnn(
             cfg.cnn_channels, hidden=cfg.cnn_hidden, image_size=int(data.x_train.shape[-1]),
             in_channels=int(data.x_train.shape[1]), num_classes=num_classes, activation=cfg.activation,
-            dtype=cfg.dtype, seed=cfg.seed,
+            dtype=cfg.dtype, rng=cfg.seed,
         )
     else:
         model = qnn.cifar_resnet(
             cfg.depth, cfg.widen_factor, stem_width=cfg.stem_width, num_classes=num_classes,
-            in_channels=int(data.x_train.shape[1]), dtype=cfg.dtype, seed=cfg.seed,
+            in_channels=int(data.x_train.shape[1]), dtype=cfg.dtype, rng=cfg.seed,
         )
     return model.to(cfg.device)
 
@@ -611,12 +635,68 @@ def run_experiment(
 
     Used in chapter 7.
     """
-    from tqdm import tqdm
-
-    from qsgd import distributed as qdist
-
     func = "run_experiment"
     rank, size = qdist.world()
+    cfg, out, resume, progress, max_steps = _check_run_arguments(config, output, resume, progress, max_steps, func)
+    run = _set_up(cfg, out, rank, size)
+    state = _read_checkpoint(run) if resume else None
+    if state is not None:
+        run.model.load_state_dict(state["model"])
+        run.rec, run.start, run.extra, run.support = state["records"], state["step"], state["extra"], state["support"]
+        run.seg_mask = state.get("seg_mask")
+    else:
+        _pretrain_and_prune(run, progress)
+    schedule = _spectrum_schedule(cfg)
+    stop = cfg.steps if max_steps is None else min(cfg.steps, run.start + max_steps)
+    for t in tqdm(range(run.start, stop), disable=progress_disabled(progress), desc="fig2", leave=False,
+                  initial=run.start, total=cfg.steps):
+        _protocol_step(run, t, schedule, func)
+    if stop < cfg.steps:
+        _save(run, stop)
+    else:
+        _finish(run)
+    return ExperimentResult(
+        config=cfg,
+        pretrained_accuracy=float(run.extra["pretrained_accuracy"]),
+        pruned_accuracy=float(run.extra["pruned_accuracy"]),
+        num_parameters=int(run.extra["num_parameters"]),
+        eta=float(run.extra.get("eta", math.nan)),
+        **_record_arrays(run.rec),
+    )
+
+
+@dataclass
+class _Run:
+    """What the steps of :func:`run_experiment` share: the set-up and the state that a checkpoint holds."""
+
+    cfg: ExperimentConfig
+    model: torch.nn.Module
+    data: qnn.DataSplit
+    dev: torch.device
+    rank: int
+    size: int
+    eval_data: tuple
+    spec_data: tuple
+    out: Path | None
+    rec: dict = dataclasses.field(default_factory=_empty_records)
+    start: int = 0
+    extra: dict = dataclasses.field(default_factory=dict)
+    support: dict | None = None
+    seg_mask: dict | None = None
+
+    @property
+    def ckpt_path(self) -> Path | None:
+        return None if self.out is None else self.out / "checkpoint.pt"
+
+    def acc_train(self) -> float:
+        return qnn.accuracy(self.model, *self.eval_data, device=self.dev)
+
+    def acc_test(self) -> float:
+        return qnn.accuracy(self.model, self.data.x_test, self.data.y_test, device=self.dev)
+
+
+def _check_run_arguments(config, output, resume, progress, max_steps, func):
+    """The validated arguments of :func:`run_experiment`: ``(cfg, out, resume, progress, max_steps)``."""
     cfg = config_for("small") if config is None else config
     if not isinstance(cfg, ExperimentConfig):
         raise ValueError(f"{func}: config must be an ExperimentConfig, got {describe(cfg)}")
@@ -632,10 +712,13 @@ def run_experiment(
         blocker = next((p for p in (out, *out.parents) if p.exists()), None)
         if blocker is not None and not blocker.is_dir():
             raise ValueError(f"{func}: output {str(out)!r} must be a directory, but {str(blocker)!r} is a file")
-    ckpt_path = None if out is None else out / "checkpoint.pt"
+    return cfg, out, resume, progress, max_steps
 
-    data = _load_data(cfg)
-    model = _build_model(cfg, data)
+
+def _set_up(cfg: ExperimentConfig, out: Path | None, rank: int, size: int) -> _Run:
+    """Data, model, device and the fixed evaluation and spectrum subsets (one permutation seeded by ``cfg.seed``)."""
+    data = load_data(cfg)
+    model = build_model(cfg, data)
     if out is not None and rank == 0:
         out.mkdir(parents=True, exist_ok=True)  # only once the data and the model are there
     dev = torch.device(cfg.device)
@@ -644,136 +727,141 @@ def run_experiment(
         model = model.to(dev)
     n_eval = data.x_train.shape[0] if cfg.eval_samples is None else min(cfg.eval_samples, data.x_train.shape[0])
     perm = torch.randperm(data.x_train.shape[0], generator=torch.Generator().manual_seed(cfg.seed))
-    x_eval, y_eval = data.x_train[perm[:n_eval]], data.y_train[perm[:n_eval]]
+    eval_data = (data.x_train[perm[:n_eval]], data.y_train[perm[:n_eval]])
     n_spec = min(cfg.spectrum_samples, data.x_train.shape[0])
     spec_data = (data.x_train[perm[:n_spec]], data.y_train[perm[:n_spec]])
+    return _Run(cfg=cfg, model=model, data=data, dev=dev, rank=rank, size=size, eval_data=eval_data,
+                spec_data=spec_data, out=out)
 
-    def acc_train():
-        return qnn.accuracy(model, x_eval, y_eval, device=dev)
 
-    def acc_test():
-        return qnn.accuracy(model, data.x_test, data.y_test, device=dev)
+def _read_checkpoint(run: _Run) -> dict | None:
+    """The state in ``checkpoint.pt`` when the same configuration wrote it, else ``None``."""
+    if run.ckpt_path is None or not run.ckpt_path.is_file():
+        return None
+    state = torch.load(run.ckpt_path, map_location=run.dev, weights_only=False)
+    if state.get("config") != _config_dict(run.cfg):
+        return None  # a different experiment wrote it: start afresh
+    return state
 
-    state = None
-    if ckpt_path is not None and resume and ckpt_path.is_file():
-        state = torch.load(ckpt_path, map_location=dev, weights_only=False)
-        if state.get("config") != _config_dict(cfg):
-            state = None  # a different experiment wrote it: start afresh
-    if state is not None:
-        model.load_state_dict(state["model"])
-        rec, start, extra, support = state["records"], state["step"], state["extra"], state["support"]
+
+def _pretrain_and_prune(run: _Run, progress: bool) -> None:
+    """Steps 1 and 2 of the protocol: dense pre-training (or the given state dict), then pruning."""
+    cfg, model = run.cfg, run.model
+    if cfg.pretrained:
+        model.load_state_dict(torch.load(cfg.pretrained, map_location=run.dev, weights_only=True))
+    elif cfg.pretrain_steps:
+        qnn.train(
+            model, run.data, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
+            momentum=cfg.pretrain_momentum, weight_decay=cfg.pretrain_weight_decay, rng=cfg.seed,
+            progress=progress, device=run.dev,
+        )
+    if run.size > 1:  # every rank continues from rank 0's weights (GPU pre-training need not be bitwise equal)
+        with torch.no_grad():
+            for tensor in model.state_dict().values():
+                torch.distributed.broadcast(tensor, src=0)
+    run.extra = {"pretrained_accuracy": run.acc_train(), "num_parameters": qnn.count_parameters(model)}
+    run.support = qnn.prune_global(model, cfg.prune_amount)
+    run.extra["pruned_accuracy"] = run.acc_train()
+    run.rec, run.start = _empty_records(), 0
+    if cfg.eta_scale is None:
+        run.extra["eta"] = cfg.lr
+
+
+def _save(run: _Run, step: int) -> None:
+    """Rank 0 writes the checkpoint (to resume at ``step``) and the results so far."""
+    if run.ckpt_path is None or run.rank != 0:
+        return
+    tmp = run.ckpt_path.with_suffix(".tmp")
+    torch.save({"config": _config_dict(run.cfg), "model": run.model.state_dict(), "records": run.rec, "step": step,
+                "extra": run.extra, "seg_mask": run.seg_mask, "support": run.support}, tmp)
+    os.replace(tmp, run.ckpt_path)
+    _save_results(run.out, run.cfg, run.rec, run.extra)
+
+
+def _download_step(run: _Run, t: int) -> None:
+    """Step 4: download (re-prune, optional noise) at step ``t`` and record its effect."""
+    cfg, rec = run.cfg, run.rec
+    rec["download_steps"].append(t)
+    rec["accuracy_before"].append(run.acc_train())
+    rec["regrown"].append(_prunable_density(run.model))
+    new = download(run.model, amount=cfg.prune_amount, eps=cfg.tomography_eps, rng=_step_seed(cfg.seed, t, 1))
+    rec["accuracy_after"].append(run.acc_train())
+    kept = sum(int(m.sum()) for m in new.values())
+    common = sum(int((m & run.support[k].to(m.device)).sum()) for k, m in new.items())
+    rec["support_change"].append(1.0 - common / max(kept, 1))
+    run.support = new
+
+
+def _record_spectrum(run: _Run, t: int, func: str) -> None:
+    """The Hessian spectrum at step ``t`` (data-parallel under torchrun); at the first, ``eta`` from ``eta_scale``."""
+    cfg, rec = run.cfg, run.rec
+    if run.size > 1:
+        dens = qdist.lanczos_density(
+            run.model, run.spec_data, num_steps=cfg.lanczos_steps, num_starts=cfg.lanczos_starts,
+            rng=_step_seed(cfg.seed, t, 2), operator_kwargs={"batch_size": cfg.spectrum_batch, "device": run.dev},
+        )
     else:
-        if cfg.pretrained:
-            model.load_state_dict(torch.load(cfg.pretrained, map_location=dev, weights_only=True))
-        elif cfg.pretrain_steps:
-            qnn.train(
-                model, data, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
-                momentum=cfg.pretrain_momentum, weight_decay=cfg.pretrain_weight_decay, seed=cfg.seed,
-                progress=progress, device=dev,
-            )
-        if size > 1:  # every rank continues from rank 0's weights (GPU pre-training need not be bitwise equal)
-            with torch.no_grad():
-                for tensor in model.state_dict().values():
-                    torch.distributed.broadcast(tensor, src=0)
-        extra = {"pretrained_accuracy": acc_train(), "num_parameters": qnn.count_parameters(model)}
-        support = qnn.prune_global(model, cfg.prune_amount)
-        extra["pruned_accuracy"] = acc_train()
-        rec, start = _empty_records(), 0
-        if cfg.eta_scale is None:
-            extra["eta"] = cfg.lr
+        dens = qspec.lanczos_density(
+            run.model, run.spec_data, num_steps=cfg.lanczos_steps, num_starts=cfg.lanczos_starts,
+            rng=_step_seed(cfg.seed, t, 2), batch_size=cfg.spectrum_batch, device=run.dev,
+        )
+    rec["spectrum_steps"].append(t)
+    rec["ritz_nodes"].append(dens.nodes.tolist())
+    rec["ritz_weights"].append(dens.weights.tolist())
+    rec["lambda_min"].append(dens.lambda_min)
+    rec["lambda_max"].append(dens.lambda_max)
+    if "eta" not in run.extra:  # eta_scale: the step size from the spectrum right after pruning
+        if not dens.lambda_max > 0:
+            raise ValueError(f"{func}: eta_scale needs lambda_max > 0, got {dens.lambda_max}")
+        run.extra["eta"] = cfg.eta_scale / dens.lambda_max
 
-    def save(step):
-        if ckpt_path is None or rank != 0:
-            return
-        tmp = ckpt_path.with_suffix(".tmp")
-        torch.save({"config": _config_dict(cfg), "model": model.state_dict(), "records": rec, "step": step,
-                    "extra": extra, "seg_mask": seg_mask, "support": support}, tmp)
-        os.replace(tmp, ckpt_path)
-        _save_results(out, cfg, rec, extra)
 
-    schedule = _spectrum_schedule(cfg)
-    K = cfg.reupload_every
-    stop = cfg.steps if max_steps is None else min(cfg.steps, start + max_steps)
-    seg_mask = None if state is None else state.get("seg_mask")
-    def do_download(t):
-        nonlocal support
-        rec["download_steps"].append(t)
-        rec["accuracy_before"].append(acc_train())
-        rec["regrown"].append(_prunable_density(model))
-        new = download(model, amount=cfg.prune_amount, eps=cfg.tomography_eps, rng=_step_seed(cfg.seed, t, 1))
-        rec["accuracy_after"].append(acc_train())
-        kept = sum(int(m.sum()) for m in new.values())
-        common = sum(int((m & support[k].to(m.device)).sum()) for k, m in new.items())
-        rec["support_change"].append(1.0 - common / max(kept, 1))
-        support = new
+def _record_accuracy(run: _Run, t: int) -> None:
+    run.rec["eval_steps"].append(t)
+    run.rec["train_accuracy"].append(run.acc_train())
+    run.rec["test_accuracy"].append(run.acc_test())
 
-    for t in tqdm(range(start, stop), disable=qnn._progress_disabled(progress), desc="fig2", leave=False, initial=start,
-                  total=cfg.steps):
-        if t > 0 and t % K == 0:
-            do_download(t)
-        classical = (t % K) < cfg.classical_steps
-        if cfg.masked and (t % K) == cfg.classical_steps:
-            seg_mask = _support_mask(model)  # the vector uploaded at the start of this quantum segment
-        if t in schedule:
-            if size > 1:
-                dens = qdist.lanczos_density(
-                    model, spec_data, num_steps=cfg.lanczos_steps, num_starts=cfg.lanczos_starts,
-                    rng=_step_seed(cfg.seed, t, 2), operator_kwargs={"batch_size": cfg.spectrum_batch, "device": dev},
-                )
-            else:
-                dens = qspec.lanczos_density(
-                    model, spec_data, num_steps=cfg.lanczos_steps, num_starts=cfg.lanczos_starts,
-                    rng=_step_seed(cfg.seed, t, 2), batch_size=cfg.spectrum_batch, device=dev,
-                )
-            rec["spectrum_steps"].append(t)
-            rec["ritz_nodes"].append(dens.nodes.tolist())
-            rec["ritz_weights"].append(dens.weights.tolist())
-            rec["lambda_min"].append(dens.lambda_min)
-            rec["lambda_max"].append(dens.lambda_max)
-            if "eta" not in extra:  # eta_scale: the step size from the spectrum right after pruning
-                if not dens.lambda_max > 0:
-                    raise ValueError(f"{func}: eta_scale needs lambda_max > 0, got {dens.lambda_max}")
-                extra["eta"] = cfg.eta_scale / dens.lambda_max
-        if t % cfg.eval_every == 0:
-            rec["eval_steps"].append(t)
-            rec["train_accuracy"].append(acc_train())
-            rec["test_accuracy"].append(acc_test())
-        if "eta" not in extra:
-            raise ValueError(f"{func}: eta_scale needs a spectrum at step 0 (got schedule {sorted(schedule)})")
-        step_mask = None if (classical or not cfg.masked) else seg_mask
-        if size > 1:
-            loss, acc = _parallel_sgd_step(
-                model, data, lr=extra["eta"], batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
-                mask=step_mask, device=dev, rank=rank, size=size,
-            )
-        else:
-            res = qnn.train(
-                model, data, steps=1, lr=extra["eta"], batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
-                mask=step_mask, device=dev,
-            )
-            loss, acc = float(res.loss[0]), float(res.accuracy[0])
-        rec["step_loss"].append(loss)
-        rec["step_accuracy"].append(acc)
-        if (t + 1) % cfg.checkpoint_every == 0 and t + 1 < cfg.steps:
-            save(t + 1)
-    if stop < cfg.steps:
-        save(stop)
+
+def _protocol_step(run: _Run, t: int, schedule: set[int], func: str) -> None:
+    """Step ``t`` of the protocol: download on schedule, records, one SGD step (seeded by ``(seed, t)``)."""
+    cfg, K = run.cfg, run.cfg.reupload_every
+    if t > 0 and t % K == 0:
+        _download_step(run, t)
+    classical = (t % K) < cfg.classical_steps
+    if cfg.masked and (t % K) == cfg.classical_steps:
+        run.seg_mask = _support_mask(run.model)  # the vector uploaded at the start of this quantum segment
+    if t in schedule:
+        _record_spectrum(run, t, func)
+    if t % cfg.eval_every == 0:
+        _record_accuracy(run, t)
+    if "eta" not in run.extra:
+        raise ValueError(f"{func}: eta_scale needs a spectrum at step 0 (got schedule {sorted(schedule)})")
+    step_mask = None if (classical or not cfg.masked) else run.seg_mask
+    if run.size > 1:
+        loss, acc = _parallel_sgd_step(
+            run.model, run.data, lr=run.extra["eta"], batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
+            mask=step_mask, device=run.dev, rank=run.rank, size=run.size,
+        )
     else:
-        if cfg.steps > 0 and cfg.steps % K == 0 and cfg.steps not in rec["download_steps"]:
-            do_download(cfg.steps)  # the final sparse download is the output model
-        if not rec["eval_steps"] or rec["eval_steps"][-1] != cfg.steps:
-            rec["eval_steps"].append(cfg.steps)
-            rec["train_accuracy"].append(acc_train())
-            rec["test_accuracy"].append(acc_test())
-        save(cfg.steps)
-    return ExperimentResult(
-        config=cfg,
-        pretrained_accuracy=float(extra["pretrained_accuracy"]),
-        pruned_accuracy=float(extra["pruned_accuracy"]),
-        num_parameters=int(extra["num_parameters"]),
-        eta=float(extra.get("eta", math.nan)),
-        **_record_arrays(rec),
-    )
+        res = qnn.train(
+            run.model, run.data, steps=1, lr=run.extra["eta"], batch_size=cfg.batch_size,
+            rng=_step_seed(cfg.seed, t), mask=step_mask, device=run.dev,
+        )
+        loss, acc = float(res.loss[0]), float(res.accuracy[0])
+    run.rec["step_loss"].append(loss)
+    run.rec["step_accuracy"].append(acc)
+    if (t + 1) % cfg.checkpoint_every == 0 and t + 1 < cfg.steps:
+        _save(run, t + 1)
+
+
+def _finish(run: _Run) -> None:
+    """After the last step: the final sparse download (the output model), the final accuracies, the files."""
+    cfg = run.cfg
+    if cfg.steps > 0 and cfg.steps % cfg.reupload_every == 0 and cfg.steps not in run.rec["download_steps"]:
+        _download_step(run, cfg.steps)
+    if not run.rec["eval_steps"] or run.rec["eval_steps"][-1] != cfg.steps:
+        _record_accuracy(run, cfg.steps)
+    _save(run, cfg.steps)
 
 
 def proxy_along_training(
@@ -969,8 +1057,6 @@ def main(argv: list[str] | None = None) -> int:
 
     Used in chapter 7.
     """
-    from qsgd import distributed as qdist
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "experiments":
         argv = argv[1:]
@@ -1033,3 +1119,91 @@ def plot_main(argv: list[str] | None = None) -> int:
     fig.savefig(target, dpi=150)
     sys.stdout.write(f"wrote {target}\n")
     return 0
+
+
+# ---------------------------------------------------------------------------
+# the data-parallel spectrum command line (python -m qsgd.distributed spectrum)
+# ---------------------------------------------------------------------------
+
+
+def _spectrum_cli(args) -> int:
+    rank, size = qdist.init_from_env(args.backend)
+    if args.model_file:
+        model = torch.load(args.model_file, weights_only=False)
+        x, y = torch.load(args.data_file, weights_only=False)
+        data = (x, y)
+    else:
+        overrides = {k: v for k, v in (("data_path", args.data), ("data_dir", args.data_dir),
+                                       ("pretrained", args.pretrained)) if v is not None}
+        cfg = config_for(args.scale, **overrides)
+        split = load_data(cfg)
+        model = build_model(cfg, split)
+        if cfg.pretrained:
+            model.load_state_dict(torch.load(cfg.pretrained, map_location="cpu", weights_only=True))
+        if args.prune:
+            qnn.prune_global(model, cfg.prune_amount)
+        n = min(args.samples, split.x_train.shape[0])
+        perm = torch.randperm(split.x_train.shape[0], generator=torch.Generator().manual_seed(cfg.seed))[:n]
+        data = (split.x_train[perm], split.y_train[perm])
+    device = f"cuda:{torch.cuda.current_device()}" if torch.cuda.is_available() and args.backend != "gloo" else "cpu"
+    model = model.to(device)
+    dens = qdist.lanczos_density(
+        model, data, rng=args.seed, num_steps=args.lanczos_steps, num_starts=args.lanczos_starts,
+        vectorize=False, operator_kwargs={"batch_size": args.batch_size, "device": device},
+    )
+    if rank == 0:
+        np.savez(args.output, nodes=dens.nodes, weights=dens.weights, grid=dens.grid, density=dens.density,
+                 lambda_min=dens.lambda_min, lambda_max=dens.lambda_max, dim=dens.dim, world_size=size)
+        sys.stdout.write(
+            f"n = {dens.dim:,}, {size} rank(s): lambda in [{dens.lambda_min:.4g}, {dens.lambda_max:.4g}], "
+            f"{dens.hvp_count} Hessian-vector products; written to {args.output}\n"
+        )
+    if size > 1:
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+    return 0
+
+
+def _spectrum_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m qsgd.distributed",
+        description="Data-parallel Hessian spectral density (Lanczos on all-reduced Hessian-vector products). "
+        "Run under torchrun; a single process works too.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sp = sub.add_parser("spectrum", help="Hessian spectrum of a (pre-trained, pruned) model",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    sp.add_argument("--scale", choices=("small", "fashion", "paper"), default="paper",
+                    help="model and data preset of `python -m qsgd experiments`")
+    sp.add_argument("--data", default=None, help="CIFAR-100 directory (scale paper)")
+    sp.add_argument("--data-dir", default=None, help="Fashion-MNIST directory (scale fashion)")
+    sp.add_argument("--pretrained", default=None, help="state dict of the trained dense model")
+    sp.add_argument("--no-prune", dest="prune", action="store_false", help="skip pruning to the top 10%%")
+    sp.add_argument("--model-file", default=None, help="a whole model saved with torch.save (instead of --scale)")
+    sp.add_argument("--data-file", default=None, help="a pair (inputs, targets) saved with torch.save")
+    sp.add_argument("--samples", type=int, default=2048, help="training samples in the Hessian's loss")
+    sp.add_argument("--batch-size", type=int, default=256, help="samples per chunk of a product, per rank")
+    sp.add_argument("--lanczos-steps", type=int, default=64, help="Lanczos steps per start")
+    sp.add_argument("--lanczos-starts", type=int, default=1, help="random start vectors")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the start vectors (the same on all ranks)")
+    sp.add_argument("--backend", choices=("nccl", "gloo"), default=None, help="default: nccl with CUDA, else gloo")
+    sp.add_argument("--output", default="spectrum.npz", help="where rank 0 writes the result")
+    return parser
+
+
+def spectrum_main(argv: list[str] | None = None) -> int:
+    """``torchrun ... -m qsgd.distributed spectrum ...``: a data-parallel Hessian spectrum.
+
+    The command line of :mod:`qsgd.distributed` (whose ``__main__`` block calls this): the
+    model and data of a preset (:func:`config_for`, :func:`load_data`, :func:`build_model`,
+    optionally a pre-trained state dict and pruning) or a saved model and data pair, the
+    spectrum by :func:`qsgd.distributed.lanczos_density`; rank 0 writes it to ``--output``.
+
+    Used in chapter 7.
+    """
+    parser = _spectrum_parser()
+    args = parser.parse_args(argv)
+    if args.model_file and not args.data_file:
+        parser.error("--model-file needs --data-file")
+    return _spectrum_cli(args)

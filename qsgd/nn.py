@@ -22,7 +22,15 @@ module provides the pieces at any scale:
 * :func:`prune_global` -- global L1 magnitude pruning with
   ``torch.nn.utils.prune``; :func:`apply_mask`, :func:`count_parameters`;
 * :func:`train` -- a deterministic minibatch SGD loop (optionally masked)
-  with a tqdm progress bar that is off by default; :func:`accuracy`.
+  with a tqdm progress bar that is off by default; :func:`accuracy`;
+* :func:`split_data` and :func:`torch_dtype` -- the conversions of a data set
+  and a dtype argument that :mod:`qsgd.spectrum`, :mod:`qsgd.distributed` and
+  :mod:`qsgd.data` share.
+
+Randomness: the models, :func:`load_digits` and :func:`train` take ``rng=``, an
+int seed or a NumPy Generator from which one int seed is drawn
+(:func:`qsgd._validation.as_seed`); an int gives exactly what the former ``seed=``
+keyword gave, and ``seed=`` is still accepted with a ``DeprecationWarning``.
 
 References
 ----------
@@ -48,15 +56,19 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils import prune
+from tqdm import tqdm
 
 from qsgd._validation import (
     DivergenceError,
+    as_seed,
     check_bool,
     check_choice,
     check_int,
     check_memory,
     check_positive,
+    deprecated_seed_alias,
     describe,
+    progress_disabled,
 )
 
 __all__ = [
@@ -76,6 +88,8 @@ __all__ = [
     "prune_global",
     "prunable_parameters",
     "small_cnn",
+    "split_data",
+    "torch_dtype",
     "train",
 ]
 
@@ -96,18 +110,18 @@ CIFAR100_STD = (0.2673, 0.2564, 0.2762)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def _dtype(dtype, func: str) -> torch.dtype:
+def torch_dtype(dtype, *, func: str = "torch_dtype") -> torch.dtype:
+    """The torch floating-point dtype that *dtype* names: ``"float32"``, ``"float64"`` or the torch dtype itself.
+
+    Shared by the data loaders of :mod:`qsgd.nn` and :mod:`qsgd.data`; anything else is a
+    ``ValueError`` naming *func* and the value.
+    """
     if isinstance(dtype, str):
         check_choice(dtype, "dtype", set(_DTYPES), func=func)
         return _DTYPES[dtype]
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {describe(dtype)}")
     return dtype
-
-
-def _progress_disabled(progress: bool) -> bool:
-    """tqdm's ``disable``: off unless asked for, and always off under ``TQDM_DISABLE=1``."""
-    return (not progress) or os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
 
 
 def _check_model_size(count: float, dt: torch.dtype, max_bytes, func: str) -> None:
@@ -141,13 +155,14 @@ class _Seeded:
 # ---------------------------------------------------------------------------
 
 
+@deprecated_seed_alias
 def mlp(
     sizes,
     *,
     activation: str = "tanh",
     bias: bool = True,
     dtype="float32",
-    seed: int | None = None,
+    rng=None,
     max_bytes: float | None = None,
 ) -> nn.Sequential:
     """A fully connected network ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
@@ -168,9 +183,11 @@ def mlp(
     bias : bool, keyword-only
         Whether the linear layers carry biases.
     dtype : {"float32", "float64"} or torch dtype, keyword-only
-    seed : int or None, keyword-only
-        Seed for the default PyTorch initialisation; the global torch RNG is
-        left untouched when given.
+    rng : None, int or numpy Generator, keyword-only
+        Seed of the default PyTorch initialisation (an int, or one drawn from a
+        Generator, see :func:`qsgd._validation.as_seed`); the global torch RNG is
+        left untouched when given. ``None`` initialises from the global torch RNG.
+        ``seed=`` is a deprecated alias.
     max_bytes : float or None, keyword-only
         Limit on the memory of the parameters (default: the shared limit of
         :func:`qsgd._validation.check_memory`); larger networks are refused before
@@ -186,7 +203,7 @@ def mlp(
 
     Examples
     --------
-    >>> model = mlp([64, 16, 10], seed=0)
+    >>> model = mlp([64, 16, 10], rng=0)
     >>> count_parameters(model)
     1210
 
@@ -201,9 +218,10 @@ def mlp(
         raise ValueError(f"{func}: sizes needs at least 2 entries (input, output), got {sizes!r}")
     sizes = [check_int(s, f"sizes[{i}]", func=func, minimum=1) for i, s in enumerate(sizes)]
     check_choice(activation, "activation", set(ACTIVATIONS), func=func)
-    dt = _dtype(dtype, func)
+    dt = torch_dtype(dtype, func=func)
     bias = check_bool(bias, "bias", func=func)
     _check_model_size(sum((float(a) + bias) * float(b) for a, b in zip(sizes[:-1], sizes[1:])), dt, max_bytes, func)
+    seed = as_seed(rng, func=func)
     layers: list[nn.Module] = []
     with _Seeded(seed):
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -213,6 +231,7 @@ def mlp(
     return nn.Sequential(*layers)
 
 
+@deprecated_seed_alias
 def small_cnn(
     channels=(8, 16),
     *,
@@ -222,7 +241,7 @@ def small_cnn(
     num_classes: int = 10,
     activation: str = "tanh",
     dtype="float32",
-    seed: int | None = None,
+    rng=None,
     max_bytes: float | None = None,
 ) -> nn.Sequential:
     """A small convolutional network: two stride-2 3x3 convolutions, a hidden layer, logits.
@@ -246,8 +265,9 @@ def small_cnn(
     activation : str, keyword-only
         One of :data:`ACTIVATIONS`.
     dtype : {"float32", "float64"}, keyword-only
-    seed : int or None, keyword-only
-        Seed for the default initialisation (global RNG untouched).
+    rng : None, int or numpy Generator, keyword-only
+        Seed of the default initialisation, as in :func:`mlp` (global RNG
+        untouched when given; ``seed=`` is a deprecated alias).
 
     Returns
     -------
@@ -273,13 +293,13 @@ def small_cnn(
     in_channels = check_int(in_channels, "in_channels", func=func, minimum=1)
     num_classes = check_int(num_classes, "num_classes", func=func, minimum=1)
     check_choice(activation, "activation", set(ACTIVATIONS), func=func)
-    dt = _dtype(dtype, func)
+    dt = torch_dtype(dtype, func=func)
     side = -(-(-(-image_size // 2)) // 2)
     count = ((in_channels * 9.0 + 1) * c1 + (c1 * 9.0 + 1) * c2 + (float(c2) * side * side + 1) * hidden
              + (hidden + 1.0) * num_classes)
     _check_model_size(count, dt, max_bytes, func)
     act = ACTIVATIONS[activation]
-    with _Seeded(seed):
+    with _Seeded(as_seed(rng, func=func)):
         return nn.Sequential(
             nn.Conv2d(in_channels, c1, 3, stride=2, padding=1, dtype=dt),
             act(),
@@ -372,6 +392,7 @@ def _check_resnet_args(depth, widen_factor, stem_width, num_classes, in_channels
     return depth, widen_factor, stem_width, num_classes, in_channels
 
 
+@deprecated_seed_alias
 def cifar_resnet(
     depth: int,
     widen_factor: int,
@@ -382,7 +403,7 @@ def cifar_resnet(
     activation: str = "relu",
     device=None,
     dtype="float32",
-    seed: int | None = None,
+    rng=None,
     max_bytes: float | None = None,
 ) -> CifarResNet:
     """The CIFAR ResNet of the paper's Fig. 2 experiments.
@@ -414,8 +435,9 @@ def cifar_resnet(
     device : torch device, keyword-only
         ``"meta"`` builds the network without allocating weights (for counting).
     dtype : {"float32", "float64"}, keyword-only
-    seed : int or None, keyword-only
-        Seed for the default initialisation (global RNG untouched).
+    rng : None, int or numpy Generator, keyword-only
+        Seed of the default initialisation, as in :func:`mlp` (global RNG
+        untouched when given; ``seed=`` is a deprecated alias).
 
     Returns
     -------
@@ -434,12 +456,12 @@ def cifar_resnet(
         depth, widen_factor, stem_width, num_classes, in_channels, func
     )
     check_choice(activation, "activation", set(ACTIVATIONS), func=func)
-    factory = {"device": device, "dtype": _dtype(dtype, func)}
+    factory = {"device": device, "dtype": torch_dtype(dtype, func=func)}
     if str(device) != "meta":
         count = cifar_resnet_parameter_count(depth, widen_factor, stem_width=stem_width, num_classes=num_classes,
                                              in_channels=in_channels)
         _check_model_size(count, factory["dtype"], max_bytes, func)
-    with _Seeded(seed):
+    with _Seeded(as_seed(rng, func=func)):
         return CifarResNet(depth, widen_factor, stem_width, num_classes, in_channels, activation, **factory)
 
 
@@ -502,17 +524,19 @@ class DataSplit(NamedTuple):
     y_test: torch.Tensor
 
 
+@deprecated_seed_alias
 def load_digits(
     *,
     n_train: int | None = None,
     n_test: int | None = None,
-    seed: int = 0,
+    rng=0,
     dtype="float32",
     image: bool = False,
 ) -> DataSplit:
     """The scikit-learn 8x8 handwritten digits (1797 images, 10 classes), no download.
 
-    The samples are shuffled with ``np.random.default_rng(seed)``; the first
+    The samples are shuffled with ``np.random.default_rng(seed)``, ``seed`` the int
+    that ``rng`` stands for; the first
     ``n_test`` form the test set and the next ``n_train`` the training set
     (defaults: 360 test, the remaining 1437 for training). Features are
     standardized with the training set's per-pixel mean and standard deviation
@@ -521,8 +545,10 @@ def load_digits(
     Parameters
     ----------
     n_train, n_test : int or None, keyword-only
-    seed : int, keyword-only
-        Seed of the split (the split is a pure function of it).
+    rng : int, numpy Generator or None, keyword-only
+        Seed of the split (the split is a pure function of it); a Generator gives
+        one drawn seed (:func:`qsgd._validation.as_seed`), ``None`` the default 0.
+        ``seed=`` is a deprecated alias.
     dtype : {"float32", "float64"}, keyword-only
     image : bool, keyword-only
         ``True`` returns inputs of shape ``(N, 1, 8, 8)`` (for convolutional
@@ -540,11 +566,11 @@ def load_digits(
 
     Used in chapters 2, 3, 5, 6 and 8 (chapter 7 uses Fashion-MNIST, :mod:`qsgd.data`).
     """
-    from sklearn.datasets import load_digits as _sk_load_digits
+    from sklearn.datasets import load_digits as _sk_load_digits  # seconds to import: only when called
 
     func = "load_digits"
-    seed = check_int(seed, "seed", func=func, minimum=0)
-    dt = _dtype(dtype, func)
+    seed = as_seed(rng, func=func, default=0)
+    dt = torch_dtype(dtype, func=func)
     x, y = _sk_load_digits(return_X_y=True)
     total = x.shape[0]
     n_test = 360 if n_test is None else check_int(n_test, "n_test", func=func, minimum=1, maximum=total - 1)
@@ -644,7 +670,7 @@ def load_cifar100(
         raise ValueError(f"{func}: path must be a str or path-like, got {describe(path)}")
     n_train = None if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)
     n_test = None if n_test is None else check_int(n_test, "n_test", func=func, minimum=1)
-    dt = _dtype(dtype, func)
+    dt = torch_dtype(dtype, func=func)
     root = _find_cifar_dir(Path(path).expanduser())
     mean = torch.tensor(CIFAR100_MEAN, dtype=dt).view(1, 3, 1, 1)
     std = torch.tensor(CIFAR100_STD, dtype=dt).view(1, 3, 1, 1)
@@ -786,8 +812,12 @@ class TrainResult:
     ----------
     loss, accuracy : ndarray of shape (steps,)
         Minibatch loss and minibatch accuracy *before* each update.
-    steps, lr, batch_size, momentum, weight_decay, seed, masked :
+    steps, lr, batch_size, momentum, weight_decay, masked :
         The settings the run used.
+    seed : int
+        The int seed of the minibatch generator: the ``rng`` passed to :func:`train`
+        when it is an int, the seed drawn from it when it is a Generator (rerunning
+        with ``rng=result.seed`` repeats the run).
     """
 
     loss: np.ndarray
@@ -801,7 +831,28 @@ class TrainResult:
     masked: bool
 
 
-def _split_data(data, func):
+def split_data(data, *, func: str = "split_data") -> tuple[torch.Tensor, torch.Tensor]:
+    """The training inputs and targets ``(x, y)`` of *data*.
+
+    Parameters
+    ----------
+    data : DataSplit or (inputs, targets)
+        A :class:`DataSplit` (its training part is used) or a pair of tensors with
+        equal first dimension.
+    func : str, keyword-only
+        The public function the user called, for the error message.
+
+    Returns
+    -------
+    x, y : torch.Tensor
+
+    Raises
+    ------
+    ValueError
+        Anything else, naming *func* and the value.
+
+    Used by :func:`train`, :func:`qsgd.spectrum.hessian_operator` and :mod:`qsgd.distributed`.
+    """
     if isinstance(data, DataSplit):
         return data.x_train, data.y_train
     if isinstance(data, (tuple, list)) and len(data) == 2:
@@ -814,6 +865,7 @@ def _split_data(data, func):
     )
 
 
+@deprecated_seed_alias
 def train(
     model: nn.Module,
     data,
@@ -826,13 +878,13 @@ def train(
     weight_decay: float = 0.0,
     loss_fn: Callable | None = None,
     progress: bool = False,
-    seed: int = 0,
+    rng=0,
     device=None,
 ) -> TrainResult:
-    """Minibatch SGD, deterministic given ``seed``.
+    """Minibatch SGD, deterministic given ``rng``.
 
     Each step draws ``batch_size`` distinct training samples uniformly at
-    random (a ``torch.Generator`` seeded with ``seed``) and applies one
+    random (a ``torch.Generator`` seeded with the int seed of ``rng``) and applies one
     ``torch.optim.SGD`` update,
     :math:`\\theta(t+1) = \\theta(t) - \\eta\\,\\nabla \\mathcal L_{\\text{batch}}(\\theta(t))`
     (Eq. (3) of [1]_ with minibatch noise). With ``mask`` the update is
@@ -856,13 +908,17 @@ def train(
         Defaults to ``torch.nn.CrossEntropyLoss()``.
     progress : bool, keyword-only
         Show a tqdm progress bar (off by default; ``TQDM_DISABLE=1`` also hides it).
-    seed : int, keyword-only
+    rng : int, numpy Generator or None, keyword-only
+        Seed of the minibatch draws: an int, or one drawn from a Generator
+        (:func:`qsgd._validation.as_seed`); ``None`` is the default 0. ``seed=`` is a
+        deprecated alias.
     device : torch device or None, keyword-only
         Where the minibatches are moved (the model must already be there).
 
     Returns
     -------
     TrainResult
+        ``TrainResult.seed`` is the int seed used.
 
     References
     ----------
@@ -870,34 +926,44 @@ def train(
 
     Used in chapters 2, 7 and 8.
     """
-    from tqdm import tqdm
-
     func = "train"
     if not isinstance(model, nn.Module):
         raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
-    x, y = _split_data(data, func)
+    x, y = split_data(data, func=func)
     steps = check_int(steps, "steps", func=func, minimum=0)
     lr = check_positive(lr, "lr", func=func)
     batch_size = check_int(batch_size, "batch_size", func=func, minimum=1)
     momentum = check_positive(momentum, "momentum", func=func, strict=False)
     weight_decay = check_positive(weight_decay, "weight_decay", func=func, strict=False)
-    seed = check_int(seed, "seed", func=func, minimum=0)
+    seed = as_seed(rng, func=func, default=0)
     progress = check_bool(progress, "progress", func=func)
     if loss_fn is not None and not callable(loss_fn):
         raise ValueError(f"{func}: loss_fn must be None or callable, got {describe(loss_fn)}")
-    _check_samples(x, y, func, labels=loss_fn is None, finite=False)  # finiteness: per minibatch below
+    _check_samples(x, y, func, labels=loss_fn is None, finite=False)  # finiteness: per minibatch in _sgd_steps
     if mask is not None:
         _check_mask(model, mask, func)
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     batch_size = min(batch_size, x.shape[0])
-    gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    losses, accs = _sgd_steps(model, opt, x, y, steps=steps, batch_size=batch_size, mask=mask, loss_fn=loss_fn,
+                              gen=torch.Generator().manual_seed(seed), progress=progress, device=device, func=func)
+    return TrainResult(loss=losses, accuracy=accs, steps=steps, lr=lr, batch_size=batch_size, momentum=momentum,
+                       weight_decay=weight_decay, seed=seed, masked=mask is not None)
+
+
+def _sgd_steps(model, opt, x, y, *, steps, batch_size, mask, loss_fn, gen, progress, device, func):
+    """The loop of :func:`train`: ``steps`` updates of ``opt`` on minibatches drawn with ``gen``.
+
+    Returns the minibatch losses and accuracies before each update; a non-finite loss or
+    non-finite parameters at the end raise :class:`DivergenceError`.
+    """
+    lr = opt.param_groups[0]["lr"]
     if mask is not None:
         apply_mask(model, mask)
     model.train()
     losses = np.empty(steps)
     accs = np.empty(steps)
-    for t in tqdm(range(steps), disable=_progress_disabled(progress), desc="train", leave=False):
+    for t in tqdm(range(steps), disable=progress_disabled(progress), desc="train", leave=False):
         if batch_size == x.shape[0]:
             xb, yb = x, y
         else:
@@ -924,17 +990,7 @@ def train(
         accs[t] = float((out.detach().argmax(1) == yb).float().mean())
     if not all(bool(torch.isfinite(p.detach()).all()) for p in model.parameters()):
         raise DivergenceError(f"{func}: the parameters are not finite after {steps} steps (lr={lr}); lower lr")
-    return TrainResult(
-        loss=losses,
-        accuracy=accs,
-        steps=steps,
-        lr=lr,
-        batch_size=batch_size,
-        momentum=momentum,
-        weight_decay=weight_decay,
-        seed=seed,
-        masked=mask is not None,
-    )
+    return losses, accs
 
 
 @torch.no_grad()

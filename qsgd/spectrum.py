@@ -62,6 +62,7 @@ from scipy.linalg import eigh_tridiagonal
 from torch import nn
 
 from qsgd._validation import as_rng, as_vector, check_bool, check_int, check_memory, check_positive, describe
+from qsgd.nn import split_data
 
 __all__ = [
     "HessianOperator",
@@ -215,18 +216,71 @@ def hessian_operator(
 
     Used in chapter 7.
     """
-    from qsgd.nn import _split_data
-
     func = "hessian_operator"
     if not isinstance(model, nn.Module):
         raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
-    x, y = _split_data(data, func)
+    x, y = split_data(data, func=func)
     total = x.shape[0]
     if total == 0:
         raise ValueError(f"{func}: data is empty")
     batch_size = total if batch_size is None else check_int(batch_size, "batch_size", func=func, minimum=1)
     loss_fn = nn.functional.cross_entropy if loss_fn is None else loss_fn
+    names, shapes, sizes, flat, idx, dev, dtype = _free_parameters(model, mask, device, func)
+    _check_forward(model, x, y, loss_fn, dev, func)
+    base = flat.clone()
+    base[idx] = 0
+    theta = flat[idx].clone()
+    chunks = [
+        (x[s : s + batch_size].to(dev), y[s : s + batch_size].to(dev), min(batch_size, total - s) / total)
+        for s in range(0, total, batch_size)
+    ]
+    hvp = _chunked_hvp(model, loss_fn, chunks, (names, shapes, sizes), base, idx, theta, dev)
+    return HessianOperator(hvp=hvp, dim=theta.numel(), dtype=dtype, device=dev, theta=theta)
 
+
+def _chunked_hvp(model: nn.Module, loss_fn, chunks, layout, base, idx, theta, dev) -> Callable:
+    """The product ``v -> H v`` at *theta*, summed over the weighted *chunks* ``(xb, yb, weight)``.
+
+    The free parameters *theta* sit at *idx* of the flat vector *base* (zero there);
+    *layout* is ``(names, shapes, sizes)`` of the model's trainable parameters. Each product
+    evaluates *model* functionally in ``eval()`` mode and restores its mode afterwards.
+    """
+    names, shapes, sizes = layout
+    buffers = {k: b.to(dev) for k, b in model.named_buffers()}
+
+    def loss_of(z, xb, yb):
+        full = base.index_add(0, idx, z)
+        params = {k: t.view(shape) for k, t, shape in zip(names, torch.split(full, sizes), shapes)}
+        out = torch.func.functional_call(model, (params, buffers), (xb,))
+        return loss_fn(out, yb)
+
+    grad_fn = torch.func.grad(loss_of)
+
+    def hvp(v):
+        out = None
+        for xb, yb, weight in chunks:
+            hv = torch.func.jvp(lambda z: grad_fn(z, xb, yb), (theta,), (v,))[1] * weight
+            out = hv if out is None else out + hv
+        return out
+
+    def hvp_eval(v):  # batch norm must use running statistics inside every product
+        mode = model.training
+        model.eval()
+        try:
+            return hvp(v)
+        finally:
+            model.train(mode)
+
+    return hvp_eval
+
+
+def _free_parameters(model: nn.Module, mask, device, func: str):
+    """The trainable parameters of *model*, flattened, and the indices that *mask* leaves free.
+
+    Returns ``(names, shapes, sizes, flat, idx, device, dtype)``: the parameters' names, shapes
+    and sizes in order, their concatenation ``flat`` on ``device`` (default: the model's), the
+    indices of ``flat`` where the mask is ``True`` (all without a mask) and the parameters' dtype.
+    """
     named = [(k, p) for k, p in model.named_parameters() if p.requires_grad]
     if not named:
         raise ValueError(f"{func}: model has no trainable parameters")
@@ -253,44 +307,7 @@ def hessian_operator(
     idx = torch.nonzero(free).reshape(-1)
     if idx.numel() == 0:
         raise ValueError(f"{func}: the mask leaves no free parameter")
-    _check_forward(model, x, y, loss_fn, dev, func)
-    base = flat.clone()
-    base[idx] = 0
-    theta = flat[idx].clone()
-    buffers = {k: b.to(dev) for k, b in model.named_buffers()}
-    was_training = model.training
-    model.eval()
-    chunks = [
-        (x[s : s + batch_size].to(dev), y[s : s + batch_size].to(dev), min(batch_size, total - s) / total)
-        for s in range(0, total, batch_size)
-    ]
-
-    def loss_of(z, xb, yb):
-        full = base.index_add(0, idx, z)
-        params = {k: t.view(shape) for k, t, shape in zip(names, torch.split(full, sizes), shapes)}
-        out = torch.func.functional_call(model, (params, buffers), (xb,))
-        return loss_fn(out, yb)
-
-    grad_fn = torch.func.grad(loss_of)
-
-    def hvp(v):
-        out = None
-        for xb, yb, weight in chunks:
-            hv = torch.func.jvp(lambda z: grad_fn(z, xb, yb), (theta,), (v,))[1] * weight
-            out = hv if out is None else out + hv
-        return out
-
-    model.train(was_training)
-
-    def hvp_eval(v):  # batch norm must use running statistics inside every product
-        mode = model.training
-        model.eval()
-        try:
-            return hvp(v)
-        finally:
-            model.train(mode)
-
-    return HessianOperator(hvp=hvp_eval, dim=theta.numel(), dtype=dtype, device=dev, theta=theta)
+    return names, shapes, sizes, flat, idx, dev, dtype
 
 
 def _as_operator(op, func: str) -> HessianOperator:
@@ -603,6 +620,25 @@ def lanczos_density(
     elif operator_kwargs:
         raise ValueError(f"{func}: unexpected arguments {sorted(operator_kwargs)} for an operator")
     op = _as_operator(op, func)
+    num_steps, num_starts, num_points, kappa, margin, vectorize = _check_density_args(
+        op, num_steps, num_starts, num_points, kappa, margin, vectorize, func)
+    seed = rng if isinstance(rng, (int, np.integer)) else None
+    gen = as_rng(rng, func=func)
+    start_count = op.counter[0]
+    m_used = min(num_steps, op.dim)
+    nodes, weights = _ritz_quadrature(op, gen.standard_normal((num_starts, op.dim)), num_steps, m_used, vectorize)
+    lo, hi = float(nodes.min()), float(nodes.max())
+    sigma, grid = _density_grid(lo, hi, m_used, sigma=sigma, kappa=kappa, margin=margin, num_points=num_points,
+                                func=func)
+    return SpectralDensity(
+        grid=grid, density=smooth_density(nodes, weights, grid, sigma), nodes=nodes, weights=weights,
+        sigma=float(sigma), lambda_min=lo, lambda_max=hi, dim=op.dim, num_steps=m_used, num_starts=num_starts,
+        hvp_count=op.counter[0] - start_count, seed=None if seed is None else int(seed),
+    )
+
+
+def _check_density_args(op, num_steps, num_starts, num_points, kappa, margin, vectorize, func: str):
+    """The validated settings of :func:`lanczos_density`, with the size guard of the smoothed density."""
     num_steps = check_int(num_steps, "num_steps", func=func, minimum=2)
     num_starts = check_int(num_starts, "num_starts", func=func, minimum=1)
     num_points = check_int(num_points, "num_points", func=func, minimum=2)
@@ -613,12 +649,29 @@ def lanczos_density(
     vectorize = check_bool(vectorize, "vectorize", func=func)
     check_memory(8.0 * 3 * num_starts * float(min(num_steps, op.dim)) * num_points, what="the smoothed density",
                  max_bytes=None, func=func)
-    seed = rng if isinstance(rng, (int, np.integer)) else None
-    gen = as_rng(rng, func=func)
-    start_count = op.counter[0]
+    return num_steps, num_starts, num_points, kappa, margin, vectorize
+
+
+def _density_grid(lo: float, hi: float, m_used: int, *, sigma, kappa: float, margin: float, num_points: int,
+                  func: str) -> tuple[float, np.ndarray]:
+    """Kernel width (the rule of :func:`lanczos_density` when *sigma* is ``None``) and the grid over ``[lo, hi]``."""
+    width = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
+    if sigma is None:
+        sigma = width / ((m_used - 1 if m_used > 1 else 1) * math.sqrt(8 * math.log(kappa)))
+    else:
+        sigma = check_positive(sigma, "sigma", func=func)
+    grid = np.linspace(lo - margin * width - 3 * sigma * (margin == 0), hi + margin * width + 3 * sigma * (margin == 0), num_points)
+    return sigma, grid
+
+
+def _ritz_quadrature(op: HessianOperator, v0s: np.ndarray, num_steps: int, m_used: int, vectorize: bool):
+    """Ritz values and weights of ``m_used`` Lanczos steps from each start vector (rows of *v0s*).
+
+    Returns ``(nodes, weights)`` of shape ``(starts, m_used)``; runs that terminate early
+    are padded with zero-weight nodes so that all rows align.
+    """
+    num_starts = v0s.shape[0]
     all_nodes, all_weights = [], []
-    m_used = min(num_steps, op.dim)
-    v0s = gen.standard_normal((num_starts, op.dim))
     vec = vectorize and op.vmappable and m_used < op.dim and num_starts > 1
     batched = _lanczos_batched(op, v0s, m_used) if vec else None
     for s_idx in range(num_starts):
@@ -631,33 +684,10 @@ def lanczos_density(
         else:
             vals, vecs = eigh_tridiagonal(alpha, beta)
         w = vecs[0] ** 2
-        # pad early-terminated runs with zero-weight nodes so that all rows align
         pad = m_used - vals.size
         all_nodes.append(np.concatenate([vals, np.full(pad, vals[-1])]))
         all_weights.append(np.concatenate([w / w.sum(), np.zeros(pad)]))
-    nodes, weights = np.asarray(all_nodes), np.asarray(all_weights)
-    lo, hi = float(nodes.min()), float(nodes.max())
-    width = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
-    if sigma is None:
-        sigma = width / ((m_used - 1 if m_used > 1 else 1) * math.sqrt(8 * math.log(kappa)))
-    else:
-        sigma = check_positive(sigma, "sigma", func=func)
-    grid = np.linspace(lo - margin * width - 3 * sigma * (margin == 0), hi + margin * width + 3 * sigma * (margin == 0), num_points)
-    density = smooth_density(nodes, weights, grid, sigma)
-    return SpectralDensity(
-        grid=grid,
-        density=density,
-        nodes=nodes,
-        weights=weights,
-        sigma=float(sigma),
-        lambda_min=lo,
-        lambda_max=hi,
-        dim=op.dim,
-        num_steps=m_used,
-        num_starts=num_starts,
-        hvp_count=op.counter[0] - start_count,
-        seed=None if seed is None else int(seed),
-    )
+    return np.asarray(all_nodes), np.asarray(all_weights)
 
 
 def extreme_eigenvalues(op, *, k: int = 1, tol: float = 1e-6, maxiter: int | None = None, rng=None):

@@ -64,9 +64,9 @@ def test_load_fashion_mnist_from_a_directory(tmp_path, gz):
 
 def test_subsets_are_seeded_and_consistent(tmp_path):
     arrays = write_fake_fashion(tmp_path)
-    a = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, seed=3, dtype="float64")
-    b = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, seed=3, dtype="float64")
-    c = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, seed=4, dtype="float64")
+    a = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, rng=3, dtype="float64")
+    b = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, rng=3, dtype="float64")
+    c = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, rng=4, dtype="float64")
     for x, y in zip(a, b):
         assert torch.equal(x, y)
     assert not torch.equal(a.y_train, c.y_train) or not torch.equal(a.x_train, c.x_train)
@@ -184,3 +184,19 @@ BAD_INPUT = {
 def test_bad_input_catalogue(case, tmp_path, refuses):
     call, exc, words = BAD_INPUT[case]
     refuses(call, exc, words, tmp_path)
+
+
+def test_seed_is_a_deprecated_alias_of_rng(tmp_path):
+    write_fake_fashion(tmp_path)
+    new = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, rng=3)
+    with pytest.warns(DeprecationWarning, match="load_fashion_mnist: the keyword seed= is deprecated; use rng="):
+        old = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, seed=3)
+    for x, y in zip(new, old):
+        assert torch.equal(x, y)
+    gen = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, rng=np.random.default_rng(1))
+    seed = int(np.random.default_rng(1).integers(2**63 - 1))
+    assert torch.equal(gen.y_train, qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, rng=seed).y_train)
+    with pytest.raises(ValueError, match="load_fashion_mnist: pass rng= only"):
+        qd.load_fashion_mnist(data_dir=tmp_path, rng=1, seed=1)
+    with pytest.raises(ValueError, match="load_fashion_mnist: rng must be a non-negative integer seed, got -2"):
+        qd.load_fashion_mnist(data_dir=tmp_path, rng=-2)

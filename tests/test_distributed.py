@@ -17,7 +17,7 @@ def tiny_problem(n=40, seed=0):
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 1, 8, 8, generator=gen, dtype=torch.float64)
     y = torch.randint(0, 10, (n,), generator=gen)
-    model = qnn.small_cnn((2, 3), hidden=5, image_size=8, dtype="float64", seed=seed)
+    model = qnn.small_cnn((2, 3), hidden=5, image_size=8, dtype="float64", rng=seed)
     qnn.prune_global(model, 0.5)
     return model, (x, y)
 
@@ -108,3 +108,11 @@ BAD_INPUT = [
 @pytest.mark.parametrize("call, exc, words", BAD_INPUT)
 def test_bad_input(call, exc, words, refuses):
     refuses(call, exc, words)
+
+
+def test_the_command_line_lives_in_experiments():
+    # ``-m qsgd.distributed spectrum`` runs qsgd.experiments.spectrum_main (see the torchrun test above)
+    from qsgd import experiments as qe
+
+    assert "main" not in qd.__all__ and not hasattr(qd, "main")
+    assert "spectrum_main" in qe.__all__

@@ -89,8 +89,8 @@ def test_runs_are_deterministic_and_resume_where_they_stopped(tmp_path):
 
 
 def test_download_keeps_top_ten_percent_and_adds_relative_noise():
-    model = qnn.mlp([64, 32, 10], seed=0)
-    ref = qnn.mlp([64, 32, 10], seed=0)
+    model = qnn.mlp([64, 32, 10], rng=0)
+    ref = qnn.mlp([64, 32, 10], rng=0)
     masks = qe.download(model, amount=0.9, eps=0.0)
     assert sum(int(m.sum()) for m in masks.values()) == 205  # round(0.1 * 2048)
     noisy_masks = qe.download(ref, amount=0.9, eps=0.05, rng=0)
@@ -351,3 +351,28 @@ def test_result_methods_refuse_bad_arguments():
         res.spectrum(0, sigma=float("nan"))
     with pytest.raises(ValueError, match="masses: step must be an integer"):
         res.masses("0")
+
+
+def test_load_data_and_build_model_are_the_runs_own(tmp_path):
+    cfg = qe.config_for("small", n_train=50, n_test=20, seed=3)
+    data = qe.load_data(cfg)
+    ref = qnn.load_digits(n_train=50, n_test=20, rng=3)
+    assert torch.equal(data.x_train, ref.x_train)
+    model = qe.build_model(cfg, data)
+    assert isinstance(model[0], torch.nn.Flatten)
+    torch.testing.assert_close(model[1][0].weight, qnn.mlp([64, 32, 32, 10], rng=3)[0].weight, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="load_data: cfg must be an ExperimentConfig"):
+        qe.load_data("small")
+    with pytest.raises(ValueError, match="build_model: data must be a DataSplit"):
+        qe.build_model(cfg, (data.x_train, data.y_train))
+
+
+def test_spectrum_main_single_process(tmp_path, capsys):
+    out = tmp_path / "spectrum.npz"
+    assert qe.spectrum_main(["spectrum", "--scale", "small", "--samples", "64", "--lanczos-steps", "6",
+                             "--batch-size", "32", "--output", str(out)]) == 0
+    assert "1 rank(s)" in capsys.readouterr().out
+    with np.load(out) as z:
+        assert int(z["world_size"]) == 1 and z["nodes"].shape == (1, 6)
+    with pytest.raises(SystemExit):
+        qe.spectrum_main(["spectrum", "--model-file", str(out)])

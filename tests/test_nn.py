@@ -2,13 +2,14 @@
 
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 from qsgd import nn as qnn
-from qsgd._validation import DivergenceError
+from qsgd._validation import DivergenceError, as_seed, progress_disabled
 
 
 def write_fake_cifar100(root, *, n_train=12, n_test=5, seed=0, subdir=True):
@@ -56,7 +57,7 @@ def test_analytic_count_matches_built_model(depth, widen, stem, classes, channel
 
 def test_small_resnet_forward_and_backward_on_digits_images():
     data = qnn.load_digits(n_train=32, n_test=8, image=True)
-    model = qnn.cifar_resnet(8, 1, stem_width=16, num_classes=10, in_channels=1, seed=0)
+    model = qnn.cifar_resnet(8, 1, stem_width=16, num_classes=10, in_channels=1, rng=0)
     out = model(data.x_train)
     assert out.shape == (32, 10)
     torch.nn.functional.cross_entropy(out, data.y_train).backward()
@@ -84,7 +85,7 @@ def test_cifar_resnet_bad_input(kwargs, match):
 
 
 def test_mlp_layout_count_and_smooth_default():
-    model = qnn.mlp([64, 16, 10], seed=0)
+    model = qnn.mlp([64, 16, 10], rng=0)
     assert qnn.count_parameters(model) == 64 * 16 + 16 + 16 * 10 + 10
     assert isinstance(model[1], torch.nn.Tanh) and len(model) == 3
     assert model[0].weight.dtype == torch.float32
@@ -95,10 +96,10 @@ def test_mlp_seed_is_deterministic_and_leaves_global_rng_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    a = qnn.mlp([5, 4, 3], seed=7)
+    a = qnn.mlp([5, 4, 3], rng=7)
     after = torch.rand(3)
-    b = qnn.mlp([5, 4, 3], seed=7)
-    c = qnn.mlp([5, 4, 3], seed=8)
+    b = qnn.mlp([5, 4, 3], rng=7)
+    c = qnn.mlp([5, 4, 3], rng=8)
     torch.testing.assert_close(after, expected)
     torch.testing.assert_close(a[0].weight, b[0].weight)
     assert not torch.equal(a[0].weight, c[0].weight)
@@ -125,7 +126,7 @@ def test_load_digits_split_standardization_and_determinism():
     assert np.all((np.abs(std - 1) < 1e-4) | (std < 1e-6))
     again = qnn.load_digits()
     assert torch.equal(d.x_train, again.x_train) and torch.equal(d.y_test, again.y_test)
-    other = qnn.load_digits(seed=1)
+    other = qnn.load_digits(rng=1)
     assert not torch.equal(d.y_train, other.y_train)
     small = qnn.load_digits(n_train=100, n_test=50, dtype="float64", image=True)
     assert small.x_train.shape == (100, 1, 8, 8) and small.x_test.dtype == torch.float64
@@ -177,7 +178,7 @@ def test_load_cifar100_rejects_foreign_pickles(tmp_path):
 
 
 def test_prune_global_keeps_exactly_the_largest_ten_percent():
-    model = qnn.mlp([64, 32, 32, 10], seed=0)
+    model = qnn.mlp([64, 32, 32, 10], rng=0)
     before = {k: p.detach().clone() for k, p in model.named_parameters()}
     masks = qnn.prune_global(model, 0.9)
     assert set(masks) == {"0.weight", "2.weight"}  # the classifier layer stays dense
@@ -198,7 +199,7 @@ def test_prune_global_keeps_exactly_the_largest_ten_percent():
 
 
 def test_prune_global_on_resnet_covers_convolutions_and_shortcuts():
-    model = qnn.cifar_resnet(14, 1, stem_width=16, num_classes=10, seed=0)
+    model = qnn.cifar_resnet(14, 1, stem_width=16, num_classes=10, rng=0)
     masks = qnn.prune_global(model, 0.5, permanent=False)
     assert "conv1.weight" in masks and "layer2.0.shortcut.0.weight" in masks
     assert "linear.weight" not in masks
@@ -225,8 +226,8 @@ def test_train_is_deterministic_and_learns():
     data = qnn.load_digits(n_train=300, n_test=100)
     runs = []
     for _ in range(2):
-        model = qnn.mlp([64, 16, 10], seed=0)
-        res = qnn.train(model, data, steps=60, lr=0.2, batch_size=64, seed=3)
+        model = qnn.mlp([64, 16, 10], rng=0)
+        res = qnn.train(model, data, steps=60, lr=0.2, batch_size=64, rng=3)
         runs.append((res, model))
     np.testing.assert_array_equal(runs[0][0].loss, runs[1][0].loss)
     torch.testing.assert_close(runs[0][1][0].weight, runs[1][1][0].weight, rtol=0, atol=0)
@@ -238,7 +239,7 @@ def test_train_is_deterministic_and_learns():
 
 def test_train_with_mask_stays_sparse():
     data = qnn.load_digits(n_train=200, n_test=50)
-    model = qnn.mlp([64, 16, 10], seed=1)
+    model = qnn.mlp([64, 16, 10], rng=1)
     masks = qnn.prune_global(model, 0.8)
     nonzero = qnn.count_parameters(model, nonzero=True)
     res = qnn.train(model, data, steps=20, lr=0.1, mask=masks, momentum=0.9)
@@ -283,7 +284,7 @@ def test_progress_bar_is_opt_in_and_silenced_by_tqdm_disable(monkeypatch, capsys
 
 
 def test_small_cnn_layout_count_and_seed():
-    model = qnn.small_cnn(seed=0)
+    model = qnn.small_cnn(rng=0)
     assert qnn.count_parameters(model) == 26_698
     # analytic count: two 3x3 convolutions with biases, flatten 16*7*7, hidden 32, 10 logits
     assert 26_698 == (9 * 1 * 8 + 8) + (9 * 8 * 16 + 16) + (16 * 49 * 32 + 32) + (32 * 10 + 10)
@@ -291,7 +292,7 @@ def test_small_cnn_layout_count_and_seed():
     assert names == ["0", "2", "5"]  # the classifier stays dense
     out = model(torch.zeros(3, 1, 28, 28))
     assert out.shape == (3, 10)
-    same = qnn.small_cnn(seed=0)
+    same = qnn.small_cnn(rng=0)
     for a, b in zip(model.parameters(), same.parameters()):
         assert torch.equal(a, b)
     odd = qnn.small_cnn((2, 3), hidden=4, image_size=9, in_channels=2, num_classes=5, dtype="float64")
@@ -315,7 +316,7 @@ def test_small_cnn_bad_input(args, kwargs, match):
 
 
 def _net():
-    return qnn.mlp([2, 3, 2], seed=0)
+    return qnn.mlp([2, 3, 2], rng=0)
 
 
 _X = torch.linspace(-1, 1, 12).reshape(6, 2)
@@ -380,6 +381,20 @@ BAD_INPUT = {
     "cifar missing directory": (lambda: qnn.load_cifar100("/nonexistent/cifar"), FileNotFoundError,
                                 ["load_cifar100", "/nonexistent/cifar"]),
     "cifar None path": (lambda: qnn.load_cifar100(None), ValueError, ["load_cifar100", "path", "None"]),
+    "mlp negative rng": (lambda: qnn.mlp([2, 3], rng=-1), ValueError, ["mlp", "rng", "-1"]),
+    "cnn float rng": (lambda: qnn.small_cnn(rng=1.5), ValueError, ["small_cnn", "rng", "1.5"]),
+    "resnet string rng": (lambda: qnn.cifar_resnet(8, 1, rng="0"), ValueError, ["cifar_resnet", "rng", "'0'"]),
+    "digits bool rng": (lambda: qnn.load_digits(rng=True), ValueError, ["load_digits", "rng", "True"]),
+    "train negative rng": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, rng=-3), ValueError,
+                           ["train", "rng", "-3"]),
+    "train list rng": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, rng=[1]), ValueError,
+                       ["train", "rng", "[1]"]),
+    "train rng and seed": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, rng=0, seed=0), ValueError,
+                           ["train", "rng=", "seed="]),
+    "mlp rng and seed": (lambda: qnn.mlp([2, 3], rng=1, seed=2), ValueError, ["mlp", "rng=", "seed="]),
+    "split_data None": (lambda: qnn.split_data(None), ValueError, ["split_data", "data", "None"]),
+    "split_data unequal pair": (lambda: qnn.split_data((_X, _Y[:2]), func="train"), ValueError, ["train", "data"]),
+    "torch_dtype int": (lambda: qnn.torch_dtype(torch.int64), ValueError, ["torch_dtype", "dtype", "int64"]),
 }
 
 
@@ -387,6 +402,87 @@ BAD_INPUT = {
 def test_bad_input_catalogue(case, refuses):
     call, exc, words = BAD_INPUT[case]
     refuses(call, exc, words)
+
+
+# --- rng= (and its deprecated alias seed=) --------------------------------------------------
+
+
+def _train_run(**kw):
+    data = qnn.load_digits(n_train=200, n_test=20, **kw)
+    model = qnn.mlp([64, 8, 10], **kw)
+    res = qnn.train(model, data, steps=5, lr=0.1, batch_size=32, **kw)
+    return data, model, res
+
+
+def test_int_rng_gives_what_seed_gave_and_seed_warns():
+    data, model, res = _train_run(rng=3)
+    with pytest.warns(DeprecationWarning) as record:
+        old = _train_run(seed=3)
+    messages = [str(w.message) for w in record if w.category is DeprecationWarning]
+    for name in ("load_digits", "mlp", "train"):
+        assert f"{name}: the keyword seed= is deprecated; use rng= (an int gives the same result)" in messages
+    torch.testing.assert_close(old[0].x_train, data.x_train, rtol=0, atol=0)
+    torch.testing.assert_close(old[1][0].weight, model[0].weight, rtol=0, atol=0)
+    np.testing.assert_array_equal(old[2].loss, res.loss)
+    assert res.seed == old[2].seed == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _train_run(rng=3)  # the new keyword warns nothing
+
+
+def test_int_rng_means_the_documented_seed():
+    # load_digits: np.random.default_rng(seed); models: torch.manual_seed(seed); train: a seeded torch.Generator
+    d = qnn.load_digits(n_train=10, n_test=5, rng=11)
+    x, y = __import__("sklearn.datasets", fromlist=["load_digits"]).load_digits(return_X_y=True)
+    order = np.random.default_rng(11).permutation(x.shape[0])
+    np.testing.assert_array_equal(d.y_test.numpy(), y[order[:5]])
+    torch.manual_seed(5)
+    ref = torch.nn.Linear(4, 3)
+    torch.testing.assert_close(qnn.mlp([4, 3], rng=5)[0].weight, ref.weight, rtol=0, atol=0)
+    assert qnn.train(qnn.mlp([64, 10], rng=0), d, steps=1, lr=0.1).seed == 0  # the default rng=0
+
+
+def test_generator_rng_draws_one_seed():
+    a = _train_run(rng=np.random.default_rng(7))
+    b = _train_run(rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(a[2].loss, b[2].loss)
+    gen = np.random.default_rng(7)
+    seeds = [int(gen.integers(2**63 - 1)) for _ in range(3)]
+    assert a[2].seed == seeds[2]  # load_digits, mlp and train each drew one
+    again = qnn.train(qnn.mlp([64, 8, 10], rng=seeds[1]), a[0], steps=5, lr=0.1, batch_size=32, rng=a[2].seed)
+    np.testing.assert_array_equal(again.loss, a[2].loss)
+
+
+def test_none_rng_keeps_each_default():
+    assert qnn.train(qnn.mlp([64, 10], rng=0), qnn.load_digits(n_train=20, n_test=5, rng=None), steps=1, lr=0.1,
+                     rng=None).seed == 0
+    torch.manual_seed(9)
+    a = qnn.mlp([4, 3], rng=None)  # the global torch RNG, as before
+    torch.manual_seed(9)
+    torch.testing.assert_close(a[0].weight, torch.nn.Linear(4, 3).weight)
+
+
+def test_as_seed_conversions_and_refusals():
+    assert as_seed(None, func="f", default=4) == 4 and as_seed(None) is None
+    assert as_seed(np.int64(12), func="f") == 12 and type(as_seed(np.int64(12))) is int
+    gen = np.random.default_rng(0)
+    assert as_seed(np.random.default_rng(0)) == int(gen.integers(2**63 - 1))
+    for bad, word in ((-1, "-1"), (0.5, "0.5"), (False, "False"), ("1", "'1'"), (np.random.RandomState(0), "RandomState")):
+        with pytest.raises(ValueError) as info:
+            as_seed(bad, "rng", func="f")
+        assert "f: rng" in str(info.value) and word in str(info.value)
+
+
+def test_split_data_and_progress_disabled(monkeypatch):
+    d = qnn.load_digits(n_train=20, n_test=5)
+    x, y = qnn.split_data(d)
+    assert x is d.x_train and y is d.y_train
+    assert qnn.split_data([x, y])[1] is y
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    assert progress_disabled(False) and not progress_disabled(True)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert progress_disabled(True)
+    assert qnn.torch_dtype("float64") is torch.float64 and qnn.torch_dtype(torch.float32) is torch.float32
 
 
 def test_model_size_guard_can_be_raised_on_purpose():

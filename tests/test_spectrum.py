@@ -15,8 +15,8 @@ from qsgd import spectrum as qs
 def pruned_mlp():
     """A float64 tanh MLP on 400 digits, pre-trained and pruned to 10 % (n = 1,130 parameters)."""
     data = qnn.load_digits(n_train=400, n_test=50, dtype="float64")
-    model = qnn.mlp([64, 16, 16, 10], seed=0, dtype="float64")
-    qnn.train(model, data, steps=150, lr=0.2, batch_size=100, seed=0)
+    model = qnn.mlp([64, 16, 16, 10], rng=0, dtype="float64")
+    qnn.train(model, data, steps=150, lr=0.2, batch_size=100, rng=0)
     masks = qnn.prune_global(model, 0.9)
     return model, data, masks
 
@@ -80,7 +80,7 @@ def test_masked_operator_is_the_principal_submatrix(pruned_mlp):
 
 
 def test_hessian_operator_keeps_batchnorm_buffers_and_mode():
-    model = qnn.cifar_resnet(8, 1, stem_width=4, num_classes=10, in_channels=1, seed=0)
+    model = qnn.cifar_resnet(8, 1, stem_width=4, num_classes=10, in_channels=1, rng=0)
     data = qnn.load_digits(n_train=16, n_test=4, image=True)
     before = {k: b.clone() for k, b in model.named_buffers()}
     op = qs.hessian_operator(model, data)
