@@ -32,7 +32,7 @@ Chapter 6 -- Theorems 1 and 2
                       postselection, download, re-expansions, classical GD; break-even analysis
 
 Chapter 7 -- the paper's numerical experiments (Figs. 2 and 3)
-    qsgd.data         the Fashion-MNIST IDX files (numpy only, no download)
+    qsgd.data         the Fashion-MNIST IDX files (read from local files, no download)
     qsgd.nn           CIFAR ResNet family, small CNN and MLP, digits data, pruning, training loop
     qsgd.spectrum     Hessian spectral density (Lanczos), exact spectra, error proxy (Eq. 7)
     qsgd.experiments  the Fig. 2 protocol at a chosen scale (also ``python -m qsgd``)

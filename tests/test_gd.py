@@ -200,7 +200,7 @@ def test_claim5_discrete_minus_continuous_block_22_is_eta2_HxH():
 
 
 def tiny_model_case():
-    model = mlp([3, 4, 2], seed=0, dtype="float32")
+    model = mlp([3, 4, 2], rng=0, dtype="float32")
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(20, 3, generator=gen)
     y = torch.randint(0, 2, (20,), generator=gen)

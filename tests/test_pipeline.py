@@ -423,7 +423,7 @@ def test_torch_model_path_and_its_shape_checks():
     from qsgd.nn import mlp
 
     torch.manual_seed(0)
-    model = mlp([3, 2], dtype="float64", seed=0)
+    model = mlp([3, 2], dtype="float64", rng=0)
     x = torch.randn(16, 3, dtype=torch.float64)
     y = torch.randint(0, 2, (16,))
     mask = {"0.weight": torch.tensor([[True, False, False], [False, True, False]]),
@@ -543,7 +543,7 @@ def test_short_learning_run_is_reproducible_and_learns():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(64, 3, generator=g, dtype=torch.float64)
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
-    model = mlp([3, 2], dtype="float64", seed=0)
+    model = mlp([3, 2], dtype="float64", rng=0)
     with torch.no_grad():
         model[0].weight.zero_()
     mask = {"0.weight": torch.tensor([[True, True, False], [True, True, False]]),
