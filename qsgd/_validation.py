@@ -20,7 +20,9 @@ The helpers, by purpose:
   vector field or map :math:`\sum_\ell F_\ell u^{\otimes\ell}` given as a sequence in
   ascending degree ``[F0, F1, F2, ...]``, as an object carrying ``.coefficients`` (a
   :class:`qsgd.gd.PolynomialMap`) or as a problem with ``F0``/``F1``/``F2`` attributes
-  (a :class:`qsgd.ode.BurgersProblem`);
+  (a :class:`qsgd.ode.BurgersProblem`). :func:`coefficient_call` sorts out the arguments that
+  follow such an object, and :func:`separate_coefficients` is the one deprecation path of the
+  historical calls that took ``F1``, ``F2``, ``F0`` as separate arguments;
 - randomness: :func:`as_rng` (a NumPy Generator), :func:`as_seed` (an int seed for torch's
   generators), :func:`deprecated_seed_alias` (the old ``seed=`` keyword of a function that
   now takes ``rng=``);
@@ -56,6 +58,9 @@ __all__ = [
     "log2_int",
     "is_coefficients",
     "as_coefficients",
+    "coefficient_call",
+    "separate_coefficients",
+    "NOT_GIVEN",
     "describe",
     "DivergenceError",
     "DEFAULT_MAX_BYTES",
@@ -435,14 +440,16 @@ def is_coefficients(obj: Any) -> bool:
     That is: an object with a ``coefficients`` attribute (:class:`qsgd.gd.PolynomialMap`),
     an object with ``F1`` and ``F0`` attributes (:class:`qsgd.ode.BurgersProblem`), or a
     list/tuple of 2 to 4 entries whose second entry is a matrix (``[F0, F1, ...]``). A plain
-    vector ``F0`` or matrix ``F1`` is not.
+    vector ``F0`` or matrix ``F1`` is not. A list holding ``None`` (a zero or absent
+    coefficient, as in ``[None, F1]``) is one too: no row of a matrix and no entry of a vector
+    is ``None``.
     """
     if obj is None or isinstance(obj, (str, bytes, np.ndarray)) or sp.issparse(obj):
         return False
     if hasattr(obj, "coefficients") or (hasattr(obj, "F1") and hasattr(obj, "F0")):
         return True
     if isinstance(obj, (list, tuple)) and 2 <= len(obj) <= 4:
-        return _is_matrix_like(obj[1])
+        return any(entry is None for entry in obj) or _is_matrix_like(obj[1])
     return False
 
 
@@ -545,10 +552,11 @@ NOT_GIVEN = _NotGiven()
 def coefficient_call(values: list, names: list[str], *, func: str | None = None) -> dict:
     """The remaining arguments of a call whose first argument is a coefficient object.
 
-    The functions that historically take the coefficients as separate arguments (say
-    ``f(F1, F2, F0, u0, t)``) also accept one object first (``f(problem, u0, t)``, see
-    :func:`as_coefficients`). Then the arguments that follow it by position land in the
-    coefficient slots: *values* holds the values of all parameters after the first, in
+    The functions that take the coefficients as one object first (``f(F, u0, t)``, see
+    :func:`as_coefficients`) keep, for one release, the slots of their historical separate
+    arguments (say ``f(F1, F2, F0, u0, t)``, deprecated: :func:`separate_coefficients`) in
+    their signatures. With one object first, the arguments that follow it by position land
+    in those coefficient slots: *values* holds the values of all parameters after the first, in
     signature order (the coefficient slots, then the parameters named in *names*), with
     :data:`NOT_GIVEN` for those not passed. The leading run of given values is positional
     and fills *names* in order; later given values are keywords for their own name.
@@ -576,6 +584,46 @@ def coefficient_call(values: list, names: list[str], *, func: str | None = None)
         else:
             out[name] = values[slots + i]
     return out
+
+
+def separate_coefficients(func: str, F0: Any, F1: Any, F2: Any, *, old: str, rest: str = "",
+                          stacklevel: int = 3) -> list:
+    """The deprecated call with the coefficients as separate arguments: warn once, return one object.
+
+    The public functions of :mod:`qsgd.ode` and :mod:`qsgd.carleman` take the coefficients as
+    one object in ascending degree (:func:`as_coefficients`). For one release they still
+    accept the historical separate arguments (``carleman_matrix(F1, F2, F0, order=N)``,
+    ``r_number(F0, F1, F2, u0)``); such a call comes here, which emits one
+    ``DeprecationWarning`` naming *func* and its replacement, and hands back the coefficients
+    as the object ``[F0, F1, F2]`` that the rest of the function works on.
+
+    Parameters
+    ----------
+    func : str
+        The public function the user called.
+    F0, F1, F2 : the separate arguments; ``None`` or :data:`NOT_GIVEN` for an absent F0 or F2.
+    old : str
+        The historical arguments, as shown in the message (``"F1, F2, F0, ..."``).
+    rest : str
+        What follows the coefficient object in the replacement (``", u0, t, ..."``).
+    stacklevel : int
+        ``warnings.warn``'s: 3 points at the caller of the public function that calls this.
+
+    Returns
+    -------
+    list
+        ``[F0, F1, F2]`` with ``None`` for an absent F0 or F2.
+    """
+    F0 = None if F0 is NOT_GIVEN else F0
+    F2 = None if F2 is NOT_GIVEN else F2
+    given = "[" + ("F0" if F0 is not None else "None") + ", F1" + (", F2" if F2 is not None else "") + "]"
+    warnings.warn(
+        f"{func}({old}) is deprecated: pass the coefficients as one object in ascending degree, "
+        f"{func}({given}{rest}) (None for a zero F0 or F2; [F0, F1] is a linear field)",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
+    return [F0, F1, F2]
 
 
 class DivergenceError(ValueError):

@@ -47,13 +47,18 @@ basis keeps each monomial :math:`u_{i_1}\cdots u_{i_j}`, :math:`i_1\le\dots\le i
 tensors to symmetric tensors), and the first block, :math:`u` itself, is identical. For the
 Burgers problem of PNAS at :math:`N=4` this is 4,844 unknowns instead of 69,904.
 
-**Coefficients and sizes.** Every builder takes the coefficients as separate arguments
-(``carleman_matrix(F1, F2, F0)``, ``discrete_carleman([F0, F1, F2])``) or as one object in
-ascending degree order -- a sequence ``[F0, F1, F2, ...]``, a :class:`qsgd.gd.PolynomialMap`
-or a :class:`qsgd.ode.BurgersProblem` -- through :func:`qsgd._validation.as_coefficients`:
-``discrete_carleman(pm, order=2)``, ``solve_carleman(problem, order=4)``. Sizes are
-estimated in floating point before any exact big-integer count or allocation, and refused
-above ``max_bytes`` (default 4 GiB) with the estimate in the message.
+**Coefficients and sizes.** Every function takes the coefficients as one object ``F`` in
+ascending degree order -- a sequence ``[F0, F1, F2, ...]`` (``None`` for a zero coefficient,
+``[F0, F1]`` for a linear field), a :class:`qsgd.gd.PolynomialMap` or a
+:class:`qsgd.ode.BurgersProblem` -- through :func:`qsgd._validation.as_coefficients`:
+``carleman_matrix([F0, F1, F2], order=3)``, ``discrete_carleman(pm, order=2)``,
+``solve_carleman(problem, order=4)``, ``homogeneous_bound([None, F1, F2], u0, t, order=3)``.
+The historical separate arguments of the continuous-time functions, F1 first
+(``carleman_matrix(F1, F2, F0, order=N)``, ``solve_carleman(F1, F2, F0, u0, t, order=N)``),
+still work for one release and emit a ``DeprecationWarning`` that shows the replacement
+(:func:`qsgd._validation.separate_coefficients`). Sizes are estimated in floating point
+before any exact big-integer count or allocation, and refused above ``max_bytes`` (default
+4 GiB) with the estimate in the message.
 
 Symbols: ``n`` the state dimension, ``N = order`` the truncation order, ``q`` the degree of
 the map, ``R`` the PNAS ratio (:func:`qsgd.ode.r_number`).
@@ -91,6 +96,7 @@ from qsgd._validation import (
     describe,
     estimate_bytes,
     is_coefficients,
+    separate_coefficients,
 )
 from qsgd._linalg import dense, eigenvalues, lambda_1, norm2
 from qsgd.ode import check_quadratic, r_number
@@ -797,9 +803,9 @@ def _continuous_parts(F0, F1, F2, order: int, basis: str):
     return A_hom, A_frc, b
 
 
-def _continuous_inputs(F1, F2, F0, func):
-    F1, F2, F0 = check_quadratic(F1, None if F2 is NOT_GIVEN else F2, None if F0 is NOT_GIVEN else F0,
-                                 func=func)
+def _continuous_inputs(F, func):
+    """(n, F0, F1, F2) of the coefficient object F of a quadratic field."""
+    F1, F2, F0 = check_quadratic(F, func=func)
     return F1.shape[0], F0, F1, F2
 
 
@@ -810,7 +816,7 @@ def _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func):
     _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, True), max_bytes, func, extra)
 
 
-def carleman_matrix(F1, F2=None, F0=None, *, order, basis=DEFAULT_BASIS, max_bytes=None):
+def carleman_matrix(F, F2=None, F0=None, *, order, basis=DEFAULT_BASIS, max_bytes=None):
     r"""Truncated Carleman matrix of :math:`du/dt = F_2 u^{\otimes 2} + F_1 u + F_0`.
 
     Implements PNAS Eqs. 3-7 of [1]_: the block-tridiagonal :math:`A` with
@@ -822,15 +828,17 @@ def carleman_matrix(F1, F2=None, F0=None, *, order, basis=DEFAULT_BASIS, max_byt
 
     Parameters
     ----------
-    F1 : (n, n) array_like or sparse, or a coefficient object
-        Linear part; or all the coefficients as one object in ascending degree
-        (``[F0, F1, F2]``, a ``PolynomialMap`` of degree <= 2, a ``BurgersProblem``), with F2
-        and F0 omitted: ``carleman_matrix(problem, order=3)``.
-    F2 : (n, n**2) array_like or sparse, or None
-        Quadratic part acting on :math:`u\otimes u` (all :math:`n^2` ordered products).
-    F0 : (n,) array_like, optional
-        Constant forcing (for a time-dependent :math:`F_0(t)` assemble at each time, or use
-        :func:`solve_carleman` with ``forcing``).
+    F : sequence, PolynomialMap or problem
+        The coefficients in ascending degree: ``[F0, F1, F2]``, a ``PolynomialMap`` of degree
+        <= 2 or a ``BurgersProblem`` (module docstring). ``F0`` (n,) is the constant forcing
+        or None (for a time-dependent :math:`F_0(t)` assemble at each time, or use
+        :func:`solve_carleman` with ``forcing``); ``F1`` (n, n) the linear part; ``F2``
+        (n, n**2) the quadratic part acting on :math:`u\otimes u` (all :math:`n^2` ordered
+        products) or None. Dense or sparse. A linear field is ``[F0, F1]`` or ``[None, F1]``.
+    F2, F0 : deprecated
+        The historical ``carleman_matrix(F1, F2, F0, order=N)`` (and ``carleman_matrix(F1,
+        order=N)``), with the matrix F1 as first argument, still works for one release and
+        emits a ``DeprecationWarning``.
     order : int
         Truncation order :math:`N \ge 1`.
     basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
@@ -851,6 +859,15 @@ def carleman_matrix(F1, F2=None, F0=None, *, order, basis=DEFAULT_BASIS, max_byt
         Bad shapes or non-finite entries, an unknown basis, ``order < 1``, or a system whose
         estimated size (unknowns and non-zeros, stated in the message) exceeds ``max_bytes``.
 
+    Examples
+    --------
+    >>> A, b = carleman_matrix([[0.5], [[-1.0]], [[0.25]]], order=2)
+    >>> A.toarray()
+    array([[-1.  ,  0.25],
+           [ 1.  , -2.  ]])
+    >>> b
+    array([0.5, 0. ])
+
     References
     ----------
     .. [1] J.-P. Liu et al., PNAS 118, e2026805118 (2021), Eqs. 3-7.
@@ -858,9 +875,13 @@ def carleman_matrix(F1, F2=None, F0=None, *, order, basis=DEFAULT_BASIS, max_byt
     Used in chapter 1.
     """
     func = "carleman_matrix"
+    if not is_coefficients(F):
+        F = separate_coefficients(func, F0, F, F2, old="F1, F2, F0, ...", rest=", ...")
+    elif F2 is not None or F0 is not None:
+        raise ValueError(f"{func}: give the coefficients either as one object or as F1, F2, F0, not both")
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
-    n, F0, F1, F2 = _continuous_inputs(F1, F2, F0, func)
+    n, F0, F1, F2 = _continuous_inputs(F, func)
     _pre_guard(n, order, basis, max_bytes, func)
     _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func)
     A_hom, A_frc, b = _continuous_parts(F0, F1, F2, order, basis)
@@ -1084,7 +1105,7 @@ def _euler_stability(F1, t: np.ndarray, order: int, func: str) -> tuple[bool, st
     )
 
 
-def solve_carleman(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order, basis=DEFAULT_BASIS,
+def solve_carleman(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order, basis=DEFAULT_BASIS,
                    method="euler", forcing=None, max_bytes=None) -> CarlemanSolution:
     r"""Solve the truncated Carleman system :math:`d\hat y/dt = A(t)\hat y + b(t)`.
 
@@ -1106,15 +1127,18 @@ def solve_carleman(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *,
 
     Parameters
     ----------
-    F1, F2, F0 : as in :func:`carleman_matrix` (F0 may be None).
-        Or the coefficients as one object (``[F0, F1, F2]``, a ``PolynomialMap``, a problem),
-        followed by ``u0`` and ``t``: ``solve_carleman(problem, order=3)``; for a problem
+    F : sequence, PolynomialMap or problem
+        The coefficients in ascending degree, as in :func:`carleman_matrix`, followed by
+        ``u0`` and ``t``: ``solve_carleman([F0, F1, F2], u0, t, order=3)``. For a problem,
         ``u0``, ``t`` and ``forcing`` default to ``problem.u0``, ``problem.t`` and
-        ``problem.forcing``.
+        ``problem.forcing``: ``solve_carleman(problem, order=3)``.
     u0 : (n,) array_like
         Initial state; :math:`y(0)` is ``lift(u0)``.
     t : (m,) array_like
         Increasing times starting at the initial time.
+    F2, F0 : deprecated
+        The historical ``solve_carleman(F1, F2, F0, u0, t, order=N)``, with the matrix F1 as
+        first argument, still works for one release and emits a ``DeprecationWarning``.
     order : int
         Truncation order N.
     basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
@@ -1128,25 +1152,30 @@ def solve_carleman(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *,
     -------
     CarlemanSolution
 
+    Examples
+    --------
+    >>> sol = solve_carleman([None, [[-1.0]], [[0.1]]], [0.5], [0.0, 1.0], order=3, method="expm")
+    >>> sol.u.shape, sol.dimension, sol.success
+    ((2, 1), 3, True)
+
     Used in chapter 1.
     """
     func = "solve_carleman"
+    if not is_coefficients(F):
+        F = separate_coefficients(func, F0, F, F2, old="F1, F2, F0, u0, t, ...", rest=", u0, t, ...")
+        F2 = F0 = NOT_GIVEN
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
     method = check_choice(method, "method", ("euler", "expm"), func=func)
-    if is_coefficients(F1):
-        rest = coefficient_call([F2, F0, u0, t], ["u0", "t"], func=func)
-        problem, u0, t = F1, rest["u0"], rest["t"]
-        F1, F2, F0 = NOT_GIVEN, NOT_GIVEN, NOT_GIVEN
-        if u0 is NOT_GIVEN and hasattr(problem, "u0"):
-            u0 = problem.u0
-        if t is NOT_GIVEN and hasattr(problem, "t"):
-            t = problem.t
-        if forcing is None and method == "euler" and callable(getattr(problem, "forcing", None)):
-            forcing = problem.forcing
-        n, F0, F1, F2 = _continuous_inputs(problem, None, None, func)
-    else:
-        n, F0, F1, F2 = _continuous_inputs(F1, F2, F0, func)
+    rest = coefficient_call([F2, F0, u0, t], ["u0", "t"], func=func)
+    u0, t = rest["u0"], rest["t"]
+    if u0 is NOT_GIVEN and hasattr(F, "u0"):
+        u0 = F.u0
+    if t is NOT_GIVEN and hasattr(F, "t"):
+        t = F.t
+    if forcing is None and method == "euler" and callable(getattr(F, "forcing", None)):
+        forcing = F.forcing
+    n, F0, F1, F2 = _continuous_inputs(F, func)
     for name, value in (("u0", u0), ("t", t)):
         if value is NOT_GIVEN:
             raise ValueError(f"{func}: missing argument {name}")
@@ -1182,13 +1211,13 @@ def solve_carleman(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *,
 # ----------------------------------------------------------------------------------------
 
 
-def _bound_inputs(F1, F2, F0, u0, t, order, func):
+def _bound_inputs(F, u0, t, order, func, *, homogeneous=False):
     order = check_int(order, "order", func=func, minimum=1)
-    if F2 is None or F2 is NOT_GIVEN:
-        raise ValueError(f"{func}: F2 is required (the bounds concern the quadratic term)")
-    F1, F2, F0 = check_quadratic(F1, F2, F0, dissipative=True, func=func)
+    F1, F2, F0 = check_quadratic(F, dissipative=True, func=func)
     if F2.nnz == 0:
-        raise ValueError(f"{func}: F2 is zero; the bounds concern the quadratic term (R would be 0)")
+        raise ValueError(f"{func}: F2 is zero or absent; the bounds concern the quadratic term (R would be 0)")
+    if homogeneous and np.any(F0):
+        raise ValueError(f"{func}: the homogeneous bound needs F0 = 0; use lemma1_bound for a forced problem")
     for name, value in (("u0", u0), ("t", t)):
         if value is NOT_GIVEN:
             raise ValueError(f"{func}: missing argument {name}")
@@ -1197,23 +1226,21 @@ def _bound_inputs(F1, F2, F0, u0, t, order, func):
     if np.any(t_arr < 0):
         raise ValueError(f"{func}: t must be times >= 0, got {describe(t)}")
     lam = lambda_1(F1, func=func)
-    R = r_number(F0, F1, F2, u0)
+    R = r_number([F0, F1, F2], u0)
     if R >= 1:
         raise ValueError(f"{func}: the bound needs R < 1, got R = {R:.6g}")
     return order, F1, F2, F0, u0, t_arr, lam, R, norm2(F2)
 
 
-def _bound_bundle(F1, values, names, func):
-    """(F1, F2, F0, {name: value}) for a bound called with one coefficient object first."""
-    rest = coefficient_call(values, names, func=func)
-    problem = F1
-    n, F0, mats = as_coefficients(problem, func=func, max_degree=2)
-    if "u0" in rest and rest["u0"] is NOT_GIVEN and hasattr(problem, "u0"):
-        rest["u0"] = problem.u0
-    return mats[0], (mats[1] if len(mats) > 1 else None), F0, rest
+def _bound_rest(F, values, func):
+    """(u0, t) of a bound called with the coefficient object F first (``u0`` defaults to a problem's)."""
+    rest = coefficient_call(values, ["u0", "t"], func=func)
+    if rest["u0"] is NOT_GIVEN and hasattr(F, "u0"):
+        rest["u0"] = F.u0
+    return rest["u0"], rest["t"]
 
 
-def homogeneous_bound(F1, F2=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
+def homogeneous_bound(F, F2=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
     r"""PNAS improved bound for the homogeneous problem (:math:`F_0 = 0`).
 
     .. math::
@@ -1227,13 +1254,18 @@ def homogeneous_bound(F1, F2=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
 
     Parameters
     ----------
-    F1 : (n, n) array_like or sparse
-        Diagonalizable with :math:`\mathrm{Re}\lambda_1 < 0` (largest real part). Or the
-        coefficients as one object with :math:`F_0 = 0`, followed by ``u0`` and ``t``.
-    F2 : (n, n**2) array_like or sparse
+    F : sequence, PolynomialMap or problem
+        The coefficients in ascending degree with :math:`F_0 = 0`: ``[None, F1, F2]``, a
+        ``PolynomialMap`` or a problem (see :func:`carleman_matrix`), followed by ``u0`` and
+        ``t``: ``homogeneous_bound([None, F1, F2], u0, t, order=N)``. ``F1`` diagonalizable
+        with :math:`\mathrm{Re}\lambda_1 < 0` (largest real part), ``F2`` non-zero.
     u0 : (n,) array_like, non-zero
+        Defaults to a problem's ``u0``.
     t : float or array_like of times >= 0
     order : int
+    F2 : deprecated
+        The historical ``homogeneous_bound(F1, F2, u0, t, order=N)``, with the matrix F1 as
+        first argument, still works for one release and emits a ``DeprecationWarning``.
 
     Returns
     -------
@@ -1242,7 +1274,13 @@ def homogeneous_bound(F1, F2=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
     Raises
     ------
     ValueError
-        ``Re(lambda_1) >= 0`` or ``R >= 1`` (the hypotheses of the bound), or bad input.
+        ``Re(lambda_1) >= 0`` or ``R >= 1`` (the hypotheses of the bound), a non-zero
+        :math:`F_0`, or bad input.
+
+    Examples
+    --------
+    >>> homogeneous_bound([None, [[-1.0]], [[0.5]]], [1.0], [0.0, 1.0], order=2)
+    array([0.       , 0.0998941])
 
     References
     ----------
@@ -1252,16 +1290,15 @@ def homogeneous_bound(F1, F2=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
     Used in chapter 1.
     """
     func = "homogeneous_bound"
-    if is_coefficients(F1):
-        F1, F2, F0, rest = _bound_bundle(F1, [F2, u0, t], ["u0", "t"], func)
-        if np.any(F0):
-            raise ValueError(f"{func}: the homogeneous bound needs F0 = 0; use lemma1_bound for a forced problem")
-        u0, t = rest["u0"], rest["t"]
-    order, F1, F2, F0, u0, t_arr, lam, R, _ = _bound_inputs(F1, F2, None, u0, t, order, func)
+    if is_coefficients(F):
+        u0, t = _bound_rest(F, [F2, u0, t], func)
+    else:
+        F = separate_coefficients(func, None, F, F2, old="F1, F2, u0, t, ...", rest=", u0, t, ...")
+    order, F1, F2, F0, u0, t_arr, lam, R, _ = _bound_inputs(F, u0, t, order, func, homogeneous=True)
     return np.linalg.norm(u0) * R**order * (1.0 - np.exp(lam * t_arr)) ** order
 
 
-def lemma1_bound(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
+def lemma1_bound(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
     r"""PNAS Lemma 1: :math:`\|u^{\otimes j}(t) - \hat y_j(t)\| \le t\,N\,\|F_2\|\,\|u_0\|^{N+1}`.
 
     Valid for every level :math:`j \le N` of the truncated continuous Carleman system when
@@ -1270,14 +1307,18 @@ def lemma1_bound(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, o
 
     Parameters
     ----------
-    F1, F2 : as in :func:`homogeneous_bound`.
-        Or the coefficients as one object, followed by ``u0`` and ``t`` (``u0`` defaults to a
-        problem's own).
-    F0 : (n,) array_like or None
-        Constant forcing (for a time-dependent one pass the vector of largest norm).
+    F : sequence, PolynomialMap or problem
+        The coefficients in ascending degree: ``[F0, F1, F2]``, a ``PolynomialMap`` or a
+        problem, followed by ``u0`` and ``t``: ``lemma1_bound([F0, F1, F2], u0, t, order=N)``.
+        ``F0`` is the constant forcing or None (for a time-dependent one pass the vector of
+        largest norm); ``F1`` and ``F2`` as in :func:`homogeneous_bound`.
     u0 : (n,) array_like, non-zero
+        Defaults to a problem's ``u0``.
     t : float or array_like of times >= 0
     order : int
+    F2, F0 : deprecated
+        The historical ``lemma1_bound(F1, F2, F0, u0, t, order=N)``, with the matrix F1 as
+        first argument, still works for one release and emits a ``DeprecationWarning``.
 
     Returns
     -------
@@ -1288,6 +1329,11 @@ def lemma1_bound(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, o
     ValueError
         ``Re(lambda_1) >= 0`` or ``R >= 1``, or bad input.
 
+    Examples
+    --------
+    >>> lemma1_bound([[0.1], [[-1.0]], [[0.5]]], [0.5], 2.0, order=3)
+    array([0.1875])
+
     References
     ----------
     .. [1] J.-P. Liu et al., PNAS 118, e2026805118 (2021), Lemma 1.
@@ -1295,11 +1341,11 @@ def lemma1_bound(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, o
     Used in chapter 1.
     """
     func = "lemma1_bound"
-    if is_coefficients(F1):
-        F1, F2, F0, rest = _bound_bundle(F1, [F2, F0, u0, t], ["u0", "t"], func)
-        u0, t = rest["u0"], rest["t"]
-    F0 = None if F0 is NOT_GIVEN else F0
-    order, F1, F2, F0, u0, t_arr, lam, R, f2 = _bound_inputs(F1, F2, F0, u0, t, order, func)
+    if is_coefficients(F):
+        u0, t = _bound_rest(F, [F2, F0, u0, t], func)
+    else:
+        F = separate_coefficients(func, F0, F, F2, old="F1, F2, F0, u0, t, ...", rest=", u0, t, ...")
+    order, F1, F2, F0, u0, t_arr, lam, R, f2 = _bound_inputs(F, u0, t, order, func)
     return t_arr * order * f2 * np.linalg.norm(u0) ** (order + 1)
 
 

@@ -25,15 +25,19 @@ tolerances; :func:`burgers` builds the PNAS test problem exactly as the referenc
 
 Norms are spectral norms (2-norms) throughout.
 
-**Passing the coefficients.** Every function here takes the coefficients either as separate
-arguments, in the historical orders (``r_number(F0, F1, F2, u0)``,
-``solve_reference(F1, F2, F0, u0, t_eval)``), or as *one* object in ascending degree order,
-followed by the remaining arguments: a sequence ``[F0, F1, F2]``, a
+**Passing the coefficients.** Every function here takes the coefficients as *one* object
+``F`` in ascending degree order, followed by the remaining arguments: a sequence
+``[F0, F1, F2]`` (``None`` for a zero ``F0`` or ``F2``; ``[F0, F1]`` is a linear field), a
 :class:`qsgd.gd.PolynomialMap` (its ``coefficients``) or a problem such as
 :class:`BurgersProblem` (its ``F0``, ``F1``, ``F2``; then ``u0``, the time grid and the
 forcing default to the problem's). For example ``r_number(problem)``,
-``r_number([F0, F1, F2], u0)``, ``solve_reference(problem, t_eval=t)``. The conversion is
-:func:`qsgd._validation.as_coefficients`.
+``r_number([F0, F1, F2], u0)``, ``solve_reference([None, F1, F2], u0, t)``,
+``solve_reference(problem, t_eval=t)``. The conversion is
+:func:`qsgd._validation.as_coefficients`. The historical separate arguments
+(``r_number(F0, F1, F2, u0)``, ``solve_reference(F1, F2, F0, u0, t_eval)``, with F1 first
+everywhere but in :func:`r_number` and :func:`r_interval`) still work for one release and
+emit a ``DeprecationWarning`` that shows the replacement
+(:func:`qsgd._validation.separate_coefficients`).
 
 References
 ----------
@@ -69,6 +73,7 @@ from qsgd._validation import (
     describe,
     estimate_bytes,
     is_coefficients,
+    separate_coefficients,
 )
 
 __all__ = [
@@ -97,17 +102,19 @@ def _bundle(F, func: str):
     return mats[0], (mats[1] if len(mats) > 1 else None), F0
 
 
-def check_quadratic(F1, F2=None, F0=None, *, dissipative=False, discard_zero=False,
+def check_quadratic(F, F2=None, F0=None, *, dissipative=False, discard_zero=False,
                     func: str = "check_quadratic"):
     r"""Validate the coefficients of :math:`du/dt = F_2 u^{\otimes2} + F_1 u + F_0`.
 
     Parameters
     ----------
-    F1 : (n, n) array_like or sparse, or a coefficient object
-        A coefficient object (``[F0, F1, F2]``, a ``PolynomialMap`` of degree <= 2 or a
-        problem; module docstring) stands for all three, and then F2 and F0 must be omitted.
-    F2 : (n, n**2) array_like or sparse, or None (zero)
-    F0 : (n,) array_like or None (zero)
+    F : sequence, PolynomialMap or problem
+        The coefficients in ascending degree: ``[F0, F1, F2]``, a ``PolynomialMap`` or a
+        problem (module docstring); ``F0`` an (n,) vector or None (zero), ``F1`` an (n, n)
+        matrix, ``F2`` an (n, n**2) matrix or None (zero), dense or sparse.
+    F2, F0 : deprecated
+        The historical ``check_quadratic(F1, F2, F0)``, with the matrix F1 as first argument,
+        still works for one release and emits a ``DeprecationWarning``.
     dissipative : bool
         Also require the hypotheses of PNAS Problem 1 [1]_: :math:`F_1` diagonalizable with
         :math:`\mathrm{Re}\lambda_1 < 0`.
@@ -119,6 +126,7 @@ def check_quadratic(F1, F2=None, F0=None, *, dissipative=False, discard_zero=Fal
     Returns
     -------
     (F1, F2, F0) : csr_array, csr_array, ndarray
+        The validated coefficients (zeros for an absent F2 or F0).
 
     Raises
     ------
@@ -126,18 +134,25 @@ def check_quadratic(F1, F2=None, F0=None, *, dissipative=False, discard_zero=Fal
         Wrong shapes or non-finite entries; with ``dissipative``, a non-diagonalizable F1 or
         :math:`\mathrm{Re}\lambda_1 \ge 0`.
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> F1, F2, F0 = check_quadratic([None, -np.eye(2)], dissipative=True)
+    >>> F1.shape, F2.shape, F0
+    ((2, 2), (2, 4), array([0., 0.]))
+
     Used in chapter 1.
     """
-    if is_coefficients(F1):
-        if F2 is not None or F0 is not None:
-            raise ValueError(f"{func}: give the coefficients either as one object or as F1, F2, F0, not both")
-        F1, F2, F0 = _bundle(F1, func)
+    if not is_coefficients(F):
+        F = separate_coefficients("check_quadratic", F0, F, F2, old="F1, F2, F0, ...", rest=", ...")
+    elif F2 is not None or F0 is not None:
+        raise ValueError(f"{func}: give the coefficients either as one object or as F1, F2, F0, not both")
     dissipative = check_bool(dissipative, "dissipative", func=func)
     discard_zero = check_bool(discard_zero, "discard_zero", func=func)
-    F1 = as_matrix(F1, "F1", func=func, square=True, sparse=True)
+    F1, F2, F0 = _bundle(F, func)
     n = F1.shape[0]
-    F2 = sp.csr_array((n, n * n)) if F2 is None else as_matrix(F2, "F2", func=func, shape=(n, n * n), sparse=True)
-    F0 = np.zeros(n) if F0 is None else as_vector(F0, "F0", func=func, size=n)
+    if F2 is None:
+        F2 = sp.csr_array((n, n * n))
     if dissipative:
         _check_diagonalizable(F1, func)
         lam = lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
@@ -173,7 +188,7 @@ def lambda_1(F1, *, discard_zero=False) -> float:
     return lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
 
 
-def r_number(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None) -> float:
+def r_number(F, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None) -> float:
     r"""The PNAS ratio :math:`\mathrm R` of nonlinearity and forcing to dissipation.
 
     .. math::
@@ -185,15 +200,17 @@ def r_number(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None)
 
     Parameters
     ----------
-    F0 : (n,) array_like or None, or a coefficient object
-        The forcing; for a time-dependent one pass the vector of largest norm. Or all the
-        coefficients as one object (module docstring), followed by ``u0``:
-        ``r_number([F0, F1, F2], u0)``; for a problem ``u0`` defaults to ``problem.u0`` (and
-        ``discard_zero`` to True for :class:`BurgersProblem`, whose boundary rows are zero).
-    F1 : (n, n) array_like or sparse
-        Must have :math:`\mathrm{Re}\lambda_1 < 0`.
-    F2 : (n, n**2) array_like or sparse
+    F : sequence, PolynomialMap or problem
+        The coefficients in ascending degree: ``[F0, F1, F2]``, a ``PolynomialMap`` or a
+        problem (module docstring). ``F0`` is the forcing (for a time-dependent one pass the
+        vector of largest norm); ``F1`` must have :math:`\mathrm{Re}\lambda_1 < 0`.
     u0 : (n,) array_like, non-zero
+        Second positional argument: ``r_number([F0, F1, F2], u0)``. For a problem it defaults
+        to ``problem.u0`` (and ``discard_zero`` to True for :class:`BurgersProblem`, whose
+        boundary rows are zero): ``r_number(problem)``.
+    F1, F2 : deprecated
+        The historical ``r_number(F0, F1, F2, u0)``, with the vector F0 as first argument,
+        still works for one release and emits a ``DeprecationWarning``.
     discard_zero : bool, optional
         Drop zero eigenvalues of F1 before taking :math:`\lambda_1` (as the reference Burgers
         script does for its two boundary rows). Default: True for a :class:`BurgersProblem`
@@ -208,6 +225,11 @@ def r_number(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None)
     ValueError
         :math:`\mathrm{Re}\lambda_1 \ge 0` (R is undefined), bad shapes, a zero ``u0``.
 
+    Examples
+    --------
+    >>> r_number([None, [[-2.0]], [[1.0]]], [0.5])
+    0.25
+
     References
     ----------
     .. [1] J.-P. Liu et al., PNAS 118, e2026805118 (2021), Eq. 2.
@@ -215,19 +237,22 @@ def r_number(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None)
     Used in chapters 1 and 6.
     """
     func = "r_number"
-    if is_coefficients(F0):
+    if is_coefficients(F):
         u0 = coefficient_call([F1, F2, u0], ["u0"], func=func)["u0"]
-        if u0 is NOT_GIVEN and hasattr(F0, "u0"):
-            u0 = F0.u0
+        if u0 is NOT_GIVEN and hasattr(F, "u0"):
+            u0 = F.u0
         if discard_zero is None:
-            discard_zero = isinstance(F0, BurgersProblem)
-        F1, F2, F0 = _bundle(F0, func)
-    for name, value in (("F1", F1), ("F2", F2), ("u0", u0)):
-        if value is NOT_GIVEN:
-            raise ValueError(f"{func}: missing argument {name}")
+            discard_zero = isinstance(F, BurgersProblem)
+    else:
+        F = separate_coefficients(func, F, F1, F2, old="F0, F1, F2, u0", rest=", u0")
+        for name, value in (("F1", F1), ("F2", F2)):
+            if value is NOT_GIVEN:
+                raise ValueError(f"{func}: missing argument {name}")
+    if u0 is NOT_GIVEN:
+        raise ValueError(f"{func}: missing argument u0")
     discard_zero = check_bool(bool(discard_zero) if discard_zero is None else discard_zero, "discard_zero",
                               func=func)
-    F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
+    F1, F2, F0 = check_quadratic(F, func=func)
     u0 = as_vector(u0, "u0", func=func, size=F1.shape[0], allow_zero=False)
     lam = lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
     if lam >= 0:
@@ -236,7 +261,7 @@ def r_number(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None)
     return (nu * norm2(F2) + float(np.linalg.norm(F0)) / nu) / abs(lam)
 
 
-def r_interval(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[float, float]:
+def r_interval(F, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[float, float]:
     r"""The interval :math:`(r_-, r_+)` of initial norms with :math:`\mathrm R < 1`.
 
     .. math::
@@ -247,13 +272,32 @@ def r_interval(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[f
     the roots of :math:`\|F_2\|x^2 - |\mathrm{Re}\lambda_1|x + \|F_0\|`, so that
     :math:`\mathrm R < 1 \iff r_- < \|u_0\| < r_+` (as ``r1, r2`` in the reference script [2]_).
     With :math:`F_2 = 0`, :math:`r_+ = \infty`; with :math:`F_0 = 0`, :math:`r_- = 0`.
-    The coefficients are ``F0, F1, F2`` or one coefficient object (module docstring).
+
+    Parameters
+    ----------
+    F : sequence, PolynomialMap or problem
+        The coefficients in ascending degree: ``[F0, F1, F2]``, a ``PolynomialMap`` or a
+        problem (module docstring).
+    F1, F2 : deprecated
+        The historical ``r_interval(F0, F1, F2)`` still works for one release and emits a
+        ``DeprecationWarning``.
+    discard_zero : bool
+        Drop zero eigenvalues of F1 before taking :math:`\lambda_1` (see :func:`r_number`).
+
+    Returns
+    -------
+    (r_minus, r_plus) : float, float
 
     Raises
     ------
     ValueError
         :math:`\mathrm{Re}\lambda_1 \ge 0`, or :math:`(\mathrm{Re}\lambda_1)^2 < 4\|F_2\|\|F_0\|`
         (no initial norm gives R < 1), or bad input.
+
+    Examples
+    --------
+    >>> r_interval([[0.5], [[-2.0]]])
+    (0.25, inf)
 
     References
     ----------
@@ -262,13 +306,14 @@ def r_interval(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[f
     Used in chapter 1.
     """
     func = "r_interval"
-    if is_coefficients(F0):
+    if is_coefficients(F):
         coefficient_call([F1, F2], [], func=func)
-        F1, F2, F0 = _bundle(F0, func)
-    if F1 is NOT_GIVEN or F2 is NOT_GIVEN:
-        raise ValueError(f"{func}: missing argument {'F1' if F1 is NOT_GIVEN else 'F2'}")
+    else:
+        F = separate_coefficients(func, F, F1, F2, old="F0, F1, F2")
+        if F1 is NOT_GIVEN or F2 is NOT_GIVEN:
+            raise ValueError(f"{func}: missing argument {'F1' if F1 is NOT_GIVEN else 'F2'}")
     discard_zero = check_bool(discard_zero, "discard_zero", func=func)
-    F1, F2, F0 = check_quadratic(F1, F2, F0, func=func)
+    F1, F2, F0 = check_quadratic(F, func=func)
     lam = lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
     if lam >= 0:
         raise ValueError(f"{func}: F1 must be dissipative, Re(lambda_1) < 0, got {lam:.6g}")
@@ -285,22 +330,24 @@ def r_interval(F0, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[f
     return (abs(lam) - root) / (2 * f2), (abs(lam) + root) / (2 * f2)
 
 
-def solve_reference(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t_eval=NOT_GIVEN, *, rtol=1e-10, atol=1e-10,
+def solve_reference(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t_eval=NOT_GIVEN, *, rtol=1e-10, atol=1e-10,
                     forcing=None, method="DOP853"):
     r"""Reference solution of :math:`du/dt = F_2 u^{\otimes2} + F_1 u + g(t) F_0` with ``solve_ivp``.
 
     Parameters
     ----------
-    F1 : (n, n) array_like or sparse, or a coefficient object
-        Or all the coefficients as one object (module docstring), followed by ``u0`` and
-        ``t_eval``: ``solve_reference([F0, F1, F2], u0, t_eval)``. For a problem, ``u0``,
-        ``t_eval`` and ``forcing`` default to ``problem.u0``, ``problem.t`` and
-        ``problem.forcing``.
-    F2 : (n, n**2) array_like or sparse, or None
-    F0 : (n,) array_like, None, or callable ``F0(t) -> (n,)``
+    F : sequence, PolynomialMap or problem
+        The coefficients in ascending degree: ``[F0, F1, F2]``, a ``PolynomialMap`` or a
+        problem (module docstring), followed by ``u0`` and ``t_eval``:
+        ``solve_reference([F0, F1, F2], u0, t_eval)``. In a sequence, ``F0`` may also be a
+        callable ``F0(t) -> (n,)``. For a problem, ``u0``, ``t_eval`` and ``forcing`` default
+        to ``problem.u0``, ``problem.t`` and ``problem.forcing``: ``solve_reference(problem)``.
     u0 : (n,) array_like
     t_eval : (m,) array_like
         Increasing output times; integration starts at ``t_eval[0]``.
+    F2, F0 : deprecated
+        The historical ``solve_reference(F1, F2, F0, u0, t_eval)``, with the matrix F1 as
+        first argument, still works for one release and emits a ``DeprecationWarning``.
     rtol, atol : float
         Tolerances (default 1e-10, as the reference script's ``ode45``).
     forcing : callable, optional
@@ -317,26 +364,36 @@ def solve_reference(F1, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t_eval=NOT_GIV
     ValueError
         Bad input, or the integrator failed (its message is included).
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> u = solve_reference([None, [[-1.0]]], [1.0], [0.0, 1.0])
+    >>> bool(np.isclose(u[-1, 0], np.exp(-1.0)))
+    True
+
     Used in chapters 1 and 6.
     """
     func = "solve_reference"
-    if is_coefficients(F1):
+    if is_coefficients(F):
         rest = coefficient_call([F2, F0, u0, t_eval], ["u0", "t_eval"], func=func)
         u0, t_eval = rest["u0"], rest["t_eval"]
-        problem = F1
-        F1, F2, F0 = _bundle(problem, func)
-        if u0 is NOT_GIVEN and hasattr(problem, "u0"):
-            u0 = problem.u0
-        if t_eval is NOT_GIVEN and hasattr(problem, "t"):
-            t_eval = problem.t
-        if forcing is None and callable(getattr(problem, "forcing", None)):
-            forcing = problem.forcing
-    F0 = None if F0 is NOT_GIVEN else F0
-    for name, value in (("F2", F2), ("u0", u0), ("t_eval", t_eval)):
+        if u0 is NOT_GIVEN and hasattr(F, "u0"):
+            u0 = F.u0
+        if t_eval is NOT_GIVEN and hasattr(F, "t"):
+            t_eval = F.t
+        if forcing is None and callable(getattr(F, "forcing", None)):
+            forcing = F.forcing
+    else:
+        F = separate_coefficients(func, F0, F, F2, old="F1, F2, F0, u0, t_eval", rest=", u0, t_eval")
+        if F2 is NOT_GIVEN:
+            raise ValueError(f"{func}: missing argument F2")
+    for name, value in (("u0", u0), ("t_eval", t_eval)):
         if value is NOT_GIVEN:
             raise ValueError(f"{func}: missing argument {name}")
-    F0_call = F0 if callable(F0) else None
-    F1, F2, F0v = check_quadratic(F1, F2, None if F0_call is not None else F0, func=func)
+    F0_call = None
+    if isinstance(F, (list, tuple)) and F and callable(F[0]):
+        F0_call, F = F[0], [None, *F[1:]]
+    F1, F2, F0v = check_quadratic(F, func=func)
     n = F1.shape[0]
     u0 = as_vector(u0, "u0", func=func, size=n)
     t_eval = as_vector(t_eval, "t_eval", func=func)
@@ -501,6 +558,6 @@ def burgers(*, nx=16, re0=20.0, nt=4000, T=3.0, L0=1.0, beta=0.0, max_bytes=None
     F0 = U0 * np.exp(-((x - L0 / 4) ** 2) / (2 * (L0 / 32) ** 2))
     u0 = -U0 * np.sin(2 * np.pi * x / L0)
     f0_max = float(np.max(np.abs(BurgersProblem.forcing(t)))) * F0
-    R = r_number(f0_max, F1, F2, u0, discard_zero=True)
+    R = r_number([f0_max, F1, F2], u0, discard_zero=True)
     return BurgersProblem(F0=F0, F1=F1, F2=F2, u0=u0, x=x, t=t, nx=nx, nt=nt, re0=re0, T=T, L0=L0,
                           beta=beta, U0=U0, nu=nu, dx=dx, dt=dt, R=R)

@@ -187,7 +187,7 @@ def test_claim5_discrete_block22_minus_euler_is_F1_kron_F1(eta):
     F1 = -eta * H
     F2 = -eta * rng.standard_normal((n, n * n))
     C, _ = discrete_carleman([np.zeros(n), F1, F2], order=2)
-    A, _ = carleman_matrix(F1, F2, order=2)
+    A, _ = carleman_matrix([None, F1, F2], order=2)
     sl = level_slices(n, 2)
     diff = (C - (sp.eye_array(C.shape[0]) + A)).toarray()[sl[1], sl[1]]
     np.testing.assert_allclose(diff, np.kron(F1, F1), rtol=1e-10, atol=1e-15)
@@ -202,7 +202,7 @@ def test_claim5_loglog_slope_two():
     norms = []
     for eta in etas:
         C, _ = discrete_carleman([np.zeros(n), -eta * H], order=2)
-        A, _ = carleman_matrix(-eta * H, None, order=2)
+        A, _ = carleman_matrix([None, -eta * H], order=2)
         sl = level_slices(n, 2)
         norms.append(np.linalg.norm((C - sp.eye_array(C.shape[0]) - A).toarray()[sl[1], sl[1]]))
     slope = np.polyfit(np.log(etas), np.log(norms), 1)[0]
@@ -273,7 +273,7 @@ def test_continuous_matrix_is_the_derivative_of_the_lift(basis):
     F0, F1, F2 = rng.standard_normal(n), rng.standard_normal((n, n)), rng.standard_normal((n, n * n))
     u = rng.standard_normal(n)
     du = F2 @ np.kron(u, u) + F1 @ u + F0
-    A, b = carleman_matrix(F1, F2, F0, order=order, basis=basis)
+    A, b = carleman_matrix([F0, F1, F2], order=order, basis=basis)
     # exact derivative of each level: product rule on monomials / tensor powers
     levels = []
     for j in range(1, order + 1):
@@ -293,8 +293,8 @@ def test_continuous_symmetric_equals_projected_kronecker():
     rng = np.random.default_rng(13)
     n, order = 3, 3
     F0, F1, F2 = rng.standard_normal(n), rng.standard_normal((n, n)), rng.standard_normal((n, n * n))
-    Ak, bk = carleman_matrix(F1, F2, F0, order=order)
-    As, bs = carleman_matrix(F1, F2, F0, order=order, basis="symmetric")
+    Ak, bk = carleman_matrix([F0, F1, F2], order=order)
+    As, bs = carleman_matrix([F0, F1, F2], order=order, basis="symmetric")
     S, P = sym_selection(n, order)
     np.testing.assert_allclose((S @ Ak @ P).toarray(), As.toarray(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(S @ bk, bs, atol=0)
@@ -305,8 +305,8 @@ def test_continuous_dense_and_sparse_inputs_agree():
     n = 3
     F0, F1, F2 = rng.standard_normal(n), rng.standard_normal((n, n)), rng.standard_normal((n, n * n))
     for basis in BASES:
-        Ad, bd = carleman_matrix(F1, F2, F0, order=3, basis=basis)
-        As, bs = carleman_matrix(sp.csr_array(F1), sp.csc_array(F2), F0, order=3, basis=basis)
+        Ad, bd = carleman_matrix([F0, F1, F2], order=3, basis=basis)
+        As, bs = carleman_matrix([F0, sp.csr_array(F1), sp.csc_array(F2)], order=3, basis=basis)
         np.testing.assert_allclose(Ad.toarray(), As.toarray(), rtol=0, atol=0)
         np.testing.assert_array_equal(bd, bs)
 
@@ -315,7 +315,7 @@ def test_continuous_blocks_pnas_eq7():
     rng = np.random.default_rng(15)
     n = 2
     F0, F1, F2 = rng.standard_normal(n), rng.standard_normal((n, n)), rng.standard_normal((n, n * n))
-    A, b = carleman_matrix(F1, F2, F0, order=3)
+    A, b = carleman_matrix([F0, F1, F2], order=3)
     A = A.toarray()
     sl = level_slices(n, 3)
     I = np.eye(n)
@@ -340,9 +340,9 @@ def test_logistic_closed_form_and_bound(basis):
     exact = logistic_exact(a, bq, u0, t)
     errors = []
     for order in range(1, 7):
-        sol = solve_carleman([[-a]], [[bq]], None, [u0], t, order=order, basis=basis, method="expm")
+        sol = solve_carleman([None, [[-a]], [[bq]]], [u0], t, order=order, basis=basis, method="expm")
         err = np.abs(sol.u[:, 0] - exact)
-        bound = homogeneous_bound([[-a]], [[bq]], [u0], t, order=order)
+        bound = homogeneous_bound([None, [[-a]], [[bq]]], [u0], t, order=order)
         assert np.all(err <= bound * (1 + 1e-9) + 1e-13)
         errors.append(err.max())
     assert np.all(np.diff(errors) < 0)
@@ -355,8 +355,8 @@ def test_logistic_euler_converges_to_expm():
     errs = []
     for m in (101, 201, 401):
         t = np.linspace(0, 2, m)
-        e = solve_carleman([[-a]], [[bq]], None, [u0], t, order=3, method="euler")
-        x = solve_carleman([[-a]], [[bq]], None, [u0], t, order=3, method="expm")
+        e = solve_carleman([None, [[-a]], [[bq]]], [u0], t, order=3, method="euler")
+        x = solve_carleman([None, [[-a]], [[bq]]], [u0], t, order=3, method="expm")
         errs.append(np.abs(e.u - x.u).max())
     np.testing.assert_allclose(np.array(errs[:-1]) / np.array(errs[1:]), 2.0, rtol=0.05)
 
@@ -385,11 +385,11 @@ def test_homogeneous_bound_random_systems(R):
     n = 4
     F0, F1, F2, u0 = random_stable_system(rng, n, R)
     t = np.linspace(0, 3, 31)
-    ref = solve_reference(F1, F2, None, u0, t)
+    ref = solve_reference([None, F1, F2], u0, t)
     for order in range(1, 7):
-        sol = solve_carleman(F1, F2, None, u0, t, order=order, basis="symmetric", method="expm")
+        sol = solve_carleman([None, F1, F2], u0, t, order=order, basis="symmetric", method="expm")
         err = np.linalg.norm(sol.u - ref, axis=1)
-        bound = homogeneous_bound(F1, F2, u0, t, order=order)
+        bound = homogeneous_bound([None, F1, F2], u0, t, order=order)
         assert np.all(err <= bound + 1e-9), (order, err.max(), bound.max())
 
 
@@ -398,34 +398,34 @@ def test_lemma1_bound_inhomogeneous():
     n = 3
     F0, F1, F2, u0 = random_stable_system(rng, n, 0.6, forcing=0.05)
     t = np.linspace(0, 2, 21)
-    ref = solve_reference(F1, F2, F0, u0, t)
+    ref = solve_reference([F0, F1, F2], u0, t)
     for order in range(1, 5):
-        sol = solve_carleman(F1, F2, F0, u0, t, order=order, method="expm")
-        bound = lemma1_bound(F1, F2, F0, u0, t, order=order)
+        sol = solve_carleman([F0, F1, F2], u0, t, order=order, method="expm")
+        bound = lemma1_bound([F0, F1, F2], u0, t, order=order)
         err = np.linalg.norm(sol.u - ref, axis=1)
         assert np.all(err <= bound + 1e-9)
 
 
 def test_bounds_refuse_when_hypotheses_fail():
     with pytest.raises(ValueError, match=r"homogeneous_bound: .*R < 1, got R = 2"):
-        homogeneous_bound([[-1.0]], [[2.0]], [1.0], 1.0, order=2)
+        homogeneous_bound([None, [[-1.0]], [[2.0]]], [1.0], 1.0, order=2)
     with pytest.raises(ValueError, match="Re\\(lambda_1\\)"):
-        homogeneous_bound([[0.5]], [[0.1]], [1.0], 1.0, order=2)
+        homogeneous_bound([None, [[0.5]], [[0.1]]], [1.0], 1.0, order=2)
     with pytest.raises(ValueError, match="Re\\(lambda_1\\)"):
-        lemma1_bound([[0.0]], [[0.1]], [0.0], [1.0], 1.0, order=2)
+        lemma1_bound([[0.0], [[0.0]], [[0.1]]], [1.0], 1.0, order=2)
     with pytest.raises(ValueError, match="lemma1_bound: .*R < 1"):
-        lemma1_bound([[-1.0]], [[0.1]], [2.0], [1.0], 1.0, order=2)  # forcing pushes R to 2.1
+        lemma1_bound([[2.0], [[-1.0]], [[0.1]]], [1.0], 1.0, order=2)  # forcing pushes R to 2.1
     with pytest.raises(ValueError, match="u0 is the zero vector"):
-        homogeneous_bound([[-1.0]], [[0.1]], [0.0], 1.0, order=2)
+        homogeneous_bound([None, [[-1.0]], [[0.1]]], [0.0], 1.0, order=2)
     with pytest.raises(ValueError, match="t must be"):
-        homogeneous_bound([[-1.0]], [[0.1]], [1.0], -1.0, order=2)
+        homogeneous_bound([None, [[-1.0]], [[0.1]]], [1.0], -1.0, order=2)
 
 
 def test_bounds_zero_at_t0_and_monotone():
-    b = homogeneous_bound([[-1.0]], [[0.5]], [1.0], [0.0, 1.0, 2.0], order=3)
+    b = homogeneous_bound([None, [[-1.0]], [[0.5]]], [1.0], [0.0, 1.0, 2.0], order=3)
     assert b[0] == 0 and np.all(np.diff(b) > 0)
     np.testing.assert_allclose(b[-1], 0.5**3 * (1 - np.exp(-2.0)) ** 3)
-    lb = lemma1_bound([[-1.0]], [[0.5]], None, [0.5], 2.0, order=3)
+    lb = lemma1_bound([None, [[-1.0]], [[0.5]]], [0.5], 2.0, order=3)
     np.testing.assert_allclose(lb, 2.0 * 3 * 0.5 * 0.5**4)
 
 
@@ -435,19 +435,17 @@ def test_bounds_zero_at_t0_and_monotone():
 def test_pnas_burgers_errors_within_20_percent():
     # PNAS Fig. 1: max_t ||eps||_2 about 0.12, 0.058, 0.029, 0.015 for N = 1..4
     prob = burgers()
-    ref = solve_reference(prob.F1, prob.F2, prob.F0, prob.u0, prob.t, forcing=prob.forcing)
+    ref = solve_reference(prob)
     paper = [0.12, 0.058, 0.029, 0.015]
     for order, expected in zip(range(1, 5), paper):
-        sol = solve_carleman(prob.F1, prob.F2, prob.F0, prob.u0, prob.t, order=order,
-                             basis="symmetric", forcing=prob.forcing)
+        sol = solve_carleman(prob, order=order, basis="symmetric")
         err = np.linalg.norm(sol.u - ref, axis=1).max()
         np.testing.assert_allclose(err, expected, rtol=0.2)
 
 
 def test_burgers_bases_agree_at_order3():
     prob = burgers(nt=800)
-    sols = [solve_carleman(prob.F1, prob.F2, prob.F0, prob.u0, prob.t, order=3, basis=basis,
-                           forcing=prob.forcing) for basis in BASES]
+    sols = [solve_carleman(prob, order=3, basis=basis) for basis in BASES]
     np.testing.assert_allclose(sols[0].u, sols[1].u, rtol=0, atol=1e-10)
     assert sols[0].dimension == 4368 and sols[1].dimension == 968
     assert sols[1].nnz < sols[0].nnz
@@ -461,15 +459,15 @@ def test_size_guard_refuses_with_estimate():
     F1 = rng.standard_normal((16, 16))
     F2 = rng.standard_normal((16, 256))
     with pytest.raises(ValueError, match=r"carleman_matrix: the order-4 kronecker Carleman system \(69,904 unknowns"):
-        carleman_matrix(F1, F2, order=4, max_bytes=2**20)
+        carleman_matrix([None, F1, F2], order=4, max_bytes=2**20)
     with pytest.raises(ValueError, match=r"discrete_carleman: .*unknowns, at most about .* non-zeros"):
         discrete_carleman([np.zeros(16), F1, F2], order=4, max_bytes=2**20)
     with pytest.raises(ValueError, match="solve_carleman"):
-        solve_carleman(F1, F2, None, np.ones(16), [0.0, 1.0], order=4, max_bytes=2**20)
+        solve_carleman([None, F1, F2], np.ones(16), [0.0, 1.0], order=4, max_bytes=2**20)
     # the symmetric basis of the same system fits where the Kronecker one does not
-    carleman_matrix(F1, F2, order=3, basis="symmetric", max_bytes=2**23)
+    carleman_matrix([None, F1, F2], order=3, basis="symmetric", max_bytes=2**23)
     with pytest.raises(ValueError, match="GiB"):
-        carleman_matrix(F1, F2, order=3, max_bytes=2**23)
+        carleman_matrix([None, F1, F2], order=3, max_bytes=2**23)
 
 
 def test_size_guard_default_limit_without_allocating():
@@ -477,7 +475,7 @@ def test_size_guard_default_limit_without_allocating():
     F1 = sp.eye_array(n, format="csr")
     F2 = sp.csr_array((np.ones(n), (np.arange(n), np.arange(n) * (n + 1))), shape=(n, n * n))
     with pytest.raises(ValueError, match="unknowns"):
-        carleman_matrix(F1, F2, order=5)  # 3.2e11 unknowns
+        carleman_matrix([None, F1, F2], order=5)  # 3.2e11 unknowns
     with pytest.raises(ValueError, match="unknowns"):
         discrete_carleman([None, F1, F2], order=5)
 
@@ -485,13 +483,13 @@ def test_size_guard_default_limit_without_allocating():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: carleman_matrix(np.ones((2, 3)), None, order=2), "F1 must be square"),
-        (lambda: carleman_matrix(np.eye(2), np.ones((2, 3)), order=2), "F2 must have shape"),
-        (lambda: carleman_matrix(np.eye(2), None, [1.0, 2.0, 3.0], order=2), "F0 must have length 2"),
-        (lambda: carleman_matrix([[np.nan]], None, order=2), "F1 has non-finite"),
-        (lambda: carleman_matrix(np.eye(2), None, order=0), "order must be >= 1"),
-        (lambda: carleman_matrix(np.eye(2), None, order=2.0), "order must be an integer"),
-        (lambda: carleman_matrix(np.eye(2), None, order=2, basis="monomial"), "basis must be one of"),
+        (lambda: carleman_matrix([None, np.ones((2, 3))], order=2), r"F\[1\] must be square"),
+        (lambda: carleman_matrix([None, np.eye(2), np.ones((2, 3))], order=2), r"F\[2\] must have shape"),
+        (lambda: carleman_matrix([[1.0, 2.0, 3.0], np.eye(2)], order=2), r"F\[0\] must have length 2"),
+        (lambda: carleman_matrix([None, [[np.nan]]], order=2), r"F\[1\] has non-finite"),
+        (lambda: carleman_matrix([None, np.eye(2)], order=0), "order must be >= 1"),
+        (lambda: carleman_matrix([None, np.eye(2)], order=2.0), "order must be an integer"),
+        (lambda: carleman_matrix([None, np.eye(2)], order=2, basis="monomial"), "basis must be one of"),
         (lambda: discrete_carleman([np.zeros(2)], order=2), "F must hold F0, F1"),
         (lambda: discrete_carleman([np.zeros(2)] + [np.eye(2)] * 4, order=2), "F must hold F0, F1"),
         (lambda: discrete_carleman(np.eye(2), order=2), "F must be a list"),
@@ -503,12 +501,12 @@ def test_size_guard_default_limit_without_allocating():
         (lambda: lifted_dimension(0, 2), "n must be >= 1"),
         (lambda: level_slices(2, 2, basis="x"), "basis must be one of"),
         (lambda: monomials(2, -1), "degree must be >= 0"),
-        (lambda: solve_carleman([[-1.0]], None, None, [1.0], [1.0, 0.0], order=2), "strictly increasing"),
-        (lambda: solve_carleman([[-1.0]], None, [1.0], [1.0], [0.0, 1.0], order=2, method="expm",
-                                forcing=np.cos), "method='euler'"),
-        (lambda: solve_carleman([[-1.0]], None, None, [1.0], [0.0, 1.0], order=2, method="rk4"), "method must be"),
-        (lambda: solve_carleman([[-1.0]], None, None, [1.0], [0.0, 1.0], order=2, forcing=3.0), "forcing must be"),
-        (lambda: solve_carleman([[-1.0]], None, None, [1.0, 2.0], [0.0, 1.0], order=2), "u0 must have length 1"),
+        (lambda: solve_carleman([None, [[-1.0]]], [1.0], [1.0, 0.0], order=2), "strictly increasing"),
+        (lambda: solve_carleman([[1.0], [[-1.0]]], [1.0], [0.0, 1.0], order=2, method="expm", forcing=np.cos),
+         "method='euler'"),
+        (lambda: solve_carleman([None, [[-1.0]]], [1.0], [0.0, 1.0], order=2, method="rk4"), "method must be"),
+        (lambda: solve_carleman([None, [[-1.0]]], [1.0], [0.0, 1.0], order=2, forcing=3.0), "forcing must be"),
+        (lambda: solve_carleman([None, [[-1.0]]], [1.0, 2.0], [0.0, 1.0], order=2), "u0 must have length 1"),
     ],
 )
 def test_bad_input(call, match):
@@ -519,7 +517,7 @@ def test_bad_input(call, match):
 def test_solve_carleman_reports_blow_up():
     # forward Euler with h = 3 on a decay rate 2 at level 2: the iterate overflows
     t = np.linspace(0, 1500, 501)
-    sol = solve_carleman([[-1.0]], [[4.0]], None, [1.0], t, order=1 + 1, method="euler")
+    sol = solve_carleman([None, [[-1.0]], [[4.0]]], [1.0], t, order=1 + 1, method="euler")
     assert sol.order == 2 and sol.method == "euler" and sol.basis == "kronecker"
     assert not sol.success and "non-finite" in sol.message
 
@@ -530,9 +528,11 @@ def test_symmetric_assembly_in_chunks_matches_single_pass(monkeypatch):
     rng = np.random.default_rng(19)
     F = random_map(rng, 4, 3)
     F1, F2 = rng.standard_normal((4, 4)), rng.standard_normal((4, 16))
-    whole = discrete_carleman(F, order=3, basis="symmetric"), carleman_matrix(F1, F2, F[0], order=3, basis="symmetric")
+    whole = (discrete_carleman(F, order=3, basis="symmetric"),
+             carleman_matrix([F[0], F1, F2], order=3, basis="symmetric"))
     monkeypatch.setattr(carleman, "_CHUNK_PAIRS", 7)
-    chunked = discrete_carleman(F, order=3, basis="symmetric"), carleman_matrix(F1, F2, F[0], order=3, basis="symmetric")
+    chunked = (discrete_carleman(F, order=3, basis="symmetric"),
+               carleman_matrix([F[0], F1, F2], order=3, basis="symmetric"))
     for (Cw, bw), (Cc, bc) in zip(whole, chunked):
         np.testing.assert_allclose(Cc.toarray(), Cw.toarray(), rtol=1e-13, atol=1e-14)
         np.testing.assert_allclose(bc, bw, rtol=0, atol=0)
@@ -589,8 +589,8 @@ def test_continuous_symmetric_equals_projected_kronecker_sparse(n, order):
     F0 = rng.standard_normal(n)
     F1 = sp.random_array((n, n), density=0.4, rng=rng, format="csr")
     F2 = sp.random_array((n, n * n), density=0.2, rng=rng, format="csr")
-    Ak, bk = carleman_matrix(F1, F2, F0, order=order)
-    As, bs = carleman_matrix(F1, F2, F0, order=order, basis="symmetric")
+    Ak, bk = carleman_matrix([F0, F1, F2], order=order)
+    As, bs = carleman_matrix([F0, F1, F2], order=order, basis="symmetric")
     S, P = sym_selection(n, order)
     np.testing.assert_allclose(As.toarray(), (S @ Ak @ P).toarray(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(bs, S @ bk, atol=0)
@@ -628,8 +628,8 @@ def test_symmetric_estimate_is_an_upper_bound_within_factor_on_banded_inputs(n, 
         est, _ = guard_estimate(lambda mb: discrete_carleman(G, order=order, basis="symmetric", max_bytes=mb))
         assert C.nnz <= est <= factor * C.nnz
     F1, F2 = F[1], F[2]
-    A, _ = carleman_matrix(F1, F2, F[0], order=order, basis="symmetric")
-    est, _ = guard_estimate(lambda mb: carleman_matrix(F1, F2, F[0], order=order, basis="symmetric", max_bytes=mb))
+    A, _ = carleman_matrix([F[0], F1, F2], order=order, basis="symmetric")
+    est, _ = guard_estimate(lambda mb: carleman_matrix([F[0], F1, F2], order=order, basis="symmetric", max_bytes=mb))
     assert A.nnz <= est <= factor * A.nnz
 
 
@@ -656,7 +656,7 @@ def test_size_guard_refuses_huge_symmetric_systems():
     est, gib = guard_estimate(lambda mb: discrete_carleman(F, order=3, basis="symmetric", max_bytes=mb))
     assert est > 1e9 and gib > 4
     with pytest.raises(ValueError, match=r"carleman_matrix: the order-4 symmetric"):
-        carleman_matrix(F[1], F[2], F[0], order=4, basis="symmetric")
+        carleman_matrix([F[0], F[1], F[2]], order=4, basis="symmetric")
     # sparse but with too many unknowns: 1.1e9 monomials of degree 4 in 400 variables
     n = 400
     F1 = sp.eye_array(n, format="csr")
@@ -664,7 +664,7 @@ def test_size_guard_refuses_huge_symmetric_systems():
     with pytest.raises(ValueError, match="symmetric Carleman system"):
         discrete_carleman([None, F1, F2], order=4, basis="symmetric")
     with pytest.raises(ValueError, match="symmetric Carleman system"):
-        carleman_matrix(F1, F2, order=4, basis="symmetric")
+        carleman_matrix([None, F1, F2], order=4, basis="symmetric")
 
 
 # ---------------------------------------------------------------- one coefficient object
@@ -685,28 +685,69 @@ def test_builders_accept_the_coefficients_as_one_object():
         C_ref, b_ref = discrete_carleman(list(F), order=2)
         assert (C != C_ref).nnz == 0 and np.array_equal(b, b_ref)
         A, a = carleman_matrix(obj, order=2, basis="symmetric")
-        A_ref, a_ref = carleman_matrix(F[1], F[2], F[0], order=2, basis="symmetric")
+        A_ref, a_ref = carleman_matrix([F[0], F[1], F[2]], order=2, basis="symmetric")
         assert (A != A_ref).nnz == 0 and np.array_equal(a, a_ref)
 
 
 def test_solve_carleman_and_bounds_accept_one_object():
     F1, F2, u0 = np.diag([-1.0, -1.5]), 0.05 * np.ones((2, 4)), np.array([0.2, -0.1])
     t = np.linspace(0.0, 1.0, 21)
-    ref = solve_carleman(F1, F2, None, u0, t, order=3)
-    for sol in (solve_carleman([None, F1, F2], u0, t, order=3), solve_carleman(_Map([None, F1, F2]), u0=u0, t=t, order=3)):
+    ref = solve_carleman([None, F1, F2], u0, t, order=3)
+    for sol in (solve_carleman((None, F1, F2), u0, t, order=3),
+                solve_carleman(_Map([None, F1, F2]), u0=u0, t=t, order=3),
+                solve_carleman([np.zeros(2), sp.csr_array(F1), F2], u0, t, order=3)):
         np.testing.assert_array_equal(sol.u, ref.u)
-    np.testing.assert_array_equal(homogeneous_bound([None, F1, F2], u0, t, order=3),
-                                  homogeneous_bound(F1, F2, u0, t, order=3))
-    np.testing.assert_array_equal(homogeneous_bound([None, F1, F2], u0, t=t, order=3),
-                                  homogeneous_bound(F1, F2, u0, t, order=3))
+    np.testing.assert_array_equal(homogeneous_bound(_Map([None, F1, F2]), u0, t=t, order=3),
+                                  homogeneous_bound([None, F1, F2], u0, t, order=3))
     F0 = np.array([0.01, 0.0])
-    np.testing.assert_array_equal(lemma1_bound([F0, F1, F2], u0, t, order=2), lemma1_bound(F1, F2, F0, u0, t, order=2))
+    np.testing.assert_array_equal(lemma1_bound(_Map([F0, F1, F2]), u0=u0, t=t, order=2),
+                                  lemma1_bound([F0, F1, F2], u0, t, order=2))
+
+
+# the separate arguments of the historical signatures: deprecated for one release, same result
+_SEPARATE = {
+    # name: (deprecated call, the one-object call)
+    "carleman_matrix": (lambda F0, F1, F2, u0, t: carleman_matrix(F1, F2, F0, order=3),
+                        lambda F, u0, t: carleman_matrix(F, order=3)),
+    "solve_carleman": (lambda F0, F1, F2, u0, t: solve_carleman(F1, F2, F0, u0, t, order=3, method="expm"),
+                       lambda F, u0, t: solve_carleman(F, u0, t, order=3, method="expm")),
+    "homogeneous_bound": (lambda F0, F1, F2, u0, t: homogeneous_bound(F1, F2, u0, t, order=3),
+                          lambda F, u0, t: homogeneous_bound([None, *F[1:]], u0, t, order=3)),
+    "lemma1_bound": (lambda F0, F1, F2, u0, t: lemma1_bound(F1, F2, F0, u0, t, order=3),
+                     lambda F, u0, t: lemma1_bound(F, u0, t, order=3)),
+}
+
+
+@pytest.mark.parametrize("name", list(_SEPARATE))
+def test_separate_coefficients_are_deprecated_and_give_the_same_result(name):
+    F0, F1, F2, u0 = np.array([0.01, 0.0]), np.diag([-1.0, -1.5]), 0.05 * np.ones((2, 4)), np.array([0.2, -0.1])
+    t = np.linspace(0.0, 1.0, 11)
+    old, new = _SEPARATE[name]
+    with pytest.warns(DeprecationWarning, match=rf"{name}\(F1, .*\) is deprecated.*{name}\(\[(F0|None), F1, F2\]") \
+            as record:
+        got = old(F0, F1, F2, u0, t)
+    assert len(record) == 1 and record[0].filename == __file__
+    want = new([F0, F1, F2], u0, t)
+    if name == "carleman_matrix":
+        assert (got[0] != want[0]).nnz == 0 and np.array_equal(got[1], want[1])
+    elif name == "solve_carleman":
+        np.testing.assert_array_equal(got.u, want.u)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_bare_linear_part_is_the_deprecated_form_of_a_linear_field():
+    F1 = np.diag([-1.0, -2.0])
+    with pytest.warns(DeprecationWarning, match=r"carleman_matrix\(\[None, F1\], \.\.\.\)"):
+        A, b = carleman_matrix(F1, order=2)
+    A_ref, b_ref = carleman_matrix([None, F1], order=2)
+    assert (A != A_ref).nnz == 0 and np.array_equal(b, b_ref)
 
 
 def test_solve_carleman_of_a_problem_uses_its_grid_state_and_forcing():
     p = burgers(nt=41, T=0.2)
     sol = solve_carleman(p, order=2, basis="symmetric")
-    ref = solve_carleman(p.F1, p.F2, p.F0, p.u0, p.t, order=2, basis="symmetric", forcing=p.forcing)
+    ref = solve_carleman([p.F0, p.F1, p.F2], p.u0, p.t, order=2, basis="symmetric", forcing=p.forcing)
     np.testing.assert_array_equal(sol.u, ref.u)
     assert sol.success
 
@@ -717,12 +758,12 @@ def test_solve_carleman_of_a_problem_uses_its_grid_state_and_forcing():
 def test_unstable_euler_grid_is_reported_not_returned_as_success():
     """dt * |N lambda| = 5 > 2: the iterates grow although the ODE decays."""
     t = np.linspace(0.0, 10.0, 5)  # h = 2.5
-    sol = solve_carleman([[-1.0]], [[0.1]], None, [0.5], t, order=2)
+    sol = solve_carleman([None, [[-1.0]], [[0.1]]], [0.5], t, order=2)
     assert not sol.success
     assert "unstable" in sol.message and "h*|N*lambda| = 5" in sol.message
-    fine = solve_carleman([[-1.0]], [[0.1]], None, [0.5], np.linspace(0.0, 10.0, 101), order=2)
+    fine = solve_carleman([None, [[-1.0]], [[0.1]]], [0.5], np.linspace(0.0, 10.0, 101), order=2)
     assert fine.success  # h * N * |lambda| = 0.2
-    assert solve_carleman([[-1.0]], [[0.1]], None, [0.5], t, order=2, method="expm").success
+    assert solve_carleman([None, [[-1.0]], [[0.1]]], [0.5], t, order=2, method="expm").success
 
 
 # ---------------------------------------------------------------- the bad-input catalogue
@@ -741,13 +782,13 @@ BAD_INPUT = {
     "lift complex": (lambda: lift([1j, 0.0], order=2), ["lift", "u", "real"]),
     "lift None": (lambda: lift(None, order=2), ["lift", "u", "None"]),
     "lift empty": (lambda: lift([], order=2), ["lift", "u", "empty"]),
-    "matrix symmetric order 1e9": (lambda: carleman_matrix(_F1, _F2, order=10**9, basis="symmetric"),
+    "matrix symmetric order 1e9": (lambda: carleman_matrix([None, _F1, _F2], order=10**9, basis="symmetric"),
                                    ["carleman_matrix", "order-1000000000", "max_bytes"]),
-    "matrix scalar order 1e8": (lambda: carleman_matrix([[-1.0]], [[1.0]], order=10**8),
+    "matrix scalar order 1e8": (lambda: carleman_matrix([None, [[-1.0]], [[1.0]]], order=10**8),
                                 ["carleman_matrix", "max_bytes"]),
-    "matrix complex F2": (lambda: carleman_matrix(_F1, _F2 * 1j, order=2), ["carleman_matrix", "F2", "real"]),
-    "matrix string F1": (lambda: carleman_matrix("F1", None, order=2), ["carleman_matrix", "F1", "string"]),
-    "matrix None F1": (lambda: carleman_matrix(None, None, order=2), ["carleman_matrix", "F1", "None"]),
+    "matrix complex F2": (lambda: carleman_matrix([None, _F1, _F2 * 1j], order=2), ["carleman_matrix", "F[2]", "real"]),
+    "matrix string F1": (lambda: carleman_matrix([None, "F1"], order=2), ["carleman_matrix", "F[1]", "string"]),
+    "matrix None F1": (lambda: carleman_matrix([None, None], order=2), ["carleman_matrix", "F1", "None"]),
     "matrix object and F0": (lambda: carleman_matrix([None, _F1, _F2], None, [1.0, 0.0], order=2),
                              ["carleman_matrix", "either as one object"]),
     "matrix cubic object": (lambda: carleman_matrix([None, _F1, _F2, np.zeros((2, 8))], order=2),
@@ -759,21 +800,25 @@ BAD_INPUT = {
     "discrete empty map": (lambda: discrete_carleman(_Map([]), order=2), ["discrete_carleman", "F.coefficients"]),
     "discrete bad max_bytes": (lambda: discrete_carleman([None, _F1], order=2, max_bytes="big"),
                                ["discrete_carleman", "max_bytes"]),
-    "solve missing t": (lambda: solve_carleman([None, _F1, _F2], [0.1, 0.1], order=2), ["solve_carleman", "missing", "t"]),
-    "solve complex u0": (lambda: solve_carleman(_F1, _F2, None, [0.1j, 0], [0, 1], order=2),
+    "solve missing t": (lambda: solve_carleman([None, _F1, _F2], [0.1, 0.1], order=2),
+                        ["solve_carleman", "missing", "t"]),
+    "solve complex u0": (lambda: solve_carleman([None, _F1, _F2], [0.1j, 0], [0, 1], order=2),
                          ["solve_carleman", "u0", "real"]),
-    "solve nan t": (lambda: solve_carleman(_F1, _F2, None, [0.1, 0], [0, np.nan], order=2),
+    "solve nan t": (lambda: solve_carleman([None, _F1, _F2], [0.1, 0], [0, np.nan], order=2),
                     ["solve_carleman", "t", "non-finite"]),
-    "solve string order": (lambda: solve_carleman(_F1, _F2, None, [0.1, 0], [0, 1], order="2"),
+    "solve string order": (lambda: solve_carleman([None, _F1, _F2], [0.1, 0], [0, 1], order="2"),
                            ["solve_carleman", "order", "integer"]),
-    "bound string t": (lambda: homogeneous_bound(_F1, _F2, [0.1, 0.1], "1", order=2), ["homogeneous_bound", "t", "string"]),
-    "bound complex t": (lambda: homogeneous_bound(_F1, _F2, [0.1, 0.1], 1j, order=2), ["homogeneous_bound", "t", "real"]),
-    "bound negative t": (lambda: homogeneous_bound(_F1, _F2, [0.1, 0.1], -1.0, order=2), ["homogeneous_bound", "t", ">= 0"]),
-    "bound zero F2": (lambda: homogeneous_bound(_F1, np.zeros((2, 4)), [0.1, 0.1], 1.0, order=2),
-                      ["homogeneous_bound", "F2 is zero"]),
+    "bound string t": (lambda: homogeneous_bound([None, _F1, _F2], [0.1, 0.1], "1", order=2),
+                       ["homogeneous_bound", "t", "string"]),
+    "bound complex t": (lambda: homogeneous_bound([None, _F1, _F2], [0.1, 0.1], 1j, order=2),
+                        ["homogeneous_bound", "t", "real"]),
+    "bound negative t": (lambda: homogeneous_bound([None, _F1, _F2], [0.1, 0.1], -1.0, order=2),
+                         ["homogeneous_bound", "t", ">= 0"]),
+    "bound zero F2": (lambda: homogeneous_bound([None, _F1, np.zeros((2, 4))], [0.1, 0.1], 1.0, order=2),
+                      ["homogeneous_bound", "F2 is zero or absent"]),
     "bound forced object": (lambda: homogeneous_bound([[0.1, 0], _F1, _F2], [0.1, 0.1], 1.0, order=2),
                             ["homogeneous_bound", "F0 = 0"]),
-    "lemma1 zero u0": (lambda: lemma1_bound(_F1, _F2, None, [0.0, 0.0], 1.0, order=2), ["lemma1_bound", "u0", "zero"]),
+    "lemma1 zero u0": (lambda: lemma1_bound([None, _F1, _F2], [0.0, 0.0], 1.0, order=2), ["lemma1_bound", "u0", "zero"]),
 }
 
 

@@ -184,7 +184,7 @@ def test_claim5_discrete_minus_continuous_block_22_is_eta2_HxH():
         F0, F1, F2 = pm.coefficients
         np.testing.assert_allclose(F0, 0.0, atol=1e-15)
         C, _ = discrete_carleman([F0, F1, F2], order=2)
-        A, _ = carleman_matrix(F1, F2, F0, order=2)
+        A, _ = carleman_matrix([F0, F1, F2], order=2)
         s = level_slices(3, 2)[1]
         diff = (C - sp.eye_array(C.shape[0]) - A).toarray()[s, s]
         # exact up to the round-off of the O(1) entries that cancel in the subtraction
@@ -444,7 +444,7 @@ def test_a_polynomial_map_goes_to_the_carleman_builders_as_it_is():
     C_ref, b_ref = discrete_carleman(list(pm.coefficients), order=3)
     assert (C != C_ref).nnz == 0 and np.array_equal(b, b_ref)
     A, a = carleman_matrix(pm, order=2)
-    A_ref, a_ref = carleman_matrix(pm.coefficients[1], pm.coefficients[2], pm.coefficients[0], order=2)
+    A_ref, a_ref = carleman_matrix(list(pm.coefficients), order=2)
     assert (A != A_ref).nnz == 0 and np.array_equal(a, a_ref)
     cubic = polynomial_map(lambda th: (th**4).sum(), [0.3, -0.2], eta=0.1, degree=3)
     with pytest.raises(ValueError, match=r"carleman_matrix: F.coefficients must hold F0, F1 and up to F2"):

@@ -25,7 +25,7 @@ def test_r_number_hand_computed():
     F1 = np.diag([-10.0, -20.0])
     F2 = np.zeros((2, 4))
     F2[0, 0] = 2.0
-    R = r_number([3.0, 0.0], F1, F2, [3.0, 4.0])
+    R = r_number([[3.0, 0.0], F1, F2], [3.0, 4.0])
     np.testing.assert_allclose(R, (5 * 2 + 3 / 5) / 10, rtol=1e-14)
 
 
@@ -33,7 +33,7 @@ def test_r_number_homogeneous_is_reynolds_like():
     rng = np.random.default_rng(1)
     F2 = rng.standard_normal((3, 9))
     u0 = rng.standard_normal(3)
-    R = r_number(None, -2.0 * np.eye(3), F2, u0)
+    R = r_number([None, -2.0 * np.eye(3), F2], u0)
     np.testing.assert_allclose(R, np.linalg.norm(u0) * np.linalg.norm(F2, 2) / 2.0, rtol=1e-12)
 
 
@@ -41,7 +41,7 @@ def test_r_number_uses_largest_real_part_of_nonnormal_F1():
     F1 = np.array([[-1.0, 5.0], [0.0, -3.0]])  # non-normal, eigenvalues -1 and -3
     assert lambda_1(F1) == pytest.approx(-1.0)
     # ||ones(2, 4)||_2 = sqrt(8)
-    np.testing.assert_allclose(r_number(None, F1, np.ones((2, 4)), [1.0, 0.0]), np.sqrt(8), rtol=1e-12)
+    np.testing.assert_allclose(r_number([None, F1, np.ones((2, 4))], [1.0, 0.0]), np.sqrt(8), rtol=1e-12)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -52,28 +52,28 @@ def test_claim17_r_below_one_iff_inside_interval(seed):
     F1 = -np.diag(rng.uniform(1, 2, n))
     F2 = 0.1 * rng.standard_normal((n, n * n))
     F0 = 0.05 * rng.standard_normal(n)
-    r_minus, r_plus = r_interval(F0, F1, F2)
+    r_minus, r_plus = r_interval([F0, F1, F2])
     assert 0 < r_minus < r_plus
     direction = rng.standard_normal(n)
     direction /= np.linalg.norm(direction)
     for radius in np.geomspace(r_minus / 10, r_plus * 10, 301):
-        R = r_number(F0, F1, F2, radius * direction)
+        R = r_number([F0, F1, F2], radius * direction)
         inside = r_minus < radius < r_plus
         if abs(R - 1) > 1e-9:
             assert (R < 1) == inside
-    np.testing.assert_allclose(r_number(F0, F1, F2, r_minus * direction), 1.0, rtol=1e-10)
-    np.testing.assert_allclose(r_number(F0, F1, F2, r_plus * direction), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(r_number([F0, F1, F2], r_minus * direction), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(r_number([F0, F1, F2], r_plus * direction), 1.0, rtol=1e-10)
 
 
 def test_r_interval_limits():
     F1 = -np.eye(2)
-    assert r_interval(None, F1, np.ones((2, 4)))[0] == 0.0
-    lo, hi = r_interval([0.5, 0.0], F1, None)
+    assert r_interval([None, F1, np.ones((2, 4))])[0] == 0.0
+    lo, hi = r_interval([[0.5, 0.0], F1])
     assert lo == pytest.approx(0.5) and math.isinf(hi)
     with pytest.raises(ValueError, match="r_interval: no initial norm gives R < 1"):
-        r_interval([10.0, 0.0], F1, np.ones((2, 4)))
+        r_interval([[10.0, 0.0], F1, np.ones((2, 4))])
     with pytest.raises(ValueError, match="Re\\(lambda_1\\) < 0"):
-        r_interval(None, np.eye(2), np.ones((2, 4)))
+        r_interval([None, np.eye(2), np.ones((2, 4))])
 
 
 def test_lambda_1_refuses_jordan_block_and_discards_zeros():
@@ -87,17 +87,17 @@ def test_lambda_1_refuses_jordan_block_and_discards_zeros():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: r_number(None, np.eye(2), None, [1.0, 0.0]), "r_number: F1 must be dissipative"),
-        (lambda: r_number(None, -np.eye(2), None, [0.0, 0.0]), "u0 is the zero vector"),
-        (lambda: r_number(None, -np.eye(2), np.ones((2, 2)), [1.0, 0.0]), "F2 must have shape"),
-        (lambda: r_number([1.0], -np.eye(2), None, [1.0, 0.0]), "F0 must have length 2"),
-        (lambda: r_number(None, -np.ones((2, 3)), None, [1.0, 0.0]), "F1 must be square"),
-        (lambda: check_quadratic([[np.inf]]), "F1 has non-finite"),
-        (lambda: solve_reference(-np.eye(2), None, None, [1.0, 0.0], [0.0, 0.0]), "strictly increasing"),
-        (lambda: solve_reference(-np.eye(2), None, None, [1.0, 0.0], [0.0, 1.0], rtol=0), "rtol must be > 0"),
-        (lambda: solve_reference(-np.eye(2), None, None, [1.0], [0.0, 1.0]), "u0 must have length 2"),
-        (lambda: solve_reference(-np.eye(2), None, None, [1.0, 0.0], [0.0, 1.0], method="Euler"), "method must be"),
-        (lambda: solve_reference(-np.eye(2), None, [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], forcing=1.0), "forcing must be"),
+        (lambda: r_number([None, np.eye(2)], [1.0, 0.0]), "r_number: F1 must be dissipative"),
+        (lambda: r_number([None, -np.eye(2)], [0.0, 0.0]), "u0 is the zero vector"),
+        (lambda: r_number([None, -np.eye(2), np.ones((2, 2))], [1.0, 0.0]), r"F\[2\] must have shape"),
+        (lambda: r_number([[1.0], -np.eye(2)], [1.0, 0.0]), r"F\[0\] must have length 2"),
+        (lambda: r_number([None, -np.ones((2, 3))], [1.0, 0.0]), r"F\[1\] must be square"),
+        (lambda: check_quadratic([None, [[np.inf]]]), r"F\[1\] has non-finite"),
+        (lambda: solve_reference([None, -np.eye(2)], [1.0, 0.0], [0.0, 0.0]), "strictly increasing"),
+        (lambda: solve_reference([None, -np.eye(2)], [1.0, 0.0], [0.0, 1.0], rtol=0), "rtol must be > 0"),
+        (lambda: solve_reference([None, -np.eye(2)], [1.0], [0.0, 1.0]), "u0 must have length 2"),
+        (lambda: solve_reference([None, -np.eye(2)], [1.0, 0.0], [0.0, 1.0], method="Euler"), "method must be"),
+        (lambda: solve_reference([[1.0, 1.0], -np.eye(2)], [1.0, 0.0], [0.0, 1.0], forcing=1.0), "forcing must be"),
         (lambda: burgers(nx=2), "nx must be >= 3"),
         (lambda: burgers(re0=-1.0), "re0 must be > 0"),
         (lambda: burgers(nt=1), "nt must be >= 2"),
@@ -115,7 +115,7 @@ def test_solve_reference_linear_matches_expm():
     F0 = rng.standard_normal(n)
     u0 = rng.standard_normal(n)
     t = np.linspace(0, 2, 9)
-    out = solve_reference(F1, None, F0, u0, t)
+    out = solve_reference([F0, F1], u0, t)
     # u(t) = e^{F1 t} u0 + F1^{-1}(e^{F1 t} - I) F0
     exact = np.array([expm(F1 * s) @ u0 + np.linalg.solve(F1, (expm(F1 * s) - np.eye(n)) @ F0) for s in t])
     np.testing.assert_allclose(out, exact, rtol=0, atol=1e-9)
@@ -125,7 +125,7 @@ def test_solve_reference_linear_matches_expm():
 def test_solve_reference_logistic_closed_form():
     a, b, u0 = 1.0, 0.5, 1.0
     t = np.linspace(0, 5, 51)
-    out = solve_reference([[-a]], [[b]], None, [u0], t)
+    out = solve_reference([None, [[-a]], [[b]]], [u0], t)
     e = np.exp(-a * t)
     np.testing.assert_allclose(out[:, 0], a * u0 * e / (a - b * u0 * (1 - e)), rtol=0, atol=1e-9)
 
@@ -134,8 +134,8 @@ def test_solve_reference_forcing_forms_agree():
     F1 = -np.eye(2)
     F0 = np.array([1.0, -0.5])
     t = np.linspace(0, 1, 5)
-    a = solve_reference(F1, sp.csr_array((2, 4)), F0, [0.1, 0.2], t, forcing=np.cos)
-    b = solve_reference(F1, None, lambda s: np.cos(s) * F0, [0.1, 0.2], t)
+    a = solve_reference([F0, F1, sp.csr_array((2, 4))], [0.1, 0.2], t, forcing=np.cos)
+    b = solve_reference([lambda s: np.cos(s) * F0, F1], [0.1, 0.2], t)
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
@@ -149,7 +149,7 @@ def test_pnas_burgers_r_number():
     eig = np.linalg.eigvals(prob.F1.toarray())
     assert np.sum(np.abs(eig) < 1e-12) == 2
     with pytest.raises(ValueError, match="dissipative"):
-        r_number(prob.F0, prob.F1, prob.F2, prob.u0)  # lambda_1 = 0 without discarding
+        r_number([prob.F0, prob.F1, prob.F2], prob.u0)  # lambda_1 = 0 without discarding
 
 
 def test_burgers_matches_reference_script_setup():
@@ -183,20 +183,20 @@ def test_burgers_operators_are_central_differences():
 def test_burgers_reference_solution_is_converged():
     prob = burgers()
     t = prob.t[::40]
-    a = solve_reference(prob.F1, prob.F2, prob.F0, prob.u0, t, forcing=prob.forcing)
-    b = solve_reference(prob.F1, prob.F2, prob.F0, prob.u0, t, forcing=prob.forcing, method="RK45")
+    a = solve_reference(prob, prob.u0, t)
+    b = solve_reference(prob, t_eval=t, method="RK45")
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
     assert np.abs(a[:, [0, -1]]).max() < 1e-12  # Dirichlet boundaries stay (numerically) zero
 
 
 def test_check_quadratic_dissipative_hypotheses():
-    F1, F2, F0 = check_quadratic(-np.eye(2), None, None, dissipative=True)
+    F1, F2, F0 = check_quadratic([None, -np.eye(2), None], dissipative=True)
     assert F2.shape == (2, 4) and not F0.any() and sp.issparse(F1)
     with pytest.raises(ValueError, match="myfunc: F1 must be dissipative"):
-        check_quadratic(np.diag([-1.0, 0.5]), dissipative=True, func="myfunc")
+        check_quadratic([None, np.diag([-1.0, 0.5])], dissipative=True, func="myfunc")
     with pytest.raises(ValueError, match="not diagonalizable"):
-        check_quadratic([[-1.0, 1.0], [0.0, -1.0]], dissipative=True)
-    check_quadratic(np.diag([0.0, -1.0]), dissipative=True, discard_zero=True)
+        check_quadratic([None, [[-1.0, 1.0], [0.0, -1.0]]], dissipative=True)
+    check_quadratic([None, np.diag([0.0, -1.0])], dissipative=True, discard_zero=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,18 +213,18 @@ class _Map:
 
 def test_every_function_accepts_the_coefficients_as_one_object():
     F0, F1, F2, u0 = np.array([0.01, 0.0]), np.diag([-1.0, -2.0]), 0.1 * np.ones((2, 4)), np.array([0.3, -0.2])
-    for F in ([F0, F1, F2], (F0, F1, F2), _Map([F0, F1, F2])):
-        assert r_number(F, u0) == r_number(F0, F1, F2, u0)
-        assert r_number(F, u0=u0) == r_number(F0, F1, F2, u0)
-        assert r_interval(F) == r_interval(F0, F1, F2)
+    t = np.linspace(0.0, 0.5, 4)
+    ref = [F0, F1, F2]
+    for F in ((F0, F1, F2), _Map([F0, F1, F2])):
+        assert r_number(F, u0) == r_number(ref, u0)
+        assert r_number(F, u0=u0) == r_number(ref, u0)
+        assert r_interval(F) == r_interval(ref)
         assert lambda_1(F) == lambda_1(F1)
-        t = np.linspace(0.0, 0.5, 4)
-        np.testing.assert_array_equal(solve_reference(F, u0, t), solve_reference(F1, F2, F0, u0, t))
-        np.testing.assert_array_equal(solve_reference(F, u0=u0, t_eval=t), solve_reference(F1, F2, F0, u0, t))
-        got = check_quadratic(F)
-        want = check_quadratic(F1, F2, F0)
-        for a, b in zip(got, want):
+        np.testing.assert_array_equal(solve_reference(F, u0, t), solve_reference(ref, u0, t))
+        np.testing.assert_array_equal(solve_reference(F, u0=u0, t_eval=t), solve_reference(ref, u0, t))
+        for a, b in zip(check_quadratic(F), check_quadratic(ref)):
             np.testing.assert_array_equal(a.toarray() if sp.issparse(a) else a, b.toarray() if sp.issparse(b) else b)
+    assert r_number([None, F1], u0) == r_number([None, F1, None], u0) == r_number([np.zeros(2), F1, 0 * F2], u0)
 
 
 def test_a_problem_object_brings_its_own_state_grid_and_forcing():
@@ -232,7 +232,41 @@ def test_a_problem_object_brings_its_own_state_grid_and_forcing():
     assert r_number(p) == p.R
     t = p.t[:5]
     np.testing.assert_array_equal(solve_reference(p, t_eval=t),
-                                  solve_reference(p.F1, p.F2, p.F0, p.u0, t, forcing=p.forcing))
+                                  solve_reference([p.F0, p.F1, p.F2], p.u0, t, forcing=p.forcing))
+
+
+# --------------------------------------------------------------------------------------------
+# the separate arguments of the historical signatures: deprecated, same result
+# --------------------------------------------------------------------------------------------
+
+_SEPARATE = {
+    # name: (deprecated call, the one-object call)
+    "r_number": (lambda F0, F1, F2, u0, t: r_number(F0, F1, F2, u0), lambda F, u0, t: r_number(F, u0)),
+    "r_interval": (lambda F0, F1, F2, u0, t: r_interval(F0, F1, F2), lambda F, u0, t: r_interval(F)),
+    "check_quadratic": (lambda F0, F1, F2, u0, t: check_quadratic(F1, F2, F0, dissipative=True),
+                        lambda F, u0, t: check_quadratic(F, dissipative=True)),
+    "solve_reference": (lambda F0, F1, F2, u0, t: solve_reference(F1, F2, F0, u0, t),
+                        lambda F, u0, t: solve_reference(F, u0, t)),
+}
+
+
+@pytest.mark.parametrize("name", list(_SEPARATE))
+def test_separate_coefficients_are_deprecated_and_give_the_same_result(name):
+    F0, F1, F2, u0 = np.array([0.01, 0.0]), np.diag([-1.0, -2.0]), 0.1 * np.ones((2, 4)), np.array([0.3, -0.2])
+    t = np.linspace(0.0, 0.5, 4)
+    old, new = _SEPARATE[name]
+    with pytest.warns(DeprecationWarning, match=rf"{name}\(.*\) is deprecated.*{name}\(\[F0, F1, F2\]") as record:
+        got = old(F0, F1, F2, u0, t)
+    assert len(record) == 1 and record[0].filename == __file__
+    want = new([F0, F1, F2], u0, t)
+    for a, b in zip(got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]):
+        np.testing.assert_array_equal(a.toarray() if sp.issparse(a) else a, b.toarray() if sp.issparse(b) else b)
+
+
+def test_a_bare_linear_part_is_the_deprecated_form():
+    with pytest.warns(DeprecationWarning, match=r"check_quadratic\(\[None, F1\], \.\.\.\)"):
+        F1, F2, F0 = check_quadratic(-np.eye(2))
+    assert F2.shape == (2, 4) and not F0.any()
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,29 +276,30 @@ def test_a_problem_object_brings_its_own_state_grid_and_forcing():
 _F1, _F2, _U0 = np.diag([-1.0, -2.0]), 0.1 * np.ones((2, 4)), np.array([0.3, -0.2])
 
 BAD_INPUT = {
-    "r complex F1": (lambda: r_number(None, [[-1.0, 0.1j], [0.0, -1.0]], None, [1.0, 0.0]), ["r_number", "F1", "real"]),
-    "r None F1": (lambda: r_number(None, None, None, [1.0]), ["r_number", "F1", "None"]),
-    "r string u0": (lambda: r_number(None, _F1, _F2, "u0"), ["r_number", "u0", "string"]),
-    "r zero u0": (lambda: r_number(None, _F1, _F2, [0.0, 0.0]), ["r_number", "u0", "zero vector"]),
-    "r nan F2": (lambda: r_number(None, _F1, np.full((2, 4), np.nan), _U0), ["r_number", "F2", "non-finite"]),
+    "r complex F1": (lambda: r_number([None, [[-1.0, 0.1j], [0.0, -1.0]]], [1.0, 0.0]), ["r_number", "F[1]", "real"]),
+    "r None F1": (lambda: r_number([None, None, None], [1.0]), ["r_number", "F1", "None"]),
+    "r string u0": (lambda: r_number([None, _F1, _F2], "u0"), ["r_number", "u0", "string"]),
+    "r zero u0": (lambda: r_number([None, _F1, _F2], [0.0, 0.0]), ["r_number", "u0", "zero vector"]),
+    "r nan F2": (lambda: r_number([None, _F1, np.full((2, 4), np.nan)], _U0), ["r_number", "F[2]", "non-finite"]),
     "r missing u0": (lambda: r_number([None, _F1, _F2]), ["r_number", "missing", "u0"]),
     "r too many after object": (lambda: r_number([None, _F1, _F2], _U0, _U0, _U0),
                                 ["r_number", "positional"]),
     "r object and F2": (lambda: check_quadratic([None, _F1], _F2), ["check_quadratic", "either as one object"]),
-    "r not dissipative": (lambda: r_number(None, np.eye(2), _F2, _U0), ["r_number", "dissipative"]),
-    "r string discard_zero": (lambda: r_number(None, _F1, _F2, _U0, discard_zero="yes"), ["r_number", "discard_zero"]),
-    "interval complex F0": (lambda: r_interval([0.1j, 0], _F1, _F2), ["r_interval", "F0", "real"]),
-    "interval empty F1": (lambda: r_interval(None, np.zeros((0, 0)), None), ["r_interval", "F1", "empty"]),
+    "r not dissipative": (lambda: r_number([None, np.eye(2), _F2], _U0), ["r_number", "dissipative"]),
+    "r string discard_zero": (lambda: r_number([None, _F1, _F2], _U0, discard_zero="yes"), ["r_number", "discard_zero"]),
+    "interval complex F0": (lambda: r_interval([[0.1j, 0], _F1, _F2]), ["r_interval", "F[0]", "real"]),
+    "interval empty F1": (lambda: r_interval([None, np.zeros((0, 0))]), ["r_interval", "F[1]", "empty"]),
     "lambda_1 string": (lambda: lambda_1("F1"), ["lambda_1", "F1", "string"]),
     "lambda_1 wrong shape": (lambda: lambda_1(np.ones((2, 3))), ["lambda_1", "F1", "square"]),
-    "reference inf u0": (lambda: solve_reference(_F1, _F2, None, [np.inf, 0], [0, 1]),
+    "reference inf u0": (lambda: solve_reference([None, _F1, _F2], [np.inf, 0], [0, 1]),
                          ["solve_reference", "u0", "non-finite"]),
-    "reference complex t": (lambda: solve_reference(_F1, _F2, None, _U0, [0, 1j]), ["solve_reference", "t_eval", "real"]),
-    "reference decreasing t": (lambda: solve_reference(_F1, _F2, None, _U0, [1.0, 0.0]),
+    "reference complex t": (lambda: solve_reference([None, _F1, _F2], _U0, [0, 1j]),
+                            ["solve_reference", "t_eval", "real"]),
+    "reference decreasing t": (lambda: solve_reference([None, _F1, _F2], _U0, [1.0, 0.0]),
                                ["solve_reference", "t_eval", "increasing"]),
-    "reference bad F0(t)": (lambda: solve_reference(_F1, _F2, lambda t: np.ones(3), _U0, [0, 1]),
+    "reference bad F0(t)": (lambda: solve_reference([lambda t: np.ones(3), _F1, _F2], _U0, [0, 1]),
                             ["solve_reference", "F0(t)", "length 2"]),
-    "reference blow-up": (lambda: solve_reference([[1.0]], [[1.0]], None, [1.0], [0.0, 2.0]),
+    "reference blow-up": (lambda: solve_reference([None, [[1.0]], [[1.0]]], [1.0], [0.0, 2.0]),
                           ["solve_reference"]),
     "reference missing t": (lambda: solve_reference([None, _F1, _F2], _U0), ["solve_reference", "missing", "t_eval"]),
     "burgers absurd nx": (lambda: burgers(nx=10**7), ["burgers", "nx = 10000000", "max_bytes"]),
@@ -285,7 +320,7 @@ def test_dense_eigen_decomposition_is_guarded():
     with pytest.raises(ValueError, match="lambda_1: the dense eigen-decomposition of the 20000 x 20000"):
         lambda_1(sp.eye_array(20000, format="csr"))
     with pytest.raises(ValueError, match="r_number: the dense eigen-decomposition"):
-        r_number(None, -sp.eye_array(20000, format="csr"), None, np.ones(20000))
+        r_number([None, -sp.eye_array(20000, format="csr")], np.ones(20000))
 
 
 @pytest.mark.parametrize("bad", ["0.5", None, 1j, float("nan"), [0.5]])

@@ -199,6 +199,22 @@ class TestCoefficients:
         with pytest.raises(ValueError, match="at most 1 more positional"):
             v.coefficient_call(["u", "t"], ["u0"], func="f")
 
+    def test_a_list_holding_none_is_a_coefficient_object(self):
+        for obj in ([None, "F1"], [np.zeros(2), None], (None, [[1.0]], None)):
+            assert v.is_coefficients(obj)
+
+    def test_separate_coefficients_warn_once_with_the_replacement(self):
+        F1 = -np.eye(2)
+        with pytest.warns(DeprecationWarning) as record:
+            F = v.separate_coefficients("f", None, F1, v.NOT_GIVEN, old="F1, F2, F0, ...", rest=", ...", stacklevel=2)
+        assert len(record) == 1 and record[0].filename == __file__
+        assert str(record[0].message).startswith(
+            "f(F1, F2, F0, ...) is deprecated: pass the coefficients as one object in ascending degree, "
+            "f([None, F1], ...)")
+        assert F[0] is None and F[1] is F1 and F[2] is None
+        with pytest.warns(DeprecationWarning, match=r"f\(\[F0, F1, F2\], u0\)"):
+            v.separate_coefficients("f", np.zeros(2), F1, np.zeros((2, 4)), old="F0, F1, F2, u0", rest=", u0")
+
 
 def test_check_positive_refuses_integers_beyond_the_float_range():
     with pytest.raises(ValueError, match="f: x must be a finite real number"):
