@@ -42,6 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "as_array",
     "as_vector",
     "as_matrix",
     "as_rng",
@@ -121,6 +122,12 @@ def _refuse_complex(values: np.ndarray, name: str, where: str) -> None:
             f"{where}{name} must be real, got complex entries (largest |imag| = {float(np.nanmax(imag)):.3g}); "
             "a real-valued quantity is expected here"
         )
+
+
+def as_array(x: Any, name: str, *, func: str | None = None, dtype: Any = float) -> np.ndarray:
+    """``np.asarray(x, dtype)`` of any shape, refusing ``None``, strings, non-numeric and complex input by
+    name (no finiteness or shape check: :func:`as_vector` and :func:`as_matrix` add those)."""
+    return _to_array(x, name, func, dtype, False, "array")
 
 
 def as_vector(

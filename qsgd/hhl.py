@@ -128,6 +128,7 @@ from qiskit.synthesis import synth_permutation_basic, synth_qft_full
 from qiskit_aer import AerSimulator
 
 from qsgd._validation import (
+    as_array,
     as_matrix,
     as_rng,
     as_vector,
@@ -139,7 +140,6 @@ from qsgd._validation import (
     describe,
     estimate_bytes,
 )
-from qsgd._validation import _to_array
 from qsgd.tomography import amplitudes_from_pair_counts, hadamard_pair_counts
 from qsgd.upload import sparse_state_preparation
 
@@ -1446,7 +1446,7 @@ def hhl_filter(eigenvalues: Any, *, clock_qubits: int, evolution_time: float, sc
     array([1. , 0.5])
     """
     func = "hhl_filter"
-    lam = _to_array(eigenvalues, "eigenvalues", func, float, False, "array")
+    lam = as_array(eigenvalues, "eigenvalues", func=func)
     if lam.size == 0:
         raise ValueError(f"{func}: eigenvalues is empty")
     if not np.all(np.isfinite(lam)):

@@ -227,3 +227,13 @@ def test_check_float_range_names_integers_beyond_double_precision():
     v.check_float_range(1e308, "n", func="f")  # floats pass: finiteness is check_positive's job
     with pytest.raises(ValueError, match="f: n must be a finite real number, got an integer of 1001 bits"):
         v.check_float_range(2**1000, "n", func="f")
+
+
+def test_as_array_keeps_any_shape_and_refuses_non_numbers_by_name():
+    from qsgd._validation import as_array
+
+    assert as_array([[1, 2], [3, 4]], "a").shape == (2, 2)
+    assert as_array(3, "a").shape == ()
+    for bad, what in ((None, "None"), ("x", "string"), ([1j], "complex"), ([object()], "numeric")):
+        with pytest.raises(ValueError, match=rf"f: a must .*{what}|f: a .*{what}"):
+            as_array(bad, "a", func="f")
