@@ -1,5 +1,6 @@
 """Command line: ``python -m qsgd experiments ...`` runs the Fig. 2 protocol,
-``python -m qsgd plot RUN_DIR`` plots a finished run."""
+``python -m qsgd plot RUN_DIR`` plots a finished run, ``torchrun ... -m qsgd spectrum ...``
+computes a Hessian spectrum data-parallel."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from qsgd.experiments import main as experiments_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m qsgd experiments ...`` or ``python -m qsgd plot RUN_DIR``: :func:`qsgd.experiments.main`."""
+    """``python -m qsgd experiments|plot|spectrum ...``: :func:`qsgd.experiments.main`."""
     return experiments_main(argv)
 
 

@@ -15,7 +15,7 @@ everywhere; only rank 0 writes it.
 
 Launch with ``torchrun`` (NCCL on GPUs, gloo on CPU)::
 
-    torchrun --standalone --nproc-per-node 8 -m qsgd.distributed spectrum \\
+    torchrun --standalone --nproc-per-node 8 -m qsgd spectrum \\
         --scale paper --data /path/to/cifar-100-python --pretrained resnet32x4.pt \\
         --samples 16384 --lanczos-steps 90 --output spectrum.npz
 
@@ -136,7 +136,6 @@ def lanczos_density(model, data, *, rng=None, group=None, operator_kwargs=None, 
 
 
 if __name__ == "__main__":
-    # the command line builds models and data with qsgd.experiments, which imports this module
-    from qsgd.experiments import spectrum_main
-
-    sys.exit(spectrum_main())
+    # the command line builds models and data with qsgd.experiments (which imports this module), so it
+    # lives there: python -m qsgd spectrum
+    sys.exit("the data-parallel spectrum runs as: torchrun ... -m qsgd spectrum ... (python -m qsgd spectrum --help)")

@@ -1062,6 +1062,8 @@ def main(argv: list[str] | None = None) -> int:
         argv = argv[1:]
     if argv and argv[0] == "plot":
         return plot_main(argv[1:])
+    if argv and argv[0] == "spectrum":
+        return spectrum_main(argv[1:])
     args = vars(_parser().parse_args(argv))
     output, no_resume, progress, scale = args.pop("output"), args.pop("no_resume"), args.pop("progress"), args.pop("scale")
     overrides = {k: v for k, v in args.items() if v is not None}
@@ -1122,7 +1124,7 @@ def plot_main(argv: list[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------------
-# the data-parallel spectrum command line (python -m qsgd.distributed spectrum)
+# the data-parallel spectrum command line (python -m qsgd spectrum)
 # ---------------------------------------------------------------------------
 
 
@@ -1166,14 +1168,12 @@ def _spectrum_cli(args) -> int:
 
 def _spectrum_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m qsgd.distributed",
-        description="Data-parallel Hessian spectral density (Lanczos on all-reduced Hessian-vector products). "
-        "Run under torchrun; a single process works too.",
+        prog="python -m qsgd spectrum",
+        description="Data-parallel Hessian spectral density of a (pre-trained, pruned) model: Lanczos on "
+        "all-reduced Hessian-vector products. Run under torchrun; a single process works too.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sp = sub.add_parser("spectrum", help="Hessian spectrum of a (pre-trained, pruned) model",
-                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    sp = parser
     sp.add_argument("--scale", choices=("small", "fashion", "paper"), default="paper",
                     help="model and data preset of `python -m qsgd experiments`")
     sp.add_argument("--data", default=None, help="CIFAR-100 directory (scale paper)")
@@ -1193,9 +1193,9 @@ def _spectrum_parser() -> argparse.ArgumentParser:
 
 
 def spectrum_main(argv: list[str] | None = None) -> int:
-    """``torchrun ... -m qsgd.distributed spectrum ...``: a data-parallel Hessian spectrum.
+    """``torchrun ... -m qsgd spectrum ...``: a data-parallel Hessian spectrum.
 
-    The command line of :mod:`qsgd.distributed` (whose ``__main__`` block calls this): the
+    The command line of :mod:`qsgd.distributed`'s products (``python -m qsgd spectrum``): the
     model and data of a preset (:func:`config_for`, :func:`load_data`, :func:`build_model`,
     optionally a pre-trained state dict and pruning) or a saved model and data pair, the
     spectrum by :func:`qsgd.distributed.lanczos_density`; rank 0 writes it to ``--output``.

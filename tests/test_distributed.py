@@ -48,7 +48,7 @@ def test_two_gloo_processes_give_the_single_process_spectrum(tmp_path):
     torch.save(data, tmp_path / "data.pt")
     out = tmp_path / "spectrum.npz"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           "-m", "qsgd.distributed", "spectrum", "--model-file", str(tmp_path / "model.pt"),
+           "-m", "qsgd", "spectrum", "--model-file", str(tmp_path / "model.pt"),
            "--data-file", str(tmp_path / "data.pt"), "--backend", "gloo", "--lanczos-steps", "12",
            "--lanczos-starts", "2", "--batch-size", "64", "--seed", "3", "--output", str(out)]
     env = dict(os.environ, OMP_NUM_THREADS="1")
@@ -111,7 +111,8 @@ def test_bad_input(call, exc, words, refuses):
 
 
 def test_the_command_line_lives_in_experiments():
-    # ``-m qsgd.distributed spectrum`` runs qsgd.experiments.spectrum_main (see the torchrun test above)
+    # ``-m qsgd spectrum`` runs qsgd.experiments.spectrum_main (see the torchrun test above); distributed
+    # itself imports nothing above it
     from qsgd import experiments as qe
 
     assert "main" not in qd.__all__ and not hasattr(qd, "main")

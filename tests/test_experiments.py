@@ -369,10 +369,11 @@ def test_load_data_and_build_model_are_the_runs_own(tmp_path):
 
 def test_spectrum_main_single_process(tmp_path, capsys):
     out = tmp_path / "spectrum.npz"
-    assert qe.spectrum_main(["spectrum", "--scale", "small", "--samples", "64", "--lanczos-steps", "6",
-                             "--batch-size", "32", "--output", str(out)]) == 0
+    # python -m qsgd spectrum ... goes through main
+    assert qe.main(["spectrum", "--scale", "small", "--samples", "64", "--lanczos-steps", "6",
+                    "--batch-size", "32", "--output", str(out)]) == 0
     assert "1 rank(s)" in capsys.readouterr().out
     with np.load(out) as z:
         assert int(z["world_size"]) == 1 and z["nodes"].shape == (1, 6)
     with pytest.raises(SystemExit):
-        qe.spectrum_main(["spectrum", "--model-file", str(out)])
+        qe.spectrum_main(["--model-file", str(out)])
