@@ -81,14 +81,14 @@ def main():
         start = time.perf_counter()
         pm = polynomial_map(loss, theta0, eta=0.1, degree=2)
         t_map = time.perf_counter() - start
-        F = list(pm.coefficients)
+        F = pm.coefficients
         print()
         print(f"{label}: nnz(F0, F1, F2) = {np.count_nonzero(F[0])}, {F[1].nnz}, {F[2].nnz} "
               f"(polynomial_map {t_map:.2f} s)")
         print(f"{'basis':<10} {'unknowns':>9} {'non-zeros':>11} {'seconds':>8} {'nnz/s':>10}")
         rows = {}
         for basis in BASES:
-            seconds, (C, _) = best_of(REPEATS, lambda basis=basis: discrete_carleman(F, order=ORDER, basis=basis))
+            seconds, (C, _) = best_of(REPEATS, lambda basis=basis: discrete_carleman(pm, order=ORDER, basis=basis))
             rows[basis] = (seconds, C)
             print(f"{basis:<10} {C.shape[0]:>9,} {C.nnz:>11,} {seconds:>8.3f} {C.nnz / seconds:>10.3g}")
         (tk, Ck), (ts, Cs) = rows["kronecker"], rows["symmetric"]
