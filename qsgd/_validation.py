@@ -60,6 +60,7 @@ __all__ = [
     "is_coefficients",
     "as_coefficients",
     "coefficient_call",
+    "problem_defaults",
     "separate_coefficients",
     "NOT_GIVEN",
     "describe",
@@ -591,6 +592,21 @@ def coefficient_call(values: list, names: list[str], *, func: str | None = None)
         else:
             out[name] = values[slots + i]
     return out
+
+
+def problem_defaults(F: Any, u0: Any, t: Any) -> tuple[Any, Any, Any]:
+    """What a problem object supplies that the call did not: ``u0`` and the time grid ``t`` where
+    they are :data:`NOT_GIVEN`, and the problem's callable ``forcing`` (None without one).
+
+    A plain coefficient sequence supplies nothing. Used by the solvers that accept a problem
+    (:func:`qsgd.ode.solve_reference`, :func:`qsgd.carleman.solve_carleman`).
+    """
+    if u0 is NOT_GIVEN:
+        u0 = getattr(F, "u0", NOT_GIVEN)
+    if t is NOT_GIVEN:
+        t = getattr(F, "t", NOT_GIVEN)
+    forcing = getattr(F, "forcing", None)
+    return u0, t, forcing if callable(forcing) else None
 
 
 def separate_coefficients(func: str, F0: Any, F1: Any, F2: Any, *, old: str, rest: str = "",

@@ -96,6 +96,7 @@ from qsgd._validation import (
     describe,
     estimate_bytes,
     is_coefficients,
+    problem_defaults,
     separate_coefficients,
 )
 from qsgd._linalg import dense, eigenvalues, lambda_1, norm2
@@ -1168,13 +1169,9 @@ def solve_carleman(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, 
     basis = check_choice(basis, "basis", BASES, func=func)
     method = check_choice(method, "method", ("euler", "expm"), func=func)
     rest = coefficient_call([F2, F0, u0, t], ["u0", "t"], func=func)
-    u0, t = rest["u0"], rest["t"]
-    if u0 is NOT_GIVEN and hasattr(F, "u0"):
-        u0 = F.u0
-    if t is NOT_GIVEN and hasattr(F, "t"):
-        t = F.t
-    if forcing is None and method == "euler" and callable(getattr(F, "forcing", None)):
-        forcing = F.forcing
+    u0, t, problem_forcing = problem_defaults(F, rest["u0"], rest["t"])
+    if forcing is None and method == "euler":
+        forcing = problem_forcing
     n, F0, F1, F2 = _continuous_inputs(F, func)
     for name, value in (("u0", u0), ("t", t)):
         if value is NOT_GIVEN:

@@ -73,6 +73,7 @@ from qsgd._validation import (
     describe,
     estimate_bytes,
     is_coefficients,
+    problem_defaults,
     separate_coefficients,
 )
 
@@ -376,13 +377,8 @@ def solve_reference(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t_eval=NOT_GIVE
     func = "solve_reference"
     if is_coefficients(F):
         rest = coefficient_call([F2, F0, u0, t_eval], ["u0", "t_eval"], func=func)
-        u0, t_eval = rest["u0"], rest["t_eval"]
-        if u0 is NOT_GIVEN and hasattr(F, "u0"):
-            u0 = F.u0
-        if t_eval is NOT_GIVEN and hasattr(F, "t"):
-            t_eval = F.t
-        if forcing is None and callable(getattr(F, "forcing", None)):
-            forcing = F.forcing
+        u0, t_eval, problem_forcing = problem_defaults(F, rest["u0"], rest["t_eval"])
+        forcing = problem_forcing if forcing is None else forcing
     else:
         F = separate_coefficients(func, F0, F, F2, old="F1, F2, F0, u0, t_eval", rest=", u0, t_eval")
         if F2 is NOT_GIVEN:

@@ -116,12 +116,11 @@ from qsgd._validation import (
     as_rng,
     as_vector,
     check_choice,
-    check_memory,
     check_int,
     check_positive,
     describe,
 )
-from qsgd.carleman import BASES, DEFAULT_BASIS, discrete_carleman, level_slices, lift, lifted_dimension, truncation_error_terms
+from qsgd.carleman import BASES, DEFAULT_BASIS, discrete_carleman, level_slices, lifted_dimension, truncation_error_terms
 from qsgd.gd import gradient_descent, model_loss, polynomial_map, taylor_error_bound
 from qsgd.hhl import (
     INVERSION_MARGIN,
@@ -705,7 +704,7 @@ def _classical_paths(loss, theta0, s: SegmentSettings, func):
     return pmap, F, f0, u_gd, u_poly
 
 
-def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen, size):
+def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen):
     """Stage 5: the HHL output state, by the model and (circuit simulation) on Aer."""
     sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
     t_evo, scaling, _ = hhl_parameters(sigma_min, sigma_max, clock_qubits=s.clock_qubits)
@@ -835,7 +834,7 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
         spec = system_spectrum(lifted.L)
     except ValueError as exc:  # name the function the user called first
         raise ValueError(f"{func}: the Eq. 6 system cannot be inverted: {exc}") from None
-    x_hhl, p_success, model, model_p, hhl, t_evo, scaling = _hhl_stage(lifted.L, lifted.rhs, spec, s, gen, size)
+    x_hhl, p_success, model, model_p, hhl, t_evo, scaling = _hhl_stage(lifted.L, lifted.rhs, spec, s, gen)
     x_exact = lifted.Y / np.linalg.norm(lifted.Y)
     # 6. postselection of the anchor (step 1) and the final steps, first Carleman level
     out = _readout_stage(x_hhl, x_exact, f0, theta0, spec, p_success, lifted.C.shape[0], s)

@@ -237,3 +237,16 @@ def test_as_array_keeps_any_shape_and_refuses_non_numbers_by_name():
     for bad, what in ((None, "None"), ("x", "string"), ([1j], "complex"), ([object()], "numeric")):
         with pytest.raises(ValueError, match=rf"f: a must .*{what}|f: a .*{what}"):
             as_array(bad, "a", func="f")
+
+
+def test_problem_defaults_fill_only_what_the_call_left_out():
+    from types import SimpleNamespace
+
+    def g(t):
+        return t
+
+    problem = SimpleNamespace(u0=[1.0], t=[0.0, 1.0], forcing=g)
+    assert v.problem_defaults(problem, v.NOT_GIVEN, v.NOT_GIVEN) == ([1.0], [0.0, 1.0], g)
+    assert v.problem_defaults(problem, [2.0], [0.0, 0.5])[:2] == ([2.0], [0.0, 0.5])
+    assert v.problem_defaults([None, [[-1.0]]], v.NOT_GIVEN, v.NOT_GIVEN) == (v.NOT_GIVEN, v.NOT_GIVEN, None)
+    assert v.problem_defaults(SimpleNamespace(forcing=3.0), v.NOT_GIVEN, v.NOT_GIVEN)[2] is None
