@@ -21,7 +21,11 @@ Chapter 3 -- upload
     qsgd.upload       sparse_state_preparation (Gleinig-Hoefler), CNOT counts, weight upload
 
 Chapter 4 -- the quantum linear-system solver
-    qsgd.hhl          hhl_circuit, hhl_solve (phase estimation + ExactReciprocalGate, Aer)
+    qsgd.decomposition  decompose: the one Decomposition (eigen/singular values and vectors) that
+                      every solver, the theorem checks and the pipeline use; condition_number
+    qsgd.hhl          a package, one job a module: parameters (HHLParameters), filter, circuit,
+                      solve (Aer), model (algorithm level), bound, resources (CX formulas)
+    qsgd.solvers      the solver registry SOLVERS: "hhl" and "polynomial" (QSVT-style inverse)
 
 Chapter 5 -- download
     qsgd.tomography   vector_tomography (l2 tomography with signs), norm recovery
@@ -43,7 +47,9 @@ Chapter 8 -- end to end
 
 Every public function and class of a stage is also reachable from the top level and imported
 on first use: ``qsgd.quantum_gd`` is ``qsgd.pipeline.quantum_gd``, ``qsgd.hhl_solve`` is
-``qsgd.hhl.hhl_solve``.
+``qsgd.hhl.solve.hhl_solve``. The explicit table ``_NAMES`` below says where each name lives
+(each public name is defined by exactly one module; ``scripts/name_table.py --write`` rewrites
+the table and a test checks it).
 
 Shared
     qsgd.plots        figures shared by several chapters (the pipeline diagram)
@@ -64,10 +70,7 @@ Symbols (used the same way in code, docstrings and the book):
 
 from __future__ import annotations
 
-import ast
 import importlib
-from functools import cache
-from pathlib import Path
 
 __version__ = "0.1.0"
 
@@ -76,8 +79,10 @@ _SUBMODULES = (
     "carleman",
     "gd",
     "history",
+    "decomposition",
     "upload",
     "hhl",
+    "solvers",
     "tomography",
     "theorem",
     "cost",
@@ -90,54 +95,239 @@ _SUBMODULES = (
     "plots",
 )
 
-
-@cache
-def _public_names() -> dict[str, str]:
-    """Map each public name of a stage (its ``__all__``) to the stage that defines it.
-
-    Read from the modules' source with ``ast``, so ``import qsgd`` imports no stage (and
-    neither torch nor qiskit). A name re-exported by a second stage (for example
-    ``theorem.cost_model``, which comes from ``cost``) belongs to the stage that defines it;
-    a name that two stages define separately (e.g. two ``MAX_QUBITS`` constants) is left to
-    the submodules, ``qsgd.upload.MAX_QUBITS``, because ``qsgd.MAX_QUBITS`` would be ambiguous.
-    """
-    defined: dict[str, list[str]] = {}
-    here = Path(__file__).parent
-    for stage in _SUBMODULES:
-        tree = ast.parse((here / f"{stage}.py").read_text(encoding="utf-8"))
-        exported, own = set(), set()
-        for node in tree.body:
-            targets = []
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                own.add(node.name)
-            elif isinstance(node, ast.Assign):
-                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                targets = [node.target.id]
-            own.update(targets)
-            if "__all__" in targets and isinstance(node.value, (ast.List, ast.Tuple)):
-                exported = {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
-        for name in exported & own:
-            defined.setdefault(name, []).append(stage)
-    return {name: stages[0] for name, stages in defined.items() if len(stages) == 1 and name not in _SUBMODULES}
-
+# --- name table: written by scripts/name_table.py --write
+_NAMES = {
+    'truncation_error_terms': 'carleman',
+    'BASES': 'carleman',
+    'DEFAULT_BASIS': 'carleman',
+    'lifted_dimension': 'carleman',
+    'level_slices': 'carleman',
+    'monomials': 'carleman',
+    'lift': 'carleman',
+    'carleman_matrix': 'carleman',
+    'discrete_carleman': 'carleman',
+    'CarlemanSolution': 'carleman',
+    'solve_carleman': 'carleman',
+    'homogeneous_bound': 'carleman',
+    'lemma1_bound': 'carleman',
+    'TrainingCost': 'cost',
+    'training_cost': 'cost',
+    'AssumptionSet': 'cost',
+    'ASSUMPTION_SETS': 'cost',
+    'BreakEven': 'cost',
+    'break_even': 'cost',
+    'ResourceEstimate': 'cost_resources',
+    'resource_estimate': 'cost_resources',
+    'SOLVERS': 'cost_terms',
+    'COSTA_WALK_CONSTANT': 'cost_terms',
+    'COSTA_WALK_CONSTANT_OBSERVED': 'cost_terms',
+    'GRADIENT_FACTOR': 'cost_terms',
+    'HVP_FACTOR': 'cost_terms',
+    'THIRD_FACTOR': 'cost_terms',
+    'public_errors': 'cost_terms',
+    'default_kappa': 'cost_terms',
+    'gradient_cost': 'cost_terms',
+    'hessian_cost': 'cost_terms',
+    'third_derivative_cost': 'cost_terms',
+    'coefficient_formation_cost': 'cost_terms',
+    'oracle_query_cost': 'cost_terms',
+    'upload_cost': 'cost_terms',
+    'lifted_row_sparsity': 'cost_terms',
+    'qlsa_queries': 'cost_terms',
+    'postselection_repeats': 'cost_terms',
+    'tomography_copies': 'cost_terms',
+    're_expansions': 'cost_terms',
+    'classical_gd_cost': 'cost_terms',
+    'CIFAR100_MEAN': 'data',
+    'CIFAR100_STD': 'data',
+    'DataSplit': 'data',
+    'FASHION_MNIST_CLASSES': 'data',
+    'FASHION_MNIST_FILES': 'data',
+    'FASHION_MNIST_MEAN': 'data',
+    'FASHION_MNIST_STD': 'data',
+    'find_fashion_mnist': 'data',
+    'load_cifar100': 'data',
+    'load_digits': 'data',
+    'load_fashion_mnist': 'data',
+    'read_idx': 'data',
+    'split_data': 'data',
+    'torch_dtype': 'data',
+    'write_idx': 'data',
+    'SpectralBounds': 'decomposition',
+    'Decomposition': 'decomposition',
+    'DECOMPOSITION_METHODS': 'decomposition',
+    'SPECTRUM_RTOL': 'decomposition',
+    'EXACT_LIMIT': 'decomposition',
+    'decompose': 'decomposition',
+    'spectral_bounds': 'decomposition',
+    'condition_number': 'decomposition',
+    'is_symmetric': 'decomposition',
+    'dense_square': 'decomposition',
+    'init_from_env': 'distributed',
+    'shard': 'distributed',
+    'world': 'distributed',
+    'ExperimentConfig': 'experiments',
+    'ExperimentResult': 'experiments',
+    'build_model': 'experiments',
+    'config_for': 'experiments',
+    'download': 'experiments',
+    'load_data': 'experiments',
+    'load_results': 'experiments',
+    'plot_results': 'experiments',
+    'proxy_along_training': 'experiments',
+    'run_experiment': 'experiments',
+    'DEGREES': 'gd',
+    'PolynomialMap': 'gd',
+    'polynomial_map': 'gd',
+    'model_loss': 'gd',
+    'gradient_descent': 'gd',
+    'taylor_error_bound': 'gd',
+    'hhl_error_bound': 'hhl.bound',
+    'hhl_circuit': 'hhl.circuit',
+    'CONSTRUCTIONS': 'hhl.circuit',
+    'DEFAULT_MAX_QUBITS': 'hhl.circuit',
+    'reciprocal_amplitudes': 'hhl.filter',
+    'hhl_filter': 'hhl.filter',
+    'HHLModelResult': 'hhl.model',
+    'hhl_model': 'hhl.model',
+    'SIGN_CIRCUIT': 'hhl.model',
+    'SIGN_LARGEST_POSITIVE': 'hhl.model',
+    'HHLResolutionWarning': 'hhl.parameters',
+    'HHLParameters': 'hhl.parameters',
+    'hhl_parameters': 'hhl.parameters',
+    'required_clock_qubits': 'hhl.parameters',
+    'PHASE_HEADROOM': 'hhl.parameters',
+    'INVERSION_MARGIN': 'hhl.parameters',
+    'BOUNDS_RTOL': 'hhl.parameters',
+    'MAX_CLOCK_QUBITS': 'hhl.parameters',
+    'unitary_cx': 'hhl.resources',
+    'HHLGateCount': 'hhl.resources',
+    'state_preparation_cx': 'hhl.resources',
+    'hhl_cx_count': 'hhl.resources',
+    'MAX_FORMULA_QUBITS': 'hhl.resources',
+    'HHLResult': 'hhl.solve',
+    'hhl_solve': 'hhl.solve',
+    'MAX_SHOTS': 'hhl.solve',
+    'AER_DIAGONAL_QUBITS': 'hhl.solve',
+    'history_system': 'history',
+    'solve_history': 'history',
+    'history_blocks': 'history',
+    'theta_trajectory': 'history',
+    'postselection_probability': 'history',
+    'readout_weights': 'history',
+    'readout_error_bound': 'history',
+    'ACTIVATIONS': 'nn',
+    'BasicBlock': 'nn',
+    'CifarResNet': 'nn',
+    'TrainResult': 'nn',
+    'accuracy': 'nn',
+    'apply_mask': 'nn',
+    'cifar_resnet': 'nn',
+    'cifar_resnet_parameter_count': 'nn',
+    'count_parameters': 'nn',
+    'mlp': 'nn',
+    'prune_global': 'nn',
+    'prunable_parameters': 'nn',
+    'small_cnn': 'nn',
+    'train': 'nn',
+    'check_quadratic': 'ode',
+    'lambda_1': 'ode',
+    'r_number': 'ode',
+    'r_interval': 'ode',
+    'solve_reference': 'ode',
+    'BurgersProblem': 'ode',
+    'burgers': 'ode',
+    'NonDissipativeWarning': 'pipeline',
+    'SEGMENT_MAX_QUBITS': 'pipeline',
+    'UPLOAD_CIRCUIT_MAX_NONZEROS': 'pipeline',
+    'QubitCount': 'pipeline',
+    'segment_qubits': 'pipeline',
+    'SIMULATIONS': 'pipeline',
+    'SegmentSettings': 'pipeline',
+    'ErrorTerm': 'pipeline',
+    'SegmentResources': 'pipeline',
+    'SegmentReport': 'pipeline',
+    'SegmentStages': 'pipeline',
+    'sampled_runs': 'pipeline',
+    'SegmentResult': 'pipeline',
+    'quantum_gd': 'pipeline',
+    'TrainingRun': 'pipeline',
+    'quantum_training': 'pipeline',
+    'pipeline_diagram': 'plots',
+    'LinearSystem': 'solvers.base',
+    'SolverResult': 'solvers.base',
+    'SolverEntry': 'solvers.base',
+    'hhl_entry': 'solvers.hhl_solver',
+    'InversePolynomial': 'solvers.polynomial',
+    'inverse_polynomial': 'solvers.polynomial',
+    'PolynomialModelResult': 'solvers.polynomial',
+    'polynomial_model': 'solvers.polynomial',
+    'polynomial_entry': 'solvers.polynomial',
+    'MAX_DEGREE': 'solvers.polynomial',
+    'GRID_FACTOR': 'solvers.polynomial',
+    'DEFAULT_ACCURACY': 'solvers.polynomial',
+    'BLOCK_ENCODING_ANCILLAS': 'solvers.polynomial',
+    'SIGNAL_QUBITS': 'solvers.polynomial',
+    'HessianOperator': 'spectrum',
+    'ModeMasses': 'spectrum',
+    'SpectralDensity': 'spectrum',
+    'error_proxy': 'spectrum',
+    'exact_spectrum': 'spectrum',
+    'extreme_eigenvalues': 'spectrum',
+    'hessian_matrix': 'spectrum',
+    'hessian_operator': 'spectrum',
+    'lanczos': 'spectrum',
+    'lanczos_density': 'spectrum',
+    'loss_hessian_operator': 'spectrum',
+    'mode_masses': 'spectrum',
+    'proxy_contributions': 'spectrum',
+    'ProxyContributions': 'spectrum',
+    'CurvatureSplit': 'spectrum',
+    'curvature_split': 'spectrum',
+    'smooth_density': 'spectrum',
+    'REGIMES': 'theorem',
+    'PAPER_MODELS': 'theorem',
+    'AssumptionReport': 'theorem',
+    'check_assumptions': 'theorem',
+    'r_discrete': 'theorem',
+    'CONFIDENCE': 'tomography',
+    'tomography_error_bound': 'tomography',
+    'TOMOGRAPHY_MAX_QUBITS': 'tomography',
+    'SPARSE_REFERENCE_MAX': 'tomography',
+    'TomographyResult': 'tomography',
+    'vector_tomography': 'tomography',
+    'sign_circuit': 'tomography',
+    'shots_bound': 'tomography',
+    'predicted_error': 'tomography',
+    'recover_norm': 'tomography',
+    'norm_relative_error': 'tomography',
+    'hadamard_pair_counts': 'tomography',
+    'pair_signs': 'tomography',
+    'amplitudes_from_pair_counts': 'tomography',
+    'UPLOAD_MAX_QUBITS': 'upload',
+    'sparse_state_preparation': 'upload',
+    'cnot_count': 'upload',
+    'UploadResult': 'upload',
+    'upload_weights': 'upload',
+}
+# --- end of name table
 
 __all__ = ["__version__", *_SUBMODULES]
 
 
 def __getattr__(name: str):
-    """Lazy access: ``qsgd.hhl`` imports the stage, ``qsgd.quantum_gd`` the stage that defines it."""
+    """Lazy access: ``qsgd.hhl`` imports the stage, ``qsgd.quantum_gd`` the module that defines it."""
     if name in _SUBMODULES:
         module = importlib.import_module(f"{__name__}.{name}")
         globals()[name] = module
         return module
-    stage = _public_names().get(name)
-    if stage is not None:
-        value = getattr(importlib.import_module(f"{__name__}.{stage}"), name)
+    module = _NAMES.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'qsgd' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES) | set(_public_names()))
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_NAMES))

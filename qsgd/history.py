@@ -41,17 +41,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, MatrixRankWarning, spsolve, splu, svds
+from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
 from qsgd._validation import (
     as_matrix,
-    as_rng,
     as_vector,
-    check_bool,
     check_choice,
     check_int,
     check_memory,
@@ -65,17 +62,9 @@ __all__ = [
     "history_blocks",
     "theta_trajectory",
     "postselection_probability",
-    "condition_number",
-    "EXACT_LIMIT",
-    "Spectrum",
-    "system_spectrum",
     "readout_weights",
     "readout_error_bound",
 ]
-
-#: largest dimension of L for which :func:`condition_number` uses a dense SVD by default
-EXACT_LIMIT = 3000
-
 
 def history_system(C, b, y0, steps, *, padding=0, max_bytes=None):
     r"""The block lower-bidiagonal system of Eq. 6 of [1]_, with optional padding.
@@ -293,105 +282,7 @@ def postselection_probability(Y, *, n, steps, padding=0) -> float:
     return float(np.sum(blocks[steps:, :n] ** 2) / total)
 
 
-def condition_number(L, *, exact=None, rng=None) -> float:
-    r"""The 2-norm condition number :math:`\kappa(L) = \sigma_{\max}/\sigma_{\min}`.
-
-    ``exact=True`` (the default up to dimension :data:`EXACT_LIMIT`): all singular values of the
-    dense matrix (``numpy.linalg.svd``). ``exact=False`` (the default above it): the two extreme
-    singular values by ARPACK, :math:`\sigma_{\max}` from ``scipy.sparse.linalg.svds(L, k=1)``
-    and :math:`1/\sigma_{\min}` from ``svds`` applied to :math:`L^{-1}` through a sparse LU
-    factorisation (``splu``; cheap, :math:`L` is triangular). This is an iterative *estimate*
-    that converges to :math:`\kappa` (ARPACK's default tolerance), not a bound.
-
-    Parameters
-    ----------
-    L : sparse or dense square matrix
-    exact : bool or None
-    rng : None, int or Generator
-        Seeds ARPACK's starting vectors (estimate only).
-
-    Returns
-    -------
-    float (``inf`` for a singular matrix)
-
-    Used in chapters 2, 4, 6 and 8.
-    """
-    func = "condition_number"
-    L = as_matrix(L, "L", func=func, square=True, sparse=True)
-    dim = L.shape[0]
-    if exact is None:
-        exact = dim <= EXACT_LIMIT
-    exact = check_bool(exact, "exact", func=func)
-    if exact:
-        check_memory(8.0 * 3 * dim * dim, what=f"a dense SVD of a {dim} x {dim} matrix", max_bytes=None, func=func)
-        s = np.linalg.svd(L.toarray(), compute_uv=False)
-        return float(s[0] / s[-1]) if s[-1] > 0 else float("inf")
-    if dim < 3:
-        return condition_number(L, exact=True)
-    gen = as_rng(rng, func=func)
-    smax = svds(L, k=1, return_singular_vectors=False, v0=gen.standard_normal(dim))[0]
-    try:
-        lu = splu(sp.csc_array(L))
-    except RuntimeError:  # exactly singular
-        return float("inf")
-    inv = LinearOperator((dim, dim), matvec=lu.solve, rmatvec=lambda v: lu.solve(v, trans="T"),
-                         dtype=float)
-    inv_norm = svds(inv, k=1, return_singular_vectors=False, v0=gen.standard_normal(dim))[0]
-    return float(smax * inv_norm)
-
-
-# --------------------------------------------------------------------------- spectrum and read-out
-
-
-@dataclass(frozen=True)
-class Spectrum:
-    """Singular values and right singular vectors of a square matrix ``L`` (descending)."""
-
-    sigma: np.ndarray
-    V: np.ndarray
-
-    @property
-    def kappa(self) -> float:
-        return float(self.sigma[0] / self.sigma[-1])
-
-
-def system_spectrum(L, *, max_bytes: float | None = None) -> Spectrum:
-    r"""Singular values and right singular vectors of ``L``, from ``eigh`` of :math:`L^\top L`.
-
-    The normal matrix is formed sparsely and diagonalized densely: half the time of a full SVD,
-    at a relative accuracy of about :math:`\kappa^2\varepsilon_{\rm mach}` for
-    :math:`\sigma_{\min}` (:math:`10^{-12}` for :math:`\kappa\sim100`). Computed once per segment
-    and handed to everything that needs :math:`\kappa`, :math:`\sigma` or the model of HHL.
-
-    Used in chapter 8.
-    """
-    return _system_spectrum(L, max_bytes, "system_spectrum")
-
-
-def _system_spectrum(L, max_bytes, func: str) -> Spectrum:
-    """:func:`system_spectrum`, with errors naming ``func`` (the function the user called)."""
-    if sp.issparse(L):
-        if np.iscomplexobj(L.data):
-            raise ValueError(f"{func}: L must be real, got complex entries")
-        Ls = sp.csr_array(L, dtype=float)
-        if not np.all(np.isfinite(Ls.data)):
-            raise ValueError(f"{func}: L has non-finite entries")
-    else:
-        Ls = sp.csr_array(as_matrix(L, "L", func=func))
-    if Ls.ndim != 2 or Ls.shape[0] != Ls.shape[1]:
-        raise ValueError(f"{func}: L must be a square matrix, got shape {Ls.shape}")
-    if Ls.shape[0] == 0:
-        raise ValueError(f"{func}: L is empty")
-    check_memory(8.0 * 3 * float(Ls.shape[0]) ** 2, what=f"the dense {Ls.shape[0]}x{Ls.shape[0]} normal matrix",
-                 max_bytes=max_bytes, func=func)
-    G = (Ls.T @ Ls).toarray()
-    w, V = np.linalg.eigh(G)
-    order = np.argsort(w)[::-1]
-    w, V = w[order], V[:, order]
-    if not w[-1] > 1e-24 * w[0]:
-        raise ValueError(f"{func}: L is singular to working precision (smallest/largest squared singular value "
-                         f"{w[-1]:.3g}/{w[0]:.3g})")
-    return Spectrum(np.sqrt(w), V)
+# --------------------------------------------------------------------------- read-out
 
 
 def readout_weights(x, f0, *, n, copies=1) -> np.ndarray:

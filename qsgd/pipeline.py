@@ -107,12 +107,10 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from qsgd._linalg import dense
 from qsgd._validation import (
-    as_matrix,
     as_rng,
     as_vector,
     check_choice,
@@ -122,51 +120,32 @@ from qsgd._validation import (
 )
 from qsgd.carleman import BASES, DEFAULT_BASIS, discrete_carleman, level_slices, lifted_dimension, truncation_error_terms
 from qsgd.gd import gradient_descent, model_loss, polynomial_map, taylor_error_bound
-from qsgd.hhl import (
-    INVERSION_MARGIN,
-    PHASE_HEADROOM,
-    HHLSpectrum,
-    SpectralBounds,
-    hhl_error_bound,
-    hhl_filter,
-    hhl_model,
-    hhl_parameters,
-    hhl_solve,
-)
+from qsgd.decomposition import decompose
 # the read-out of Eq. 6 and its spectrum live in qsgd.history; imported here for the segment
 from qsgd.history import (
-    Spectrum,
     history_system,
     readout_error_bound,
     readout_weights,
     solve_history,
-    system_spectrum,
     theta_trajectory,
 )
+from qsgd.solvers import SOLVERS, LinearSystem
 from qsgd.theorem import check_assumptions
 from qsgd.tomography import CONFIDENCE, tomography_error_bound, vector_tomography
 from qsgd.upload import cnot_count, upload_weights
 
 __all__ = [
     "NonDissipativeWarning",
-    "DEFAULT_MAX_QUBITS",
+    "SEGMENT_MAX_QUBITS",
     "UPLOAD_CIRCUIT_MAX_NONZEROS",
-    "PHASE_HEADROOM",
-    "INVERSION_MARGIN",
-    "CONFIDENCE",
     "QubitCount",
     "segment_qubits",
-    "hhl_parameters",
-    "hhl_response",
-    "hhl_error_bound",
-    "tomography_error_bound",
     "SIMULATIONS",
     "SegmentSettings",
     "ErrorTerm",
     "SegmentResources",
     "SegmentReport",
     "SegmentStages",
-    "hhl_spectrum_of",
     "sampled_runs",
     "SegmentResult",
     "quantum_gd",
@@ -176,7 +155,7 @@ __all__ = [
 
 #: largest circuit quantum_gd simulates by default (a 2^16 statevector; the dense controlled
 #: unitaries of phase estimation grow like 4^(system qubits))
-DEFAULT_MAX_QUBITS = 16
+SEGMENT_MAX_QUBITS = 16
 
 #: largest right-hand side (non-zeros) whose Gleinig-Hoefler circuit quantum_gd builds and counts
 #: (the construction's classical planning grows faster than linearly in the non-zeros)
@@ -260,23 +239,6 @@ def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis=DEFAULT_BA
 
 
 # ----------------------------------------------------------------------------------------
-# the HHL error model
-# ----------------------------------------------------------------------------------------
-
-
-def hhl_response(lam, *, clock_qubits, evolution_time, scaling, definite=False) -> np.ndarray:
-    """Deprecated name of :func:`qsgd.hhl.hhl_filter` (with ``definite=False`` by default); kept for one release.
-
-    Bad input is refused by :func:`qsgd.hhl.hhl_filter`; the message names both functions.
-    """
-    try:
-        return hhl_filter(lam, clock_qubits=clock_qubits, evolution_time=evolution_time, scaling=scaling,
-                          definite=definite)
-    except ValueError as exc:
-        raise ValueError(f"hhl_response (deprecated alias): {exc}") from exc
-
-
-# ----------------------------------------------------------------------------------------
 # settings and report
 # ----------------------------------------------------------------------------------------
 
@@ -321,6 +283,12 @@ class SegmentSettings:
         The HHL circuit construction of :func:`qsgd.hhl.hhl_circuit` (circuit simulation only):
         ``"spectral"`` (eigenbasis change, clock-controlled diagonals; simulates 20+ qubits in
         seconds) or ``"dense"`` (phase estimation with dense controlled powers).
+    solver : str, default "hhl"
+        The linear-system solver, a key of :data:`qsgd.solvers.SOLVERS`: ``"hhl"`` or
+        ``"polynomial"`` (the QSVT-style polynomial inverse, algorithm level only).
+    accuracy : float, default 0.01
+        Target accuracy of the polynomial solver's approximation of :math:`1/x` (its degree grows
+        like :math:`\kappa\log(\kappa/\epsilon)`); HHL's accuracy is set by ``clock_qubits``.
     """
 
     eta: float
@@ -333,9 +301,11 @@ class SegmentSettings:
     basis: str = DEFAULT_BASIS
     simulation: str = "model"
     confidence: float = CONFIDENCE
-    max_qubits: int = DEFAULT_MAX_QUBITS
+    max_qubits: int = SEGMENT_MAX_QUBITS
     count_gates: bool = False
     construction: str = "spectral"
+    solver: str = "hhl"
+    accuracy: float = 1e-2
 
     def __post_init__(self):
         func = "SegmentSettings"
@@ -359,6 +329,14 @@ class SegmentSettings:
             raise ValueError(f"{func}: count_gates must be True or False, got {describe(self.count_gates)}")
         set_(self, "construction", check_choice(self.construction, "construction", ("spectral", "dense"),
                                                 func=func))
+        set_(self, "solver", check_choice(self.solver, "solver", tuple(SOLVERS), func=func))
+        accuracy = check_positive(self.accuracy, "accuracy", func=func)
+        if accuracy >= 1:
+            raise ValueError(f"{func}: accuracy must be in (0, 1), got {accuracy}")
+        set_(self, "accuracy", accuracy)
+        if self.solver != "hhl" and self.simulation == "circuit":
+            raise ValueError(f"{func}: simulation='circuit' runs the HHL circuit; solver={self.solver!r} is "
+                             "simulated at the algorithm level only (simulation='model')")
 
 
 def _settings(settings, knobs, func) -> SegmentSettings:
@@ -528,8 +506,11 @@ class SegmentStages:
         Its success probability.
     hhl : qsgd.hhl.HHLResult or None
         The circuit run (circuit simulation only).
-    evolution_time, scaling : float
-        The HHL parameters (:func:`hhl_parameters`).
+    solver : qsgd.solvers.SolverResult
+        What the linear-system solver returned (state, success probability, error bound, queries,
+        qubits, verdict).
+    evolution_time, scaling : float or None
+        The HHL parameters (:func:`qsgd.hhl.hhl_parameters`); None for another solver.
     readout_indices : ndarray
         Positions of the anchor and final first-level entries in ``Y``.
     postselected : ndarray
@@ -552,8 +533,9 @@ class SegmentStages:
     model_state: np.ndarray
     model_success_probability: float
     hhl: Any
-    evolution_time: float
-    scaling: float
+    solver: Any
+    evolution_time: float | None
+    scaling: float | None
     readout_indices: np.ndarray
     postselected: np.ndarray
     tomography: Any
@@ -582,33 +564,6 @@ class SegmentResult:
     stages: SegmentStages = field(repr=False)
     success: bool = True
     message: str = ""
-
-
-# ----------------------------------------------------------------------------------------
-# the algorithm-level model of HHL
-# ----------------------------------------------------------------------------------------
-
-
-def hhl_spectrum_of(L, spec: Spectrum):
-    r"""The :class:`qsgd.hhl.HHLSpectrum` of a non-symmetric ``L`` from :func:`qsgd.history.system_spectrum`.
-
-    :math:`L=U\Sigma V^\top` with :math:`U=LV\Sigma^{-1}` (one sparse-dense product), so that
-    :func:`qsgd.hhl.hhl_model` runs on the decomposition computed once per segment.
-
-    Used in chapter 8.
-    """
-
-    func = "hhl_spectrum_of"
-    if not isinstance(spec, Spectrum):
-        raise ValueError(f"{func}: spec must be a Spectrum (from system_spectrum), got {describe(spec)}")
-    Ls = sp.csr_array(L, dtype=float) if sp.issparse(L) else sp.csr_array(as_matrix(L, "L", func=func))
-    if Ls.shape != (spec.V.shape[0], spec.V.shape[0]):
-        raise ValueError(f"{func}: L has shape {Ls.shape}, the spectrum is of a {spec.V.shape[0]}x{spec.V.shape[0]} "
-                         "matrix")
-    U = np.asarray(Ls @ spec.V) / spec.sigma
-    bounds = SpectralBounds(float(spec.sigma[-1]), float(spec.sigma[0]), False, True, "exact")
-    return HHLSpectrum(values=spec.sigma, left=U, right=spec.V, dimension=int(spec.sigma.size), dilated=True,
-                       bounds=bounds)
 
 
 def sampled_runs(copies, probability, *, rng=None) -> int:
@@ -704,23 +659,10 @@ def _classical_paths(loss, theta0, s: SegmentSettings, func):
     return pmap, F, f0, u_gd, u_poly
 
 
-def _hhl_stage(L, rhs, spec, s: SegmentSettings, gen):
-    """Stage 5: the HHL output state, by the model and (circuit simulation) on Aer."""
-    sigma_min, sigma_max = float(spec.sigma[-1]), float(spec.sigma[0])
-    t_evo, scaling, _ = hhl_parameters(sigma_min, sigma_max, clock_qubits=s.clock_qubits)
-
-    # the segment's one decomposition serves the model and the circuit (no second SVD in hhl_solve)
-    decomposition = hhl_spectrum_of(L, spec)
-    out = hhl_model(decomposition, rhs, clock_qubits=s.clock_qubits, evolution_time=t_evo, scaling=scaling)
-    model, model_p = np.asarray(out.solution, dtype=float), float(out.success_probability)
-    if s.simulation == "model":
-        return model, model_p, model, model_p, None, t_evo, scaling
-
-    hhl = hhl_solve(dense(L), rhs, clock_qubits=s.clock_qubits, shots=None, rng=gen, evolution_time=t_evo,
-                    scaling=scaling, spectrum=decomposition, count_gates=s.count_gates,
-                    max_qubits=s.max_qubits, construction=s.construction)
-    state = np.asarray(hhl.solution, dtype=float) if hhl.success else np.zeros_like(model)
-    return state, float(hhl.success_probability), model, model_p, hhl, t_evo, scaling
+def _solver_stage(L, rhs, decomposition, s: SegmentSettings, gen):
+    """Stage 5: the output state of the linear-system solver ``s.solver`` (registry :data:`qsgd.solvers.SOLVERS`)."""
+    system = LinearSystem(matrix=L, rhs=rhs, decomposition=decomposition)
+    return SOLVERS[s.solver](system, s, gen)
 
 
 def _download(selected, f0, n, s: SegmentSettings, gen):
@@ -831,13 +773,14 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     upload, upload_cx = _upload_stage(lifted.rhs)
     # 5. HHL: the spectrum once, then the model (and the circuit)
     try:
-        spec = system_spectrum(lifted.L)
+        spec = decompose(lifted.L, method="normal", func="decompose")
     except ValueError as exc:  # name the function the user called first
         raise ValueError(f"{func}: the Eq. 6 system cannot be inverted: {exc}") from None
-    x_hhl, p_success, model, model_p, hhl, t_evo, scaling = _hhl_stage(lifted.L, lifted.rhs, spec, s, gen)
+    solved = _solver_stage(lifted.L, lifted.rhs, spec, s, gen)
+    x_hhl, p_success = solved.state, solved.success_probability
     x_exact = lifted.Y / np.linalg.norm(lifted.Y)
     # 6. postselection of the anchor (step 1) and the final steps, first Carleman level
-    out = _readout_stage(x_hhl, x_exact, f0, theta0, spec, p_success, lifted.C.shape[0], s)
+    out = _readout_stage(x_hhl, x_exact, f0, theta0, solved.error_bound, p_success, lifted.C.shape[0], s)
     # 7-8. tomography and norm recovery, then the postselection runs that collect the copies
     tomo, theta, tomo_state, tomography_bound = None, out.theta_hhl.copy(), ErrorTerm(0.0, 0.0), 0.0
     if s.shots is not None and out.readable:
@@ -845,13 +788,15 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
         theta = theta0 + u_T
     total_shots = 0 if tomo is None else int(tomo.total_shots)
     p_total = p_success * out.post_prob
+    hhl = solved.details if s.simulation == "circuit" else None
+    hhl_params = solved.parameters if s.solver == "hhl" else None
     runs = sampled_runs(total_shots, p_total, rng=gen) if p_total > 0 and total_shots else 0
 
     theta_gd, theta_poly = theta0 + u_gd[-1], theta0 + u_poly[-1]
     errors = _error_terms(theta, theta_gd, theta_poly, theta0 + lifted.u_carleman, out, tomography_bound,
                           pmap, F, u_gd, u_poly, lifted.truncation_bound)
     resources = SegmentResources(
-        qubits=size, kappa=spec.kappa, sigma_min=float(spec.sigma[-1]), sigma_max=float(spec.sigma[0]),
+        qubits=size, kappa=spec.condition_number, sigma_min=float(spec.sigma[-1]), sigma_max=float(spec.sigma[0]),
         success_probability=float(p_success), postselection_probability=out.post_prob,
         final_step_probability=out.final_prob, tomography_copies=total_shots, hhl_runs=runs,
         expected_hhl_runs=float(total_shots / p_total) if p_total > 0 else math.inf,
@@ -868,8 +813,10 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     )
     stages = SegmentStages(
         polynomial_map=pmap, C=lifted.C, b=np.asarray(lifted.b, dtype=float), L=lifted.L, rhs=lifted.rhs,
-        Y=lifted.Y, singular_values=spec.sigma, upload=upload, hhl_state=x_hhl, model_state=model,
-        model_success_probability=model_p, hhl=hhl, evolution_time=t_evo, scaling=scaling,
+        Y=lifted.Y, singular_values=spec.sigma, upload=upload, hhl_state=x_hhl, model_state=solved.model_state,
+        model_success_probability=solved.model_probability, hhl=hhl, solver=solved,
+        evolution_time=None if hhl_params is None else hhl_params.evolution_time,
+        scaling=None if hhl_params is None else hhl_params.scaling,
         readout_indices=out.indices, postselected=out.selected, tomography=tomo, assumptions=assumptions,
         u_gd=u_gd, u_poly=u_poly,
     )
@@ -962,7 +909,7 @@ class _Readout:
     weight_bound: float
 
 
-def _readout_stage(x_hhl, x_exact, f0, theta0, spec, p_success, D, s: SegmentSettings) -> _Readout:
+def _readout_stage(x_hhl, x_exact, f0, theta0, state_bound, p_success, D, s: SegmentSettings) -> _Readout:
     n = theta0.shape[0]
     first = level_slices(n, s.order, basis=s.basis)[0]
     copies = s.padding + 1
@@ -971,8 +918,6 @@ def _readout_stage(x_hhl, x_exact, f0, theta0, spec, p_success, D, s: SegmentSet
     final_idx = np.arange(first.start, first.stop) + s.steps * D
     post_prob = float(np.sum(x_hhl[idx] ** 2))
     readable = bool(p_success > 0 and post_prob > 0 and np.any(x_hhl[idx[:n]]))
-    state_bound = hhl_error_bound(float(spec.sigma[-1]), float(spec.sigma[0]), clock_qubits=s.clock_qubits,
-                                  eigenvalues=spec.sigma)
     weight_bound = readout_error_bound(
         state_bound, anchor_norm=float(np.linalg.norm(x_exact[idx[:n]])),
         final_norm=float(np.linalg.norm(x_exact[idx[n:]].reshape(copies, n).mean(axis=0))),

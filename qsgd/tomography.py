@@ -137,7 +137,7 @@ from qsgd.upload import sparse_state_preparation
 __all__ = [
     "CONFIDENCE",
     "tomography_error_bound",
-    "MAX_QUBITS",
+    "TOMOGRAPHY_MAX_QUBITS",
     "SPARSE_REFERENCE_MAX",
     "TomographyResult",
     "vector_tomography",
@@ -152,7 +152,7 @@ __all__ = [
 ]
 
 #: largest register accepted on the circuit path (Aer statevector simulation)
-MAX_QUBITS = 20
+TOMOGRAPHY_MAX_QUBITS = 20
 
 #: the sign circuit loads a reference with at most this many non-zeros sparsely
 SPARSE_REFERENCE_MAX = 32
@@ -206,8 +206,8 @@ def _is_unitary(circuit) -> bool:
 def _circuit_state(circuit, func: str) -> np.ndarray:
     """Validate a preparation circuit and return its (real) output amplitudes."""
     n = circuit.num_qubits
-    if n < 1 or n > MAX_QUBITS:
-        raise ValueError(f"{func}: the circuit must act on 1 to {MAX_QUBITS} qubits, got {n}")
+    if n < 1 or n > TOMOGRAPHY_MAX_QUBITS:
+        raise ValueError(f"{func}: the circuit must act on 1 to {TOMOGRAPHY_MAX_QUBITS} qubits, got {n}")
     if not _is_unitary(circuit):
         raise ValueError(
             f"{func}: the state circuit must be unitary (no measurements, resets or classical bits): "
@@ -493,7 +493,7 @@ def vector_tomography(state: Any, *, shots: int, rng: Any = None, support: Any =
         from 1), has complex amplitudes (only real states are supported: the
         interference circuit recovers signs, not phases), has a length that is
         not a power of two, or is not finite; the circuit has measurements or
-        more than ``MAX_QUBITS`` qubits; ``support`` has indices outside
+        more than ``TOMOGRAPHY_MAX_QUBITS`` qubits; ``support`` has indices outside
         ``[0, d)`` or no stage-1 shot falls inside it.
 
     Notes

@@ -72,7 +72,7 @@ from qiskit import QuantumCircuit, transpile
 from qsgd._validation import as_vector, check_bool, check_int, check_memory, describe
 
 __all__ = [
-    "MAX_QUBITS",
+    "UPLOAD_MAX_QUBITS",
     "sparse_state_preparation",
     "cnot_count",
     "UploadResult",
@@ -80,7 +80,7 @@ __all__ = [
 ]
 
 #: the largest register we build: basis indices are handled as signed 64-bit integers
-MAX_QUBITS = 62
+UPLOAD_MAX_QUBITS = 62
 
 #: amplitudes are taken as normalized when their 2-norm is within this of 1
 NORM_ATOL = 1e-8
@@ -180,7 +180,7 @@ def _support_guard(s: int, num_qubits: int, max_bytes, func: str) -> None:
 
 def _normalized_support(amplitudes, num_qubits, normalize, func, max_bytes=None):
     if num_qubits is not None:
-        num_qubits = check_int(num_qubits, "num_qubits", func=func, minimum=1, maximum=MAX_QUBITS)
+        num_qubits = check_int(num_qubits, "num_qubits", func=func, minimum=1, maximum=UPLOAD_MAX_QUBITS)
     if isinstance(amplitudes, np.ndarray) or hasattr(amplitudes, "detach"):
         # dense input: count its non-zeros and refuse before building the support dict
         dense = amplitudes.detach().cpu().numpy() if hasattr(amplitudes, "detach") else amplitudes
@@ -189,9 +189,9 @@ def _normalized_support(amplitudes, num_qubits, normalize, func, max_bytes=None)
             _support_guard(int(np.count_nonzero(dense)), width, max_bytes, func)
     support, num_qubits = _amplitude_dict(amplitudes, num_qubits, func)
     _support_guard(len(support), num_qubits, max_bytes, func)
-    if num_qubits > MAX_QUBITS:
+    if num_qubits > UPLOAD_MAX_QUBITS:
         raise ValueError(
-            f"{func}: {num_qubits} qubits requested, more than the {MAX_QUBITS} this method supports "
+            f"{func}: {num_qubits} qubits requested, more than the {UPLOAD_MAX_QUBITS} this method supports "
             "(basis indices are handled as 64-bit integers)"
         )
     if not support:
@@ -532,7 +532,7 @@ def sparse_state_preparation(
         For the zero vector, non-finite entries, an unnormalized input with
         ``normalize=False`` (the message gives the norm), a length that is not a
         power of two without ``num_qubits``, an index out of range, or more than
-        ``MAX_QUBITS`` qubits.
+        ``UPLOAD_MAX_QUBITS`` qubits.
 
     Notes
     -----
@@ -694,7 +694,7 @@ def upload_weights(weights: Any, *, num_qubits: int | None = None, max_bytes: fl
     size = flat.shape[0]
     if num_qubits is None:
         num_qubits = max(1, math.ceil(math.log2(size)))
-    num_qubits = check_int(num_qubits, "num_qubits", func=func, minimum=1, maximum=MAX_QUBITS)
+    num_qubits = check_int(num_qubits, "num_qubits", func=func, minimum=1, maximum=UPLOAD_MAX_QUBITS)
     if size > 2**num_qubits:
         raise ValueError(f"{func}: {size} weights do not fit in num_qubits={num_qubits} (2**{num_qubits} amplitudes)")
     _support_guard(int(np.count_nonzero(flat)), num_qubits, max_bytes, func)

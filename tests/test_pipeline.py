@@ -17,22 +17,30 @@ import numpy as np
 import pytest
 import torch
 
-from qsgd.history import readout_error_bound, readout_weights, system_spectrum
+from qsgd.decomposition import SpectralBounds, decompose
+from qsgd.hhl import PHASE_HEADROOM, hhl_error_bound, hhl_filter, hhl_parameters
+from qsgd.history import readout_error_bound, readout_weights
 from qsgd.pipeline import (
-    CONFIDENCE,
     NonDissipativeWarning,
     SegmentReport,
     SegmentSettings,
     sampled_runs,
     TrainingRun,
-    hhl_error_bound,
-    hhl_parameters,
-    hhl_response,
     quantum_gd,
     quantum_training,
     segment_qubits,
-    tomography_error_bound,
 )
+from qsgd.tomography import CONFIDENCE, tomography_error_bound
+
+
+def headroom_parameters(lower, upper, clock_qubits, **kw):
+    """Chapter 8's HHL parameters for singular values in [lower, upper]."""
+    return hhl_parameters((lower, upper), clock_qubits=clock_qubits, headroom=PHASE_HEADROOM, **kw)
+
+
+def hhl_response(lam, *, clock_qubits, evolution_time, scaling):
+    """The finite-clock filter of a dilation (signed clock)."""
+    return hhl_filter(lam, clock_qubits=clock_qubits, evolution_time=evolution_time, scaling=scaling, definite=False)
 
 # --------------------------------------------------------------------------- the tiny problem
 
@@ -131,7 +139,8 @@ def test_hhl_circuit_matches_phase_estimation_model(segment):
 def test_hhl_response_is_exact_on_clock_bins():
     """An eigenvalue on a clock bin >= the fully rotated one is inverted exactly: f = C / lambda."""
     c = 5
-    t, scaling, C = hhl_parameters(1.0, 4.0, clock_qubits=c)
+    p = headroom_parameters(1.0, 4.0, c)
+    t, scaling, C = p.evolution_time, p.scaling, p.constant
     bins = np.array([3, 5, 9, -4, -11])
     lam = 2 * math.pi * bins / (t * 2**c)
     np.testing.assert_allclose(hhl_response(lam, clock_qubits=c, evolution_time=t, scaling=scaling),
@@ -142,14 +151,14 @@ def test_hhl_error_within_clock_dependent_bound(segment):
     rep = segment.report
     assert rep.state_errors["hhl"].error <= rep.state_errors["hhl"].bound
     # the a-priori bound over the whole singular-value range is weaker than the one at the actual values
-    assert rep.state_errors["hhl"].bound <= hhl_error_bound(rep.resources.sigma_min, rep.resources.sigma_max, clock_qubits=6) + 1e-12
+    assert rep.state_errors["hhl"].bound <= hhl_error_bound(headroom_parameters(rep.resources.sigma_min, rep.resources.sigma_max, 6)) + 1e-12
     # for unit vectors ||x~ - x||^2 = 2 - 2 <x~, x>, and the fidelity is <x~, x>^2
     np.testing.assert_allclose(rep.fidelity, (1 - rep.state_errors["hhl"].error**2 / 2) ** 2, rtol=1e-10)
 
 
 def test_hhl_bound_halves_per_clock_qubit():
     """Relative resolution of the smallest eigenvalue ~ kappa 2^-c."""
-    bounds = [hhl_error_bound(0.4, 2.0, clock_qubits=c, points_per_bin=16) for c in range(5, 10)]
+    bounds = [hhl_error_bound(headroom_parameters(0.4, 2.0, c), points_per_bin=16) for c in range(5, 10)]
     assert all(b1 < b0 for b0, b1 in zip(bounds, bounds[1:]))
     ratios = np.array(bounds[1:]) / np.array(bounds[:-1])
     assert np.all(ratios < 0.75), ratios
@@ -159,19 +168,13 @@ def test_hhl_bound_halves_per_clock_qubit():
 def test_default_hhl_parameters_have_a_worst_case_floor():
     """With sigma_max on the last clock bin and no rotation below k_min (chapter 4's defaults) the
     worst case over eigenvalue positions does not improve with the clock; with head-room it does."""
-    from qsgd.hhl import SpectralBounds, choose_parameters
-
     spectrum = SpectralBounds(0.4, 2.0, False, True, "exact")
-    defaults = []
-    for c in (5, 7, 9):
-        t, scaling, _ = choose_parameters(spectrum, clock_qubits=c)
-        defaults.append(hhl_error_bound(0.4, 2.0, clock_qubits=c, evolution_time=t, scaling=scaling,
-                                        points_per_bin=16))
-    ours = [hhl_error_bound(0.4, 2.0, clock_qubits=c, points_per_bin=16) for c in (5, 7, 9)]
+    defaults = [hhl_error_bound(hhl_parameters(spectrum, clock_qubits=c), points_per_bin=16) for c in (5, 7, 9)]
+    ours = [hhl_error_bound(headroom_parameters(0.4, 2.0, c), points_per_bin=16) for c in (5, 7, 9)]
     assert defaults[-1] > 0.9 * defaults[0]
     assert ours[-1] < 0.25 * ours[0] and ours[-1] < 0.25 * defaults[-1]
-    with pytest.raises(ValueError, match="both evolution_time and scaling"):
-        hhl_error_bound(0.4, 2.0, clock_qubits=5, evolution_time=1.0)
+    with pytest.raises(ValueError, match="parameters must be an HHLParameters"):
+        hhl_error_bound((0.4, 2.0))
 
 
 @pytest.mark.parametrize("clock", [5, 7])
@@ -296,7 +299,8 @@ def test_segment_qubits_match_the_circuit(segment):
 
 def test_hhl_parameters_place_the_spectrum():
     c = 6
-    t, scaling, C = hhl_parameters(0.5, 2.0, clock_qubits=c)
+    p = headroom_parameters(0.5, 2.0, c)
+    t, scaling, C = p.evolution_time, p.scaling, p.constant
     np.testing.assert_allclose(2.0 * t / (2 * math.pi), 3 / 8, rtol=1e-12)  # sigma_max at phase 3/8
     kmin = 0.5 * t * 2**c / (2 * math.pi)
     np.testing.assert_allclose(scaling * 2 ** (c - 1), math.floor(kmin / 2), rtol=1e-12)
@@ -443,11 +447,11 @@ def test_torch_model_path_and_its_shape_checks():
 
 def test_helper_bad_input():
     with pytest.raises(ValueError, match="lower <= upper"):
-        hhl_parameters(2.0, 1.0, clock_qubits=5)
+        headroom_parameters(2.0, 1.0, 5)
     with pytest.raises(ValueError, match="headroom must be in"):
-        hhl_parameters(1.0, 2.0, clock_qubits=5, headroom=0.5)
+        hhl_parameters((1.0, 2.0), clock_qubits=5, headroom=0.5)
     with pytest.raises(ValueError, match=r"eigenvalues must lie in \[lower, upper\]"):
-        hhl_error_bound(1.0, 2.0, clock_qubits=5, eigenvalues=[3.0])
+        hhl_error_bound(headroom_parameters(1.0, 2.0, 5), eigenvalues=[3.0])
     with pytest.raises(ValueError, match="anchor block of x is zero"):
         readout_weights(np.r_[0.0, 0.0, 1.0, 1.0], np.ones(2), n=2)
     with pytest.raises(ValueError, match="x must have length 6"):
@@ -502,11 +506,12 @@ def test_model_reproduces_the_circuit(segment):
 def test_spectrum_matches_svd():
     rng = np.random.default_rng(3)
     A = np.eye(6) + 0.3 * rng.normal(size=(6, 6))
-    spec = system_spectrum(A)
+    spec = decompose(A, method="normal")
     np.testing.assert_allclose(spec.sigma, np.linalg.svd(A, compute_uv=False), rtol=1e-12)
-    np.testing.assert_allclose(spec.V.T @ spec.V, np.eye(6), atol=1e-12)
-    with pytest.raises(ValueError, match="spectrum: L must be a square matrix"):
-        system_spectrum(np.ones((2, 3)))
+    np.testing.assert_allclose(spec.right.T @ spec.right, np.eye(6), atol=1e-12)
+    np.testing.assert_allclose(A @ spec.right, spec.left * spec.sigma, atol=1e-12)
+    with pytest.raises(ValueError, match="decompose: A must be a square matrix"):
+        decompose(np.ones((2, 3)), method="normal")
 
 
 def test_sampled_runs_follow_the_geometric_law():
@@ -634,26 +639,35 @@ BAD_INPUT = {
                             ["readout_weights", "anchor"]),
     "readout bound negative delta": (lambda: readout_error_bound(-1, anchor_norm=1, final_norm=1, f0_norm=1),
                                      ValueError, ["readout_error_bound", "delta"]),
-    "response nan": (lambda: hhl_response([np.nan], clock_qubits=4, evolution_time=1.0, scaling=1.0), ValueError,
-                     ["hhl_response", "hhl_filter", "finite"]),
-    "response complex": (lambda: hhl_response([1j], clock_qubits=4, evolution_time=1.0, scaling=1.0), ValueError,
-                         ["hhl_response", "real"]),
-    "response zero clock": (lambda: hhl_response([1.0], clock_qubits=0, evolution_time=1.0, scaling=1.0),
-                            ValueError, ["hhl_response", "clock_qubits"]),
+    "filter nan": (lambda: hhl_response([np.nan], clock_qubits=4, evolution_time=1.0, scaling=1.0), ValueError,
+                   ["hhl_filter", "finite"]),
+    "filter complex": (lambda: hhl_response([1j], clock_qubits=4, evolution_time=1.0, scaling=1.0), ValueError,
+                       ["hhl_filter", "real"]),
+    "filter zero clock": (lambda: hhl_response([1.0], clock_qubits=0, evolution_time=1.0, scaling=1.0),
+                          ValueError, ["hhl_filter", "clock_qubits"]),
     "qubits bad basis": (lambda: segment_qubits(3, order=2, steps=3, clock_qubits=6, basis="x"), ValueError,
                          ["basis"]),
     "qubits zero n": (lambda: segment_qubits(0, order=2, steps=3, clock_qubits=6), ValueError,
                       ["segment_qubits", "n", ">= 1"]),
-    "spectrum nan": (lambda: system_spectrum([[np.nan, 0], [0, 1]]), ValueError,
-                     ["system_spectrum", "L", "non-finite"]),
-    "spectrum string": (lambda: system_spectrum("x"), ValueError, ["system_spectrum", "L", "string"]),
-    "spectrum None": (lambda: system_spectrum(None), ValueError, ["system_spectrum", "L", "None"]),
-    "spectrum complex": (lambda: system_spectrum([[1j, 0], [0, 1]]), ValueError, ["system_spectrum", "L", "real"]),
-    "spectrum rectangular": (lambda: system_spectrum(np.ones((2, 3))), ValueError,
-                             ["system_spectrum", "square", "(2, 3)"]),
-    "spectrum singular": (lambda: system_spectrum(np.zeros((2, 2))), ValueError, ["system_spectrum", "singular"]),
-    "spectrum absurd size": (lambda: system_spectrum(__import__("scipy.sparse").sparse.identity(10**6, format="csr")),
-                             ValueError, ["system_spectrum", "GiB", "max_bytes"]),
+    "spectrum nan": (lambda: decompose([[np.nan, 0], [0, 1]], method="normal"), ValueError,
+                     ["decompose", "A", "non-finite"]),
+    "spectrum string": (lambda: decompose("x", method="normal"), ValueError, ["decompose", "A", "string"]),
+    "spectrum None": (lambda: decompose(None, method="normal"), ValueError, ["decompose", "A", "None"]),
+    "spectrum complex": (lambda: decompose([[1j, 0], [0, 1]], method="normal"), ValueError,
+                         ["decompose", "A", "real"]),
+    "spectrum rectangular": (lambda: decompose(np.ones((2, 3)), method="normal"), ValueError,
+                             ["decompose", "square", "(2, 3)"]),
+    "spectrum singular": (lambda: decompose(np.zeros((2, 2)), method="normal"), ValueError,
+                          ["decompose", "singular"]),
+    "spectrum absurd size": (lambda: decompose(__import__("scipy.sparse").sparse.identity(10**6, format="csr"),
+                                               method="normal"), ValueError, ["decompose", "GiB", "max_bytes"]),
+    "settings bad solver": (lambda: SegmentSettings(eta=0.1, steps=2, solver="gauss"), ValueError,
+                            ["SegmentSettings", "solver", "gauss"]),
+    "settings accuracy 1": (lambda: SegmentSettings(eta=0.1, steps=2, accuracy=1.0), ValueError,
+                            ["SegmentSettings", "accuracy"]),
+    "settings polynomial circuit": (lambda: SegmentSettings(eta=0.1, steps=2, solver="polynomial",
+                                                            simulation="circuit"), ValueError,
+                                    ["SegmentSettings", "circuit", "polynomial"]),
 }
 
 
@@ -669,5 +683,5 @@ def test_a_singular_segment_is_refused_by_the_function_called():
     """eta far beyond 2/lambda_max: the Eq. 6 matrix is singular; the message names quantum_gd, not a helper."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NonDissipativeWarning)
-        with pytest.raises(ValueError, match=r"^quantum_gd: the Eq. 6 system cannot be inverted: system_spectrum: L is singular"):
+        with pytest.raises(ValueError, match=r"^quantum_gd: the Eq. 6 system cannot be inverted: decompose: A is singular"):
             quantum_gd(cubic_loss, THETA0, eta=50.0, steps=3, clock_qubits=6, shots=None)

@@ -12,7 +12,7 @@ from qiskit.circuit.library import RYGate, RZGate, StatePreparation
 from qiskit.quantum_info import Operator, Statevector, state_fidelity
 
 from qsgd.upload import (
-    MAX_QUBITS,
+    UPLOAD_MAX_QUBITS,
     UploadResult,
     _controlled_rotation,
     cnot_count,
@@ -282,7 +282,7 @@ def test_upload_weights_numpy_and_num_qubits():
         ({"amplitudes": np.ones(6) / 6**0.5}, "pass num_qubits=3"),
         ({"amplitudes": np.array([1.0])}, "power of two"),
         ({"amplitudes": np.ones(8) / 8**0.5, "num_qubits": 2}, "more than 2\\*\\*num_qubits"),
-        ({"amplitudes": {0: 1.0}, "num_qubits": MAX_QUBITS + 1}, f"<= {MAX_QUBITS}"),
+        ({"amplitudes": {0: 1.0}, "num_qubits": UPLOAD_MAX_QUBITS + 1}, f"<= {UPLOAD_MAX_QUBITS}"),
         ({"amplitudes": {2**70: 1.0}}, "supports"),
         ({"amplitudes": {8: 1.0}, "num_qubits": 3}, "out of range"),
         ({"amplitudes": {-1: 1.0}}, "out of range"),
