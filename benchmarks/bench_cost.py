@@ -30,7 +30,7 @@ def main() -> None:
     print(f"T = {args.steps}, {args.total_steps} steps, eps = {args.eps}, kappa = {args.kappa}")
     print(f"{'set':3s} {'solver':6s} {'break-even':44s}" + "".join(f"{name[:20]:>22s}" for name in PAPER_MODELS))
     for key, a in cost.ASSUMPTION_SETS.items():
-        for solver in cost.SOLVERS:
+        for solver in cost.QLSA_SOLVERS:
             be = cost.break_even(a, n_min=10.0, n_max=1e30, **{**run, "solver": solver})
             adv = [cost.training_cost(n, **a.kwargs(n), **{**run, "solver": solver}).advantage
                    for n in PAPER_MODELS.values()]

@@ -18,12 +18,13 @@ import time
 import numpy as np
 import torch
 
+from qsgd import data as qd
 from qsgd import nn as qnn
 from qsgd import spectrum as qs
 
 
-def pretrained_pruned(model, data, steps, lr, momentum=0.0):
-    qnn.train(model, data, steps=steps, lr=lr, batch_size=128, momentum=momentum, rng=0)
+def pretrained_pruned(model, data, steps, eta, momentum=0.0):
+    qnn.train(model, data, steps=steps, eta=eta, batch_size=128, momentum=momentum, rng=0)
     qnn.prune_global(model, 0.9)
     return model
 
@@ -47,8 +48,8 @@ def single_hvp_rate(op, repeats=20):
 def main() -> None:
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
-    digits = qnn.load_digits()
-    digits_img = qnn.load_digits(image=True)
+    digits = qd.load_digits()
+    digits_img = qd.load_digits(image=True)
     sub = 512
 
     print("\n== Part 1: spectral density of ~1e5-parameter models (512 samples, 4 starts x 64 steps) ==")
@@ -57,8 +58,8 @@ def main() -> None:
         ("MLP 64-256-256-10 (tanh)", torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp([64, 256, 256, 10], rng=0)), digits, 0.1, 0.0),
         ("ResNet-8x4, stem 16", qnn.cifar_resnet(8, 4, stem_width=16, num_classes=10, in_channels=1, rng=0), digits_img, 0.05, 0.9),
     ]
-    for name, model, data, lr, mom in models:
-        pretrained_pruned(model, data, 150, lr, mom)
+    for name, model, data, eta, mom in models:
+        pretrained_pruned(model, data, 150, eta, mom)
         op = qs.hessian_operator(model, (data.x_train[:sub], data.y_train[:sub]))
         single_hvp_rate(op, repeats=2)  # warm-up
         walls = {}
@@ -72,7 +73,7 @@ def main() -> None:
 
     print("\n== Part 2: Lanczos vs exact spectrum (torch.linalg.eigvalsh of the full Hessian) ==")
     model = torch.nn.Sequential(torch.nn.Flatten(), qnn.mlp([64, 32, 32, 10], rng=0, dtype="float64"))
-    data64 = qnn.load_digits(dtype="float64")
+    data64 = qd.load_digits(dtype="float64")
     pretrained_pruned(model, data64, 400, 0.1)
     op = qs.hessian_operator(model, (data64.x_train[:sub], data64.y_train[:sub]))
     start = time.perf_counter()

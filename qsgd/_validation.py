@@ -20,22 +20,20 @@ The helpers, by purpose:
   vector field or map :math:`\sum_\ell F_\ell u^{\otimes\ell}` given as a sequence in
   ascending degree ``[F0, F1, F2, ...]``, as an object carrying ``.coefficients`` (a
   :class:`qsgd.gd.PolynomialMap`) or as a problem with ``F0``/``F1``/``F2`` attributes
-  (a :class:`qsgd.ode.BurgersProblem`). :func:`coefficient_call` sorts out the arguments that
-  follow such an object, and :func:`separate_coefficients` is the one deprecation path of the
-  historical calls that took ``F1``, ``F2``, ``F0`` as separate arguments;
+  (a :class:`qsgd.ode.BurgersProblem`); :func:`problem_defaults` fills in what such a problem
+  supplies (its initial state, time grid and forcing);
 - randomness: :func:`as_rng` (a NumPy Generator), :func:`as_seed` (an int seed for torch's
-  generators), :func:`deprecated_seed_alias` (the old ``seed=`` keyword of a function that
-  now takes ``rng=``);
+  generators). In both, and so in every function of :mod:`qsgd` that takes ``rng=``,
+  ``rng=None`` means fresh entropy from the operating system: never a fixed seed, never the
+  global state of NumPy or torch;
 - progress bars: :func:`progress_disabled`.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 import os
-import warnings
 from typing import Any
 
 import numpy as np
@@ -47,7 +45,6 @@ __all__ = [
     "as_matrix",
     "as_rng",
     "as_seed",
-    "deprecated_seed_alias",
     "progress_disabled",
     "check_positive",
     "check_float_range",
@@ -59,10 +56,7 @@ __all__ = [
     "log2_int",
     "is_coefficients",
     "as_coefficients",
-    "coefficient_call",
     "problem_defaults",
-    "separate_coefficients",
-    "NOT_GIVEN",
     "describe",
     "DivergenceError",
     "DEFAULT_MAX_BYTES",
@@ -229,7 +223,11 @@ def as_matrix(
 
 
 def as_rng(rng: Any, *, name: str = "rng", func: str | None = None) -> np.random.Generator:
-    """``np.random.default_rng(rng)``: ``None``, a non-negative int seed, or a Generator."""
+    """``np.random.default_rng(rng)``: ``None``, a non-negative int seed, or a Generator.
+
+    ``None`` means fresh entropy from the operating system (``np.random.default_rng(None)``),
+    an int a fixed seed, a Generator is used as it is (and advanced).
+    """
     if isinstance(rng, (str, bytes, float, complex, bool)):
         raise ValueError(f"{_where(func)}{name} must be None, an integer seed or a numpy Generator, "
                          f"got {describe(rng)}")
@@ -240,12 +238,18 @@ def as_rng(rng: Any, *, name: str = "rng", func: str | None = None) -> np.random
                          f"got {describe(rng)}") from exc
 
 
-def as_seed(rng: Any, name: str = "rng", *, func: str | None = None, default: int | None = None) -> int | None:
+def as_seed(rng: Any, name: str = "rng", *, func: str | None = None) -> int:
     """The int seed that *rng* stands for: ``None``, a non-negative int seed, or a Generator.
 
-    ``None`` gives *default* (itself ``None`` or an int); an integer (Python or NumPy, not a
-    bool) is returned unchanged as ``int``, so ``rng=s`` seeds exactly as ``seed=s`` did; a
-    ``numpy.random.Generator`` gives ``int(gen.integers(2**63 - 1))``, one draw that advances it.
+    The one conversion of ``rng=`` for torch's generators, which take an int seed:
+
+    - ``None``: a seed drawn from fresh entropy, ``int(np.random.default_rng(None).integers(2**63 - 1))``
+      (never a fixed seed, never torch's global state);
+    - an integer (Python or NumPy, not a bool): returned unchanged as ``int``;
+    - a ``numpy.random.Generator``: ``int(gen.integers(2**63 - 1))``, one draw that advances it.
+
+    The result is always an int, so a function that reports the seed it used reports one that
+    repeats the run when passed back as ``rng=``.
 
     Raises
     ------
@@ -253,7 +257,7 @@ def as_seed(rng: Any, name: str = "rng", *, func: str | None = None, default: in
         Negative integers, floats, bools, strings and other types, naming *func*, *name* and the value.
     """
     if rng is None:
-        return default
+        return int(np.random.default_rng(None).integers(2**63 - 1))
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(2**63 - 1))
     if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
@@ -262,30 +266,6 @@ def as_seed(rng: Any, name: str = "rng", *, func: str | None = None, default: in
     if int(rng) < 0:
         raise ValueError(f"{_where(func)}{name} must be a non-negative integer seed, got {int(rng)}")
     return int(rng)
-
-
-def deprecated_seed_alias(function):
-    """Decorator: accept the former keyword ``seed=`` of *function* as ``rng=``, with a DeprecationWarning.
-
-    *function* takes a keyword-only ``rng`` (see :func:`as_seed`); a call with ``seed=s`` warns
-    that ``seed=`` is deprecated and calls it with ``rng=s``, and a call that passes both
-    ``seed=`` and ``rng=`` is refused with ``ValueError``. The signature shown by ``help`` is
-    that of *function* (no ``seed``).
-    """
-    name = function.__name__
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        if "seed" in kwargs:
-            if "rng" in kwargs:
-                raise ValueError(f"{name}: pass rng= only (seed= is its deprecated alias), got both "
-                                 f"seed={describe(kwargs['seed'])} and rng={describe(kwargs['rng'])}")
-            warnings.warn(f"{name}: the keyword seed= is deprecated; use rng= (an int gives the same result)",
-                          DeprecationWarning, stacklevel=2)
-            kwargs["rng"] = kwargs.pop("seed")
-        return function(*args, **kwargs)
-
-    return wrapper
 
 
 def progress_disabled(progress: bool) -> bool:
@@ -508,18 +488,44 @@ def as_coefficients(
     if hasattr(F, "coefficients") and not isinstance(F, (list, tuple)):
         label = f"{name}.coefficients"
         F = F.coefficients
-    elif hasattr(F, "F1") and hasattr(F, "F0") and not isinstance(F, (list, tuple)):
+    elif any(hasattr(F, attr) for attr in ("F0", "F1", "F2")) and not isinstance(F, (list, tuple)):
+        missing = [attr for attr in ("F0", "F1") if not hasattr(F, attr)]
+        if missing:
+            present = [attr for attr in ("F0", "F1", "F2") if hasattr(F, attr)]
+            raise ValueError(
+                f"{where}{name} is a {type(F).__name__} with the attribute{'s' if len(present) > 1 else ''} "
+                f"{', '.join(present)} but without {' and '.join(missing)}: a problem object must carry F0 "
+                "(None for no forcing), F1 and optionally F2"
+            )
         F = [F.F0, F.F1, getattr(F, "F2", None)]
+    expected = (f"a list [F0, F1, ..., Fq] in ascending degree (None for a zero coefficient, [None, F1] for a "
+                f"linear field), an object with .coefficients (a PolynomialMap) or a problem with F0/F1/F2 "
+                f"attributes")
+    if isinstance(F, dict):
+        raise ValueError(f"{where}{name} must be {expected}, got a dict with keys {describe(list(F))}: "
+                         "the coefficients are told apart by their position, not by names")
+    if isinstance(F, np.ndarray) and F.ndim == 3:
+        raise ValueError(f"{where}{name} must be {expected}, got a stacked {describe(F)}: coefficients of "
+                         "degree l have n**l columns, so they cannot be stacked into one array")
     if isinstance(F, np.ndarray) or sp.issparse(F) or not isinstance(F, (list, tuple)):
-        raise ValueError(
-            f"{where}{name} must be a list [F0, F1, ..., Fq] in ascending degree, an object with "
-            f".coefficients (a PolynomialMap) or a problem with F0/F1/F2 attributes, got {describe(F)}"
-        )
+        raise ValueError(f"{where}{name} must be {expected}, got {describe(F)}")
     if not 2 <= len(F) <= max_degree + 1:
+        what = "only F0" if len(F) == 1 else ("nothing" if not F else f"degree {len(F) - 1}")
         raise ValueError(
-            f"{where}{label} must hold F0, F1 and up to F{max_degree} (q = 1..{max_degree}), "
-            f"got {len(F)} entries"
+            f"{where}{label} must hold F0, F1 and up to F{max_degree} (degree q = 1..{max_degree}), "
+            f"got {len(F)} entr{'y' if len(F) == 1 else 'ies'} ({what}); pass {expected}"
         )
+    if F[1] is not None and not isinstance(F[1], (str, bytes)) and not sp.issparse(F[1]) \
+            and not hasattr(F[1], "detach"):
+        try:
+            ndim = np.ndim(F[1])
+        except (TypeError, ValueError):
+            ndim = None
+        if ndim in (0, 1):
+            raise ValueError(
+                f"{where}{label}[1] (F1) must be an (n, n) matrix, got {describe(F[1])} with {ndim} "
+                f"dimension{'s' if ndim != 1 else ''}; is {name} a matrix or a vector rather than {expected}?"
+            )
     if F[1] is None:
         raise ValueError(f"{where}{label}[1] (F1) must be an (n, n) matrix, got None")
     F1 = as_matrix(F[1], f"{label}[1]", func=func, square=True, sparse=True)
@@ -536,117 +542,22 @@ def as_coefficients(
     return n, F0, mats
 
 
-class _NotGiven:
-    """Default of the arguments that may shift after a coefficient object (see :func:`coefficient_call`)."""
-
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-    def __reduce__(self):
-        return (_NotGiven, ())
-
-
-#: marks an argument that the caller did not pass
-NOT_GIVEN = _NotGiven()
-
-
-def coefficient_call(values: list, names: list[str], *, func: str | None = None) -> dict:
-    """The remaining arguments of a call whose first argument is a coefficient object.
-
-    The functions that take the coefficients as one object first (``f(F, u0, t)``, see
-    :func:`as_coefficients`) keep, for one release, the slots of their historical separate
-    arguments (say ``f(F1, F2, F0, u0, t)``, deprecated: :func:`separate_coefficients`) in
-    their signatures. With one object first, the arguments that follow it by position land
-    in those coefficient slots: *values* holds the values of all parameters after the first, in
-    signature order (the coefficient slots, then the parameters named in *names*), with
-    :data:`NOT_GIVEN` for those not passed. The leading run of given values is positional
-    and fills *names* in order; later given values are keywords for their own name.
-
-    Returns
-    -------
-    dict
-        name -> value (``NOT_GIVEN`` when absent).
-    """
-    slots = len(values) - len(names)
-    run = 0
-    while run < len(values) and values[run] is not NOT_GIVEN:
-        run += 1
-    if run > len(names):
-        raise ValueError(
-            f"{_where(func)}with the coefficients given as one object, expected at most {len(names)} more "
-            f"positional arguments ({', '.join(names)}), got {run}"
-        )
-    out = {}
-    for i, name in enumerate(names):
-        if i < run:
-            if slots + i >= run and values[slots + i] is not NOT_GIVEN:
-                raise ValueError(f"{_where(func)}{name} given twice (by position and by keyword)")
-            out[name] = values[i]
-        else:
-            out[name] = values[slots + i]
-    return out
-
-
 def problem_defaults(F: Any, u0: Any, t: Any) -> tuple[Any, Any, Any]:
     """What a problem object supplies that the call did not: ``u0`` and the time grid ``t`` where
-    they are :data:`NOT_GIVEN`, and the problem's callable ``forcing`` (None without one).
+    they are ``None``, and the problem's callable ``forcing`` (None without one).
 
     A plain coefficient sequence supplies nothing. Used by the solvers that accept a problem
-    (:func:`qsgd.ode.solve_reference`, :func:`qsgd.carleman.solve_carleman`).
+    (:func:`qsgd.ode.solve_reference`, :func:`qsgd.carleman.solve_carleman`) and by the bounds
+    and the R number (``u0`` only).
     """
-    if u0 is NOT_GIVEN:
-        u0 = getattr(F, "u0", NOT_GIVEN)
-    if t is NOT_GIVEN:
-        t = getattr(F, "t", NOT_GIVEN)
+    if isinstance(F, (list, tuple)):
+        return u0, t, None
+    if u0 is None:
+        u0 = getattr(F, "u0", None)
+    if t is None:
+        t = getattr(F, "t", None)
     forcing = getattr(F, "forcing", None)
     return u0, t, forcing if callable(forcing) else None
-
-
-def separate_coefficients(func: str, F0: Any, F1: Any, F2: Any, *, old: str, rest: str = "",
-                          stacklevel: int = 3) -> list:
-    """The deprecated call with the coefficients as separate arguments: warn once, return one object.
-
-    The public functions of :mod:`qsgd.ode` and :mod:`qsgd.carleman` take the coefficients as
-    one object in ascending degree (:func:`as_coefficients`). For one release they still
-    accept the historical separate arguments (``carleman_matrix(F1, F2, F0, order=N)``,
-    ``r_number(F0, F1, F2, u0)``); such a call comes here, which emits one
-    ``DeprecationWarning`` naming *func* and its replacement, and hands back the coefficients
-    as the object ``[F0, F1, F2]`` that the rest of the function works on.
-
-    Parameters
-    ----------
-    func : str
-        The public function the user called.
-    F0, F1, F2 : the separate arguments; ``None`` or :data:`NOT_GIVEN` for an absent F0 or F2.
-    old : str
-        The historical arguments, as shown in the message (``"F1, F2, F0, ..."``).
-    rest : str
-        What follows the coefficient object in the replacement (``", u0, t, ..."``).
-    stacklevel : int
-        ``warnings.warn``'s: 3 points at the caller of the public function that calls this.
-
-    Returns
-    -------
-    list
-        ``[F0, F1, F2]`` with ``None`` for an absent F0 or F2.
-    """
-    F0 = None if F0 is NOT_GIVEN else F0
-    F2 = None if F2 is NOT_GIVEN else F2
-    given = "[" + ("F0" if F0 is not None else "None") + ", F1" + (", F2" if F2 is not None else "") + "]"
-    warnings.warn(
-        f"{func}({old}) is deprecated: pass the coefficients as one object in ascending degree, "
-        f"{func}({given}{rest}) (None for a zero F0 or F2; [F0, F1] is a linear field)",
-        DeprecationWarning,
-        stacklevel=stacklevel,
-    )
-    return [F0, F1, F2]
 
 
 class DivergenceError(ValueError):

@@ -52,11 +52,9 @@ ascending degree order -- a sequence ``[F0, F1, F2, ...]`` (``None`` for a zero 
 ``[F0, F1]`` for a linear field), a :class:`qsgd.gd.PolynomialMap` or a
 :class:`qsgd.ode.BurgersProblem` -- through :func:`qsgd._validation.as_coefficients`:
 ``carleman_matrix([F0, F1, F2], order=3)``, ``discrete_carleman(pm, order=2)``,
-``solve_carleman(problem, order=4)``, ``homogeneous_bound([None, F1, F2], u0, t, order=3)``.
-The historical separate arguments of the continuous-time functions, F1 first
-(``carleman_matrix(F1, F2, F0, order=N)``, ``solve_carleman(F1, F2, F0, u0, t, order=N)``),
-still work for one release and emit a ``DeprecationWarning`` that shows the replacement
-(:func:`qsgd._validation.separate_coefficients`). Sizes are estimated in floating point
+``solve_carleman(problem, order=4)``, ``homogeneous_bound([None, F1, F2], u0, t, order=3)``;
+anything else (separate matrices, a dict, a stacked array) is refused with a ``ValueError``
+that names ``F``. Sizes are estimated in floating point
 before any exact big-integer count or allocation, and refused above ``max_bytes`` (default
 4 GiB) with the estimate in the message.
 
@@ -86,20 +84,17 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import expm_multiply
 
 from qsgd._validation import (
-    NOT_GIVEN,
     as_coefficients,
     as_vector,
     check_choice,
     check_int,
     check_memory,
-    coefficient_call,
     describe,
     estimate_bytes,
-    is_coefficients,
     problem_defaults,
-    separate_coefficients,
 )
 from qsgd._linalg import dense, eigenvalues, lambda_1, norm2
+from qsgd._symmetric import BYTES_PER_PAIR, CHUNK_PAIRS, SymmetricSpace, monomial_rows, split_constant
 from qsgd.ode import check_quadratic, r_number
 
 __all__ = [
@@ -230,9 +225,9 @@ def lifted_dimension(n, order, *, basis=DEFAULT_BASIS) -> int:
 
 
 def level_slices(n, order, *, basis=DEFAULT_BASIS, max_bytes=None) -> list[slice]:
-    """Slices of the levels :math:`j = 1..N` inside the lifted vector.
+    r"""Slices of the levels :math:`j = 1..N` inside the lifted vector.
 
-    ``level_slices(n, N)[j - 1]`` selects :math:`u^{\\otimes j}` (or its monomials).
+    ``level_slices(n, N)[j - 1]`` selects :math:`u^{\otimes j}` (or its monomials).
 
     Parameters
     ----------
@@ -258,23 +253,6 @@ def level_slices(n, order, *, basis=DEFAULT_BASIS, max_bytes=None) -> list[slice
         out.append(slice(start, start + d))
         start += d
     return out
-
-
-def _monomials(n: int, j: int) -> np.ndarray:
-    """All non-decreasing index tuples of length j over range(n), lexicographic order."""
-    if j == 0:
-        return np.zeros((1, 0), dtype=np.int64)
-    prev = np.arange(n, dtype=np.int64)[:, None]
-    for _ in range(j - 1):
-        # rows of `prev` whose first index is >= a form a suffix (lexicographic order)
-        first = prev[:, 0]
-        starts = np.searchsorted(first, np.arange(n), side="left")
-        parts = []
-        for a in range(n):
-            rest = prev[starts[a]:]
-            parts.append(np.concatenate([np.full((rest.shape[0], 1), a, dtype=np.int64), rest], axis=1))
-        prev = np.concatenate(parts, axis=0)
-    return prev
 
 
 def monomials(n, degree, *, max_bytes=None) -> np.ndarray:
@@ -308,37 +286,7 @@ def monomials(n, degree, *, max_bytes=None) -> np.ndarray:
         nbytes = math.inf if log2_rows > 1000 else 2.0 * 8.0 * degree * 2.0**log2_rows
         check_memory(nbytes, what=f"the {degree}-th level monomials of {n} variables "
                      f"(about 2**{log2_rows:.4g} rows of {degree} indices)", max_bytes=max_bytes, func=func)
-    return _monomials(n, degree)
-
-
-def _binomial_table(rows: int, cols: int) -> np.ndarray:
-    table = np.zeros((rows + 1, cols + 1), dtype=np.int64)
-    table[:, 0] = 1
-    for x in range(1, rows + 1):
-        table[x, 1:] = table[x - 1, 1:] + table[x - 1, :-1]
-    return table
-
-
-def _rank(tuples: np.ndarray, n: int, table: np.ndarray | None = None) -> np.ndarray:
-    """Lexicographic rank of sorted index tuples (rows) among all sorted tuples of that length.
-
-    The number of non-decreasing tuples of length L with entries in [v, n) is C(n-v+L-1, L);
-    summing over the entries smaller than each position with the hockey-stick identity gives
-    rank = sum_p C(n - lo_p + L_p, L_p + 1) - C(n - hi_p + L_p, L_p + 1), L_p = j - 1 - p.
-    """
-    m, j = tuples.shape
-    if j == 0:
-        return np.zeros(m, dtype=np.int64)
-    if table is None:
-        table = _binomial_table(n + j, j + 1)
-    rank = np.zeros(m, dtype=np.int64)
-    lo = np.zeros(m, dtype=np.int64)
-    for p in range(j):
-        L = j - 1 - p
-        hi = tuples[:, p]
-        rank += table[n - lo + L, L + 1] - table[n - hi + L, L + 1]
-        lo = hi
-    return rank
+    return monomial_rows(n, degree)
 
 
 def lift(u, *, order, basis=DEFAULT_BASIS, max_bytes=None) -> np.ndarray:
@@ -386,7 +334,7 @@ def lift(u, *, order, basis=DEFAULT_BASIS, max_bytes=None) -> np.ndarray:
             levels.append(np.kron(u, levels[-1]))
     else:
         for j in range(2, order + 1):
-            mono = _monomials(n, j)
+            mono = monomial_rows(n, j)
             levels.append(np.prod(u[mono], axis=1))
     return np.concatenate(levels)
 
@@ -495,7 +443,7 @@ def _symmetric_workspace(row_max, n: int, order: int, continuous: bool) -> float
     below_top = sum(math.comb(n + k - 1, k) for k in range(order))
     nnz, pairs = _symmetric_bound(row_max, n, order, continuous)
     return 8.0 * n * below_top + 8.0 * (order + 2) * math.comb(n + order, order) \
-        + _BYTES_PER_PAIR * min(max(pairs - nnz, 0), _CHUNK_PAIRS)
+        + BYTES_PER_PAIR * min(max(pairs - nnz, 0), CHUNK_PAIRS)
 
 
 def _guard(n: int, order: int, basis: str, nnz: int, max_bytes, func: str, extra: float = 0.0) -> None:
@@ -506,255 +454,6 @@ def _guard(n: int, order: int, basis: str, nnz: int, max_bytes, func: str, extra
         max_bytes=max_bytes,
         func=func,
     )
-
-
-# ----------------------------------------------------------------------------------------
-# symmetric-basis polynomial algebra
-# ----------------------------------------------------------------------------------------
-
-
-#: products expanded at once in the symmetric basis (bounds the temporary memory)
-_CHUNK_PAIRS = 2**22
-
-#: bytes per product while it is expanded (row, column, value, and the CSR conversion or dense buffer)
-_BYTES_PER_PAIR = 64
-
-
-def _chunks(work: np.ndarray, target: int):
-    """Split range(len(work)) into contiguous (start, stop) pieces of about ``target`` total work."""
-    total = np.cumsum(work)
-    if total.shape[0] and total[-1] <= target:
-        return [(0, int(work.shape[0]))]
-    out, start = [], 0
-    while start < work.shape[0]:
-        base = total[start - 1] if start else 0
-        stop = int(np.searchsorted(total, base + target, side="right"))
-        stop = max(stop, start + 1)
-        out.append((start, min(stop, work.shape[0])))
-        start = stop
-    return out
-
-
-class _Rows:
-    """Collects (row, column, value) triplets of consecutive output rows into CSR pieces.
-
-    Triplets are flushed to a CSR piece (duplicates summed by SciPy's COO -> CSR conversion)
-    once about ``_CHUNK_PAIRS`` have accumulated, so the temporary memory stays bounded.
-    """
-
-    def __init__(self, width: int):
-        self.width = width
-        self.start = 0
-        self.rows, self.cols, self.vals = [], [], []
-        self.size = 0
-        self.pieces = []
-
-    def add(self, rows, cols, vals):
-        self.rows.append(rows)
-        self.cols.append(cols)
-        self.vals.append(vals)
-        self.size += vals.shape[0]
-
-    def done_until(self, stop: int, *, force: bool = False):
-        """All triplets of rows < stop are in; flush them if enough have accumulated."""
-        if not force and self.size < _CHUNK_PAIRS:
-            return
-        shape = (stop - self.start, self.width)
-        if self.size and shape[0] * shape[1] <= 2 * self.size:
-            # many duplicates per row (dense inputs): sum them in a dense buffer, no sorting
-            key = (np.concatenate(self.rows) - self.start) * self.width + np.concatenate(self.cols)
-            buf = np.bincount(key, weights=np.concatenate(self.vals), minlength=shape[0] * shape[1])
-            buf = buf.reshape(shape)
-            nz = buf != 0
-            indptr = np.concatenate([[0], np.cumsum(np.count_nonzero(nz, axis=1))])
-            piece = sp.csr_array((buf[nz], np.nonzero(nz)[1], indptr), shape=shape)
-        elif self.size:
-            rows = np.concatenate(self.rows) - self.start
-            piece = sp.coo_array((np.concatenate(self.vals), (rows, np.concatenate(self.cols))), shape=shape).tocsr()
-        else:
-            piece = sp.csr_array((stop - self.start, self.width))
-        self.pieces.append(piece)
-        self.rows, self.cols, self.vals, self.size = [], [], [], 0
-        self.start = stop
-
-    def finish(self, stop: int) -> sp.csr_array:
-        self.done_until(stop, force=True)
-        out = self.pieces[0] if len(self.pieces) == 1 else sp.vstack(self.pieces, format="csr")
-        out.eliminate_zeros()
-        return out
-
-
-class _SymSpace:
-    """Monomials of levels 0..top as global columns, and their products.
-
-    A polynomial in u of degree <= top is a row over the global columns: column 0 is the
-    constant, then the monomials of level 1, 2, ... (each level in lexicographic order).
-    ``times[v, c]`` is the column of (monomial c) * u_v for every column c of level < top, so the
-    product with a monomial of level b is b table look-ups (no sorting, no ranking).
-    """
-
-    def __init__(self, n: int, top: int):
-        self.n = n
-        self.top = top
-        self.monos = [_monomials(n, k) for k in range(top + 1)]
-        self.dims = [m.shape[0] for m in self.monos]
-        self.offsets = np.concatenate([[0], np.cumsum(self.dims)]).astype(np.int64)
-        self.width = int(self.offsets[-1])
-        self.table = _binomial_table(n + top, top + 1)
-        self.level_of = np.repeat(np.arange(top + 1), self.dims)
-        times = np.full((n, int(self.offsets[top])), -1, dtype=np.int64)
-        for k in range(1, top + 1):
-            mono = self.monos[k]
-            cols = self.offsets[k] + np.arange(self.dims[k], dtype=np.int64)
-            for p in range(k):
-                # every (monomial of level k-1) * u_v is the monomial `mono` with v at some position p
-                times[mono[:, p], self.offsets[k - 1] + _rank(np.delete(mono, p, axis=1), n, self.table)] = cols
-        self.times = times
-
-    def polynomial(self, F0: np.ndarray, mats: Sequence[sp.csr_array]):
-        """Rows of u -> F0 + sum_l F_l u^(x)l on monomials, one part per level b = 0..min(q, top).
-
-        Returns a list of (G_b, var_b): G_b a canonical CSR array (n, d_b) over the monomials of
-        level b, var_b (nnz, b) the variables of each stored entry's monomial.
-        """
-        n = self.n
-        g0 = sp.csr_array(F0.reshape(n, 1))
-        g0.eliminate_zeros()
-        parts = [(g0, np.zeros((g0.nnz, 0), dtype=np.int64))]
-        for ell, mat in enumerate(mats, start=1):
-            if ell > self.top:
-                break
-            coo = mat.tocoo()
-            col = coo.col.astype(np.int64)
-            if ell > 1:
-                idx = np.stack(np.unravel_index(col, (n,) * ell), axis=1)
-                idx.sort(axis=1)
-                col = _rank(idx, n, self.table)
-            G = sp.coo_array((coo.data, (coo.row, col)), shape=(n, self.dims[ell])).tocsr()
-            G.eliminate_zeros()
-            parts.append((G, self.monos[ell][G.indices]))
-        return parts
-
-    def shift(self, cols: np.ndarray, var: np.ndarray) -> np.ndarray:
-        """Columns of (monomial cols[s]) * (monomial var[e]) as an (e, s) array; cols of level <= top - b."""
-        out = cols[None, :]
-        for p in range(var.shape[1]):
-            out = self.times[var[:, p : p + 1], out]
-        return out
-
-    def lifted_map(self, parts) -> list[sp.csr_array]:
-        """The levels j = 1..top of the discrete lifted map, each a CSR array (d_j, width).
-
-        Row m = (i, rest) of level j is the polynomial g_i * (row `rest` of level j-1), truncated at
-        level top. The monomials of level j starting with i are, in order, i followed by the
-        monomials of level j-1 starting with an index >= i: a contiguous block of rows of level
-        j-1. So each entry g of row i of G multiplies that whole block at once: its columns are
-        shifted by one table look-up per variable of g and its values scaled by g.
-        """
-        n, top = self.n, self.top
-        prev = sp.csr_array(([1.0], ([0], [0])), shape=(1, self.width))  # level 0: the constant 1
-        levels = []
-        for j in range(1, top + 1):
-            starts_prev = np.searchsorted(self.monos[j - 1][:, 0], np.arange(n)) if j > 1 else np.zeros(n, int)
-            starts = np.searchsorted(self.monos[j][:, 0], np.arange(n))
-            end_prev = self.dims[j - 1]
-            lev = self.level_of[prev.indices]
-            row_len = np.diff(prev.indptr)
-            # kept[b][r]: entries of row r of level j-1 whose product with level b stays <= top
-            row_of = np.repeat(np.arange(end_prev), row_len)
-            kept = [row_len] + [np.bincount(row_of[lev <= top - b], minlength=end_prev)
-                                for b in range(1, len(parts))]
-            acc = _Rows(self.width)
-            for i in range(n):
-                entries = [(b, G.indptr[i], G.indptr[i + 1]) for b, (G, _) in enumerate(parts)
-                           if G.indptr[i + 1] > G.indptr[i]]
-                lo_row = int(starts_prev[i])
-                out0 = int(starts[i]) - lo_row  # output row = out0 + (row of level j-1)
-                if not entries:
-                    acc.done_until(out0 + end_prev)
-                    continue
-                work = sum((hi - lo) * kept[b][lo_row:end_prev] for b, lo, hi in entries)
-                for a, z in _chunks(work, _CHUNK_PAIRS):
-                    r0, r1 = lo_row + a, lo_row + z
-                    p0, p1 = prev.indptr[r0], prev.indptr[r1]
-                    cols = prev.indices[p0:p1].astype(np.int64)
-                    data = prev.data[p0:p1]
-                    rows = np.arange(out0 + r0, out0 + r1)
-                    for b, lo, hi in entries:
-                        G, var = parts[b]
-                        g = G.data[lo:hi]
-                        if b == 0:
-                            cb, db = cols, data
-                        else:
-                            keep = lev[p0:p1] <= top - b
-                            cb, db = cols[keep], data[keep]
-                        if cb.shape[0] == 0:
-                            continue
-                        rb = np.repeat(rows, kept[b][r0:r1])
-                        e = hi - lo
-                        acc.add(np.tile(rb, e), self.shift(cb, var[lo:hi]).ravel(), np.multiply.outer(g, db).ravel())
-                    acc.done_until(out0 + r1)
-            prev = acc.finish(self.dims[j])
-            levels.append(prev)
-        return levels
-
-    def derivative(self, parts, D: int) -> sp.csr_array:
-        """The continuous Carleman matrix (D, D) of du/dt = G(u) on the levels 1..top.
-
-        d/dt u_{i_1}...u_{i_j} = sum_p (prod_{q != p} u_{i_q}) * g_{i_p}(u); the column 0 (constant,
-        reached only by level 1, that is b) is dropped.
-        """
-        n, top = self.n, self.top
-        row_len = [np.diff(G.indptr) for G, _ in parts]
-        pieces = []
-        for j in range(1, top + 1):
-            mono = self.monos[j]
-            rest = np.stack([self.offsets[j - 1] + _rank(np.delete(mono, p, axis=1), n, self.table)
-                             for p in range(j)], axis=1)
-            usable = [b for b in range(len(parts)) if j - 1 + b <= top]
-            per_var = sum(row_len[b] for b in usable) if usable else np.zeros(n, dtype=np.int64)
-            work = per_var[mono].sum(axis=1)
-            acc = _Rows(D)
-            for lo, hi in _chunks(work, _CHUNK_PAIRS):
-                R = rest[lo:hi].ravel()
-                V = mono[lo:hi].ravel()
-                O = np.repeat(np.arange(lo, hi), j)
-                order = np.argsort(V, kind="stable")
-                bounds = np.searchsorted(V[order], np.arange(n + 1))
-                for v in range(n):
-                    sel = order[bounds[v]:bounds[v + 1]]
-                    if sel.shape[0] == 0:
-                        continue
-                    for b in usable:
-                        G, var = parts[b]
-                        g0, g1 = G.indptr[v], G.indptr[v + 1]
-                        if g1 == g0:
-                            continue
-                        cols = self.shift(R[sel], var[g0:g1]).ravel()
-                        keep = cols > 0
-                        acc.add(np.tile(O[sel], g1 - g0)[keep], cols[keep] - 1,
-                                np.repeat(G.data[g0:g1], sel.shape[0])[keep])
-                acc.done_until(hi)
-            pieces.append(acc.finish(self.dims[j]))
-        out = sp.vstack(pieces, format="csr")
-        out.eliminate_zeros()
-        return out
-
-
-def _drop_constant(levels: Sequence[sp.csr_array]) -> tuple[sp.csr_array, np.ndarray]:
-    """Stack the level rows and split off column 0 (the constant): (C without it, that column)."""
-    full = levels[0] if len(levels) == 1 else sp.vstack(levels, format="csr")
-    rows = full.shape[0]
-    first = full.indptr[:-1]
-    has_const = (np.diff(full.indptr) > 0) & (full.indices[np.minimum(first, max(full.nnz - 1, 0))] == 0)
-    b = np.zeros(rows)
-    b[has_const] = full.data[first[has_const]]
-    keep = full.indices != 0
-    indptr = np.concatenate([[0], np.cumsum(np.diff(full.indptr) - has_const)])
-    C = sp.csr_array((full.data[keep], full.indices[keep] - 1, indptr), shape=(rows, full.shape[1] - 1))
-    C.has_sorted_indices = True
-    C.has_canonical_format = True
-    return C, b
 
 
 # ----------------------------------------------------------------------------------------
@@ -797,7 +496,7 @@ def _continuous_parts(F0, F1, F2, order: int, basis: str):
         A_hom = sp.block_array(hom, format="csr")
         A_frc = sp.block_array(frc, format="csr")
         return A_hom, A_frc, b
-    space = _SymSpace(n, order)
+    space = SymmetricSpace(n, order)
     zero = [sp.csr_array((n, n)), sp.csr_array((n, n * n))]
     A_hom = space.derivative(space.polynomial(np.zeros(n), [F1, F2]), D)
     A_frc = space.derivative(space.polynomial(F0, zero), D)
@@ -817,7 +516,7 @@ def _continuous_guard(n, F0, F1, F2, order, basis, max_bytes, func):
     _guard(n, order, basis, _estimate_nonzeros(per, rmax, n, order, basis, True), max_bytes, func, extra)
 
 
-def carleman_matrix(F, F2=None, F0=None, *, order, basis=DEFAULT_BASIS, max_bytes=None):
+def carleman_matrix(F, *, order, basis=DEFAULT_BASIS, max_bytes=None):
     r"""Truncated Carleman matrix of :math:`du/dt = F_2 u^{\otimes 2} + F_1 u + F_0`.
 
     Implements PNAS Eqs. 3-7 of [1]_: the block-tridiagonal :math:`A` with
@@ -836,10 +535,6 @@ def carleman_matrix(F, F2=None, F0=None, *, order, basis=DEFAULT_BASIS, max_byte
         :func:`solve_carleman` with ``forcing``); ``F1`` (n, n) the linear part; ``F2``
         (n, n**2) the quadratic part acting on :math:`u\otimes u` (all :math:`n^2` ordered
         products) or None. Dense or sparse. A linear field is ``[F0, F1]`` or ``[None, F1]``.
-    F2, F0 : deprecated
-        The historical ``carleman_matrix(F1, F2, F0, order=N)`` (and ``carleman_matrix(F1,
-        order=N)``), with the matrix F1 as first argument, still works for one release and
-        emits a ``DeprecationWarning``.
     order : int
         Truncation order :math:`N \ge 1`.
     basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
@@ -876,10 +571,6 @@ def carleman_matrix(F, F2=None, F0=None, *, order, basis=DEFAULT_BASIS, max_byte
     Used in chapter 1.
     """
     func = "carleman_matrix"
-    if not is_coefficients(F):
-        F = separate_coefficients(func, F0, F, F2, old="F1, F2, F0, ...", rest=", ...")
-    elif F2 is not None or F0 is not None:
-        raise ValueError(f"{func}: give the coefficients either as one object or as F1, F2, F0, not both")
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
     n, F0, F1, F2 = _continuous_inputs(F, func)
@@ -996,9 +687,9 @@ def discrete_carleman(F, *, order, basis=DEFAULT_BASIS, max_bytes=None):
         C.sum_duplicates()
         C.eliminate_zeros()
         return C, np.concatenate(b_parts)
-    space = _SymSpace(n, order)
+    space = SymmetricSpace(n, order)
     parts = space.polynomial(F0, M[1:])
-    C, b = _drop_constant(space.lifted_map(parts))
+    C, b = split_constant(space.lifted_map(parts))
     C.eliminate_zeros()
     return C, b
 
@@ -1010,14 +701,14 @@ def discrete_carleman(F, *, order, basis=DEFAULT_BASIS, max_bytes=None):
 
 @dataclass(frozen=True)
 class CarlemanSolution:
-    """Solution of a truncated Carleman system.
+    r"""Solution of a truncated Carleman system.
 
     Attributes
     ----------
     t : ndarray, shape (m,)
         Times (the Euler grid or the evaluation times).
     u : ndarray, shape (m, n)
-        The first block :math:`\\hat y_1(t)`, the approximation of :math:`u(t)`.
+        The first block :math:`\hat y_1(t)`, the approximation of :math:`u(t)`.
     y_final : ndarray, shape (D,)
         The whole lifted state at ``t[-1]``.
     order, basis, method : the settings used.
@@ -1106,8 +797,8 @@ def _euler_stability(F1, t: np.ndarray, order: int, func: str) -> tuple[bool, st
     )
 
 
-def solve_carleman(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order, basis=DEFAULT_BASIS,
-                   method="euler", forcing=None, max_bytes=None) -> CarlemanSolution:
+def solve_carleman(F, u0=None, t=None, *, order, basis=DEFAULT_BASIS, method="euler", forcing=None,
+                   max_bytes=None) -> CarlemanSolution:
     r"""Solve the truncated Carleman system :math:`d\hat y/dt = A(t)\hat y + b(t)`.
 
     ``method="euler"`` steps forward Euler on the grid ``t`` (PNAS Eq. 8 of [1]_):
@@ -1137,9 +828,6 @@ def solve_carleman(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, 
         Initial state; :math:`y(0)` is ``lift(u0)``.
     t : (m,) array_like
         Increasing times starting at the initial time.
-    F2, F0 : deprecated
-        The historical ``solve_carleman(F1, F2, F0, u0, t, order=N)``, with the matrix F1 as
-        first argument, still works for one release and emits a ``DeprecationWarning``.
     order : int
         Truncation order N.
     basis : {"kronecker", "symmetric"}, default :data:`qsgd.carleman.DEFAULT_BASIS` ("kronecker")
@@ -1162,20 +850,16 @@ def solve_carleman(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, 
     Used in chapter 1.
     """
     func = "solve_carleman"
-    if not is_coefficients(F):
-        F = separate_coefficients(func, F0, F, F2, old="F1, F2, F0, u0, t, ...", rest=", u0, t, ...")
-        F2 = F0 = NOT_GIVEN
     order = check_int(order, "order", func=func, minimum=1)
     basis = check_choice(basis, "basis", BASES, func=func)
     method = check_choice(method, "method", ("euler", "expm"), func=func)
-    rest = coefficient_call([F2, F0, u0, t], ["u0", "t"], func=func)
-    u0, t, problem_forcing = problem_defaults(F, rest["u0"], rest["t"])
+    u0, t, problem_forcing = problem_defaults(F, u0, t)
     if forcing is None and method == "euler":
         forcing = problem_forcing
     n, F0, F1, F2 = _continuous_inputs(F, func)
     for name, value in (("u0", u0), ("t", t)):
-        if value is NOT_GIVEN:
-            raise ValueError(f"{func}: missing argument {name}")
+        if value is None:
+            raise ValueError(f"{func}: missing argument {name} (only a problem object supplies its own)")
     u0 = as_vector(u0, "u0", func=func, size=n)
     t = as_vector(t, "t", func=func)
     if t.shape[0] < 1 or np.any(np.diff(t) <= 0):
@@ -1215,9 +899,11 @@ def _bound_inputs(F, u0, t, order, func, *, homogeneous=False):
         raise ValueError(f"{func}: F2 is zero or absent; the bounds concern the quadratic term (R would be 0)")
     if homogeneous and np.any(F0):
         raise ValueError(f"{func}: the homogeneous bound needs F0 = 0; use lemma1_bound for a forced problem")
+    u0 = problem_defaults(F, u0, None)[0]
     for name, value in (("u0", u0), ("t", t)):
-        if value is NOT_GIVEN:
-            raise ValueError(f"{func}: missing argument {name}")
+        if value is None:
+            raise ValueError(f"{func}: missing argument {name}" + (" (only a problem object supplies its own)"
+                                                                   if name == "u0" else ""))
     u0 = as_vector(u0, "u0", func=func, size=F1.shape[0], allow_zero=False)
     t_arr = as_vector(np.atleast_1d(t) if not isinstance(t, (str, bytes)) and t is not None else t, "t", func=func)
     if np.any(t_arr < 0):
@@ -1229,15 +915,7 @@ def _bound_inputs(F, u0, t, order, func, *, homogeneous=False):
     return order, F1, F2, F0, u0, t_arr, lam, R, norm2(F2)
 
 
-def _bound_rest(F, values, func):
-    """(u0, t) of a bound called with the coefficient object F first (``u0`` defaults to a problem's)."""
-    rest = coefficient_call(values, ["u0", "t"], func=func)
-    if rest["u0"] is NOT_GIVEN and hasattr(F, "u0"):
-        rest["u0"] = F.u0
-    return rest["u0"], rest["t"]
-
-
-def homogeneous_bound(F, F2=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
+def homogeneous_bound(F, u0=None, t=None, *, order):
     r"""PNAS improved bound for the homogeneous problem (:math:`F_0 = 0`).
 
     .. math::
@@ -1260,9 +938,6 @@ def homogeneous_bound(F, F2=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
         Defaults to a problem's ``u0``.
     t : float or array_like of times >= 0
     order : int
-    F2 : deprecated
-        The historical ``homogeneous_bound(F1, F2, u0, t, order=N)``, with the matrix F1 as
-        first argument, still works for one release and emits a ``DeprecationWarning``.
 
     Returns
     -------
@@ -1287,15 +962,11 @@ def homogeneous_bound(F, F2=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
     Used in chapter 1.
     """
     func = "homogeneous_bound"
-    if is_coefficients(F):
-        u0, t = _bound_rest(F, [F2, u0, t], func)
-    else:
-        F = separate_coefficients(func, None, F, F2, old="F1, F2, u0, t, ...", rest=", u0, t, ...")
     order, F1, F2, F0, u0, t_arr, lam, R, _ = _bound_inputs(F, u0, t, order, func, homogeneous=True)
     return np.linalg.norm(u0) * R**order * (1.0 - np.exp(lam * t_arr)) ** order
 
 
-def lemma1_bound(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, order):
+def lemma1_bound(F, u0=None, t=None, *, order):
     r"""PNAS Lemma 1: :math:`\|u^{\otimes j}(t) - \hat y_j(t)\| \le t\,N\,\|F_2\|\,\|u_0\|^{N+1}`.
 
     Valid for every level :math:`j \le N` of the truncated continuous Carleman system when
@@ -1313,9 +984,6 @@ def lemma1_bound(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, or
         Defaults to a problem's ``u0``.
     t : float or array_like of times >= 0
     order : int
-    F2, F0 : deprecated
-        The historical ``lemma1_bound(F1, F2, F0, u0, t, order=N)``, with the matrix F1 as
-        first argument, still works for one release and emits a ``DeprecationWarning``.
 
     Returns
     -------
@@ -1338,10 +1006,6 @@ def lemma1_bound(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t=NOT_GIVEN, *, or
     Used in chapter 1.
     """
     func = "lemma1_bound"
-    if is_coefficients(F):
-        u0, t = _bound_rest(F, [F2, F0, u0, t], func)
-    else:
-        F = separate_coefficients(func, F0, F, F2, old="F1, F2, F0, u0, t, ...", rest=", u0, t, ...")
     order, F1, F2, F0, u0, t_arr, lam, R, f2 = _bound_inputs(F, u0, t, order, func)
     return t_arr * order * f2 * np.linalg.norm(u0) ** (order + 1)
 

@@ -1,7 +1,18 @@
-"""Image data sets read from local files (no network): Fashion-MNIST.
+"""Data sets, all read from local files (no network): the digits, Fashion-MNIST and CIFAR-100.
 
-Fashion-MNIST [1]_ has 70,000 grey-scale 28x28 images of clothing in 10 classes
-(60,000 for training, 10,000 for testing), distributed as four IDX files::
+Every loader returns a :class:`DataSplit` ``(x_train, y_train, x_test, y_test)`` of torch tensors
+(labels ``int64``); :func:`split_data` turns a split or a pair ``(inputs, targets)`` into the
+training tensors that :func:`qsgd.nn.train`, :mod:`qsgd.spectrum` and :mod:`qsgd.distributed`
+use, and :func:`torch_dtype` reads a dtype argument for the loaders and the models of
+:mod:`qsgd.nn`.
+
+* :func:`load_digits` -- the scikit-learn 8x8 digits (1797 images, 10 classes; shipped with
+  scikit-learn), standardized, with a seeded train/test split;
+* :func:`load_fashion_mnist` -- Fashion-MNIST [1]_, 70,000 grey-scale 28x28 images of clothing in
+  10 classes (60,000 for training, 10,000 for testing);
+* :func:`load_cifar100` -- CIFAR-100 [2]_ from a directory the user already has (python-pickle layout).
+
+Fashion-MNIST is distributed as four IDX files::
 
     train-images-idx3-ubyte.gz  train-labels-idx1-ubyte.gz
     t10k-images-idx3-ubyte.gz   t10k-labels-idx1-ubyte.gz
@@ -19,12 +30,19 @@ NumPy alone.
 3. ``/usr/share/datasets/fashion-mnist``, where Debian's package
    ``dataset-fashion-mnist`` installs them (``apt-get install dataset-fashion-mnist``).
 
+Randomness: :func:`load_digits` and :func:`load_fashion_mnist` draw their subsets from ``rng=``
+(default 0), an int seed or a NumPy Generator from which one int seed is drawn; ``rng=None``
+draws that seed from fresh entropy (:func:`qsgd._validation.as_seed`).
+
 References
 ----------
 .. [1] H. Xiao, K. Rasul, R. Vollgraf, "Fashion-MNIST: a novel image dataset for
    benchmarking machine learning algorithms", arXiv:1708.07747 (2017).
+.. [2] A. Krizhevsky, "Learning multiple layers of features from tiny images", tech. report,
+   University of Toronto (2009).
+.. [3] F. Pedregosa et al., "Scikit-learn: machine learning in Python", JMLR 12, 2825 (2011).
 
-Used in chapter 7.
+Used in chapters 2, 3, 5, 6, 7 and 8.
 """
 
 from __future__ import annotations
@@ -32,25 +50,272 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import pickle
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from qsgd._validation import as_seed, check_bool, check_int, deprecated_seed_alias, describe
-from qsgd.nn import DataSplit, torch_dtype
+from qsgd._validation import as_seed, check_bool, check_choice, check_int, describe
 
 __all__ = [
+    "CIFAR100_MEAN",
+    "CIFAR100_STD",
+    "DataSplit",
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_FILES",
     "FASHION_MNIST_MEAN",
     "FASHION_MNIST_STD",
     "find_fashion_mnist",
+    "load_cifar100",
+    "load_digits",
     "load_fashion_mnist",
     "read_idx",
+    "split_data",
+    "torch_dtype",
     "write_idx",
 ]
+
+# ---------------------------------------------------------------------------
+# data splits and dtypes
+# ---------------------------------------------------------------------------
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def torch_dtype(dtype, *, func: str = "torch_dtype") -> torch.dtype:
+    """The torch floating-point dtype that *dtype* names: ``"float32"``, ``"float64"`` or the torch dtype itself.
+
+    Shared by the loaders here and the models of :mod:`qsgd.nn`; anything else is a
+    ``ValueError`` naming *func* and the value.
+    """
+    if isinstance(dtype, str):
+        check_choice(dtype, "dtype", set(_DTYPES), func=func)
+        return _DTYPES[dtype]
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {describe(dtype)}")
+    return dtype
+
+
+class DataSplit(NamedTuple):
+    """Train and test tensors: ``x_train, y_train, x_test, y_test = split``."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+def split_data(data, *, func: str = "split_data") -> tuple[torch.Tensor, torch.Tensor]:
+    """The training inputs and targets ``(x, y)`` of *data*.
+
+    Parameters
+    ----------
+    data : DataSplit or (inputs, targets)
+        A :class:`DataSplit` (its training part is used) or a pair of tensors with
+        equal first dimension.
+    func : str, keyword-only
+        The public function the user called, for the error message.
+
+    Returns
+    -------
+    x, y : torch.Tensor
+
+    Raises
+    ------
+    ValueError
+        Anything else, naming *func* and the value.
+
+    Used by :func:`qsgd.nn.train`, :func:`qsgd.spectrum.hessian_operator` and :mod:`qsgd.distributed`.
+    """
+    if isinstance(data, DataSplit):
+        return data.x_train, data.y_train
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        x, y = data
+        if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.shape[0] == y.shape[0]:
+            return x, y
+    raise ValueError(
+        f"{func}: data must be a DataSplit or a pair (inputs, targets) of tensors with equal first "
+        f"dimension, got {describe(data)}"
+    )
+
+
+# ---------------------------------------------------------------------------
+# the scikit-learn digits
+# ---------------------------------------------------------------------------
+
+
+def load_digits(
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    rng=0,
+    dtype="float32",
+    image: bool = False,
+) -> DataSplit:
+    """The scikit-learn 8x8 handwritten digits (1797 images, 10 classes), no download.
+
+    The samples are shuffled with ``np.random.default_rng(seed)``, ``seed`` the int
+    that ``rng`` stands for; the first
+    ``n_test`` form the test set and the next ``n_train`` the training set
+    (defaults: 360 test, the remaining 1437 for training). Features are
+    standardized with the training set's per-pixel mean and standard deviation
+    (constant pixels keep unit scale).
+
+    Parameters
+    ----------
+    n_train, n_test : int or None, keyword-only
+    rng : int, numpy Generator or None, keyword-only
+        Seed of the split (default 0; the split is a pure function of it); a Generator gives
+        one drawn seed, ``None`` one drawn from fresh entropy (:func:`qsgd._validation.as_seed`).
+    dtype : {"float32", "float64"}, keyword-only
+    image : bool, keyword-only
+        ``True`` returns inputs of shape ``(N, 1, 8, 8)`` (for convolutional
+        nets), ``False`` flat vectors of length 64.
+
+    Returns
+    -------
+    DataSplit
+        ``(x_train, y_train, x_test, y_test)``; labels are ``int64``.
+
+    References
+    ----------
+    .. [3] F. Pedregosa et al., "Scikit-learn: machine learning in Python",
+       JMLR 12, 2825 (2011).
+
+    Used in chapters 2, 3, 5, 6 and 8 (chapter 7 uses Fashion-MNIST, :func:`load_fashion_mnist`).
+    """
+    from sklearn.datasets import load_digits as _sk_load_digits  # seconds to import: only when called
+
+    func = "load_digits"
+    seed = as_seed(rng, func=func)
+    dt = torch_dtype(dtype, func=func)
+    x, y = _sk_load_digits(return_X_y=True)
+    total = x.shape[0]
+    n_test = 360 if n_test is None else check_int(n_test, "n_test", func=func, minimum=1, maximum=total - 1)
+    n_train = total - n_test if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)
+    if n_train + n_test > total:
+        raise ValueError(f"{func}: n_train + n_test must be <= {total}, got {n_train} + {n_test}")
+    order = np.random.default_rng(seed).permutation(total)
+    test_idx, train_idx = order[:n_test], order[n_test : n_test + n_train]
+    mean = x[train_idx].mean(axis=0)
+    std = x[train_idx].std(axis=0)
+    std[std == 0] = 1.0
+
+    def prep(idx):
+        xs = torch.as_tensor((x[idx] - mean) / std, dtype=dt)
+        if image:
+            xs = xs.reshape(-1, 1, 8, 8)
+        return xs, torch.as_tensor(y[idx], dtype=torch.int64)
+
+    return DataSplit(*prep(train_idx), *prep(test_idx))
+
+
+# ---------------------------------------------------------------------------
+# CIFAR-100
+# ---------------------------------------------------------------------------
+
+#: per-channel mean and standard deviation of the CIFAR-100 training images
+CIFAR100_MEAN = (0.5071, 0.4865, 0.4409)
+CIFAR100_STD = (0.2673, 0.2564, 0.2762)
+
+
+def _find_cifar_dir(path: Path) -> Path:
+    for candidate in (path, path / "cifar-100-python"):
+        if (candidate / "train").is_file() and (candidate / "test").is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"load_cifar100: no CIFAR-100 found at path={str(path)!r}: expected the files 'train' and "
+        f"'test' of the python version (cifar-100-python.tar.gz from "
+        f"https://www.cs.toronto.edu/~kriz/cifar.html, extracted) in that directory or in its "
+        f"'cifar-100-python' subdirectory. qsgd never downloads data."
+    )
+
+
+def _read_cifar_file(file: Path, limit: int | None):
+    with open(file, "rb") as fh:
+        entry = pickle.load(fh, encoding="bytes")  # noqa: S301 -- the user's own data files
+    try:
+        data = np.asarray(entry[b"data"], dtype=np.uint8)
+        labels = np.asarray(entry[b"fine_labels"], dtype=np.int64)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(
+            f"load_cifar100: {str(file)!r} is not a CIFAR-100 python pickle (needs keys b'data' and "
+            f"b'fine_labels')"
+        ) from exc
+    if data.ndim != 2 or data.shape[1] != 3072 or labels.shape != (data.shape[0],):
+        raise ValueError(
+            f"load_cifar100: {str(file)!r} has data of shape {data.shape} and {labels.shape[0]} labels; "
+            f"expected (N, 3072) and N"
+        )
+    if limit is not None:
+        data, labels = data[:limit], labels[:limit]
+    return data, labels
+
+
+def load_cifar100(
+    path,
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    dtype="float32",
+) -> DataSplit:
+    """CIFAR-100 from a local directory in the python-pickle layout [1]_.
+
+    ``path`` is the extracted ``cifar-100-python`` directory (holding ``train``
+    and ``test``) or its parent. Images become ``(N, 3, 32, 32)`` tensors
+    scaled to [0, 1] and normalized per channel with the usual CIFAR-100 mean
+    and standard deviation; labels are the 100 fine labels. Nothing is
+    downloaded.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    n_train, n_test : int or None, keyword-only
+        Keep only the first ``n_train``/``n_test`` images (for smoke tests).
+    dtype : {"float32", "float64"}, keyword-only
+
+    Returns
+    -------
+    DataSplit
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` holds no CIFAR-100 (the message names the path).
+    ValueError
+        When the files are not CIFAR-100 pickles, or for bad arguments.
+
+    References
+    ----------
+    .. [2] A. Krizhevsky, "Learning multiple layers of features from tiny
+       images", tech. report, University of Toronto (2009).
+
+    Used in chapter 7.
+    """
+    func = "load_cifar100"
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"{func}: path must be a str or path-like, got {describe(path)}")
+    n_train = None if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)
+    n_test = None if n_test is None else check_int(n_test, "n_test", func=func, minimum=1)
+    dt = torch_dtype(dtype, func=func)
+    root = _find_cifar_dir(Path(path).expanduser())
+    mean = torch.tensor(CIFAR100_MEAN, dtype=dt).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR100_STD, dtype=dt).view(1, 3, 1, 1)
+
+    def prep(name, limit):
+        data, labels = _read_cifar_file(root / name, limit)
+        xs = torch.as_tensor(data, dtype=dt).reshape(-1, 3, 32, 32) / 255.0
+        return (xs - mean) / std, torch.as_tensor(labels)
+
+    return DataSplit(*prep("train", n_train), *prep("test", n_test))
+
+
+# ---------------------------------------------------------------------------
+# Fashion-MNIST
+# ---------------------------------------------------------------------------
 
 #: environment variable naming a directory with the data files
 DATA_DIR_ENV = "QSGD_DATA_DIR"
@@ -201,7 +466,6 @@ def find_fashion_mnist(data_dir=None) -> dict[tuple[str, str], Path]:
     raise FileNotFoundError(f"{func}: Fashion-MNIST not found (looked in {where}). {_HOW_TO_GET}")
 
 
-@deprecated_seed_alias
 def load_fashion_mnist(
     *,
     n_train: int | None = None,
@@ -211,7 +475,7 @@ def load_fashion_mnist(
     data_dir=None,
     flatten: bool = False,
 ):
-    """Fashion-MNIST as a :class:`qsgd.nn.DataSplit` of normalized tensors.
+    """Fashion-MNIST as a :class:`DataSplit` of normalized tensors.
 
     Pixels are scaled to [0, 1] and standardized with the training set's
     mean 0.2860 and standard deviation 0.3530; images have shape
@@ -226,8 +490,8 @@ def load_fashion_mnist(
     n_train, n_test : int or None, keyword-only
         At most 60,000 and 10,000 (or the sizes of the files found).
     rng : int, numpy Generator or None, keyword-only
-        Seed of the subsets (a Generator gives one drawn seed, ``None`` the default 0);
-        ``seed=`` is a deprecated alias.
+        Seed of the subsets (default 0; a Generator gives one drawn seed, ``None`` one drawn
+        from fresh entropy, :func:`qsgd._validation.as_seed`).
     dtype : {"float32", "float64"}, keyword-only
     data_dir : str, path or None, keyword-only
         Directory with the four IDX files (see :func:`find_fashion_mnist`).
@@ -252,7 +516,7 @@ def load_fashion_mnist(
     Used in chapter 7.
     """
     func = "load_fashion_mnist"
-    seed = as_seed(rng, func=func, default=0)
+    seed = as_seed(rng, func=func)
     dt = torch_dtype(dtype, func=func)
     flatten = check_bool(flatten, "flatten", func=func)
     n_train = None if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)

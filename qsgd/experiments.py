@@ -1,4 +1,4 @@
-"""The Fig. 2 protocol of [1]_ at a chosen scale (also ``python -m qsgd experiments``).
+r"""The Fig. 2 protocol of [1]_ at a chosen scale (also ``python -m qsgd experiments``).
 
 The paper's experiment, as far as the main text and the authors' job files
 describe it (the "quantum-trained" curves are classical SGD runs):
@@ -11,7 +11,7 @@ describe it (the "quantum-trained" curves are classical SGD runs):
    (Fig. 2a) from which the error proxy of Eq. (7) is computed (Fig. 2b);
 4. every ``K = 100`` steps (and at the end) *download* the weights sparsely -- re-prune to the
    top 10 %, optionally with tomography noise of relative size
-   :math:`\\epsilon` -- and *re-upload* them, so the exponentially growing error
+   :math:`\epsilon` -- and *re-upload* them, so the exponentially growing error
    restarts; the training accuracy dips at each download (Fig. 2c);
 5. QRAM variant: after each download train classically for 10 steps (no
    error accrues) and upload the then dense parameters.
@@ -23,7 +23,8 @@ with the learning rate set from the measured spectrum) and ``paper`` (ResNet-32x
 re-upload every 100, CIFAR-100 from a directory the user provides,
 ``device="cuda"`` where available). :func:`run_experiment` writes
 ``results.npz`` / ``results.json`` that :func:`load_results` reads back, and a
-checkpoint from which an interrupted run resumes.
+checkpoint from which an interrupted run resumes. The command line
+(``python -m qsgd experiments|plot|spectrum``) is :mod:`qsgd.__main__`.
 
 References
 ----------
@@ -35,12 +36,10 @@ Used in chapter 7.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
 import os
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +48,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from qsgd import data as qdata
 from qsgd import distributed as qdist
 from qsgd import nn as qnn
 from qsgd import spectrum as qspec
 from qsgd._validation import as_rng, check_bool, check_choice, check_int, check_positive, describe, progress_disabled
-from qsgd.data import load_fashion_mnist
 
 __all__ = [
     "ExperimentConfig",
@@ -63,11 +62,9 @@ __all__ = [
     "download",
     "load_data",
     "load_results",
-    "main",
     "plot_results",
     "proxy_along_training",
     "run_experiment",
-    "spectrum_main",
 ]
 
 _SCALES = ("small", "fashion", "paper")
@@ -84,20 +81,20 @@ SCALE_HELP = {
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """Settings of one Fig. 2 run (see :func:`config_for` for the presets).
+    r"""Settings of one Fig. 2 run (see :func:`config_for` for the presets).
 
     Model: ``model`` is ``"mlp"`` (``mlp_sizes``, ``activation``) or
     ``"resnet"`` (``depth``, ``widen_factor``, ``stem_width``). Data:
     ``"digits"`` or ``"cifar100"`` (``data_path``), optionally truncated to
     ``n_train``/``n_test``. Pre-training: ``pretrain_*`` (or a state dict at
     ``pretrained``). Protocol: ``prune_amount`` (0.9 keeps the top 10 %),
-    ``steps``, ``lr`` (:math:`\\eta`), ``batch_size``, ``reupload_every``
+    ``steps``, ``eta`` (:math:`\eta`), ``batch_size``, ``reupload_every``
     (:math:`K`), ``classical_steps`` (10 for the QRAM variant),
     ``tomography_eps`` (relative download noise), ``masked`` (restrict each
     quantum segment to the support uploaded at its start; the paper's runs
     were unmasked). With ``eta_scale`` set, the learning rate of the protocol
     is ``eta_scale / lambda_max`` of the spectrum measured right after pruning
-    (``lr`` is then ignored; ``eta_scale < 2`` keeps every positive-curvature
+    (``eta`` is then ignored; ``eta_scale < 2`` keeps every positive-curvature
     mode of that spectrum contracting). Records: Hessian spectra at step 0, every
     ``spectrum_every`` steps before ``spectrum_until``, at every quantum
     segment start before it and at the steps listed in ``spectrum_at``, on ``spectrum_samples`` fixed training samples
@@ -122,13 +119,13 @@ class ExperimentConfig:
     dtype: str = "float32"
     pretrained: str | None = None
     pretrain_steps: int = 400
-    pretrain_lr: float = 0.1
+    pretrain_eta: float = 0.1
     pretrain_batch: int = 128
     pretrain_momentum: float = 0.0
     pretrain_weight_decay: float = 0.0
     prune_amount: float = 0.9
     steps: int = 1000
-    lr: float = 0.3
+    eta: float = 0.3
     eta_scale: float | None = None
     batch_size: int = 256
     reupload_every: int = 100
@@ -197,8 +194,8 @@ class ExperimentConfig:
             raise ValueError(
                 f"{func}: classical_steps ({self.classical_steps}) must be < reupload_every ({self.reupload_every})"
             )
-        check_positive(self.lr, "lr", func=func)
-        check_positive(self.pretrain_lr, "pretrain_lr", func=func)
+        check_positive(self.eta, "eta", func=func)
+        check_positive(self.pretrain_eta, "pretrain_eta", func=func)
         check_positive(self.tomography_eps, "tomography_eps", func=func, strict=False)
         check_positive(self.prune_amount, "prune_amount", func=func, strict=False)
         if not 0 <= self.prune_amount < 1:
@@ -209,22 +206,22 @@ class ExperimentConfig:
 
 
 def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
-    """The preset for ``scale`` (``"small"``, ``"fashion"`` or ``"paper"``) with ``overrides`` applied.
+    r"""The preset for ``scale`` (``"small"``, ``"fashion"`` or ``"paper"``) with ``overrides`` applied.
 
     ``small``: :func:`qsgd.nn.mlp` ``64-32-32-10`` (tanh) on the digits, 400
-    pre-training steps, 1000 protocol steps of batch 256 at :math:`\\eta = 0.3`.
+    pre-training steps, 1000 protocol steps of batch 256 at :math:`\eta = 0.3`.
 
     ``fashion``: :func:`qsgd.nn.small_cnn` (tanh, 26,698 parameters, float64
     so that the printed results do not move with the CPU's kernels) on a
     random 10,000/2,000 train/test subset of Fashion-MNIST; pre-training 600
-    steps of batch 128 (SGD, lr 0.05, momentum 0.9); 1000 protocol steps of
-    batch 256 with :math:`\\eta = 1/\\lambda_{\\max}` of the spectrum right
+    steps of batch 128 (SGD, eta 0.05, momentum 0.9); 1000 protocol steps of
+    batch 256 with :math:`\eta = 1/\lambda_{\max}` of the spectrum right
     after pruning; spectra (2 starts x 32 Lanczos steps on 256 images) at
     steps 0, 10, 20, 50, 100, 110, 150, 200.
 
     ``paper``: ``cifar_resnet(32, 4)`` (7,451,044 parameters) on CIFAR-100 from
     ``data_path``; dense pre-training with the authors' settings (SGD, momentum
-    0.9, weight decay 2e-4, lr 0.1, batch 512, about 50 epochs) unless a state
+    0.9, weight decay 2e-4, eta 0.1, batch 512, about 50 epochs) unless a state
     dict is given in ``pretrained``; then 1000 SGD steps of batch 2048 at the
     authors' fine-tuning learning rate 0.01, re-upload every 100 steps,
     spectra every 10 steps up to step 200.
@@ -248,8 +245,8 @@ def _preset(scale: str) -> ExperimentConfig:
     if scale == "paper":
         base = ExperimentConfig(
             scale="paper", model="resnet", depth=32, widen_factor=4, stem_width=64, data="cifar100",
-            pretrain_steps=4900, pretrain_lr=0.1, pretrain_batch=512, pretrain_momentum=0.9,
-            pretrain_weight_decay=2e-4, steps=1000, lr=0.01, batch_size=2048, reupload_every=100,
+            pretrain_steps=4900, pretrain_eta=0.1, pretrain_batch=512, pretrain_momentum=0.9,
+            pretrain_weight_decay=2e-4, steps=1000, eta=0.01, batch_size=2048, reupload_every=100,
             spectrum_every=10, spectrum_until=200, spectrum_samples=2048, spectrum_batch=256,
             lanczos_steps=64, lanczos_starts=1, eval_every=10, eval_samples=10000, checkpoint_every=50,
             device="cuda" if torch.cuda.is_available() else "cpu",
@@ -257,7 +254,7 @@ def _preset(scale: str) -> ExperimentConfig:
     elif scale == "fashion":
         base = ExperimentConfig(
             scale="fashion", model="cnn", data="fashion", n_train=10000, n_test=2000, pretrain_steps=600,
-            pretrain_lr=0.05, pretrain_batch=128, pretrain_momentum=0.9, steps=1000, eta_scale=1.0,
+            pretrain_eta=0.05, pretrain_batch=128, pretrain_momentum=0.9, steps=1000, eta_scale=1.0,
             batch_size=256, reupload_every=100, spectrum_every=10, spectrum_until=20,
             spectrum_at=(50, 100, 110, 150, 200), spectrum_samples=256, spectrum_batch=256, lanczos_steps=32,
             lanczos_starts=2, eval_every=10, eval_samples=2000, dtype="float64",
@@ -295,7 +292,7 @@ class ExperimentResult:
     pruned_accuracy, pretrained_accuracy : float
     num_parameters : int
     eta : float
-        The learning rate the protocol used (``config.lr``, or
+        The learning rate the protocol used (``config.eta``, or
         ``config.eta_scale / lambda_max`` at step 0).
     """
 
@@ -357,8 +354,8 @@ class ExperimentResult:
 # ---------------------------------------------------------------------------
 
 
-def load_data(cfg: ExperimentConfig) -> qnn.DataSplit:
-    """The data set of ``cfg``: the digits, Fashion-MNIST or CIFAR-100, as a :class:`qsgd.nn.DataSplit`.
+def load_data(cfg: ExperimentConfig) -> qdata.DataSplit:
+    """The data set of ``cfg``: the digits, Fashion-MNIST or CIFAR-100, as a :class:`qsgd.data.DataSplit`.
 
     The digits' and Fashion-MNIST's subsets are drawn with ``rng=cfg.seed``; CIFAR-100
     is read from ``cfg.data_path`` in file order.
@@ -369,15 +366,15 @@ def load_data(cfg: ExperimentConfig) -> qnn.DataSplit:
         raise ValueError(f"load_data: cfg must be an ExperimentConfig, got {describe(cfg)}")
     if cfg.data == "digits":
         image = cfg.model in ("resnet", "cnn")
-        return qnn.load_digits(n_train=cfg.n_train, n_test=cfg.n_test, rng=cfg.seed, dtype=cfg.dtype, image=image)
+        return qdata.load_digits(n_train=cfg.n_train, n_test=cfg.n_test, rng=cfg.seed, dtype=cfg.dtype, image=image)
     if cfg.data == "fashion":
-        return load_fashion_mnist(
+        return qdata.load_fashion_mnist(
             n_train=cfg.n_train, n_test=cfg.n_test, rng=cfg.seed, dtype=cfg.dtype, data_dir=cfg.data_dir
         )
-    return qnn.load_cifar100(cfg.data_path, n_train=cfg.n_train, n_test=cfg.n_test, dtype=cfg.dtype)
+    return qdata.load_cifar100(cfg.data_path, n_train=cfg.n_train, n_test=cfg.n_test, dtype=cfg.dtype)
 
 
-def build_model(cfg: ExperimentConfig, data: qnn.DataSplit) -> torch.nn.Module:
+def build_model(cfg: ExperimentConfig, data: qdata.DataSplit) -> torch.nn.Module:
     """The network of ``cfg`` for ``data`` (input shape and number of classes), initialised with ``rng=cfg.seed``.
 
     ``cfg.model`` ``"mlp"`` (flattened inputs), ``"cnn"`` (:func:`qsgd.nn.small_cnn`) or
@@ -387,7 +384,7 @@ def build_model(cfg: ExperimentConfig, data: qnn.DataSplit) -> torch.nn.Module:
     """
     if not isinstance(cfg, ExperimentConfig):
         raise ValueError(f"build_model: cfg must be an ExperimentConfig, got {describe(cfg)}")
-    if not isinstance(data, qnn.DataSplit):
+    if not isinstance(data, qdata.DataSplit):
         raise ValueError(f"build_model: data must be a DataSplit (from load_data), got {describe(data)}")
     num_classes = int(max(int(data.y_train.max()), int(data.y_test.max())) + 1)
     if cfg.data == "cifar100":
@@ -422,13 +419,13 @@ def download(
     eps: float = 0.0,
     rng=None,
 ) -> dict[str, torch.Tensor]:
-    """Sparse download of the current weights: keep the top ``1 - amount``, add tomography noise.
+    r"""Sparse download of the current weights: keep the top ``1 - amount``, add tomography noise.
 
     Re-prunes with :func:`qsgd.nn.prune_global` (global L1 magnitude), then,
     for ``eps > 0``, adds to the kept entries of every parameter a Gaussian
-    vector :math:`\\delta` with :math:`\\|\\delta\\|_2 = \\epsilon\\,\\|\\theta_S\\|_2`
-    (relative :math:`\\ell_2` error :math:`\\epsilon`, what the :math:`\\ell_2`
-    tomography of chapter 5 returns with about :math:`s/\\epsilon^2` shots).
+    vector :math:`\delta` with :math:`\|\delta\|_2 = \epsilon\,\|\theta_S\|_2`
+    (relative :math:`\ell_2` error :math:`\epsilon`, what the :math:`\ell_2`
+    tomography of chapter 5 returns with about :math:`s/\epsilon^2` shots).
     Entries outside the support stay exactly zero.
 
     Returns
@@ -459,15 +456,15 @@ def download(
     return masks
 
 
-def _parallel_sgd_step(model, data, *, lr, batch_size, seed, mask, device, rank, size):
-    """One SGD step on the global minibatch of :func:`qsgd.nn.train`, split over ``size`` ranks.
+def _parallel_sgd_step(model, data, *, eta, batch_size, seed, mask, device, rank, size):
+    r"""One SGD step on the global minibatch of :func:`qsgd.nn.train`, split over ``size`` ranks.
 
     All ranks draw the same ``batch_size`` indices (seeded by ``seed``); rank
     ``r`` takes every ``size``-th of them from position ``r``, computes the
-    gradient of its part of :math:`\\frac1B\\sum_{k\\in\\text{batch}}\\ell_k`,
+    gradient of its part of :math:`\frac1B\sum_{k\in\text{batch}}\ell_k`,
     and one ``all_reduce`` sums the gradients (and the loss and accuracy), so
-    every rank applies the single-process update :math:`\\theta \\leftarrow
-    \\theta - \\eta\\nabla\\mathcal L_{\\text{batch}}` up to rounding. Batch norm, if
+    every rank applies the single-process update :math:`\theta \leftarrow
+    \theta - \eta\nabla\mathcal L_{\text{batch}}` up to rounding. Batch norm, if
     any, normalizes with per-rank statistics (as ``DistributedDataParallel``
     without ``SyncBatchNorm``). Returns ``(loss, accuracy)`` of the batch.
     """
@@ -490,7 +487,7 @@ def _parallel_sgd_step(model, data, *, lr, batch_size, seed, mask, device, rank,
     with torch.no_grad():
         offset = 0
         for p in params:
-            p.sub_(lr * flat[offset : offset + p.numel()].view_as(p))
+            p.sub_(eta * flat[offset : offset + p.numel()].view_as(p))
             offset += p.numel()
     if mask is not None:
         qnn.apply_mask(model, mask)
@@ -576,7 +573,7 @@ def load_results(path) -> ExperimentResult:
         pretrained_accuracy=float(meta["pretrained_accuracy"]),
         pruned_accuracy=float(meta["pruned_accuracy"]),
         num_parameters=int(meta["num_parameters"]),
-        eta=float(meta.get("eta", cfg.lr)),
+        eta=float(meta.get("eta", cfg.eta)),
         **arrays,
     )
 
@@ -671,7 +668,7 @@ class _Run:
 
     cfg: ExperimentConfig
     model: torch.nn.Module
-    data: qnn.DataSplit
+    data: qdata.DataSplit
     dev: torch.device
     rank: int
     size: int
@@ -751,7 +748,7 @@ def _pretrain_and_prune(run: _Run, progress: bool) -> None:
         model.load_state_dict(torch.load(cfg.pretrained, map_location=run.dev, weights_only=True))
     elif cfg.pretrain_steps:
         qnn.train(
-            model, run.data, steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, batch_size=cfg.pretrain_batch,
+            model, run.data, steps=cfg.pretrain_steps, eta=cfg.pretrain_eta, batch_size=cfg.pretrain_batch,
             momentum=cfg.pretrain_momentum, weight_decay=cfg.pretrain_weight_decay, rng=cfg.seed,
             progress=progress, device=run.dev,
         )
@@ -764,7 +761,7 @@ def _pretrain_and_prune(run: _Run, progress: bool) -> None:
     run.extra["pruned_accuracy"] = run.acc_train()
     run.rec, run.start = _empty_records(), 0
     if cfg.eta_scale is None:
-        run.extra["eta"] = cfg.lr
+        run.extra["eta"] = cfg.eta
 
 
 def _save(run: _Run, step: int) -> None:
@@ -796,7 +793,7 @@ def _record_spectrum(run: _Run, t: int, func: str) -> None:
     """The Hessian spectrum at step ``t`` (data-parallel under torchrun); at the first, ``eta`` from ``eta_scale``."""
     cfg, rec = run.cfg, run.rec
     if run.size > 1:
-        dens = qdist.lanczos_density(
+        dens = qdist.sharded_lanczos_density(
             run.model, run.spec_data, num_steps=cfg.lanczos_steps, num_starts=cfg.lanczos_starts,
             rng=_step_seed(cfg.seed, t, 2), operator_kwargs={"batch_size": cfg.spectrum_batch, "device": run.dev},
         )
@@ -839,12 +836,12 @@ def _protocol_step(run: _Run, t: int, schedule: set[int], func: str) -> None:
     step_mask = None if (classical or not cfg.masked) else run.seg_mask
     if run.size > 1:
         loss, acc = _parallel_sgd_step(
-            run.model, run.data, lr=run.extra["eta"], batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
+            run.model, run.data, eta=run.extra["eta"], batch_size=cfg.batch_size, seed=_step_seed(cfg.seed, t),
             mask=step_mask, device=run.dev, rank=run.rank, size=run.size,
         )
     else:
         res = qnn.train(
-            run.model, run.data, steps=1, lr=run.extra["eta"], batch_size=cfg.batch_size,
+            run.model, run.data, steps=1, eta=run.extra["eta"], batch_size=cfg.batch_size,
             rng=_step_seed(cfg.seed, t), mask=step_mask, device=run.dev,
         )
         loss, acc = float(res.loss[0]), float(res.accuracy[0])
@@ -871,12 +868,12 @@ def proxy_along_training(
     cut: float = 0.4,
     mode: str = "upload",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The error proxy of Eq. (7) along a run, restarting at every re-upload (Fig. 2b).
+    r"""The error proxy of Eq. (7) along a run, restarting at every re-upload (Fig. 2b).
 
     In the segment that starts at the upload step :math:`s` (a multiple of
     :math:`K`), the quantum evolution starts at :math:`q = s + ` ``classical_steps``;
-    for :math:`t \\le q` no error has accrued (:math:`E = 1`), afterwards
-    :math:`E(t) = ` ``error_proxy(rho, steps=t - q)`` with :math:`\\rho` the
+    for :math:`t \le q` no error has accrued (:math:`E = 1`), afterwards
+    :math:`E(t) = ` ``error_proxy(rho, steps=t - q)`` with :math:`\rho` the
     spectrum recorded at :math:`q` (``mode="upload"``, the Hessian at the
     linearization point) or the latest spectrum recorded at or before
     :math:`t` (``mode="current"``). Steps whose spectrum was not recorded, or
@@ -932,7 +929,7 @@ def proxy_along_training(
 
 
 # ---------------------------------------------------------------------------
-# command line
+# plots
 # ---------------------------------------------------------------------------
 
 
@@ -978,232 +975,3 @@ def plot_results(result: ExperimentResult, *, eta: float | None = None, cut: flo
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
-
-
-# ---------------------------------------------------------------------------
-# command line
-# ---------------------------------------------------------------------------
-
-#: command-line options that override preset settings: (flag, field, type, help)
-_CLI_OPTIONS = (
-    ("--data", "data_path", str, "CIFAR-100 directory, python layout (scale paper)"),
-    ("--data-dir", "data_dir", str, "directory with the four Fashion-MNIST IDX files (scale fashion; "
-     "default: $QSGD_DATA_DIR, then /usr/share/datasets/fashion-mnist)"),
-    ("--pretrained", "pretrained", str, "state dict of a pre-trained dense model (skips pre-training)"),
-    ("--n-train", "n_train", int, "training images used (all if unset)"),
-    ("--n-test", "n_test", int, "test images used (all if unset)"),
-    ("--dtype", "dtype", str, "float32 or float64"),
-    ("--pretrain-steps", "pretrain_steps", int, "SGD steps of dense pre-training"),
-    ("--steps", "steps", int, "protocol SGD steps after pruning"),
-    ("--lr", "lr", float, "learning rate eta of the protocol (ignored when eta is set from the spectrum)"),
-    ("--eta-scale", "eta_scale", float, "set eta = eta_scale / lambda_max of the spectrum right after pruning"),
-    ("--batch-size", "batch_size", int, "minibatch size of a protocol step (split over ranks under torchrun)"),
-    ("--reupload-every", "reupload_every", int, "K: download (re-prune) and re-upload every K steps"),
-    ("--classical-steps", "classical_steps", int, "classical steps after each download (10: QRAM variant)"),
-    ("--eps", "tomography_eps", float, "relative l2 tomography noise added at each download"),
-    ("--spectrum-every", "spectrum_every", int, "record a Hessian spectrum every this many steps ..."),
-    ("--spectrum-until", "spectrum_until", int, "... up to this step"),
-    ("--spectrum-samples", "spectrum_samples", int, "training samples in the Hessian's loss"),
-    ("--lanczos-steps", "lanczos_steps", int, "Lanczos steps per start"),
-    ("--lanczos-starts", "lanczos_starts", int, "random Lanczos start vectors per spectrum"),
-    ("--seed", "seed", int, "seed of initialisation, minibatches, start vectors and noise"),
-    ("--device", "device", str, "cpu, cuda, cuda:1, ... (under torchrun each rank takes its own GPU)"),
-)
-
-
-def _preset_defaults(field: str) -> str:
-    values = {scale: getattr(_preset(scale), field) for scale in _SCALES}
-    shown = {k: ("unset" if v is None else str(v)) for k, v in values.items()}
-    if len(set(shown.values())) == 1:
-        return f"default {shown['small']}"
-    return "default: " + ", ".join(f"{k} {v}" for k, v in shown.items())
-
-
-def _parser() -> argparse.ArgumentParser:
-    scales = "\n".join(f"  {k:8s} {v}" for k, v in SCALE_HELP.items())
-    parser = argparse.ArgumentParser(
-        prog="python -m qsgd experiments",
-        description="Fig. 2 protocol of Liu et al. (Nat. Commun. 2024): pre-train, prune to the top 10%, "
-        "SGD with sparse download/re-upload every K steps, Hessian spectra and accuracies. Results go to "
-        "OUTPUT/results.npz and results.json (read them with qsgd.experiments.load_results, or plot them "
-        "with `python -m qsgd plot OUTPUT`); an interrupted run resumes from OUTPUT/checkpoint.pt.\n\n"
-        "Presets (--scale):\n" + scales + "\n\nUnder torchrun the run is data-parallel over the ranks.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--scale", choices=_SCALES, default="small", help="preset, see above (default small)")
-    parser.add_argument("--output", default=".qsgd_runs/fig2", help="results and checkpoint directory "
-                        "(default .qsgd_runs/fig2)")
-    for flag, field, typ, text in _CLI_OPTIONS:
-        parser.add_argument(flag, dest=field, type=typ, default=None, help=f"{text} ({_preset_defaults(field)})")
-    parser.add_argument("--masked", action="store_true", default=None,
-                        help="keep each segment on the support uploaded at its start (default: unmasked, as the paper)")
-    parser.add_argument("--no-resume", action="store_true", help="start afresh even if a checkpoint exists")
-    parser.add_argument("--progress", action="store_true", help="show a progress bar")
-    return parser
-
-
-def _remove_if_empty(path: Path, existed: bool) -> None:
-    if not existed and path.is_dir() and not any(path.iterdir()):
-        path.rmdir()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m qsgd [experiments] --scale small|fashion|paper ...``: run and save a Fig. 2 experiment.
-
-    Prints ``interrupted; rerun the same command to resume`` on Ctrl-C (exit
-    status 130) and leaves no empty output directory behind when a run fails
-    before writing anything. Under ``torchrun`` it joins the process group
-    first and runs data-parallel.
-
-    Used in chapter 7.
-    """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "experiments":
-        argv = argv[1:]
-    if argv and argv[0] == "plot":
-        return plot_main(argv[1:])
-    if argv and argv[0] == "spectrum":
-        return spectrum_main(argv[1:])
-    args = vars(_parser().parse_args(argv))
-    output, no_resume, progress, scale = args.pop("output"), args.pop("no_resume"), args.pop("progress"), args.pop("scale")
-    overrides = {k: v for k, v in args.items() if v is not None}
-    out = Path(output)
-    existed = out.exists()
-    try:
-        rank, _ = qdist.init_from_env()
-        cfg = config_for(scale, **overrides)
-        result = run_experiment(cfg, output=output, resume=not no_resume, progress=progress)
-    except KeyboardInterrupt:
-        _remove_if_empty(out, existed)
-        sys.stderr.write("interrupted; rerun the same command to resume\n")
-        return 130
-    except (ValueError, FileNotFoundError) as exc:
-        _remove_if_empty(out, existed)
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    except BaseException:
-        _remove_if_empty(out, existed)
-        raise
-    if rank == 0:
-        sys.stdout.write(
-            f"{cfg.scale}: n = {result.num_parameters} parameters, pre-trained accuracy "
-            f"{result.pretrained_accuracy:.4g}, after pruning {result.pruned_accuracy:.4g}, final training "
-            f"accuracy {result.train_accuracy[-1]:.4g}; results in {output}/results.npz\n"
-        )
-    return 0
-
-
-def plot_main(argv: list[str] | None = None) -> int:
-    """``python -m qsgd plot RUN_DIR [--output FILE]``: Fig. 2 panels (a)-(c) of a finished run.
-
-    Used by the command line.
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m qsgd plot",
-        description="Plot the Fig. 2 panels (a) spectra, (b) error proxy, (c) accuracy of a run written by "
-        "`python -m qsgd experiments`.",
-    )
-    parser.add_argument("run", help="the run's output directory (holding results.npz and results.json)")
-    parser.add_argument("--output", default=None, help="image file to write (default RUN/fig2.png)")
-    parser.add_argument("--eta", type=float, default=None, help="learning rate in Eq. (7) (default: the run's)")
-    parser.add_argument("--cut", type=float, default=0.4, help="cut c of Eq. (7) (default 0.4)")
-    args = parser.parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    try:
-        result = load_results(args.run)
-        fig = plot_results(result, eta=args.eta, cut=args.cut)
-    except (ValueError, FileNotFoundError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    target = Path(args.output) if args.output else Path(args.run) / "fig2.png"
-    fig.savefig(target, dpi=150)
-    sys.stdout.write(f"wrote {target}\n")
-    return 0
-
-
-# ---------------------------------------------------------------------------
-# the data-parallel spectrum command line (python -m qsgd spectrum)
-# ---------------------------------------------------------------------------
-
-
-def _spectrum_cli(args) -> int:
-    rank, size = qdist.init_from_env(args.backend)
-    if args.model_file:
-        model = torch.load(args.model_file, weights_only=False)
-        x, y = torch.load(args.data_file, weights_only=False)
-        data = (x, y)
-    else:
-        overrides = {k: v for k, v in (("data_path", args.data), ("data_dir", args.data_dir),
-                                       ("pretrained", args.pretrained)) if v is not None}
-        cfg = config_for(args.scale, **overrides)
-        split = load_data(cfg)
-        model = build_model(cfg, split)
-        if cfg.pretrained:
-            model.load_state_dict(torch.load(cfg.pretrained, map_location="cpu", weights_only=True))
-        if args.prune:
-            qnn.prune_global(model, cfg.prune_amount)
-        n = min(args.samples, split.x_train.shape[0])
-        perm = torch.randperm(split.x_train.shape[0], generator=torch.Generator().manual_seed(cfg.seed))[:n]
-        data = (split.x_train[perm], split.y_train[perm])
-    device = f"cuda:{torch.cuda.current_device()}" if torch.cuda.is_available() and args.backend != "gloo" else "cpu"
-    model = model.to(device)
-    dens = qdist.lanczos_density(
-        model, data, rng=args.seed, num_steps=args.lanczos_steps, num_starts=args.lanczos_starts,
-        vectorize=False, operator_kwargs={"batch_size": args.batch_size, "device": device},
-    )
-    if rank == 0:
-        np.savez(args.output, nodes=dens.nodes, weights=dens.weights, grid=dens.grid, density=dens.density,
-                 lambda_min=dens.lambda_min, lambda_max=dens.lambda_max, dim=dens.dim, world_size=size)
-        sys.stdout.write(
-            f"n = {dens.dim:,}, {size} rank(s): lambda in [{dens.lambda_min:.4g}, {dens.lambda_max:.4g}], "
-            f"{dens.hvp_count} Hessian-vector products; written to {args.output}\n"
-        )
-    if size > 1:
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
-    return 0
-
-
-def _spectrum_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m qsgd spectrum",
-        description="Data-parallel Hessian spectral density of a (pre-trained, pruned) model: Lanczos on "
-        "all-reduced Hessian-vector products. Run under torchrun; a single process works too.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    sp = parser
-    sp.add_argument("--scale", choices=("small", "fashion", "paper"), default="paper",
-                    help="model and data preset of `python -m qsgd experiments`")
-    sp.add_argument("--data", default=None, help="CIFAR-100 directory (scale paper)")
-    sp.add_argument("--data-dir", default=None, help="Fashion-MNIST directory (scale fashion)")
-    sp.add_argument("--pretrained", default=None, help="state dict of the trained dense model")
-    sp.add_argument("--no-prune", dest="prune", action="store_false", help="skip pruning to the top 10%%")
-    sp.add_argument("--model-file", default=None, help="a whole model saved with torch.save (instead of --scale)")
-    sp.add_argument("--data-file", default=None, help="a pair (inputs, targets) saved with torch.save")
-    sp.add_argument("--samples", type=int, default=2048, help="training samples in the Hessian's loss")
-    sp.add_argument("--batch-size", type=int, default=256, help="samples per chunk of a product, per rank")
-    sp.add_argument("--lanczos-steps", type=int, default=64, help="Lanczos steps per start")
-    sp.add_argument("--lanczos-starts", type=int, default=1, help="random start vectors")
-    sp.add_argument("--seed", type=int, default=0, help="seed of the start vectors (the same on all ranks)")
-    sp.add_argument("--backend", choices=("nccl", "gloo"), default=None, help="default: nccl with CUDA, else gloo")
-    sp.add_argument("--output", default="spectrum.npz", help="where rank 0 writes the result")
-    return parser
-
-
-def spectrum_main(argv: list[str] | None = None) -> int:
-    """``torchrun ... -m qsgd spectrum ...``: a data-parallel Hessian spectrum.
-
-    The command line of :mod:`qsgd.distributed`'s products (``python -m qsgd spectrum``): the
-    model and data of a preset (:func:`config_for`, :func:`load_data`, :func:`build_model`,
-    optionally a pre-trained state dict and pruning) or a saved model and data pair, the
-    spectrum by :func:`qsgd.distributed.lanczos_density`; rank 0 writes it to ``--output``.
-
-    Used in chapter 7.
-    """
-    parser = _spectrum_parser()
-    args = parser.parse_args(argv)
-    if args.model_file and not args.data_file:
-        parser.error("--model-file needs --data-file")
-    return _spectrum_cli(args)

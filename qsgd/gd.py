@@ -189,7 +189,7 @@ class PolynomialMap:
         return out
 
     def trajectory(self, steps, *, u0=None, on_divergence="raise", max_bytes=None) -> np.ndarray:
-        """Iterate :meth:`step` ``steps`` times from ``u0`` (default 0, i.e. from ``theta0``).
+        r"""Iterate :meth:`step` ``steps`` times from ``u0`` (default 0, i.e. from ``theta0``).
 
         Parameters
         ----------
@@ -207,7 +207,7 @@ class PolynomialMap:
         -------
         ndarray, shape (steps + 1, n)
             Shifted coordinates :math:`u(t)`, :math:`t = 0..T`; add ``theta0`` for
-            :math:`\\theta(t)`.
+            :math:`\theta(t)`.
         """
         func = "PolynomialMap.trajectory"
         steps = check_int(steps, "steps", func=func, minimum=1)

@@ -1,4 +1,4 @@
-"""Models, data, pruning and training for the paper's numerical experiments.
+r"""Models, pruning and training for the paper's numerical experiments.
 
 The experiments of [1]_ (Figs. 2 and 3) start from a network pre-trained on
 CIFAR-100, keep its largest 10 % of weights (global L1 magnitude pruning) and
@@ -15,22 +15,18 @@ module provides the pieces at any scale:
 * :func:`mlp` -- a small fully connected network with a *smooth* activation
   (``tanh`` by default), so that the gradient-descent map has a convergent
   Taylor expansion (chapters 2 and 6 expand it into a polynomial map);
-* :func:`load_digits` -- the scikit-learn 8x8 digits set (ships with
-  scikit-learn, no download), standardized, with a fixed train/test split;
-* :func:`load_cifar100` -- CIFAR-100 from a directory the user already has
-  (python-pickle layout); it never downloads;
 * :func:`prune_global` -- global L1 magnitude pruning with
   ``torch.nn.utils.prune``; :func:`apply_mask`, :func:`count_parameters`;
-* :func:`train` -- a deterministic minibatch SGD loop (optionally masked)
-  with a tqdm progress bar that is off by default; :func:`accuracy`;
-* :func:`split_data` and :func:`torch_dtype` -- the conversions of a data set
-  and a dtype argument that :mod:`qsgd.spectrum`, :mod:`qsgd.distributed` and
-  :mod:`qsgd.data` share.
+* :func:`train` -- a deterministic minibatch SGD loop (optionally masked) with
+  learning rate ``eta`` and a tqdm progress bar that is off by default; :func:`accuracy`.
 
-Randomness: the models, :func:`load_digits` and :func:`train` take ``rng=``, an
-int seed or a NumPy Generator from which one int seed is drawn
-(:func:`qsgd._validation.as_seed`); an int gives exactly what the former ``seed=``
-keyword gave, and ``seed=`` is still accepted with a ``DeprecationWarning``.
+The data sets (the digits, Fashion-MNIST, CIFAR-100) and :class:`qsgd.data.DataSplit` live in
+:mod:`qsgd.data`.
+
+Randomness: the models and :func:`train` take ``rng=``, an int seed or a NumPy Generator from
+which one int seed is drawn; ``rng=None`` draws that seed from fresh entropy
+(:func:`qsgd._validation.as_seed`). The models are initialised under that seed in a forked torch
+RNG, so the caller's global torch state is neither used nor changed.
 
 References
 ----------
@@ -46,11 +42,8 @@ Used in chapters 2, 3, 5, 6, 7 and 8.
 
 from __future__ import annotations
 
-import os
-import pickle
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 import torch
@@ -66,30 +59,25 @@ from qsgd._validation import (
     check_int,
     check_memory,
     check_positive,
-    deprecated_seed_alias,
     describe,
     progress_disabled,
 )
+from qsgd.data import split_data, torch_dtype
 
 __all__ = [
     "ACTIVATIONS",
     "BasicBlock",
     "CifarResNet",
-    "DataSplit",
     "TrainResult",
     "accuracy",
     "apply_mask",
     "cifar_resnet",
     "cifar_resnet_parameter_count",
     "count_parameters",
-    "load_cifar100",
-    "load_digits",
     "mlp",
     "prune_global",
     "prunable_parameters",
     "small_cnn",
-    "split_data",
-    "torch_dtype",
     "train",
 ]
 
@@ -103,25 +91,6 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
 }
 
-#: per-channel mean and standard deviation of the CIFAR-100 training images
-CIFAR100_MEAN = (0.5071, 0.4865, 0.4409)
-CIFAR100_STD = (0.2673, 0.2564, 0.2762)
-
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def torch_dtype(dtype, *, func: str = "torch_dtype") -> torch.dtype:
-    """The torch floating-point dtype that *dtype* names: ``"float32"``, ``"float64"`` or the torch dtype itself.
-
-    Shared by the data loaders of :mod:`qsgd.nn` and :mod:`qsgd.data`; anything else is a
-    ``ValueError`` naming *func* and the value.
-    """
-    if isinstance(dtype, str):
-        check_choice(dtype, "dtype", set(_DTYPES), func=func)
-        return _DTYPES[dtype]
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"{func}: dtype must be torch.float32 or torch.float64, got {describe(dtype)}")
-    return dtype
 
 
 def _check_model_size(count: float, dt: torch.dtype, max_bytes, func: str) -> None:
@@ -131,23 +100,20 @@ def _check_model_size(count: float, dt: torch.dtype, max_bytes, func: str) -> No
 
 
 class _Seeded:
-    """Context manager: run a block under ``torch.manual_seed(seed)`` without
-    disturbing the caller's global torch RNG (no-op for ``seed=None``)."""
+    """Context manager: run a block under ``torch.manual_seed(seed)`` in a forked torch RNG,
+    so that the caller's global torch state is neither used nor changed."""
 
-    def __init__(self, seed):
+    def __init__(self, seed: int):
         self.seed = seed
         self._ctx = None
 
     def __enter__(self):
-        if self.seed is not None:
-            self._ctx = torch.random.fork_rng(devices=[])
-            self._ctx.__enter__()
-            torch.manual_seed(self.seed)
+        self._ctx = torch.random.fork_rng(devices=[])
+        self._ctx.__enter__()
+        torch.manual_seed(self.seed)
 
     def __exit__(self, *exc):
-        if self._ctx is not None:
-            return self._ctx.__exit__(*exc)
-        return False
+        return self._ctx.__exit__(*exc)
 
 
 # ---------------------------------------------------------------------------
@@ -155,7 +121,6 @@ class _Seeded:
 # ---------------------------------------------------------------------------
 
 
-@deprecated_seed_alias
 def mlp(
     sizes,
     *,
@@ -165,14 +130,14 @@ def mlp(
     rng=None,
     max_bytes: float | None = None,
 ) -> nn.Sequential:
-    """A fully connected network ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
+    r"""A fully connected network ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
 
     Hidden layers are ``Linear`` followed by the activation; the last layer is
     linear (logits). With a smooth activation (``tanh``, ``sigmoid``,
     ``softplus``, ``gelu``, ``silu``) the loss is analytic in the weights, so the
-    gradient-descent update :math:`\\theta \\mapsto \\theta - \\eta \\nabla
-    \\mathcal L(\\theta)` has the Taylor expansion :math:`\\sum_\\ell F_\\ell
-    u^{\\otimes \\ell}` that the paper's Eq. (4) assumes [1]_.
+    gradient-descent update :math:`\theta \mapsto \theta - \eta \nabla
+    \mathcal L(\theta)` has the Taylor expansion :math:`\sum_\ell F_\ell
+    u^{\otimes \ell}` that the paper's Eq. (4) assumes [1]_.
 
     Parameters
     ----------
@@ -184,10 +149,9 @@ def mlp(
         Whether the linear layers carry biases.
     dtype : {"float32", "float64"} or torch dtype, keyword-only
     rng : None, int or numpy Generator, keyword-only
-        Seed of the default PyTorch initialisation (an int, or one drawn from a
-        Generator, see :func:`qsgd._validation.as_seed`); the global torch RNG is
-        left untouched when given. ``None`` initialises from the global torch RNG.
-        ``seed=`` is a deprecated alias.
+        Seed of the default PyTorch initialisation: an int, one drawn from a Generator,
+        or for ``None`` one drawn from fresh entropy (:func:`qsgd._validation.as_seed`).
+        The global torch RNG is neither used nor changed.
     max_bytes : float or None, keyword-only
         Limit on the memory of the parameters (default: the shared limit of
         :func:`qsgd._validation.check_memory`); larger networks are refused before
@@ -231,7 +195,6 @@ def mlp(
     return nn.Sequential(*layers)
 
 
-@deprecated_seed_alias
 def small_cnn(
     channels=(8, 16),
     *,
@@ -244,11 +207,11 @@ def small_cnn(
     rng=None,
     max_bytes: float | None = None,
 ) -> nn.Sequential:
-    """A small convolutional network: two stride-2 3x3 convolutions, a hidden layer, logits.
+    r"""A small convolutional network: two stride-2 3x3 convolutions, a hidden layer, logits.
 
     ``Conv(in, c1, 3, stride 2) -> act -> Conv(c1, c2, 3, stride 2) -> act ->
     flatten -> Linear(c2 * s * s, hidden) -> act -> Linear(hidden, classes)``
-    with :math:`s = \\lceil\\lceil \\text{image\\_size}/2\\rceil/2\\rceil` (7 for
+    with :math:`s = \lceil\lceil \text{image\_size}/2\rceil/2\rceil` (7 for
     28x28 images). All layers carry biases; with a smooth activation the loss
     is analytic in the weights. ``small_cnn()`` has 26,698 parameters, of which
     26,312 are the prunable weights of the two convolutions and the hidden
@@ -266,8 +229,8 @@ def small_cnn(
         One of :data:`ACTIVATIONS`.
     dtype : {"float32", "float64"}, keyword-only
     rng : None, int or numpy Generator, keyword-only
-        Seed of the default initialisation, as in :func:`mlp` (global RNG
-        untouched when given; ``seed=`` is a deprecated alias).
+        Seed of the default initialisation, as in :func:`mlp` (the global torch RNG
+        is neither used nor changed).
 
     Returns
     -------
@@ -392,7 +355,6 @@ def _check_resnet_args(depth, widen_factor, stem_width, num_classes, in_channels
     return depth, widen_factor, stem_width, num_classes, in_channels
 
 
-@deprecated_seed_alias
 def cifar_resnet(
     depth: int,
     widen_factor: int,
@@ -406,12 +368,12 @@ def cifar_resnet(
     rng=None,
     max_bytes: float | None = None,
 ) -> CifarResNet:
-    """The CIFAR ResNet of the paper's Fig. 2 experiments.
+    r"""The CIFAR ResNet of the paper's Fig. 2 experiments.
 
     Layout (as in the authors' ``network/res_net.py``, branch ``henry``): a 3x3
     stem convolution ``in_channels -> stem_width`` with batch norm; three stages
-    of :math:`(\\text{depth}-2)/6` BasicBlocks [3]_ of widths :math:`w, 2w, 4w`,
-    :math:`w = \\text{stem\\_width}\\cdot\\text{widen\\_factor}/4`, the first
+    of :math:`(\text{depth}-2)/6` BasicBlocks [3]_ of widths :math:`w, 2w, 4w`,
+    :math:`w = \text{stem\_width}\cdot\text{widen\_factor}/4`, the first
     block of stages 2 and 3 with stride 2 and a 1x1-conv + batch-norm shortcut;
     global average pooling; a linear head with bias. Convolutions have no bias.
 
@@ -436,8 +398,8 @@ def cifar_resnet(
         ``"meta"`` builds the network without allocating weights (for counting).
     dtype : {"float32", "float64"}, keyword-only
     rng : None, int or numpy Generator, keyword-only
-        Seed of the default initialisation, as in :func:`mlp` (global RNG
-        untouched when given; ``seed=`` is a deprecated alias).
+        Seed of the default initialisation, as in :func:`mlp` (the global torch RNG
+        is neither used nor changed).
 
     Returns
     -------
@@ -468,10 +430,10 @@ def cifar_resnet(
 def cifar_resnet_parameter_count(
     depth: int, widen_factor: int, *, stem_width: int = 64, num_classes: int = 100, in_channels: int = 3
 ) -> int:
-    """Number of trainable parameters of :func:`cifar_resnet`, counted analytically.
+    r"""Number of trainable parameters of :func:`cifar_resnet`, counted analytically.
 
     Stem :math:`9 c_0 s + 2s`; per BasicBlock :math:`9 c_{in} c + 9 c^2 + 4c`
-    plus :math:`c_{in} c + 2c` for a projection shortcut; head :math:`4w\\,K + K`.
+    plus :math:`c_{in} c + 2c` for a projection shortcut; head :math:`4w\,K + K`.
 
     Used in chapters 3 and 7.
     """
@@ -511,179 +473,6 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = True, nonzero: 
 
 
 # ---------------------------------------------------------------------------
-# data
-# ---------------------------------------------------------------------------
-
-
-class DataSplit(NamedTuple):
-    """Train and test tensors: ``x_train, y_train, x_test, y_test = split``."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-
-
-@deprecated_seed_alias
-def load_digits(
-    *,
-    n_train: int | None = None,
-    n_test: int | None = None,
-    rng=0,
-    dtype="float32",
-    image: bool = False,
-) -> DataSplit:
-    """The scikit-learn 8x8 handwritten digits (1797 images, 10 classes), no download.
-
-    The samples are shuffled with ``np.random.default_rng(seed)``, ``seed`` the int
-    that ``rng`` stands for; the first
-    ``n_test`` form the test set and the next ``n_train`` the training set
-    (defaults: 360 test, the remaining 1437 for training). Features are
-    standardized with the training set's per-pixel mean and standard deviation
-    (constant pixels keep unit scale).
-
-    Parameters
-    ----------
-    n_train, n_test : int or None, keyword-only
-    rng : int, numpy Generator or None, keyword-only
-        Seed of the split (the split is a pure function of it); a Generator gives
-        one drawn seed (:func:`qsgd._validation.as_seed`), ``None`` the default 0.
-        ``seed=`` is a deprecated alias.
-    dtype : {"float32", "float64"}, keyword-only
-    image : bool, keyword-only
-        ``True`` returns inputs of shape ``(N, 1, 8, 8)`` (for convolutional
-        nets), ``False`` flat vectors of length 64.
-
-    Returns
-    -------
-    DataSplit
-        ``(x_train, y_train, x_test, y_test)``; labels are ``int64``.
-
-    References
-    ----------
-    .. [1] F. Pedregosa et al., "Scikit-learn: machine learning in Python",
-       JMLR 12, 2825 (2011).
-
-    Used in chapters 2, 3, 5, 6 and 8 (chapter 7 uses Fashion-MNIST, :mod:`qsgd.data`).
-    """
-    from sklearn.datasets import load_digits as _sk_load_digits  # seconds to import: only when called
-
-    func = "load_digits"
-    seed = as_seed(rng, func=func, default=0)
-    dt = torch_dtype(dtype, func=func)
-    x, y = _sk_load_digits(return_X_y=True)
-    total = x.shape[0]
-    n_test = 360 if n_test is None else check_int(n_test, "n_test", func=func, minimum=1, maximum=total - 1)
-    n_train = total - n_test if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)
-    if n_train + n_test > total:
-        raise ValueError(f"{func}: n_train + n_test must be <= {total}, got {n_train} + {n_test}")
-    order = np.random.default_rng(seed).permutation(total)
-    test_idx, train_idx = order[:n_test], order[n_test : n_test + n_train]
-    mean = x[train_idx].mean(axis=0)
-    std = x[train_idx].std(axis=0)
-    std[std == 0] = 1.0
-
-    def prep(idx):
-        xs = torch.as_tensor((x[idx] - mean) / std, dtype=dt)
-        if image:
-            xs = xs.reshape(-1, 1, 8, 8)
-        return xs, torch.as_tensor(y[idx], dtype=torch.int64)
-
-    return DataSplit(*prep(train_idx), *prep(test_idx))
-
-
-def _find_cifar_dir(path: Path) -> Path:
-    for candidate in (path, path / "cifar-100-python"):
-        if (candidate / "train").is_file() and (candidate / "test").is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"load_cifar100: no CIFAR-100 found at path={str(path)!r}: expected the files 'train' and "
-        f"'test' of the python version (cifar-100-python.tar.gz from "
-        f"https://www.cs.toronto.edu/~kriz/cifar.html, extracted) in that directory or in its "
-        f"'cifar-100-python' subdirectory. qsgd never downloads data."
-    )
-
-
-def _read_cifar_file(file: Path, limit: int | None):
-    with open(file, "rb") as fh:
-        entry = pickle.load(fh, encoding="bytes")  # noqa: S301 -- the user's own data files
-    try:
-        data = np.asarray(entry[b"data"], dtype=np.uint8)
-        labels = np.asarray(entry[b"fine_labels"], dtype=np.int64)
-    except (KeyError, TypeError) as exc:
-        raise ValueError(
-            f"load_cifar100: {str(file)!r} is not a CIFAR-100 python pickle (needs keys b'data' and "
-            f"b'fine_labels')"
-        ) from exc
-    if data.ndim != 2 or data.shape[1] != 3072 or labels.shape != (data.shape[0],):
-        raise ValueError(
-            f"load_cifar100: {str(file)!r} has data of shape {data.shape} and {labels.shape[0]} labels; "
-            f"expected (N, 3072) and N"
-        )
-    if limit is not None:
-        data, labels = data[:limit], labels[:limit]
-    return data, labels
-
-
-def load_cifar100(
-    path,
-    *,
-    n_train: int | None = None,
-    n_test: int | None = None,
-    dtype="float32",
-) -> DataSplit:
-    """CIFAR-100 from a local directory in the python-pickle layout [1]_.
-
-    ``path`` is the extracted ``cifar-100-python`` directory (holding ``train``
-    and ``test``) or its parent. Images become ``(N, 3, 32, 32)`` tensors
-    scaled to [0, 1] and normalized per channel with the usual CIFAR-100 mean
-    and standard deviation; labels are the 100 fine labels. Nothing is
-    downloaded.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    n_train, n_test : int or None, keyword-only
-        Keep only the first ``n_train``/``n_test`` images (for smoke tests).
-    dtype : {"float32", "float64"}, keyword-only
-
-    Returns
-    -------
-    DataSplit
-
-    Raises
-    ------
-    FileNotFoundError
-        When ``path`` holds no CIFAR-100 (the message names the path).
-    ValueError
-        When the files are not CIFAR-100 pickles, or for bad arguments.
-
-    References
-    ----------
-    .. [1] A. Krizhevsky, "Learning multiple layers of features from tiny
-       images", tech. report, University of Toronto (2009).
-
-    Used in chapter 7.
-    """
-    func = "load_cifar100"
-    if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"{func}: path must be a str or path-like, got {describe(path)}")
-    n_train = None if n_train is None else check_int(n_train, "n_train", func=func, minimum=1)
-    n_test = None if n_test is None else check_int(n_test, "n_test", func=func, minimum=1)
-    dt = torch_dtype(dtype, func=func)
-    root = _find_cifar_dir(Path(path).expanduser())
-    mean = torch.tensor(CIFAR100_MEAN, dtype=dt).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR100_STD, dtype=dt).view(1, 3, 1, 1)
-
-    def prep(name, limit):
-        data, labels = _read_cifar_file(root / name, limit)
-        xs = torch.as_tensor(data, dtype=dt).reshape(-1, 3, 32, 32) / 255.0
-        return (xs - mean) / std, torch.as_tensor(labels)
-
-    return DataSplit(*prep("train", n_train), *prep("test", n_test))
-
-
-# ---------------------------------------------------------------------------
 # pruning
 # ---------------------------------------------------------------------------
 
@@ -712,10 +501,10 @@ def prune_global(
     exclude_last: bool = True,
     permanent: bool = True,
 ) -> dict[str, torch.Tensor]:
-    """Global L1 magnitude pruning: keep the largest ``1 - amount`` of the weights.
+    r"""Global L1 magnitude pruning: keep the largest ``1 - amount`` of the weights.
 
     All weights of :func:`prunable_parameters` are ranked together by
-    :math:`|\\theta_\\mu|` and the smallest fraction ``amount`` is set to zero
+    :math:`|\theta_\mu|` and the smallest fraction ``amount`` is set to zero
     (``torch.nn.utils.prune.global_unstructured`` with ``L1Unstructured``), the
     paper's "largest 10 % of learned parameters" for ``amount=0.9`` [1]_.
 
@@ -806,24 +595,24 @@ def _check_mask(model: nn.Module, mask, func: str) -> None:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Per-step record of :func:`train`.
+    r"""Per-step record of :func:`train`.
 
     Attributes
     ----------
     loss, accuracy : ndarray of shape (steps,)
         Minibatch loss and minibatch accuracy *before* each update.
-    steps, lr, batch_size, momentum, weight_decay, masked :
-        The settings the run used.
+    steps, eta, batch_size, momentum, weight_decay, masked :
+        The settings the run used (``eta`` the learning rate :math:`\eta`).
     seed : int
         The int seed of the minibatch generator: the ``rng`` passed to :func:`train`
-        when it is an int, the seed drawn from it when it is a Generator (rerunning
-        with ``rng=result.seed`` repeats the run).
+        when it is an int, the seed drawn from it when it is a Generator or ``None``
+        (rerunning with ``rng=result.seed`` repeats the run).
     """
 
     loss: np.ndarray
     accuracy: np.ndarray
     steps: int
-    lr: float
+    eta: float
     batch_size: int
     momentum: float
     weight_decay: float
@@ -831,47 +620,12 @@ class TrainResult:
     masked: bool
 
 
-def split_data(data, *, func: str = "split_data") -> tuple[torch.Tensor, torch.Tensor]:
-    """The training inputs and targets ``(x, y)`` of *data*.
-
-    Parameters
-    ----------
-    data : DataSplit or (inputs, targets)
-        A :class:`DataSplit` (its training part is used) or a pair of tensors with
-        equal first dimension.
-    func : str, keyword-only
-        The public function the user called, for the error message.
-
-    Returns
-    -------
-    x, y : torch.Tensor
-
-    Raises
-    ------
-    ValueError
-        Anything else, naming *func* and the value.
-
-    Used by :func:`train`, :func:`qsgd.spectrum.hessian_operator` and :mod:`qsgd.distributed`.
-    """
-    if isinstance(data, DataSplit):
-        return data.x_train, data.y_train
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = data
-        if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.shape[0] == y.shape[0]:
-            return x, y
-    raise ValueError(
-        f"{func}: data must be a DataSplit or a pair (inputs, targets) of tensors with equal first "
-        f"dimension, got {describe(data)}"
-    )
-
-
-@deprecated_seed_alias
 def train(
     model: nn.Module,
     data,
     *,
     steps: int,
-    lr: float,
+    eta: float,
     batch_size: int = 128,
     mask: dict[str, torch.Tensor] | None = None,
     momentum: float = 0.0,
@@ -881,12 +635,12 @@ def train(
     rng=0,
     device=None,
 ) -> TrainResult:
-    """Minibatch SGD, deterministic given ``rng``.
+    r"""Minibatch SGD, deterministic given ``rng``.
 
     Each step draws ``batch_size`` distinct training samples uniformly at
     random (a ``torch.Generator`` seeded with the int seed of ``rng``) and applies one
     ``torch.optim.SGD`` update,
-    :math:`\\theta(t+1) = \\theta(t) - \\eta\\,\\nabla \\mathcal L_{\\text{batch}}(\\theta(t))`
+    :math:`\theta(t+1) = \theta(t) - \eta\,\nabla \mathcal L_{\text{batch}}(\theta(t))`
     (Eq. (3) of [1]_ with minibatch noise). With ``mask`` the update is
     projected back onto the sparse support after each step (sparse training);
     without it pruned weights may regrow.
@@ -897,8 +651,8 @@ def train(
         Trained in place (left in ``train()`` mode).
     data : DataSplit or (inputs, targets)
     steps : int, keyword-only
-    lr : float, keyword-only
-        Learning rate :math:`\\eta`.
+    eta : float, keyword-only
+        Learning rate :math:`\eta`.
     batch_size : int, keyword-only
         Capped at the training-set size (then every step is full-batch GD).
     mask : dict or None, keyword-only
@@ -909,9 +663,8 @@ def train(
     progress : bool, keyword-only
         Show a tqdm progress bar (off by default; ``TQDM_DISABLE=1`` also hides it).
     rng : int, numpy Generator or None, keyword-only
-        Seed of the minibatch draws: an int, or one drawn from a Generator
-        (:func:`qsgd._validation.as_seed`); ``None`` is the default 0. ``seed=`` is a
-        deprecated alias.
+        Seed of the minibatch draws (default 0): an int, one drawn from a Generator, or
+        for ``None`` one drawn from fresh entropy (:func:`qsgd._validation.as_seed`).
     device : torch device or None, keyword-only
         Where the minibatches are moved (the model must already be there).
 
@@ -931,11 +684,11 @@ def train(
         raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
     x, y = split_data(data, func=func)
     steps = check_int(steps, "steps", func=func, minimum=0)
-    lr = check_positive(lr, "lr", func=func)
+    eta = check_positive(eta, "eta", func=func)
     batch_size = check_int(batch_size, "batch_size", func=func, minimum=1)
     momentum = check_positive(momentum, "momentum", func=func, strict=False)
     weight_decay = check_positive(weight_decay, "weight_decay", func=func, strict=False)
-    seed = as_seed(rng, func=func, default=0)
+    seed = as_seed(rng, func=func)
     progress = check_bool(progress, "progress", func=func)
     if loss_fn is not None and not callable(loss_fn):
         raise ValueError(f"{func}: loss_fn must be None or callable, got {describe(loss_fn)}")
@@ -944,10 +697,10 @@ def train(
         _check_mask(model, mask, func)
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     batch_size = min(batch_size, x.shape[0])
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    opt = torch.optim.SGD(model.parameters(), lr=eta, momentum=momentum, weight_decay=weight_decay)
     losses, accs = _sgd_steps(model, opt, x, y, steps=steps, batch_size=batch_size, mask=mask, loss_fn=loss_fn,
                               gen=torch.Generator().manual_seed(seed), progress=progress, device=device, func=func)
-    return TrainResult(loss=losses, accuracy=accs, steps=steps, lr=lr, batch_size=batch_size, momentum=momentum,
+    return TrainResult(loss=losses, accuracy=accs, steps=steps, eta=eta, batch_size=batch_size, momentum=momentum,
                        weight_decay=weight_decay, seed=seed, masked=mask is not None)
 
 
@@ -957,7 +710,7 @@ def _sgd_steps(model, opt, x, y, *, steps, batch_size, mask, loss_fn, gen, progr
     Returns the minibatch losses and accuracies before each update; a non-finite loss or
     non-finite parameters at the end raise :class:`DivergenceError`.
     """
-    lr = opt.param_groups[0]["lr"]
+    eta = opt.param_groups[0]["lr"]
     if mask is not None:
         apply_mask(model, mask)
     model.train()
@@ -980,7 +733,7 @@ def _sgd_steps(model, opt, x, y, *, steps, batch_size, mask, loss_fn, gen, progr
             loss = loss_fn(out, yb)
         if not torch.isfinite(loss.detach()).all():
             raise DivergenceError(
-                f"{func}: the loss is not finite at step {t} (lr={lr}); lower lr or check the data"
+                f"{func}: the loss is not finite at step {t} (eta={eta}); lower eta or check the data"
             )
         loss.backward()
         opt.step()
@@ -989,7 +742,7 @@ def _sgd_steps(model, opt, x, y, *, steps, batch_size, mask, loss_fn, gen, progr
         losses[t] = float(loss.detach())
         accs[t] = float((out.detach().argmax(1) == yb).float().mean())
     if not all(bool(torch.isfinite(p.detach()).all()) for p in model.parameters()):
-        raise DivergenceError(f"{func}: the parameters are not finite after {steps} steps (lr={lr}); lower lr")
+        raise DivergenceError(f"{func}: the parameters are not finite after {steps} steps (eta={eta}); lower eta")
     return losses, accs
 
 

@@ -33,11 +33,8 @@ Norms are spectral norms (2-norms) throughout.
 forcing default to the problem's). For example ``r_number(problem)``,
 ``r_number([F0, F1, F2], u0)``, ``solve_reference([None, F1, F2], u0, t)``,
 ``solve_reference(problem, t_eval=t)``. The conversion is
-:func:`qsgd._validation.as_coefficients`. The historical separate arguments
-(``r_number(F0, F1, F2, u0)``, ``solve_reference(F1, F2, F0, u0, t_eval)``, with F1 first
-everywhere but in :func:`r_number` and :func:`r_interval`) still work for one release and
-emit a ``DeprecationWarning`` that shows the replacement
-(:func:`qsgd._validation.separate_coefficients`).
+:func:`qsgd._validation.as_coefficients`; anything else (separate matrices, a dict, a stacked
+array) is refused with a ``ValueError`` that names ``F`` and says what is wrong.
 
 References
 ----------
@@ -60,7 +57,6 @@ from scipy.integrate import solve_ivp
 from qsgd._linalg import eigen_guard, norm2
 from qsgd._linalg import lambda_1 as lambda_1_of
 from qsgd._validation import (
-    NOT_GIVEN,
     as_coefficients,
     as_matrix,
     as_vector,
@@ -69,12 +65,10 @@ from qsgd._validation import (
     check_int,
     check_memory,
     check_positive,
-    coefficient_call,
     describe,
     estimate_bytes,
     is_coefficients,
     problem_defaults,
-    separate_coefficients,
 )
 
 __all__ = [
@@ -103,8 +97,7 @@ def _bundle(F, func: str):
     return mats[0], (mats[1] if len(mats) > 1 else None), F0
 
 
-def check_quadratic(F, F2=None, F0=None, *, dissipative=False, discard_zero=False,
-                    func: str = "check_quadratic"):
+def check_quadratic(F, *, dissipative=False, discard_zero=False, func: str = "check_quadratic"):
     r"""Validate the coefficients of :math:`du/dt = F_2 u^{\otimes2} + F_1 u + F_0`.
 
     Parameters
@@ -113,9 +106,6 @@ def check_quadratic(F, F2=None, F0=None, *, dissipative=False, discard_zero=Fals
         The coefficients in ascending degree: ``[F0, F1, F2]``, a ``PolynomialMap`` or a
         problem (module docstring); ``F0`` an (n,) vector or None (zero), ``F1`` an (n, n)
         matrix, ``F2`` an (n, n**2) matrix or None (zero), dense or sparse.
-    F2, F0 : deprecated
-        The historical ``check_quadratic(F1, F2, F0)``, with the matrix F1 as first argument,
-        still works for one release and emits a ``DeprecationWarning``.
     dissipative : bool
         Also require the hypotheses of PNAS Problem 1 [1]_: :math:`F_1` diagonalizable with
         :math:`\mathrm{Re}\lambda_1 < 0`.
@@ -132,7 +122,8 @@ def check_quadratic(F, F2=None, F0=None, *, dissipative=False, discard_zero=Fals
     Raises
     ------
     ValueError
-        Wrong shapes or non-finite entries; with ``dissipative``, a non-diagonalizable F1 or
+        ``F`` not one coefficient object, wrong shapes or non-finite entries; with
+        ``dissipative``, a non-diagonalizable F1 or
         :math:`\mathrm{Re}\lambda_1 \ge 0`.
 
     Examples
@@ -144,10 +135,6 @@ def check_quadratic(F, F2=None, F0=None, *, dissipative=False, discard_zero=Fals
 
     Used in chapter 1.
     """
-    if not is_coefficients(F):
-        F = separate_coefficients("check_quadratic", F0, F, F2, old="F1, F2, F0, ...", rest=", ...")
-    elif F2 is not None or F0 is not None:
-        raise ValueError(f"{func}: give the coefficients either as one object or as F1, F2, F0, not both")
     dissipative = check_bool(dissipative, "dissipative", func=func)
     discard_zero = check_bool(discard_zero, "discard_zero", func=func)
     F1, F2, F0 = _bundle(F, func)
@@ -189,7 +176,7 @@ def lambda_1(F1, *, discard_zero=False) -> float:
     return lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
 
 
-def r_number(F, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None) -> float:
+def r_number(F, u0=None, *, discard_zero=None) -> float:
     r"""The PNAS ratio :math:`\mathrm R` of nonlinearity and forcing to dissipation.
 
     .. math::
@@ -209,9 +196,6 @@ def r_number(F, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None) 
         Second positional argument: ``r_number([F0, F1, F2], u0)``. For a problem it defaults
         to ``problem.u0`` (and ``discard_zero`` to True for :class:`BurgersProblem`, whose
         boundary rows are zero): ``r_number(problem)``.
-    F1, F2 : deprecated
-        The historical ``r_number(F0, F1, F2, u0)``, with the vector F0 as first argument,
-        still works for one release and emits a ``DeprecationWarning``.
     discard_zero : bool, optional
         Drop zero eigenvalues of F1 before taking :math:`\lambda_1` (as the reference Burgers
         script does for its two boundary rows). Default: True for a :class:`BurgersProblem`
@@ -224,7 +208,8 @@ def r_number(F, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None) 
     Raises
     ------
     ValueError
-        :math:`\mathrm{Re}\lambda_1 \ge 0` (R is undefined), bad shapes, a zero ``u0``.
+        :math:`\mathrm{Re}\lambda_1 \ge 0` (R is undefined), ``F`` not one coefficient object,
+        bad shapes, a missing or zero ``u0``.
 
     Examples
     --------
@@ -238,22 +223,13 @@ def r_number(F, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None) 
     Used in chapters 1 and 6.
     """
     func = "r_number"
-    if is_coefficients(F):
-        u0 = coefficient_call([F1, F2, u0], ["u0"], func=func)["u0"]
-        if u0 is NOT_GIVEN and hasattr(F, "u0"):
-            u0 = F.u0
-        if discard_zero is None:
-            discard_zero = isinstance(F, BurgersProblem)
-    else:
-        F = separate_coefficients(func, F, F1, F2, old="F0, F1, F2, u0", rest=", u0")
-        for name, value in (("F1", F1), ("F2", F2)):
-            if value is NOT_GIVEN:
-                raise ValueError(f"{func}: missing argument {name}")
-    if u0 is NOT_GIVEN:
-        raise ValueError(f"{func}: missing argument u0")
-    discard_zero = check_bool(bool(discard_zero) if discard_zero is None else discard_zero, "discard_zero",
-                              func=func)
     F1, F2, F0 = check_quadratic(F, func=func)
+    u0 = problem_defaults(F, u0, None)[0]
+    if u0 is None:
+        raise ValueError(f"{func}: missing argument u0 (the initial state; only a problem object supplies its own)")
+    if discard_zero is None:
+        discard_zero = isinstance(F, BurgersProblem)
+    discard_zero = check_bool(discard_zero, "discard_zero", func=func)
     u0 = as_vector(u0, "u0", func=func, size=F1.shape[0], allow_zero=False)
     lam = lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
     if lam >= 0:
@@ -262,7 +238,7 @@ def r_number(F, F1=NOT_GIVEN, F2=NOT_GIVEN, u0=NOT_GIVEN, *, discard_zero=None) 
     return (nu * norm2(F2) + float(np.linalg.norm(F0)) / nu) / abs(lam)
 
 
-def r_interval(F, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[float, float]:
+def r_interval(F, *, discard_zero=False) -> tuple[float, float]:
     r"""The interval :math:`(r_-, r_+)` of initial norms with :math:`\mathrm R < 1`.
 
     .. math::
@@ -279,9 +255,6 @@ def r_interval(F, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[fl
     F : sequence, PolynomialMap or problem
         The coefficients in ascending degree: ``[F0, F1, F2]``, a ``PolynomialMap`` or a
         problem (module docstring).
-    F1, F2 : deprecated
-        The historical ``r_interval(F0, F1, F2)`` still works for one release and emits a
-        ``DeprecationWarning``.
     discard_zero : bool
         Drop zero eigenvalues of F1 before taking :math:`\lambda_1` (see :func:`r_number`).
 
@@ -307,12 +280,6 @@ def r_interval(F, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[fl
     Used in chapter 1.
     """
     func = "r_interval"
-    if is_coefficients(F):
-        coefficient_call([F1, F2], [], func=func)
-    else:
-        F = separate_coefficients(func, F, F1, F2, old="F0, F1, F2")
-        if F1 is NOT_GIVEN or F2 is NOT_GIVEN:
-            raise ValueError(f"{func}: missing argument {'F1' if F1 is NOT_GIVEN else 'F2'}")
     discard_zero = check_bool(discard_zero, "discard_zero", func=func)
     F1, F2, F0 = check_quadratic(F, func=func)
     lam = lambda_1_of(F1, discard_zero=bool(discard_zero), func=func)
@@ -331,8 +298,7 @@ def r_interval(F, F1=NOT_GIVEN, F2=NOT_GIVEN, *, discard_zero=False) -> tuple[fl
     return (abs(lam) - root) / (2 * f2), (abs(lam) + root) / (2 * f2)
 
 
-def solve_reference(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t_eval=NOT_GIVEN, *, rtol=1e-10, atol=1e-10,
-                    forcing=None, method="DOP853"):
+def solve_reference(F, u0=None, t_eval=None, *, rtol=1e-10, atol=1e-10, forcing=None, method="DOP853"):
     r"""Reference solution of :math:`du/dt = F_2 u^{\otimes2} + F_1 u + g(t) F_0` with ``solve_ivp``.
 
     Parameters
@@ -346,9 +312,6 @@ def solve_reference(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t_eval=NOT_GIVE
     u0 : (n,) array_like
     t_eval : (m,) array_like
         Increasing output times; integration starts at ``t_eval[0]``.
-    F2, F0 : deprecated
-        The historical ``solve_reference(F1, F2, F0, u0, t_eval)``, with the matrix F1 as
-        first argument, still works for one release and emits a ``DeprecationWarning``.
     rtol, atol : float
         Tolerances (default 1e-10, as the reference script's ``ode45``).
     forcing : callable, optional
@@ -375,21 +338,15 @@ def solve_reference(F, F2=NOT_GIVEN, F0=NOT_GIVEN, u0=NOT_GIVEN, t_eval=NOT_GIVE
     Used in chapters 1 and 6.
     """
     func = "solve_reference"
-    if is_coefficients(F):
-        rest = coefficient_call([F2, F0, u0, t_eval], ["u0", "t_eval"], func=func)
-        u0, t_eval, problem_forcing = problem_defaults(F, rest["u0"], rest["t_eval"])
-        forcing = problem_forcing if forcing is None else forcing
-    else:
-        F = separate_coefficients(func, F0, F, F2, old="F1, F2, F0, u0, t_eval", rest=", u0, t_eval")
-        if F2 is NOT_GIVEN:
-            raise ValueError(f"{func}: missing argument F2")
-    for name, value in (("u0", u0), ("t_eval", t_eval)):
-        if value is NOT_GIVEN:
-            raise ValueError(f"{func}: missing argument {name}")
+    u0, t_eval, problem_forcing = problem_defaults(F, u0, t_eval)
+    forcing = problem_forcing if forcing is None else forcing
     F0_call = None
     if isinstance(F, (list, tuple)) and F and callable(F[0]):
         F0_call, F = F[0], [None, *F[1:]]
     F1, F2, F0v = check_quadratic(F, func=func)
+    for name, value in (("u0", u0), ("t_eval", t_eval)):
+        if value is None:
+            raise ValueError(f"{func}: missing argument {name} (only a problem object supplies its own)")
     n = F1.shape[0]
     u0 = as_vector(u0, "u0", func=func, size=n)
     t_eval = as_vector(t_eval, "t_eval", func=func)

@@ -146,6 +146,7 @@ __all__ = [
     "SegmentResources",
     "SegmentReport",
     "SegmentStages",
+    "run_seed",
     "sampled_runs",
     "SegmentResult",
     "quantum_gd",
@@ -247,7 +248,7 @@ SIMULATIONS = ("model", "circuit")
 
 @dataclass(frozen=True)
 class SegmentSettings:
-    """The knobs of one quantum segment, shared by :func:`quantum_gd` and :func:`quantum_training`.
+    r"""The knobs of one quantum segment, shared by :func:`quantum_gd` and :func:`quantum_training`.
 
     Attributes
     ----------
@@ -403,6 +404,10 @@ class SegmentResources:
     cx_count, depth : int or None
         Of the simulated HHL circuit transpiled to {cx, u} (circuit simulation with
         ``count_gates`` only).
+    solver : str
+        The linear-system solver (a key of :data:`qsgd.solvers.SOLVERS`).
+    solver_queries, solver_qubits : int
+        Its oracle queries and qubits per run (:class:`qsgd.solvers.SolverResult`).
     """
 
     qubits: QubitCount
@@ -419,11 +424,14 @@ class SegmentResources:
     upload_cx: int | None
     cx_count: int | None = None
     depth: int | None = None
+    solver: str = "hhl"
+    solver_queries: int = 0
+    solver_qubits: int = 0
 
 
 @dataclass(frozen=True)
 class SegmentReport:
-    """What one quantum segment did: its settings, its error budget and its resources.
+    r"""What one quantum segment did: its settings, its error budget and its resources.
 
     Attributes
     ----------
@@ -431,33 +439,34 @@ class SegmentReport:
     theta0 : ndarray
         Weights at the start of the segment (the expansion point).
     theta_gd, theta_poly, theta_carleman, theta_hhl, theta : ndarray
-        :math:`\\theta(T)` from exact GD, from the polynomial map, from the exact solution of
+        :math:`\theta(T)` from exact GD, from the polynomial map, from the exact solution of
         Eq. 6, from the HHL output state, and downloaded by tomography (the result).
     errors : dict of str -> ErrorTerm
-        ``"taylor"`` :math:`\\lVert\\theta_{\\rm poly}-\\theta_{\\rm GD}\\rVert`, ``"truncation"``
-        :math:`\\lVert\\theta_{\\rm Carl}-\\theta_{\\rm poly}\\rVert`, ``"hhl"``
-        :math:`\\lVert\\theta_{\\rm HHL}-\\theta_{\\rm Carl}\\rVert`, ``"tomography"``
-        :math:`\\lVert\\theta-\\theta_{\\rm HHL}\\rVert` and ``"total"``
-        :math:`\\lVert\\theta-\\theta_{\\rm GD}\\rVert`, each with its derived bound (the
+        ``"taylor"`` :math:`\lVert\theta_{\rm poly}-\theta_{\rm GD}\rVert`, ``"truncation"``
+        :math:`\lVert\theta_{\rm Carl}-\theta_{\rm poly}\rVert`, ``"hhl"``
+        :math:`\lVert\theta_{\rm HHL}-\theta_{\rm Carl}\rVert`, ``"tomography"``
+        :math:`\lVert\theta-\theta_{\rm HHL}\rVert` and ``"total"``
+        :math:`\lVert\theta-\theta_{\rm GD}\rVert`, each with its derived bound (the
         total's is the sum of the four; the tomography bound holds with probability
         ``settings.confidence``).
     state_errors : dict of str -> ErrorTerm
         The same on the quantum states: ``"hhl"`` normalized HHL output against
-        :math:`Y/\\lVert Y\\rVert` (:func:`hhl_error_bound`), ``"tomography"`` the tomography
+        :math:`Y/\lVert Y\rVert` (:func:`hhl_error_bound`), ``"tomography"`` the tomography
         estimate against the postselected state (:func:`tomography_error_bound`).
     fidelity : float
-        :math:`\\langle\\tilde x,x\\rangle^2` of the HHL output.
+        :math:`\langle\tilde x,x\rangle^2` of the HHL output.
     displacement : float
-        :math:`\\lVert\\theta_{\\rm GD}-\\theta_0\\rVert`, the scale the errors compare to.
+        :math:`\lVert\theta_{\rm GD}-\theta_0\rVert`, the scale the errors compare to.
     carleman_tail : ndarray
-        :math:`\\lVert r_t\\rVert`, the dropped-level residual of each step.
+        :math:`\lVert r_t\rVert`, the dropped-level residual of each step.
     resources : SegmentResources
     regime, regime_message : str
         Verdict of :func:`qsgd.theorem.check_assumptions`.
     rho : float
         Its contraction factor.
     seed : int
-        First integer drawn from ``rng`` (identifies the run).
+        The seed the segment drew every random number from (:func:`run_seed`): ``rng=seed``
+        repeats the segment exactly.
     """
 
     settings: SegmentSettings
@@ -485,7 +494,7 @@ class SegmentReport:
 
 @dataclass(frozen=True)
 class SegmentStages:
-    """Intermediate objects of a segment, for inspection (chapter 8 shows each one).
+    r"""Intermediate objects of a segment, for inspection (chapter 8 shows each one).
 
     Attributes
     ----------
@@ -495,7 +504,7 @@ class SegmentStages:
     Y : ndarray
         Its exact solution (sparse direct solve).
     singular_values : ndarray
-        :math:`\\sigma_i` of ``L``, descending (computed once per segment).
+        :math:`\sigma_i` of ``L``, descending (computed once per segment).
     upload : QuantumCircuit or None
         Sparse preparation of ``rhs / ||rhs||`` (None above ``UPLOAD_CIRCUIT_MAX_NONZEROS``).
     hhl_state : ndarray
@@ -546,12 +555,12 @@ class SegmentStages:
 
 @dataclass(frozen=True)
 class SegmentResult:
-    """Result of :func:`quantum_gd`.
+    r"""Result of :func:`quantum_gd`.
 
     Attributes
     ----------
     theta : ndarray
-        The downloaded weights :math:`\\theta(T)`.
+        The downloaded weights :math:`\theta(T)`.
     report : SegmentReport
     stages : SegmentStages
     success : bool
@@ -564,6 +573,25 @@ class SegmentResult:
     stages: SegmentStages = field(repr=False)
     success: bool = True
     message: str = ""
+
+
+def run_seed(rng, *, func: str = "run_seed") -> int:
+    """The integer seed a segment or a training run uses, and reports so that it can be repeated.
+
+    ``None``: fresh entropy (``numpy.random.SeedSequence().entropy``); an integer: itself; a
+    ``numpy.random.Generator``: one draw from it (so the segments of a training run, which share
+    the run's generator, each get their own seed). The run then draws every random number from
+    ``numpy.random.default_rng(seed)``, and passing ``rng=seed`` repeats it exactly.
+    """
+    if rng is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63 - 1))
+    as_rng(rng, func=func)  # refuses what default_rng refuses, naming func
+    if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
+        raise ValueError(f"{func}: rng must be None, a non-negative integer seed or a numpy Generator, "
+                         f"got {describe(rng)}")
+    return int(rng)
 
 
 def sampled_runs(copies, probability, *, rng=None) -> int:
@@ -761,8 +789,8 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     loss, theta0 = _loss_and_theta(model_or_loss, theta0, data, mask, loss_fn, func)
     n = theta0.shape[0]
     size = _segment_size(n, s, func)
-    gen = as_rng(rng, func=func)
-    seed = int(gen.integers(2**31 - 1))
+    seed = run_seed(rng, func=func)
+    gen = np.random.default_rng(seed)
 
     # 1. the polynomial map, the classical references and the hypotheses of Theorems 1-2
     pmap, F, f0, u_gd, u_poly = _classical_paths(loss, theta0, s, func)
@@ -802,6 +830,7 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
         expected_hhl_runs=float(total_shots / p_total) if p_total > 0 else math.inf,
         upload_sparsity=int(np.count_nonzero(lifted.rhs)), upload_cx=upload_cx,
         cx_count=None if hhl is None else hhl.cx_count, depth=None if hhl is None else hhl.depth,
+        solver=s.solver, solver_queries=int(solved.queries), solver_qubits=int(solved.qubits),
     )
     report = SegmentReport(
         settings=s, theta0=theta0.copy(), theta_gd=theta_gd, theta_poly=theta_poly,
@@ -821,7 +850,9 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
         u_gd=u_gd, u_poly=u_poly,
     )
     success, message = out.readable, "segment completed"
-    if not success:
+    if not solved.success:
+        success, message = False, f"the linear-system solver reports a failure: {solved.message}"
+    elif not success:
         message = "HHL postselection or the read-out (anchor) block failed; theta is theta0"
     # identity check of the truncation term (exact error recursion); a mismatch means a bug upstream
     if not np.allclose(theta_poly + lifted.truncation_vector, report.theta_carleman, rtol=1e-8,
@@ -953,7 +984,7 @@ def _error_terms(theta, theta_gd, theta_poly, theta_carleman, out: _Readout, tom
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """Result of :func:`quantum_training`.
+    r"""Result of :func:`quantum_training`.
 
     Attributes
     ----------
@@ -968,21 +999,22 @@ class TrainingRun:
     classical_theta, classical_loss : ndarray
         Classical GD from the same start, at every step ``0..total_steps``.
     deviation : ndarray
-        :math:`\\lVert\\theta-\\theta_{\\rm GD}\\rVert` at the recorded points.
+        :math:`\lVert\theta-\theta_{\rm GD}\rVert` at the recorded points.
     envelope : ndarray
         The deviation the error budget predicts (first order, see :func:`quantum_training`).
     loss_envelope : ndarray
         The loss gap that ``envelope`` allows:
-        :math:`\\lVert\\nabla\\mathcal L\\rVert E+\\tfrac12\\lambda_{\\max}(\\nabla^2\\mathcal L)E^2` at
+        :math:`\lVert\nabla\mathcal L\rVert E+\tfrac12\lambda_{\max}(\nabla^2\mathcal L)E^2` at
         the classical point.
     max_contraction : float
-        Largest :math:`\\lVert I-\\eta\\nabla^2\\mathcal L\\rVert` along the classical path.
+        Largest :math:`\lVert I-\eta\nabla^2\mathcal L\rVert` along the classical path.
     reports : tuple of SegmentReport
     settings : SegmentSettings
     cycles, classical_steps : int
         Echo.
     seed : int
-        First integer drawn from ``rng``.
+        The seed of the run (:func:`run_seed`): ``rng=seed`` repeats the whole run; each segment's
+        own seed is in its report.
     """
 
     step: np.ndarray
@@ -1072,8 +1104,8 @@ def quantum_training(model_or_loss, theta0=None, settings=None, *, cycles, class
     eta, steps = s.eta, s.steps
     cycles = check_int(cycles, "cycles", func=func, minimum=1)
     classical_steps = check_int(classical_steps, "classical_steps", func=func, minimum=0)
-    gen = as_rng(rng, func=func)
-    seed = int(gen.integers(2**31 - 1))
+    seed = run_seed(rng, func=func)
+    gen = np.random.default_rng(seed)
 
     total = cycles * (steps + classical_steps)
     ref = np.asarray(gradient_descent(loss, theta_start, eta=eta, steps=total), dtype=float)

@@ -1,38 +1,38 @@
-"""Hessian spectra of network losses and the paper's error proxy (Eqs. 7-8).
+r"""Hessian spectra of network losses and the paper's error proxy (Eqs. 7-8).
 
 The argument of [1]_ that real training is "dissipative enough" rests on the
-eigenvalues :math:`\\lambda` of the loss Hessian :math:`H = \\nabla^2\\mathcal
-L(\\theta)`. One gradient-descent step is :math:`\\theta \\mapsto \\theta - \\eta
-\\nabla\\mathcal L`, whose linear part :math:`I - \\eta H` has eigenvalues
+eigenvalues :math:`\lambda` of the loss Hessian :math:`H = \nabla^2\mathcal
+L(\theta)`. One gradient-descent step is :math:`\theta \mapsto \theta - \eta
+\nabla\mathcal L`, whose linear part :math:`I - \eta H` has eigenvalues
 :math:`1 + a` with
 
-.. math:: a = -\\eta\\,\\lambda .
+.. math:: a = -\eta\,\lambda .
 
 Positive Hessian eigenvalues (:math:`a < 0`, :math:`|1+a| < 1` for
-:math:`0 < \\eta\\lambda < 2`) are *dissipative* modes; negative ones
+:math:`0 < \eta\lambda < 2`) are *dissipative* modes; negative ones
 (:math:`a > 0`) are *divergent*. The paper's Eq. (7) weighs both by the
-spectral density :math:`\\rho` outside a cut :math:`|a| < 0.4` that removes the
+spectral density :math:`\rho` outside a cut :math:`|a| < 0.4` that removes the
 near-zero bulk, normalized by Eq. (8):
 
 .. math::
 
-   E(t) = \\frac{\\int_{|a|\\ge c} \\rho(a)\\,|1+a|^t\\,da}
-               {\\int_{|a|\\ge c} \\rho(a)\\,da},\\qquad c = 0.4 .
+   E(t) = \frac{\int_{|a|\ge c} \rho(a)\,|1+a|^t\,da}
+               {\int_{|a|\ge c} \rho(a)\,da},\qquad c = 0.4 .
 
 The paper writes :math:`a` as "the negative of Hessian eigenvalues" without
-:math:`\\eta`; taken literally, the eigenvalue range of its Fig. 2a would make
+:math:`\eta`; taken literally, the eigenvalue range of its Fig. 2a would make
 :math:`|1+a|^t` explode, so this module makes the learning rate explicit
 (:func:`error_proxy` takes ``eta``).
 
 Densities follow Papyan [2]_: Lanczos on exact Hessian-vector products with
 full reorthogonalization, started from several random unit vectors; the Ritz
-values :math:`\\theta_i` weighted by the squared first components
-:math:`w_i = (e_1^\\top s_i)^2` of the tridiagonal eigenvectors form a
+values :math:`\theta_i` weighted by the squared first components
+:math:`w_i = (e_1^\top s_i)^2` of the tridiagonal eigenvectors form a
 quadrature of the spectral measure, and the density is their Gaussian
 smoothing averaged over starts,
 
-.. math:: \\hat\\rho(x) = \\frac{1}{S}\\sum_{s=1}^{S}\\sum_i w^{(s)}_i\\,
-          \\frac{e^{-(x-\\theta^{(s)}_i)^2/2\\sigma^2}}{\\sqrt{2\\pi}\\sigma}.
+.. math:: \hat\rho(x) = \frac{1}{S}\sum_{s=1}^{S}\sum_i w^{(s)}_i\,
+          \frac{e^{-(x-\theta^{(s)}_i)^2/2\sigma^2}}{\sqrt{2\pi}\sigma}.
 
 Hessian-vector products are exact (forward-over-reverse, ``torch.func.jvp`` of
 ``torch.func.grad``); for small models :func:`exact_spectrum` builds the full
@@ -61,8 +61,8 @@ import torch
 from scipy.linalg import eigh_tridiagonal
 from torch import nn
 
-from qsgd._validation import as_rng, as_vector, check_bool, check_int, check_memory, check_positive, describe
-from qsgd.nn import split_data
+from qsgd._validation import as_rng, as_seed, as_vector, check_bool, check_int, check_memory, check_positive, describe
+from qsgd.data import split_data
 
 __all__ = [
     "HessianOperator",
@@ -185,9 +185,9 @@ def hessian_operator(
     batch_size: int | None = None,
     device=None,
 ) -> HessianOperator:
-    """Hessian of the mean loss of ``model`` on ``data`` w.r.t. its free parameters.
+    r"""Hessian of the mean loss of ``model`` on ``data`` w.r.t. its free parameters.
 
-    :math:`\\mathcal L(\\theta) = \\frac1N\\sum_{k=1}^N \\ell(f_\\theta(x_k), y_k)`
+    :math:`\mathcal L(\theta) = \frac1N\sum_{k=1}^N \ell(f_\theta(x_k), y_k)`
     (cross entropy by default; as in the authors' code,
     ``CrossEntropyLoss(reduction='sum') / count``), evaluated in chunks of
     ``batch_size`` samples; each product is the exact sum of the chunk
@@ -198,7 +198,7 @@ def hessian_operator(
     ----------
     model : torch.nn.Module
     data : DataSplit or (inputs, targets)
-        For a :class:`qsgd.nn.DataSplit` the training part is used.
+        For a :class:`qsgd.data.DataSplit` the training part is used.
     loss_fn : callable or None, keyword-only
         ``loss_fn(logits, targets)`` returning a *mean*; cross entropy by default.
     mask : dict or None, keyword-only
@@ -360,9 +360,9 @@ def hessian_matrix(op, *, max_dim: int = 8000, chunk_size: int = 32) -> torch.Te
 
 
 def exact_spectrum(op, *, max_dim: int = 8000, chunk_size: int = 32) -> np.ndarray:
-    """All Hessian eigenvalues, ascending, by ``torch.linalg.eigvalsh`` of :func:`hessian_matrix`.
+    r"""All Hessian eigenvalues, ascending, by ``torch.linalg.eigvalsh`` of :func:`hessian_matrix`.
 
-    For checking :func:`lanczos_density` on models with :math:`n \\lesssim 10^4`.
+    For checking :func:`lanczos_density` on models with :math:`n \lesssim 10^4`.
 
     Used in chapter 7.
     """
@@ -380,12 +380,12 @@ def exact_spectrum(op, *, max_dim: int = 8000, chunk_size: int = 32) -> np.ndarr
 
 
 def lanczos(op, v0, *, num_steps: int, reorthogonalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Lanczos tridiagonalization :math:`V^\\top H V = T` from the start vector ``v0``.
+    r"""Lanczos tridiagonalization :math:`V^\top H V = T` from the start vector ``v0``.
 
-    Three-term recurrence :math:`\\beta_{j+1} v_{j+1} = H v_j - \\alpha_j v_j -
-    \\beta_j v_{j-1}` with full reorthogonalization (two passes of classical
+    Three-term recurrence :math:`\beta_{j+1} v_{j+1} = H v_j - \alpha_j v_j -
+    \beta_j v_{j-1}` with full reorthogonalization (two passes of classical
     Gram-Schmidt against all previous vectors, in float64). Stops early when
-    :math:`\\beta_{j+1}` vanishes (an invariant subspace was found, e.g. when
+    :math:`\beta_{j+1}` vanishes (an invariant subspace was found, e.g. when
     ``num_steps`` exceeds the dimension).
 
     Returns
@@ -465,14 +465,14 @@ def _lanczos_batched(op: HessianOperator, v0: np.ndarray, m: int):
 
 @dataclass(frozen=True)
 class SpectralDensity:
-    """Lanczos estimate of a Hessian's spectral density (Papyan 2019).
+    r"""Lanczos estimate of a Hessian's spectral density (Papyan 2019).
 
     Attributes
     ----------
     grid : ndarray (num_points,)
         Eigenvalue axis :math:`x`.
     density : ndarray (num_points,)
-        Smoothed density :math:`\\hat\\rho(x)` (integrates to about 1).
+        Smoothed density :math:`\hat\rho(x)` (integrates to about 1).
     nodes, weights : ndarray (num_starts, m)
         Ritz values and squared first components of each start (each row of
         ``weights`` sums to 1): the spectral quadrature before smoothing.
@@ -481,8 +481,12 @@ class SpectralDensity:
     lambda_min, lambda_max : float
         Extreme Ritz values over all starts (converge to the extreme
         eigenvalues from the inside).
-    dim, num_steps, num_starts, hvp_count, seed :
+    dim, num_steps, num_starts, hvp_count :
         The settings and the number of Hessian-vector products used.
+    seed : int or None
+        The int seed of the start vectors (the one given, or the one drawn from fresh entropy
+        for ``rng=None``): ``rng=seed`` repeats the run. ``None`` when a Generator was passed
+        (its stream is the caller's, and no seed stands for it).
     """
 
     grid: np.ndarray
@@ -499,9 +503,9 @@ class SpectralDensity:
     seed: int | None
 
     def moment(self, k: int) -> float:
-        """:math:`\\int x^k \\rho(x)\\,dx \\approx \\frac1S\\sum_s\\sum_i w_i\\theta_i^k`,
-        the stochastic estimate of :math:`\\operatorname{tr}(H^k)/n` (exact in
-        expectation for :math:`k \\le 2m-1`)."""
+        r""":math:`\int x^k \rho(x)\,dx \approx \frac1S\sum_s\sum_i w_i\theta_i^k`,
+        the stochastic estimate of :math:`\operatorname{tr}(H^k)/n` (exact in
+        expectation for :math:`k \le 2m-1`)."""
         return float(np.mean(np.sum(self.weights * self.nodes**k, axis=1)))
 
 
@@ -568,17 +572,17 @@ def lanczos_density(
     vectorize: bool = True,
     **operator_kwargs,
 ) -> SpectralDensity:
-    """Spectral density of a Hessian by stochastic Lanczos quadrature (Papyan 2019).
+    r"""Spectral density of a Hessian by stochastic Lanczos quadrature (Papyan 2019).
 
     For each of ``num_starts`` random unit vectors :math:`v` (Gaussian, from
-    ``rng``), ``num_steps`` Lanczos steps give :math:`T = S\\,\\mathrm{diag}(\\theta)S^\\top`;
-    the measure :math:`\\sum_i (S_{1i})^2\\delta_{\\theta_i}` matches
-    :math:`v^\\top H^k v` for :math:`k \\le 2m-1` [3]_, and
-    :math:`\\mathbb E\\,v^\\top H^k v = \\operatorname{tr}(H^k)/n`. The density
+    ``rng``), ``num_steps`` Lanczos steps give :math:`T = S\,\mathrm{diag}(\theta)S^\top`;
+    the measure :math:`\sum_i (S_{1i})^2\delta_{\theta_i}` matches
+    :math:`v^\top H^k v` for :math:`k \le 2m-1` [3]_, and
+    :math:`\mathbb E\,v^\top H^k v = \operatorname{tr}(H^k)/n`. The density
     is its Gaussian smoothing averaged over starts, on ``num_points`` points
-    spanning :math:`[\\lambda_{\\min}, \\lambda_{\\max}]` widened by ``margin``
+    spanning :math:`[\lambda_{\min}, \lambda_{\max}]` widened by ``margin``
     of the range on each side. Default kernel width, as in Papyan's code: the
-    range divided by :math:`(m-1)\\sqrt{8\\ln\\kappa}`.
+    range divided by :math:`(m-1)\sqrt{8\ln\kappa}`.
 
     Parameters
     ----------
@@ -594,7 +598,9 @@ def lanczos_density(
         Kernel width; ``None`` for the rule above.
     kappa, margin : float, keyword-only
     rng : None, int or numpy Generator, keyword-only
-        Source of the start vectors (``np.random.default_rng(rng)``).
+        Source of the start vectors: ``np.random.default_rng(seed)`` with ``seed`` the int
+        given or, for ``None``, one drawn from fresh entropy (:func:`qsgd._validation.as_seed`);
+        a Generator is used as it is.
     vectorize : bool, keyword-only
         Run the starts together, with ``torch.func.vmap`` over the
         Hessian-vector products (faster for convolutional nets on CPU; the
@@ -622,8 +628,11 @@ def lanczos_density(
     op = _as_operator(op, func)
     num_steps, num_starts, num_points, kappa, margin, vectorize = _check_density_args(
         op, num_steps, num_starts, num_points, kappa, margin, vectorize, func)
-    seed = rng if isinstance(rng, (int, np.integer)) else None
-    gen = as_rng(rng, func=func)
+    if isinstance(rng, np.random.Generator):
+        seed, gen = None, rng  # the caller's stream, used as it is
+    else:
+        seed = as_seed(rng, func=func)  # None: drawn from fresh entropy, and reported
+        gen = np.random.default_rng(seed)
     start_count = op.counter[0]
     m_used = min(num_steps, op.dim)
     nodes, weights = _ritz_quadrature(op, gen.standard_normal((num_starts, op.dim)), num_steps, m_used, vectorize)
@@ -760,7 +769,7 @@ def _check_proxy_size(steps: int, modes: int, max_bytes, func: str) -> None:
 
 
 def _weighted_powers(logw: np.ndarray, logg: np.ndarray, steps: int) -> np.ndarray:
-    """:math:`\\sum_k e^{\\mathrm{logw}_k}\\,(e^{\\mathrm{logg}_k})^t` for ``t = 0..steps``,
+    r""":math:`\sum_k e^{\mathrm{logw}_k}\,(e^{\mathrm{logg}_k})^t` for ``t = 0..steps``,
     as a log-sum-exp over the modes (``0**0 = 1``)."""
     t = np.arange(steps + 1, dtype=float)[:, None]
     with np.errstate(invalid="ignore"):
@@ -780,15 +789,15 @@ def error_proxy(
     smoothed: bool = False,
     max_bytes: float | None = None,
 ) -> np.ndarray:
-    """The error proxy of Eq. (7) of [1]_, normalized by Eq. (8), for ``t = 0..steps``.
+    r"""The error proxy of Eq. (7) of [1]_, normalized by Eq. (8), for ``t = 0..steps``.
 
     .. math::
 
-       E(t) = \\frac{\\int_{|a|\\ge c}\\rho(a)\\,|1+a|^t\\,da}{\\int_{|a|\\ge c}\\rho(a)\\,da},
-       \\qquad a = -\\eta\\lambda,
+       E(t) = \frac{\int_{|a|\ge c}\rho(a)\,|1+a|^t\,da}{\int_{|a|\ge c}\rho(a)\,da},
+       \qquad a = -\eta\lambda,
 
-    so :math:`E(0) = 1`; modes with :math:`0 < \\eta\\lambda < 2` pull it down,
-    modes with :math:`\\eta\\lambda < 0` (or :math:`> 2`) push it up
+    so :math:`E(0) = 1`; modes with :math:`0 < \eta\lambda < 2` pull it down,
+    modes with :math:`\eta\lambda < 0` (or :math:`> 2`) push it up
     exponentially. Evaluated as a log-sum-exp over the discrete measure.
 
     Parameters
@@ -796,9 +805,9 @@ def error_proxy(
     spectrum : SpectralDensity or array of eigenvalues
         A :class:`SpectralDensity` contributes its Ritz quadrature (or, with
         ``smoothed=True``, the smoothed density on its grid); an array is a
-        set of eigenvalues :math:`\\lambda` with ``weights`` (uniform by default).
+        set of eigenvalues :math:`\lambda` with ``weights`` (uniform by default).
     eta : float, keyword-only
-        Learning rate :math:`\\eta` in :math:`a = -\\eta\\lambda` (the paper leaves
+        Learning rate :math:`\eta` in :math:`a = -\eta\lambda` (the paper leaves
         it implicit; see the module docstring).
     steps : int, keyword-only
     cut : float, keyword-only
@@ -845,10 +854,10 @@ def error_proxy(
 
 @dataclass(frozen=True)
 class ModeMasses:
-    """Spectral mass of dissipative, divergent and cut modes.
+    r"""Spectral mass of dissipative, divergent and cut modes.
 
-    ``dissipative``: :math:`\\int_{\\eta\\lambda\\ge c}\\rho`; ``divergent``:
-    :math:`\\int_{\\eta\\lambda\\le -c}\\rho`; ``bulk``: the rest (all sum to 1);
+    ``dissipative``: :math:`\int_{\eta\lambda\ge c}\rho`; ``divergent``:
+    :math:`\int_{\eta\lambda\le -c}\rho`; ``bulk``: the rest (all sum to 1);
     ``ratio`` = dissipative / divergent (``inf`` without divergent mass).
     """
 
@@ -886,12 +895,12 @@ def mode_masses(spectrum, *, eta: float = 1.0, cut: float = 0.4, weights=None, s
 
 @dataclass(frozen=True)
 class ProxyContributions:
-    """The terms of :func:`error_proxy` split by the kind of mode (each of shape (steps + 1,)).
+    r"""The terms of :func:`error_proxy` split by the kind of mode (each of shape (steps + 1,)).
 
-    ``dissipative``: modes with :math:`0 < \\eta\\lambda < 2` (:math:`|1+a| < 1`);
-    ``divergent``: :math:`\\eta\\lambda < 0` (negative Hessian eigenvalues);
-    ``overshoot``: :math:`\\eta\\lambda \\ge 2` (positive curvature too sharp for
-    the step size, :math:`|1+a| \\ge 1`). ``total`` is their sum, the proxy.
+    ``dissipative``: modes with :math:`0 < \eta\lambda < 2` (:math:`|1+a| < 1`);
+    ``divergent``: :math:`\eta\lambda < 0` (negative Hessian eigenvalues);
+    ``overshoot``: :math:`\eta\lambda \ge 2` (positive curvature too sharp for
+    the step size, :math:`|1+a| \ge 1`). ``total`` is their sum, the proxy.
     """
 
     dissipative: np.ndarray
@@ -942,13 +951,13 @@ def proxy_contributions(
 
 @dataclass(frozen=True)
 class CurvatureSplit:
-    """Spectral mass split by what one gradient step does to each mode (fractions summing to 1).
+    r"""Spectral mass split by what one gradient step does to each mode (fractions summing to 1).
 
-    ``negative``: :math:`\\lambda < -\\text{tol}` (negative curvature, :math:`|1-\\eta\\lambda| > 1`);
-    ``flat``: :math:`|\\lambda| \\le \\text{tol}`;
-    ``contracting``: :math:`\\lambda > \\text{tol}` and :math:`\\eta\\lambda < 2` (:math:`|1-\\eta\\lambda| < 1`);
-    ``overshooting``: :math:`\\eta\\lambda \\ge 2` (positive curvature too sharp for the step,
-    :math:`|1-\\eta\\lambda| \\ge 1`).
+    ``negative``: :math:`\lambda < -\text{tol}` (negative curvature, :math:`|1-\eta\lambda| > 1`);
+    ``flat``: :math:`|\lambda| \le \text{tol}`;
+    ``contracting``: :math:`\lambda > \text{tol}` and :math:`\eta\lambda < 2` (:math:`|1-\eta\lambda| < 1`);
+    ``overshooting``: :math:`\eta\lambda \ge 2` (positive curvature too sharp for the step,
+    :math:`|1-\eta\lambda| \ge 1`).
     """
 
     negative: float
@@ -960,12 +969,12 @@ class CurvatureSplit:
 
 
 def curvature_split(spectrum, *, eta: float, tol: float = 0.0, weights=None, smoothed: bool = False) -> CurvatureSplit:
-    """Split the spectral measure into negative / flat / contracting / overshooting mass.
+    r"""Split the spectral measure into negative / flat / contracting / overshooting mass.
 
-    Unlike :func:`mode_masses` (the cut :math:`|\\eta\\lambda| \\ge c` of Eq. (7)),
+    Unlike :func:`mode_masses` (the cut :math:`|\eta\lambda| \ge c` of Eq. (7)),
     this separates the two ways a mode can fail to contract under
-    :math:`I - \\eta H`: negative curvature (for every :math:`\\eta`) and
-    overshooting (:math:`\\eta\\lambda \\ge 2`, only for too large a step).
+    :math:`I - \eta H`: negative curvature (for every :math:`\eta`) and
+    overshooting (:math:`\eta\lambda \ge 2`, only for too large a step).
     ``tol`` (in eigenvalue units) is the width of the "flat" band around 0,
     so that the sign of a tiny eigenvalue is never counted.
 

@@ -35,9 +35,9 @@ check_assumptions
 r_discrete
     The discrete analogue of the PNAS R number at a given radius.
 
-The cost model (``cost_model``, ``crossover_size``, ``resource_estimate`` and the complete,
-term-by-term ``training_cost``) lives in :mod:`qsgd.cost`; the first three names are re-exported
-here so that ``from qsgd.theorem import cost_model`` keeps working.
+The cost model (the term-by-term ``training_cost``, ``break_even`` and the logical-qubit count
+``resource_estimate``) lives in :mod:`qsgd.cost`; ``ResourceEstimate`` and ``resource_estimate``
+are re-exported here so that ``from qsgd.theorem import resource_estimate`` keeps working.
 
 Used in chapter 6 ({doc}`06_theorems`).
 
@@ -82,14 +82,9 @@ from qsgd._validation import (
 from qsgd.carleman import BASES, DEFAULT_BASIS, discrete_carleman, lift, lifted_dimension
 
 # re-exported from qsgd.cost, where the cost model lives
-from qsgd.cost import (
-    CostEstimate,
-    ResourceEstimate,
-    cost_model,
-    crossover_size,
-    resource_estimate,
-)
-from qsgd.history import condition_number, history_system
+from qsgd.cost import ResourceEstimate, resource_estimate
+from qsgd.decomposition import Decomposition, condition_number
+from qsgd.history import history_system
 
 __all__ = [
     "REGIMES",
@@ -97,9 +92,6 @@ __all__ = [
     "AssumptionReport",
     "check_assumptions",
     "r_discrete",
-    "CostEstimate",
-    "cost_model",
-    "crossover_size",
     "ResourceEstimate",
     "resource_estimate",
 ]
@@ -393,6 +385,7 @@ def check_assumptions(
     compute_kappa=True,
     basis=DEFAULT_BASIS,
     max_bytes=None,
+    decomposition=None,
 ):
     """Evaluate the hypotheses of Theorems 1 and 2 of [1]_ on a polynomial GD map.
 
@@ -452,6 +445,9 @@ def check_assumptions(
     max_bytes : float, optional
         Memory ceiling for the dense eigendecomposition and the lifted system (default
         :data:`qsgd._validation.DEFAULT_MAX_BYTES`).
+    decomposition : Decomposition, optional
+        The Eq. 6 matrix's decomposition (:func:`qsgd.decomposition.decompose`), when the caller
+        has it: ``kappa`` is its condition number, and the system is not rebuilt.
 
     Returns
     -------
@@ -554,7 +550,12 @@ def check_assumptions(
 
     # condition number of Eq. 6 and the verdict
     kappa = None
-    if steps is not None and compute_kappa:
+    if decomposition is not None:
+        if not isinstance(decomposition, Decomposition):
+            raise ValueError(f"{func}: decomposition must be a Decomposition of the Eq. 6 matrix (see "
+                             f"qsgd.decomposition.decompose), got {describe(decomposition)}")
+        kappa = decomposition.condition_number
+    elif steps is not None and compute_kappa:
         kappa = _history_condition_number(F, theta, steps=steps, order=opts["order"], padding=opts["padding"],
                                           basis=basis, max_bytes=max_bytes, func=func)
     regime, message = _verdict(rho, num_div, n - num_div - num_dis, n, steps=steps, tol=tol,

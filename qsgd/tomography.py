@@ -1,58 +1,58 @@
-"""Downloading the weights: l2 tomography of a real state, with signs, and its norm.
+r"""Downloading the weights: l2 tomography of a real state, with signs, and its norm.
 
 Step V of the algorithm of [1]_ turns the output state of the linear-system
-solver, :math:`|\\theta(T)\\rangle = \\theta(T) / \\|\\theta(T)\\|`, back into
+solver, :math:`|\theta(T)\rangle = \theta(T) / \|\theta(T)\|`, back into
 classical numbers. The paper cites classical shadows [2]_ and projected least
-squares [3]_ and states that precision :math:`\\epsilon` costs about
-:math:`1/\\epsilon^2` copies. For a *pure, real* state the standard tool is the
-:math:`\\ell_2` vector-state tomography of Kerenidis and Prakash [4]_, which this
+squares [3]_ and states that precision :math:`\epsilon` costs about
+:math:`1/\epsilon^2` copies. For a *pure, real* state the standard tool is the
+:math:`\ell_2` vector-state tomography of Kerenidis and Prakash [4]_, which this
 module implements in two stages of ``shots`` copies each:
 
-1. **Magnitudes.** Measure :math:`|x\\rangle = \\sum_i x_i |i\\rangle` in the
+1. **Magnitudes.** Measure :math:`|x\rangle = \sum_i x_i |i\rangle` in the
    computational basis ``shots`` times. With :math:`n_i` the number of outcomes
-   :math:`i`, :math:`\\hat p_i = n_i / \\text{shots}` is an unbiased estimate of
-   :math:`x_i^2`, and :math:`\\tilde x_i = \\sqrt{\\hat p_i}` estimates :math:`|x_i|`.
-   :math:`\\tilde x` is itself a unit vector, supported on the observed outcomes.
-2. **Signs (interference).** Load :math:`\\tilde x` as a state with a preparation
+   :math:`i`, :math:`\hat p_i = n_i / \text{shots}` is an unbiased estimate of
+   :math:`x_i^2`, and :math:`\tilde x_i = \sqrt{\hat p_i}` estimates :math:`|x_i|`.
+   :math:`\tilde x` is itself a unit vector, supported on the observed outcomes.
+2. **Signs (interference).** Load :math:`\tilde x` as a state with a preparation
    circuit :math:`V` and build, with one ancilla,
 
    .. math::
-       H_a \\; \\big(|0\\rangle\\langle 0|_a \\otimes U + |1\\rangle\\langle 1|_a \\otimes V\\big)
-       \\; H_a \\; |0\\rangle_a|0\\rangle
-       = \\tfrac12 |0\\rangle (x + \\tilde x) + \\tfrac12 |1\\rangle (x - \\tilde x),
+       H_a \; \big(|0\rangle\langle 0|_a \otimes U + |1\rangle\langle 1|_a \otimes V\big)
+       \; H_a \; |0\rangle_a|0\rangle
+       = \tfrac12 |0\rangle (x + \tilde x) + \tfrac12 |1\rangle (x - \tilde x),
 
-   where :math:`U|0\\rangle = |x\\rangle`. Measuring ancilla and register gives
+   where :math:`U|0\rangle = |x\rangle`. Measuring ancilla and register gives
    outcome :math:`(b, i)` with probability
-   :math:`(x_i \\pm \\tilde x_i)^2 / 4` (:math:`+` for :math:`b = 0`). Flipping the
+   :math:`(x_i \pm \tilde x_i)^2 / 4` (:math:`+` for :math:`b = 0`). Flipping the
    sign of :math:`x_i` swaps the two probabilities and leaves all others alone, so
    the likelihood-ratio test for the sign of :math:`x_i` is simply
-   :math:`n(0, i) \\gtrless n(1, i)`; ties (both counts small, so
-   :math:`|x_i| \\lesssim 1/\\sqrt{\\text{shots}}`) are resolved to :math:`+`. [4]_
-   uses the threshold :math:`n(0, i) > 0.4\\,\\hat p_i\\,\\text{shots}` instead.
+   :math:`n(0, i) \gtrless n(1, i)`; ties (both counts small, so
+   :math:`|x_i| \lesssim 1/\sqrt{\text{shots}}`) are resolved to :math:`+`. [4]_
+   uses the threshold :math:`n(0, i) > 0.4\,\hat p_i\,\text{shots}` instead.
 
-The estimate is :math:`\\hat x_i = \\sigma_i \\tilde x_i`. Theorem 4.3 of [4]_: with
-:math:`\\text{shots} = 36\\, d \\ln d / \\delta^2` per stage,
-:math:`\\|x - \\hat x\\|_2 \\le \\sqrt 7\\,\\delta` with probability at least
+The estimate is :math:`\hat x_i = \sigma_i \tilde x_i`. Theorem 4.3 of [4]_: with
+:math:`\text{shots} = 36\, d \ln d / \delta^2` per stage,
+:math:`\|x - \hat x\|_2 \le \sqrt 7\,\delta` with probability at least
 :math:`1 - 1/d^{0.83}` (:func:`shots_bound`). In practice the error is governed by
 the magnitude stage: by the delta method
-:math:`\\mathbb E (\\sqrt{\\hat p_i} - |x_i|)^2 \\approx (1 - x_i^2) / (4\\,\\text{shots})`
-for :math:`x_i^2\\,\\text{shots} \\gg 1`, so for a state with :math:`s` non-zero
+:math:`\mathbb E (\sqrt{\hat p_i} - |x_i|)^2 \approx (1 - x_i^2) / (4\,\text{shots})`
+for :math:`x_i^2\,\text{shots} \gg 1`, so for a state with :math:`s` non-zero
 amplitudes
 
 .. math::
-    \\mathbb E\\,\\|x - \\hat x\\|_2^2 \\approx \\frac{s - 1}{4\\,\\text{shots}},
+    \mathbb E\,\|x - \hat x\|_2^2 \approx \frac{s - 1}{4\,\text{shots}},
 
-(:func:`predicted_error`), the :math:`\\text{shots}^{-1/2}` law of claim 12. Sampling
+(:func:`predicted_error`), the :math:`\text{shots}^{-1/2}` law of claim 12. Sampling
 never reports an index outside the support of :math:`x`, so the error of an
-s-sparse state scales with :math:`\\sqrt{s/\\text{shots}}`, not
-:math:`\\sqrt{d/\\text{shots}}`. A known support (the pruning mask) can also be
+s-sparse state scales with :math:`\sqrt{s/\text{shots}}`, not
+:math:`\sqrt{d/\text{shots}}`. A known support (the pruning mask) can also be
 imposed with ``support=``: outcomes outside it are discarded, which removes the
 leakage of an imperfect solver, and :math:`V` then loads at most :math:`s`
 amplitudes.
 
-**The reference state** :math:`\\tilde x` is a classical description (the
+**The reference state** :math:`\tilde x` is a classical description (the
 magnitudes) turned into a circuit: by :func:`qsgd.upload.sparse_state_preparation`
-(Gleinig-Hoefler, :math:`O(s\\,n)` CNOTs for :math:`s` observed outcomes on
+(Gleinig-Hoefler, :math:`O(s\,n)` CNOTs for :math:`s` observed outcomes on
 :math:`n` qubits) when it has at most ``SPARSE_REFERENCE_MAX`` non-zeros, by
 Qiskit's ``StatePreparation`` (about :math:`2^n` CNOTs) otherwise. This is fine for
 the register sizes simulated here; at scale one would use QRAM-style loading, as
@@ -61,21 +61,21 @@ the register sizes simulated here; at scale one would use QRAM-style loading, as
 **Norm recovery.** Tomography of a normalized state returns a direction only. The
 length follows from numbers the algorithm already has (:func:`recover_norm`):
 
-* HHL [5]_ prepares :math:`|b\\rangle = b/\\|b\\|`; after eigenvalue inversion the
-  flag qubit reads 1 with amplitude :math:`C/\\lambda_j` on eigenvector
+* HHL [5]_ prepares :math:`|b\rangle = b/\|b\|`; after eigenvalue inversion the
+  flag qubit reads 1 with amplitude :math:`C/\lambda_j` on eigenvector
   :math:`j`, so the success probability is
-  :math:`p = C^2 \\|A^{-1} b\\|^2 / \\|b\\|^2` and
-  :math:`\\|x\\| = \\|A^{-1}b\\| = \\|b\\| \\sqrt{p} / C`;
+  :math:`p = C^2 \|A^{-1} b\|^2 / \|b\|^2` and
+  :math:`\|x\| = \|A^{-1}b\| = \|b\| \sqrt{p} / C`;
 * postselecting a block :math:`v` (time :math:`T`, Carleman level 1) of a unit
-  history state :math:`Y/\\|Y\\|` succeeds with probability
-  :math:`p = \\|v\\|^2/\\|Y\\|^2`, so :math:`\\|v\\| = \\|Y\\| \\sqrt{p}`;
-* both together: :math:`\\|\\theta(T)\\| = \\|\\text{rhs}\\|\\sqrt{p_{\\rm HHL}\\,
-  p_{\\rm block}}/C`.
+  history state :math:`Y/\|Y\|` succeeds with probability
+  :math:`p = \|v\|^2/\|Y\|^2`, so :math:`\|v\| = \|Y\| \sqrt{p}`;
+* both together: :math:`\|\theta(T)\| = \|\text{rhs}\|\sqrt{p_{\rm HHL}\,
+  p_{\rm block}}/C`.
 
 :math:`p` is estimated from the same repetitions that feed the tomography (the
-fraction of runs that pass the postselection), :math:`\\hat p = k/M`, so the norm
+fraction of runs that pass the postselection), :math:`\hat p = k/M`, so the norm
 carries the relative standard error
-:math:`\\tfrac12\\sqrt{(1-p)/(p M)}` (:func:`norm_relative_error`), plus the
+:math:`\tfrac12\sqrt{(1-p)/(p M)}` (:func:`norm_relative_error`), plus the
 solver's own bias (finite clock register) which tomography cannot see.
 
 **Signs without a reference: Hadamard pairs.** The shot mode of
@@ -83,8 +83,8 @@ solver's own bias (finite clock register) which tomography cannot see.
 real output with a second scheme, which needs neither an ancilla nor a prepared
 reference: the postselected register is measured in the computational basis
 (magnitudes, as stage 1 above) and, in :math:`s` further settings, after a Hadamard
-on one qubit :math:`j` each, which shows the pair :math:`i, i \\oplus 2^j` with
-probabilities :math:`(x_i \\pm x_{i \\oplus 2^j})^2/2` and so the sign of their product.
+on one qubit :math:`j` each, which shows the pair :math:`i, i \oplus 2^j` with
+probabilities :math:`(x_i \pm x_{i \oplus 2^j})^2/2` and so the sign of their product.
 The relative signs are propagated over the hypercube of the support along a maximum
 spanning tree (:func:`hadamard_pair_counts` samples the :math:`s+1` settings,
 :func:`pair_signs` and :func:`amplitudes_from_pair_counts` rebuild the amplitudes up
@@ -248,32 +248,32 @@ def _check_support(support: Any, d: int, func: str) -> np.ndarray | None:
 
 
 def sign_circuit(preparation, reference: Any, *, loader: str = "auto", measure: bool = True):
-    """The interference circuit of the sign stage of Kerenidis-Prakash tomography.
+    r"""The interference circuit of the sign stage of Kerenidis-Prakash tomography.
 
     On ``n + 1`` qubits (register ``q`` = qubits ``0..n-1``, ancilla ``a`` = qubit
     ``n``, the most significant bit of an outcome) it prepares
 
     .. math::
-        \\tfrac12 |0\\rangle_a (x + \\tilde x) + \\tfrac12 |1\\rangle_a (x - \\tilde x),
+        \tfrac12 |0\rangle_a (x + \tilde x) + \tfrac12 |1\rangle_a (x - \tilde x),
 
-    with :math:`x = U|0\\rangle` the state of ``preparation`` and :math:`\\tilde x`
+    with :math:`x = U|0\rangle` the state of ``preparation`` and :math:`\tilde x`
     the real unit vector ``reference``: Hadamard on the ancilla, ``U`` controlled
-    on ancilla :math:`= 0`, a preparation :math:`V` of :math:`\\tilde x`
-    controlled on ancilla :math:`= 1`, Hadamard on the ancilla. Outcome :math:`k = i + b\\,2^n` has
-    probability :math:`(x_i + (-1)^b \\tilde x_i)^2/4` (stage 2 of [1]_, Sec. 4).
+    on ancilla :math:`= 0`, a preparation :math:`V` of :math:`\tilde x`
+    controlled on ancilla :math:`= 1`, Hadamard on the ancilla. Outcome :math:`k = i + b\,2^n` has
+    probability :math:`(x_i + (-1)^b \tilde x_i)^2/4` (stage 2 of [1]_, Sec. 4).
 
     Parameters
     ----------
     preparation : QuantumCircuit
-        Unitary circuit with :math:`U|0\\ldots0\\rangle = |x\\rangle` on ``n`` qubits.
+        Unitary circuit with :math:`U|0\ldots0\rangle = |x\rangle` on ``n`` qubits.
     reference : array_like
-        Real unit vector :math:`\\tilde x` of length :math:`2^n` (in tomography the
+        Real unit vector :math:`\tilde x` of length :math:`2^n` (in tomography the
         magnitude estimate; any real unit vector works).
     loader : {"auto", "sparse", "dense"}, keyword-only
         How :math:`V` is built: ``"sparse"`` with
         :func:`qsgd.upload.sparse_state_preparation` (Gleinig-Hoefler,
-        :math:`O(s\\,n)` CNOTs), ``"dense"`` with Qiskit's ``StatePreparation``
-        (:math:`\\approx 2^n` CNOTs, but simulated natively and fast by Aer);
+        :math:`O(s\,n)` CNOTs), ``"dense"`` with Qiskit's ``StatePreparation``
+        (:math:`\approx 2^n` CNOTs, but simulated natively and fast by Aer);
         ``"auto"`` takes the sparse loader for at most ``SPARSE_REFERENCE_MAX``
         non-zeros (its classical compilation grows quickly with :math:`s`), the
         dense one otherwise.
@@ -336,17 +336,17 @@ def sign_circuit(preparation, reference: Any, *, loader: str = "auto", measure: 
 
 @dataclass(frozen=True)
 class TomographyResult:
-    """Outcome of :func:`vector_tomography`.
+    r"""Outcome of :func:`vector_tomography`.
 
     Attributes
     ----------
     estimate : ndarray of shape (d,)
-        The estimated real unit vector :math:`\\hat x_i = \\sigma_i \\sqrt{\\hat p_i}`
+        The estimated real unit vector :math:`\hat x_i = \sigma_i \sqrt{\hat p_i}`
         (zero outside the support).
     magnitudes : ndarray of shape (d,)
-        :math:`\\sqrt{\\hat p_i}`, the unit-norm magnitude estimate (stage 1).
+        :math:`\sqrt{\hat p_i}`, the unit-norm magnitude estimate (stage 1).
     signs : ndarray of shape (d,)
-        :math:`\\sigma_i \\in \\{-1, +1\\}` where the magnitude is non-zero, 0 elsewhere.
+        :math:`\sigma_i \in \{-1, +1\}` where the magnitude is non-zero, 0 elsewhere.
     counts : ndarray of shape (d,)
         Stage-1 outcome counts :math:`n_i` (all of them, also outside ``support``).
     sign_counts : ndarray of shape (2, d)
@@ -356,7 +356,7 @@ class TomographyResult:
         given, otherwise the observed outcomes of stage 1.
     support_weight : float
         Fraction of stage-1 shots that fell in ``support`` (1 without a support);
-        estimates :math:`\\|P_S x\\|^2`.
+        estimates :math:`\|P_S x\|^2`.
     shots_per_circuit : int
         Shots on each of the two circuits.
     total_shots : int
@@ -391,7 +391,7 @@ class TomographyResult:
         return int(self.estimate.shape[0])
 
     def error(self, truth: Any) -> float:
-        """:math:`\\|\\hat x - x\\|_2` against a reference vector ``truth`` (normalized here)."""
+        r""":math:`\|\hat x - x\|_2` against a reference vector ``truth`` (normalized here)."""
         ref = as_vector(truth, "truth", func="TomographyResult.error", size=self.dimension, allow_zero=False)
         return float(np.linalg.norm(self.estimate - ref / np.linalg.norm(ref)))
 
@@ -451,21 +451,21 @@ def _sample_circuit(circuit, shots: int, support, rng: np.random.Generator, func
 
 
 def vector_tomography(state: Any, *, shots: int, rng: Any = None, support: Any = None) -> TomographyResult:
-    """l2 tomography of a real unit vector with signs (Kerenidis-Prakash).
+    r"""l2 tomography of a real unit vector with signs (Kerenidis-Prakash).
 
     Stage 1 samples the state ``shots`` times in the computational basis and
-    takes :math:`\\tilde x_i = \\sqrt{n_i/\\text{shots}}`; stage 2 runs the
+    takes :math:`\tilde x_i = \sqrt{n_i/\text{shots}}`; stage 2 runs the
     interference circuit :func:`sign_circuit` ``shots`` times and sets
-    :math:`\\sigma_i = -1` iff :math:`n(1, i) > n(0, i)`; the estimate is
-    :math:`\\hat x = \\sigma \\odot \\tilde x`. This is the download of step V in
-    [1]_ (claim 12 of the companion: error :math:`\\propto \\text{shots}^{-1/2}`)
+    :math:`\sigma_i = -1` iff :math:`n(1, i) > n(0, i)`; the estimate is
+    :math:`\hat x = \sigma \odot \tilde x`. This is the download of step V in
+    [1]_ (claim 12 of the companion: error :math:`\propto \text{shots}^{-1/2}`)
     with the sign recovery of [2]_; see the module docstring for the maths.
 
     Parameters
     ----------
     state : QuantumCircuit, array_like or qiskit Statevector
         *Circuit path*: a unitary circuit preparing the state from
-        :math:`|0\\ldots0\\rangle`; both stages run on ``AerSimulator`` with
+        :math:`|0\ldots0\rangle`; both stages run on ``AerSimulator`` with
         seeds drawn from ``rng`` (the stage-2 circuit controls it on an ancilla,
         so its global phase counts as part of the state). *Statevector path*: a
         real unit vector of length :math:`2^n` (NumPy array, torch tensor or
@@ -498,8 +498,8 @@ def vector_tomography(state: Any, *, shots: int, rng: Any = None, support: Any =
 
     Notes
     -----
-    Expected error :math:`\\approx \\sqrt{(s-1)/(4\\,\\text{shots})}` for a state
-    with :math:`s` non-zero amplitudes well above :math:`1/\\sqrt{\\text{shots}}`
+    Expected error :math:`\approx \sqrt{(s-1)/(4\,\text{shots})}` for a state
+    with :math:`s` non-zero amplitudes well above :math:`1/\sqrt{\text{shots}}`
     (:func:`predicted_error`); the worst-case guarantee of [2]_ is
     :func:`shots_bound`. The statevector path costs :math:`O(d)` per call
     independently of ``shots``.
@@ -589,16 +589,16 @@ def _count_table(counts: Any, name: str, func: str, *, columns: int | None = Non
 
 
 def hadamard_pair_counts(state: Any, shots: int, *, rng: Any = None) -> np.ndarray:
-    """Sample the :math:`s+1` measurement settings of Hadamard-pair sign tomography.
+    r"""Sample the :math:`s+1` measurement settings of Hadamard-pair sign tomography.
 
     ``state`` holds the real amplitudes :math:`x` of an :math:`s`-qubit register *after a
-    postselection* (for HHL: flag = 1, clock = 0), so :math:`\\|x\\|^2 = P \\le 1` is the
+    postselection* (for HHL: flag = 1, clock = 0), so :math:`\|x\|^2 = P \le 1` is the
     probability that the postselection succeeds. Each setting is run on ``shots`` copies:
 
     * setting 0 measures the register in the computational basis: outcome :math:`i` with
       probability :math:`x_i^2`;
-    * setting :math:`1 + j` (:math:`j = 0, \\ldots, s-1`) first applies a Hadamard to qubit
-      :math:`j`: for the pair :math:`i` (bit :math:`j` = 0), :math:`i' = i \\oplus 2^j`,
+    * setting :math:`1 + j` (:math:`j = 0, \ldots, s-1`) first applies a Hadamard to qubit
+      :math:`j`: for the pair :math:`i` (bit :math:`j` = 0), :math:`i' = i \oplus 2^j`,
       outcome :math:`i` has probability :math:`(x_i + x_{i'})^2/2` and :math:`i'` has
       :math:`(x_i - x_{i'})^2/2`;
 
@@ -611,10 +611,10 @@ def hadamard_pair_counts(state: Any, shots: int, *, rng: Any = None) -> np.ndarr
     Parameters
     ----------
     state : (2**s,) array_like
-        Real, finite amplitudes with :math:`\\|x\\|^2 \\le 1` (up to :math:`10^{-8}`),
-        :math:`s \\ge 1`; the zero vector is allowed (the postselection never succeeds).
+        Real, finite amplitudes with :math:`\|x\|^2 \le 1` (up to :math:`10^{-8}`),
+        :math:`s \ge 1`; the zero vector is allowed (the postselection never succeeds).
     shots : int
-        Copies per setting (>= 1); :math:`(s+1)\\,\\text{shots}` in all.
+        Copies per setting (>= 1); :math:`(s+1)\,\text{shots}` in all.
     rng : None, int or numpy.random.Generator, keyword-only
         ``np.random.default_rng(rng)``; a Generator is drawn from in place.
 
@@ -629,7 +629,7 @@ def hadamard_pair_counts(state: Any, shots: int, *, rng: Any = None) -> np.ndarr
     ------
     ValueError
         For a complex, non-finite or empty ``state``, a length that is not a power of two
-        :math:`\\ge 2`, :math:`\\|x\\|^2 > 1`, ``shots < 1`` or a bad ``rng``.
+        :math:`\ge 2`, :math:`\|x\|^2 > 1`, ``shots < 1`` or a bad ``rng``.
 
     Examples
     --------
@@ -696,15 +696,15 @@ def _pair_signs(mag: np.ndarray, pair_counts: np.ndarray, s: int) -> np.ndarray:
 
 
 def pair_signs(magnitudes: Any, pair_counts: Any) -> np.ndarray:
-    """Relative signs of real amplitudes from the Hadamard settings of :func:`hadamard_pair_counts`.
+    r"""Relative signs of real amplitudes from the Hadamard settings of :func:`hadamard_pair_counts`.
 
     After a Hadamard on qubit :math:`j` the pair :math:`i` (bit :math:`j` = 0),
-    :math:`i' = i \\oplus 2^j` is seen with probabilities :math:`(x_i \\pm x_{i'})^2/2`, so
-    :math:`x_i x_{i'} \\ge 0` is the likelihood-ratio decision
-    :math:`n_j(i) \\ge n_j(i')`. Each such pair is an edge of the hypercube over the
+    :math:`i' = i \oplus 2^j` is seen with probabilities :math:`(x_i \pm x_{i'})^2/2`, so
+    :math:`x_i x_{i'} \ge 0` is the likelihood-ratio decision
+    :math:`n_j(i) \ge n_j(i')`. Each such pair is an edge of the hypercube over the
     support (the outcomes with non-zero magnitude); the signs are propagated from the
     largest magnitude (sign :math:`+1`) along a maximum spanning tree with edge weights
-    :math:`|x_i|\\,|x_{i'}|` (Prim's algorithm), so every sign rests on the most reliable
+    :math:`|x_i|\,|x_{i'}|` (Prim's algorithm), so every sign rests on the most reliable
     chain of comparisons. Outcomes the tree does not reach (magnitude zero, or cut off from
     the rest of the support) get :math:`+1`.
 
@@ -726,13 +726,13 @@ def pair_signs(magnitudes: Any, pair_counts: Any) -> np.ndarray:
     Returns
     -------
     ndarray of float, shape (2**s,)
-        :math:`\\pm 1`, with :math:`+1` at the largest magnitude.
+        :math:`\pm 1`, with :math:`+1` at the largest magnitude.
 
     Raises
     ------
     ValueError
         For non-finite, negative or complex input, a length that is not a power of two
-        :math:`\\ge 2`, or ``pair_counts`` of a shape other than :math:`(s, 2^s)`.
+        :math:`\ge 2`, or ``pair_counts`` of a shape other than :math:`(s, 2^s)`.
 
     Examples
     --------
@@ -751,14 +751,14 @@ def pair_signs(magnitudes: Any, pair_counts: Any) -> np.ndarray:
 
 
 def amplitudes_from_pair_counts(counts: Any) -> np.ndarray:
-    """Real amplitudes, up to a global sign, from the counts of :func:`hadamard_pair_counts`.
+    r"""Real amplitudes, up to a global sign, from the counts of :func:`hadamard_pair_counts`.
 
     The magnitudes come from the computational-basis row,
-    :math:`|\\hat x_i| = \\sqrt{n_0(i)/\\sum_k n_0(k)}` (a unit vector; all zero if no copy
+    :math:`|\hat x_i| = \sqrt{n_0(i)/\sum_k n_0(k)}` (a unit vector; all zero if no copy
     passed the postselection), the relative signs from the Hadamard rows by
     :func:`pair_signs`. The overall sign is that of the largest entry, :math:`+1`; a caller
     that knows the sign from elsewhere flips it. The error behaves as the magnitude stage
-    of :func:`vector_tomography` (module docstring), :math:`\\approx\\sqrt{(k-1)/(4 N_0)}`
+    of :func:`vector_tomography` (module docstring), :math:`\approx\sqrt{(k-1)/(4 N_0)}`
     for :math:`k` non-zero amplitudes and :math:`N_0` postselected copies, as long as the
     sign decisions along the spanning tree are right.
 
@@ -777,7 +777,7 @@ def amplitudes_from_pair_counts(counts: Any) -> np.ndarray:
     ------
     ValueError
         For non-finite, negative or complex counts, or a shape other than
-        :math:`(s + 1, 2^s)` with :math:`s \\ge 1`.
+        :math:`(s + 1, 2^s)` with :math:`s \ge 1`.
 
     Examples
     --------
@@ -801,26 +801,26 @@ def amplitudes_from_pair_counts(counts: Any) -> np.ndarray:
 
 
 def shots_bound(dimension: int, eps: float) -> int:
-    """Shots per stage that Theorem 4.3 of Kerenidis-Prakash guarantees for error eps.
+    r"""Shots per stage that Theorem 4.3 of Kerenidis-Prakash guarantees for error eps.
 
-    With :math:`N = 36\\, d \\ln d / \\delta^2` copies per stage the estimate
-    satisfies :math:`\\|x - \\hat x\\|_2 \\le \\sqrt 7\\,\\delta` with probability at
-    least :math:`1 - d^{-0.83}` [1]_. For a target :math:`\\epsilon = \\sqrt7\\,\\delta`
-    this is :math:`N = 252\\, d \\ln d / \\epsilon^2`, the :math:`O(d \\log d /
-    \\epsilon^2)` download cost quoted in chapter 5 (and the :math:`1/\\epsilon^2`
+    With :math:`N = 36\, d \ln d / \delta^2` copies per stage the estimate
+    satisfies :math:`\|x - \hat x\|_2 \le \sqrt 7\,\delta` with probability at
+    least :math:`1 - d^{-0.83}` [1]_. For a target :math:`\epsilon = \sqrt7\,\delta`
+    this is :math:`N = 252\, d \ln d / \epsilon^2`, the :math:`O(d \log d /
+    \epsilon^2)` download cost quoted in chapter 5 (and the :math:`1/\epsilon^2`
     of [2]_).
 
     Parameters
     ----------
     dimension : int
-        :math:`d \\ge 2` (use the support size :math:`s` for a sparse download).
+        :math:`d \ge 2` (use the support size :math:`s` for a sparse download).
     eps : float
         Target l2 error, > 0.
 
     Returns
     -------
     int
-        :math:`\\lceil 252\\, d \\ln d / \\epsilon^2 \\rceil`.
+        :math:`\lceil 252\, d \ln d / \epsilon^2 \rceil`.
 
     References
     ----------
@@ -839,13 +839,13 @@ def shots_bound(dimension: int, eps: float) -> int:
 
 
 def predicted_error(shots: Any, *, sparsity: int) -> np.ndarray | float:
-    """Typical l2 error :math:`\\sqrt{(s - 1)/(4\\,\\text{shots})}` of :func:`vector_tomography`.
+    r"""Typical l2 error :math:`\sqrt{(s - 1)/(4\,\text{shots})}` of :func:`vector_tomography`.
 
-    Delta method on the magnitudes: :math:`\\operatorname{Var}\\sqrt{\\hat p_i}
-    \\approx (1 - p_i)/(4\\,\\text{shots})`, summed over the :math:`s` non-zero
-    entries (:math:`\\sum_i (1 - p_i) = s - 1`); valid when every non-zero
-    :math:`p_i\\,\\text{shots} \\gg 1` (then the sign errors are rare). Inverted,
-    an error :math:`\\epsilon` needs about :math:`(s - 1)/(4 \\epsilon^2)` shots.
+    Delta method on the magnitudes: :math:`\operatorname{Var}\sqrt{\hat p_i}
+    \approx (1 - p_i)/(4\,\text{shots})`, summed over the :math:`s` non-zero
+    entries (:math:`\sum_i (1 - p_i) = s - 1`); valid when every non-zero
+    :math:`p_i\,\text{shots} \gg 1` (then the sign errors are rare). Inverted,
+    an error :math:`\epsilon` needs about :math:`(s - 1)/(4 \epsilon^2)` shots.
 
     Parameters
     ----------
@@ -878,32 +878,32 @@ def predicted_error(shots: Any, *, sparsity: int) -> np.ndarray | float:
 
 
 def recover_norm(success_probability: float, *, reference_norm: float, scaling: float = 1.0) -> float:
-    """Length of a vector that comes out of a quantum solver only as a direction.
+    r"""Length of a vector that comes out of a quantum solver only as a direction.
 
     .. math::
-        \\|v\\| = \\text{reference\\_norm} \\cdot \\sqrt{p} / C .
+        \|v\| = \text{reference\_norm} \cdot \sqrt{p} / C .
 
     * HHL [1]_ on :math:`A x = b`: :math:`p` is the probability that the flag
       qubit reads 1, :math:`C` the constant of the eigenvalue inversion
-      (amplitude :math:`C/\\lambda`) and ``reference_norm`` :math:`=\\|b\\|`, since
-      :math:`p = C^2 \\|A^{-1} b\\|^2/\\|b\\|^2`.
-    * Postselecting a block :math:`v` of a normalized vector :math:`Y/\\|Y\\|` (the
+      (amplitude :math:`C/\lambda`) and ``reference_norm`` :math:`=\|b\|`, since
+      :math:`p = C^2 \|A^{-1} b\|^2/\|b\|^2`.
+    * Postselecting a block :math:`v` of a normalized vector :math:`Y/\|Y\|` (the
       time-:math:`T`, level-1 block of the history state of Eq. (6) of [2]_):
-      :math:`p = \\|v\\|^2/\\|Y\\|^2`, ``reference_norm`` :math:`= \\|Y\\|`,
+      :math:`p = \|v\|^2/\|Y\|^2`, ``reference_norm`` :math:`= \|Y\|`,
       :math:`C = 1`.
-    * Both: :math:`p = p_{\\rm HHL}\\, p_{\\rm block}`, ``reference_norm`` the norm
+    * Both: :math:`p = p_{\rm HHL}\, p_{\rm block}`, ``reference_norm`` the norm
       of the right-hand side, :math:`C` the HHL constant.
 
     With :math:`p` estimated as the accepted fraction of :math:`M` runs, the
     relative error of the result is about
-    :math:`\\tfrac12\\sqrt{(1-p)/(pM)}` (:func:`norm_relative_error`). The bias of
+    :math:`\tfrac12\sqrt{(1-p)/(pM)}` (:func:`norm_relative_error`). The bias of
     the solver itself (eigenvalues rounded on a finite clock register changes
-    :math:`C/\\lambda`) enters :math:`p` unchanged and is not corrected.
+    :math:`C/\lambda`) enters :math:`p` unchanged and is not corrected.
 
     Parameters
     ----------
     success_probability : float
-        :math:`p \\in (0, 1]`.
+        :math:`p \in (0, 1]`.
     reference_norm : float, keyword-only
         Known norm of the prepared input (> 0).
     scaling : float, keyword-only
@@ -916,7 +916,7 @@ def recover_norm(success_probability: float, *, reference_norm: float, scaling: 
     Raises
     ------
     ValueError
-        For :math:`p \\notin (0, 1]` or a non-positive norm or scaling.
+        For :math:`p \notin (0, 1]` or a non-positive norm or scaling.
 
     References
     ----------
@@ -944,16 +944,16 @@ def recover_norm(success_probability: float, *, reference_norm: float, scaling: 
 
 
 def norm_relative_error(success_probability: float, shots: int) -> float:
-    """Relative standard error :math:`\\tfrac12\\sqrt{(1-p)/(p\\,M)}` of :func:`recover_norm`.
+    r"""Relative standard error :math:`\tfrac12\sqrt{(1-p)/(p\,M)}` of :func:`recover_norm`.
 
-    :math:`\\hat p = k/M` is binomial, so :math:`\\operatorname{sd}(\\hat p) =
-    \\sqrt{p(1-p)/M}` and, by the delta method,
-    :math:`\\operatorname{sd}(\\sqrt{\\hat p})/\\sqrt p = \\tfrac12\\sqrt{(1-p)/(pM)}`.
+    :math:`\hat p = k/M` is binomial, so :math:`\operatorname{sd}(\hat p) =
+    \sqrt{p(1-p)/M}` and, by the delta method,
+    :math:`\operatorname{sd}(\sqrt{\hat p})/\sqrt p = \tfrac12\sqrt{(1-p)/(pM)}`.
 
     Parameters
     ----------
     success_probability : float
-        :math:`p \\in (0, 1]`.
+        :math:`p \in (0, 1]`.
     shots : int
         :math:`M`, the number of runs (accepted or not) that estimated :math:`p`.
 

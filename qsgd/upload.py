@@ -1,27 +1,27 @@
-"""Uploading a sparse weight vector: Gleinig-Hoefler sparse state preparation.
+r"""Uploading a sparse weight vector: Gleinig-Hoefler sparse state preparation.
 
-Theorem 1 of [1]_ starts from the weight vector :math:`\\theta(0)` loaded as the
-quantum state :math:`|\\theta\\rangle = \\sum_i \\theta_i |i\\rangle / \\|\\theta\\|`.
-After magnitude pruning only :math:`s \\ll 2^{n_q}` amplitudes are non-zero, and the
+Theorem 1 of [1]_ starts from the weight vector :math:`\theta(0)` loaded as the
+quantum state :math:`|\theta\rangle = \sum_i \theta_i |i\rangle / \|\theta\|`.
+After magnitude pruning only :math:`s \ll 2^{n_q}` amplitudes are non-zero, and the
 paper relies on the sparse state-preparation algorithm of Gleinig and Hoefler [2]_
-(ref. 33 of [1]_), which uses :math:`O(s\\,n_q)` CNOT gates on :math:`n_q` qubits instead
-of the :math:`\\Theta(2^{n_q})` of a dense method.
+(ref. 33 of [1]_), which uses :math:`O(s\,n_q)` CNOT gates on :math:`n_q` qubits instead
+of the :math:`\Theta(2^{n_q})` of a dense method.
 
 The algorithm (Algorithm 1 of [2]_) works backwards: it builds a circuit :math:`U`
-with :math:`U|\\psi\\rangle = |0\\ldots0\\rangle` and returns :math:`U^\\dagger`. While the
-support :math:`S = \\{x : \\psi_x \\neq 0\\}` has more than one element it
+with :math:`U|\psi\rangle = |0\ldots0\rangle` and returns :math:`U^\dagger`. While the
+support :math:`S = \{x : \psi_x \neq 0\}` has more than one element it
 
-1. picks two strings :math:`x_1, x_2 \\in S`, a bit :math:`b` where they differ, and a
+1. picks two strings :math:`x_1, x_2 \in S`, a bit :math:`b` where they differ, and a
    set :math:`C` of control bits on which :math:`x_1` and :math:`x_2` agree and which
    separates them from every other string of :math:`S`;
 2. applies CNOTs controlled by bit :math:`b` onto every other bit where the two
    strings differ, so that they now differ in bit :math:`b` only (the CNOTs permute
    the rest of :math:`S` as well, but leave the bits of :math:`C` alone);
-3. applies a rotation :math:`R_y(\\vartheta) R_z(\\lambda)` to qubit :math:`b`, controlled
+3. applies a rotation :math:`R_y(\vartheta) R_z(\lambda)` to qubit :math:`b`, controlled
    on the bits :math:`C` having the values of :math:`x_1`, which moves the two
    amplitudes (phases included) onto one string; :math:`|S|` drops by one.
 
-The last remaining string is mapped to :math:`|0\\ldots0\\rangle` by X gates.
+The last remaining string is mapped to :math:`|0\ldots0\rangle` by X gates.
 
 Choosing the pair. The cost of one merge is :math:`(d - 1) + c(|C|)`: :math:`d` is
 the Hamming distance of the pair and :math:`c(k)` the CNOT cost of a rotation with
@@ -29,21 +29,21 @@ the Hamming distance of the pair and :math:`c(k)` the CNOT cost of a rotation wi
 set :math:`C` for each by greedy set cover (bits outside the differing set, so the
 CNOTs of step 2 cannot spoil it), and keep the cheapest merge; the scan stops as soon
 as :math:`d - 1` alone exceeds the best cost found. Only bits that distinguish the
-pair from the rest of the support become controls, so :math:`|C| \\le \\lceil\\log_2
-|S|\\rceil` in typical cases and never more than :math:`n_q - 1`.
+pair from the rest of the support become controls, so :math:`|C| \le \lceil\log_2
+|S|\rceil` in typical cases and never more than :math:`n_q - 1`.
 
-Multi-controlled rotations. A rotation :math:`R(\\vartheta)` (:math:`R_y` or
+Multi-controlled rotations. A rotation :math:`R(\vartheta)` (:math:`R_y` or
 :math:`R_z`) controlled on :math:`k` qubits being in the pattern :math:`c^*` is a
 uniformly controlled rotation whose angles vanish except at :math:`c^*`; its Gray-code
-circuit [3]_ alternates :math:`2^k` rotations :math:`R(\\pm\\vartheta/2^k)` with
+circuit [3]_ alternates :math:`2^k` rotations :math:`R(\pm\vartheta/2^k)` with
 :math:`2^k` CNOTs. For :math:`R_y R_z` (complex amplitudes) the two Gray-code
 sequences share a CNOT, :math:`2^{k+1} - 2` in all. When Qiskit's linear-size
 ``mcry``/``mcrz`` are cheaper (from :math:`k = 6` on), those are used instead.
 
 Symbols: :math:`n_q` is the number of qubits (``num_qubits``), :math:`s` the number of
 non-zero amplitudes (the glossary's :math:`n`, the number of weights, is
-:math:`\\le 2^{n_q}`). Qubit order is Qiskit's little-endian one: amplitude index
-:math:`i = \\sum_q b_q 2^q` where :math:`b_q` is the value of qubit :math:`q`.
+:math:`\le 2^{n_q}`). Qubit order is Qiskit's little-endian one: amplitude index
+:math:`i = \sum_q b_q 2^q` where :math:`b_q` is the value of qubit :math:`q`.
 
 Used in chapter 3 (``book/03_upload.ipynb``) and by the end-to-end pipeline.
 
@@ -493,10 +493,10 @@ def sparse_state_preparation(
     normalize: bool = False,
     max_bytes: float | None = None,
 ) -> QuantumCircuit:
-    """Circuit preparing an s-sparse state with O(s n_q) CNOTs (Gleinig-Hoefler).
+    r"""Circuit preparing an s-sparse state with O(s n_q) CNOTs (Gleinig-Hoefler).
 
     Builds a unitary circuit :math:`V` on :math:`n_q` qubits with
-    :math:`V|0\\ldots0\\rangle = \\sum_x \\psi_x |x\\rangle` exactly (global phase
+    :math:`V|0\ldots0\rangle = \sum_x \psi_x |x\rangle` exactly (global phase
     included), by Algorithm 1 of [2]_: merge the support pairwise with CNOTs and
     multi-controlled rotations until one basis string is left, then invert. This is
     the upload step that Theorem 1 of [1]_ assumes (claim 11 of the companion).
@@ -506,7 +506,7 @@ def sparse_state_preparation(
     amplitudes : array_like, scipy sparse vector, torch tensor or dict
         The state: a dense 1-D array of length :math:`2^n`, a sparse vector (shape
         ``(d,)``, ``(d, 1)`` or ``(1, d)``), or a dict ``{basis index: amplitude}``.
-        Real or complex. Index :math:`i = \\sum_q b_q 2^q` (Qiskit's little-endian
+        Real or complex. Index :math:`i = \sum_q b_q 2^q` (Qiskit's little-endian
         order). Exact zeros are not part of the support.
     num_qubits : int, optional
         Number of qubits :math:`n_q`. Required when a dense or sparse input has a
@@ -539,9 +539,9 @@ def sparse_state_preparation(
     A merge of two strings at Hamming distance :math:`d` costs :math:`d - 1` CNOTs
     plus a rotation with :math:`k` controls, :math:`2^k` CNOTs for real amplitudes
     (:math:`2^{k+1} - 2` for complex ones); the pair is chosen to minimize this
-    (module docstring). With :math:`s - 1` merges, :math:`d \\le n_q` and
-    :math:`k \\le n_q - 1`, the count is :math:`O(s\\,n_q)` when the rotations use linear
-    decompositions; in practice :math:`k \\approx \\log_2 s`.
+    (module docstring). With :math:`s - 1` merges, :math:`d \le n_q` and
+    :math:`k \le n_q - 1`, the count is :math:`O(s\,n_q)` when the rotations use linear
+    decompositions; in practice :math:`k \approx \log_2 s`.
 
     References
     ----------
@@ -602,19 +602,19 @@ def cnot_count(circuit: QuantumCircuit, *, seed_transpiler: int = 0, optimizatio
 
 @dataclass(frozen=True)
 class UploadResult:
-    """A weight vector split into a classical norm and a quantum direction.
+    r"""A weight vector split into a classical norm and a quantum direction.
 
     Attributes
     ----------
     circuit : QuantumCircuit
-        Prepares :math:`|\\theta\\rangle = \\sum_i (\\theta_i / \\|\\theta\\|) |i\\rangle`
-        from :math:`|0\\ldots0\\rangle` (indices beyond the weights are padding zeros).
+        Prepares :math:`|\theta\rangle = \sum_i (\theta_i / \|\theta\|) |i\rangle`
+        from :math:`|0\ldots0\rangle` (indices beyond the weights are padding zeros).
     norm : float
-        :math:`\\|\\theta\\|_2`, kept classically.
+        :math:`\|\theta\|_2`, kept classically.
     support : ndarray of int
         Sorted indices of the non-zero weights (s of them).
     num_qubits : int
-        :math:`n_q = \\lceil \\log_2 d \\rceil` for :math:`d` weights, unless given.
+        :math:`n_q = \lceil \log_2 d \rceil` for :math:`d` weights, unless given.
     size : int
         :math:`d`, the number of weights (zeros included) before padding.
     shape : tuple of int
@@ -644,13 +644,13 @@ class UploadResult:
 
 
 def upload_weights(weights: Any, *, num_qubits: int | None = None, max_bytes: float | None = None) -> UploadResult:
-    """Upload a (pruned) weight vector: norm classically, direction as a state.
+    r"""Upload a (pruned) weight vector: norm classically, direction as a state.
 
     Flattens *weights* (C order, as ``torch.flatten``), pads it with zeros to
-    :math:`2^{n_q}` entries and prepares :math:`\\theta/\\|\\theta\\|` with
-    :func:`sparse_state_preparation`. This is the upload of :math:`\\theta(0)` in
+    :math:`2^{n_q}` entries and prepares :math:`\theta/\|\theta\|` with
+    :func:`sparse_state_preparation`. This is the upload of :math:`\theta(0)` in
     Theorem 1 of [1]_: after pruning the vector is s-sparse and costs
-    :math:`O(s\\,n_q)` CNOTs.
+    :math:`O(s\,n_q)` CNOTs.
 
     Parameters
     ----------
@@ -658,7 +658,7 @@ def upload_weights(weights: Any, *, num_qubits: int | None = None, max_bytes: fl
         Real weights of any shape (a parameter tensor, or all parameters concatenated),
         flattened in C order; the shape is kept in ``UploadResult.shape``.
     num_qubits : int, optional
-        Register size; defaults to :math:`\\lceil \\log_2 d \\rceil` (at least 1).
+        Register size; defaults to :math:`\lceil \log_2 d \rceil` (at least 1).
     max_bytes : float, optional
         Size guard, as in :func:`sparse_state_preparation`.
 

@@ -57,8 +57,7 @@ def table() -> dict[str, str]:
                 clashes.append(f"{name}: {names[name]} and {module}")
             names[name] = module
     if clashes:
-        if "--allow-clashes" not in sys.argv:
-            raise SystemExit("public names exported twice:\n  " + "\n  ".join(clashes))
+        raise SystemExit("public names exported twice:\n  " + "\n  ".join(clashes))
     return names
 
 

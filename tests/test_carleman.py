@@ -523,14 +523,14 @@ def test_solve_carleman_reports_blow_up():
 
 
 def test_symmetric_assembly_in_chunks_matches_single_pass(monkeypatch):
-    import qsgd.carleman as carleman
+    import qsgd._symmetric as _symmetric
 
     rng = np.random.default_rng(19)
     F = random_map(rng, 4, 3)
     F1, F2 = rng.standard_normal((4, 4)), rng.standard_normal((4, 16))
     whole = (discrete_carleman(F, order=3, basis="symmetric"),
              carleman_matrix([F[0], F1, F2], order=3, basis="symmetric"))
-    monkeypatch.setattr(carleman, "_CHUNK_PAIRS", 7)
+    monkeypatch.setattr(_symmetric, "CHUNK_PAIRS", 7)
     chunked = (discrete_carleman(F, order=3, basis="symmetric"),
                carleman_matrix([F[0], F1, F2], order=3, basis="symmetric"))
     for (Cw, bw), (Cc, bc) in zip(whole, chunked):
@@ -704,44 +704,30 @@ def test_solve_carleman_and_bounds_accept_one_object():
                                   lemma1_bound([F0, F1, F2], u0, t, order=2))
 
 
-# the separate arguments of the historical signatures: deprecated for one release, same result
-_SEPARATE = {
-    # name: (deprecated call, the one-object call)
-    "carleman_matrix": (lambda F0, F1, F2, u0, t: carleman_matrix(F1, F2, F0, order=3),
-                        lambda F, u0, t: carleman_matrix(F, order=3)),
-    "solve_carleman": (lambda F0, F1, F2, u0, t: solve_carleman(F1, F2, F0, u0, t, order=3, method="expm"),
-                       lambda F, u0, t: solve_carleman(F, u0, t, order=3, method="expm")),
-    "homogeneous_bound": (lambda F0, F1, F2, u0, t: homogeneous_bound(F1, F2, u0, t, order=3),
-                          lambda F, u0, t: homogeneous_bound([None, *F[1:]], u0, t, order=3)),
-    "lemma1_bound": (lambda F0, F1, F2, u0, t: lemma1_bound(F1, F2, F0, u0, t, order=3),
-                     lambda F, u0, t: lemma1_bound(F, u0, t, order=3)),
+# the coefficients are one object: the former separate-coefficient calls are refused
+_OLD_ORDER = {
+    # a TypeError (too many positional arguments) or a ValueError naming F (a bare matrix is not
+    # a coefficient object)
+    "carleman_matrix(F1, F2, F0)": (lambda F0, F1, F2, u0, t: carleman_matrix(F1, F2, F0, order=3), TypeError,
+                                    ["positional"]),
+    "carleman_matrix(F1)": (lambda F0, F1, F2, u0, t: carleman_matrix(F1, order=3), ValueError,
+                            ["carleman_matrix", "F must be", "ndarray of shape (2, 2)"]),
+    "solve_carleman(F1, F2, F0, u0, t)": (lambda F0, F1, F2, u0, t: solve_carleman(F1, F2, F0, u0, t, order=3),
+                                          TypeError, ["positional"]),
+    "solve_carleman(F1, F2, F0)": (lambda F0, F1, F2, u0, t: solve_carleman(F1, F2, F0, order=3), ValueError,
+                                   ["solve_carleman", "F must be", "ndarray of shape (2, 2)"]),
+    "homogeneous_bound(F1, F2, u0, t)": (lambda F0, F1, F2, u0, t: homogeneous_bound(F1, F2, u0, t, order=3),
+                                         TypeError, ["positional"]),
+    "lemma1_bound(F1, F2, F0, u0, t)": (lambda F0, F1, F2, u0, t: lemma1_bound(F1, F2, F0, u0, t, order=3),
+                                        TypeError, ["positional"]),
 }
 
 
-@pytest.mark.parametrize("name", list(_SEPARATE))
-def test_separate_coefficients_are_deprecated_and_give_the_same_result(name):
+@pytest.mark.parametrize("case", list(_OLD_ORDER))
+def test_the_former_separate_coefficient_calls_are_refused(case, refuses):
     F0, F1, F2, u0 = np.array([0.01, 0.0]), np.diag([-1.0, -1.5]), 0.05 * np.ones((2, 4)), np.array([0.2, -0.1])
-    t = np.linspace(0.0, 1.0, 11)
-    old, new = _SEPARATE[name]
-    with pytest.warns(DeprecationWarning, match=rf"{name}\(F1, .*\) is deprecated.*{name}\(\[(F0|None), F1, F2\]") \
-            as record:
-        got = old(F0, F1, F2, u0, t)
-    assert len(record) == 1 and record[0].filename == __file__
-    want = new([F0, F1, F2], u0, t)
-    if name == "carleman_matrix":
-        assert (got[0] != want[0]).nnz == 0 and np.array_equal(got[1], want[1])
-    elif name == "solve_carleman":
-        np.testing.assert_array_equal(got.u, want.u)
-    else:
-        np.testing.assert_array_equal(got, want)
-
-
-def test_a_bare_linear_part_is_the_deprecated_form_of_a_linear_field():
-    F1 = np.diag([-1.0, -2.0])
-    with pytest.warns(DeprecationWarning, match=r"carleman_matrix\(\[None, F1\], \.\.\.\)"):
-        A, b = carleman_matrix(F1, order=2)
-    A_ref, b_ref = carleman_matrix([None, F1], order=2)
-    assert (A != A_ref).nnz == 0 and np.array_equal(b, b_ref)
+    call, exc, words = _OLD_ORDER[case]
+    refuses(call, exc, words, F0, F1, F2, u0, np.linspace(0.0, 1.0, 11))
 
 
 def test_solve_carleman_of_a_problem_uses_its_grid_state_and_forcing():
@@ -770,6 +756,13 @@ def test_unstable_euler_grid_is_reported_not_returned_as_success():
 
 _F1, _F2 = np.diag([-1.0, -2.0]), 0.1 * np.ones((2, 4))
 
+
+class _NoF0:
+    """A problem-like object that lacks F0."""
+
+    F1, F2, u0, t = _F1, _F2, np.array([0.1, 0.1]), np.linspace(0.0, 1.0, 5)
+
+
 BAD_INPUT = {
     "lifted_dimension absurd order": (lambda: lifted_dimension(2, 10**7), ["lifted_dimension", "2**1e+07", "2**1023"]),
     "lifted_dimension string n": (lambda: lifted_dimension("2", 3), ["lifted_dimension", "n", "integer"]),
@@ -789,8 +782,21 @@ BAD_INPUT = {
     "matrix complex F2": (lambda: carleman_matrix([None, _F1, _F2 * 1j], order=2), ["carleman_matrix", "F[2]", "real"]),
     "matrix string F1": (lambda: carleman_matrix([None, "F1"], order=2), ["carleman_matrix", "F[1]", "string"]),
     "matrix None F1": (lambda: carleman_matrix([None, None], order=2), ["carleman_matrix", "F1", "None"]),
-    "matrix object and F0": (lambda: carleman_matrix([None, _F1, _F2], None, [1.0, 0.0], order=2),
-                             ["carleman_matrix", "either as one object"]),
+    "matrix one-entry list": (lambda: carleman_matrix([_F1], order=2),
+                              ["carleman_matrix", "F must hold F0, F1", "1 entry (only F0)"]),
+    "matrix dict": (lambda: carleman_matrix({"F0": None, "F1": _F1}, order=2),
+                    ["carleman_matrix", "F must be a list", "dict", "'F1'"]),
+    "matrix stacked 3-D array": (lambda: carleman_matrix(np.stack([_F1, _F1, _F1]), order=2),
+                                 ["carleman_matrix", "F must be a list", "stacked", "shape (3, 2, 2)"]),
+    "matrix object without F0": (lambda: carleman_matrix(_NoF0(), order=2),
+                                 ["carleman_matrix", "F is a _NoF0", "without F0"]),
+    "discrete degree-4 list": (lambda: discrete_carleman([None, _F1, _F2, np.zeros((2, 8)), np.zeros((2, 16))],
+                                                         order=2),
+                               ["discrete_carleman", "F must hold F0, F1 and up to F3", "5 entries (degree 4)"]),
+    "solve object without F0": (lambda: solve_carleman(_NoF0(), order=2),
+                                ["solve_carleman", "F is a _NoF0", "F1, F2 but without F0"]),
+    "bound object without F0": (lambda: homogeneous_bound(_NoF0(), t=1.0, order=2),
+                                ["homogeneous_bound", "F is a _NoF0", "without F0"]),
     "matrix cubic object": (lambda: carleman_matrix([None, _F1, _F2, np.zeros((2, 8))], order=2),
                             ["carleman_matrix", "up to F2"]),
     "discrete order 1e7": (lambda: discrete_carleman([None, [[-1.0]], [[1.0]]], order=10**7),
@@ -802,6 +808,10 @@ BAD_INPUT = {
                                ["discrete_carleman", "max_bytes"]),
     "solve missing t": (lambda: solve_carleman([None, _F1, _F2], [0.1, 0.1], order=2),
                         ["solve_carleman", "missing", "t"]),
+    "solve missing u0": (lambda: solve_carleman([None, _F1, _F2], t=[0.0, 1.0], order=2),
+                         ["solve_carleman", "missing argument u0"]),
+    "bound missing t": (lambda: lemma1_bound([None, _F1, _F2], [0.1, 0.1], order=2),
+                        ["lemma1_bound", "missing argument t"]),
     "solve complex u0": (lambda: solve_carleman([None, _F1, _F2], [0.1j, 0], [0, 1], order=2),
                          ["solve_carleman", "u0", "real"]),
     "solve nan t": (lambda: solve_carleman([None, _F1, _F2], [0.1, 0], [0, np.nan], order=2),

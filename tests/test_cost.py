@@ -1,22 +1,29 @@
 """Tests of qsgd.cost: every term against a hand-computed case, monotonicity of the totals in
-the directions the theory says, the break-even search, the one-segment model and the qubit count."""
+the directions the theory says, the break-even search, the qubit count, and the error behaviour
+shared by every public function."""
 
+import importlib
+import inspect
 import math
+import subprocess
+import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import qsgd.cost
 from qsgd.cost import (
     ASSUMPTION_SETS,
     COSTA_WALK_CONSTANT,
-    SOLVERS,
+    QLSA_SOLVERS,
     AssumptionSet,
     break_even,
     classical_gd_cost,
     coefficient_formation_cost,
-    cost_model,
-    crossover_size,
+    default_kappa,
     gradient_cost,
     hessian_cost,
     lifted_row_sparsity,
@@ -30,7 +37,9 @@ from qsgd.cost import (
     training_cost,
     upload_cost,
 )
+from qsgd.hhl import required_clock_qubits
 from qsgd.theorem import PAPER_MODELS
+
 
 # --------------------------------------------------------------------------------------------
 # each term against a hand-computed case
@@ -139,6 +148,33 @@ def test_training_cost_is_the_sum_of_its_terms():
     assert c.dominant == "download x solve"
 
 
+
+def test_default_kappa_is_pnas_lemma_3_everywhere():
+    """One formula, 3 (T + p + 1), for training_cost and resource_estimate alike."""
+    assert default_kappa(100, 100) == 603.0 and default_kappa(10, 0) == 33.0
+    c = training_cost(2**20, total_steps=1000, steps=100, eps=0.01)  # p defaults to T
+    assert c.padding == 100 and c.kappa == default_kappa(100, 100)
+    assert training_cost(2**20, total_steps=1000, steps=100, eps=0.01, padding=7).kappa == default_kappa(100, 7)
+    assert resource_estimate(2**20, steps=100).kappa == default_kappa(100, 0)
+    assert resource_estimate(2**20, steps=100, padding=100).kappa == default_kappa(100, 100)
+
+
+def test_training_cost_scalings_in_eps_kappa_and_steps():
+    """The scalings the one-term formulas imply, read off the whole run."""
+    kw = dict(total_steps=1000, steps=100, kappa=30.0, model_sparsity=3, weight_sparsity=1000,
+              readout="support")
+    coarse, fine = training_cost(2**20, eps=0.1, **kw), training_cost(2**20, eps=0.01, **kw)
+    np.testing.assert_allclose(fine.copies / coarse.copies, 100)  # d / eps^2 copies
+    assert fine.upload == coarse.upload  # the upload does not depend on the precision
+    k1 = training_cost(2**20, eps=0.01, **{**kw, "kappa": 10.0, "solver": "costa"})
+    k2 = training_cost(2**20, eps=0.01, **{**kw, "kappa": 20.0, "solver": "costa"})
+    np.testing.assert_allclose(k2.solve / k1.solve, 2)  # the Costa solver is linear in kappa
+    long = training_cost(2**20, eps=0.01, **{**kw, "total_steps": 4000})
+    np.testing.assert_allclose(long.classical / fine.classical, 4)
+    np.testing.assert_allclose(long.quantum / fine.quantum, 4)  # four times the segments
+    no_aa = training_cost(2**20, eps=0.01, amplitude_amplification=False, **kw)
+    np.testing.assert_allclose(no_aa.repeats, fine.repeats**2)  # 1/P instead of 1/sqrt(P)
+
 # --------------------------------------------------------------------------------------------
 # monotonicity in the directions the theory says
 # --------------------------------------------------------------------------------------------
@@ -151,7 +187,7 @@ def _q(**change):
     return training_cost(**{"n": 10**9, **KW, **change}).quantum
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("solver", QLSA_SOLVERS)
 def test_quantum_cost_grows_with_kappa_precision_sparsity_and_order(solver):
     assert _q(solver=solver, kappa=60.0) > _q(solver=solver)
     assert _q(solver=solver, eps=0.001) > _q(solver=solver)
@@ -231,75 +267,8 @@ def test_break_even_quantum_cheaper_everywhere_and_below():
 
 
 # --------------------------------------------------------------------------------------------
-# the one-segment model and resources (also re-exported by qsgd.theorem)
+# logical qubits (also re-exported by qsgd.theorem)
 # --------------------------------------------------------------------------------------------
-
-# --------------------------------------------------------------------------------------------
-# cost model and resources
-# --------------------------------------------------------------------------------------------
-
-BASE = dict(steps=100, eps=0.01, sparsity=1000)
-
-
-def test_cost_model_terms_follow_their_formulas():
-    n, T, eps, s, N = 2**30, 100, 0.01, 1000, 2
-    c = cost_model(n, steps=T, eps=eps, sparsity=s, order=N)
-    assert c.padding == T
-    np.testing.assert_allclose(c.kappa, 3 * (2 * T + 1))  # PNAS Lemma 3
-    np.testing.assert_allclose(c.success_probability, (T + 1) / (9 * (2 * T + 1) * N))  # Lemma 5
-    np.testing.assert_allclose(c.upload, s * 30 * 3)
-    assert c.system_dimension == (2 * T + 1) * (n + n**2)
-    np.testing.assert_allclose(c.qlsa, (N * s + 1) * c.kappa * math.ceil(math.log2(c.system_dimension))
-                               * math.log2(1 / eps))
-    np.testing.assert_allclose(c.repeats**2, 1 / c.success_probability)
-    np.testing.assert_allclose(c.copies, s * math.log2(s) / eps**2)
-    np.testing.assert_allclose(c.quantum, c.copies * (c.upload + c.qlsa) * c.repeats, rtol=1e-14)
-    np.testing.assert_allclose(c.classical, T * n)
-    np.testing.assert_allclose(c.advantage, c.classical / c.quantum)
-
-
-def test_cost_model_scaling_in_n_eps_T():
-    small, big = cost_model(2**20, **BASE), cost_model(2**40, **BASE)
-    np.testing.assert_allclose(big.classical / small.classical, 2**20)
-    assert 1 < big.quantum / small.quantum < 2.5  # polylog(n) at fixed s
-    coarse, fine = cost_model(2**20, **{**BASE, "eps": 0.1}), cost_model(2**20, **BASE)
-    np.testing.assert_allclose(fine.copies / coarse.copies, 100)  # 1/eps^2 tomography
-    c1 = cost_model(2**20, **{**BASE, "kappa": 10.0, "success_probability": 0.5})
-    c2 = cost_model(2**20, **{**BASE, "kappa": 20.0, "success_probability": 0.5})
-    np.testing.assert_allclose(c2.qlsa / c1.qlsa, 2)  # linear in kappa
-    t1, t2 = cost_model(2**20, **{**BASE, "steps": 100}), cost_model(2**20, **{**BASE, "steps": 400})
-    np.testing.assert_allclose(t2.classical / t1.classical, 4)
-    assert 3 < t2.qlsa / t1.qlsa < 5  # kappa ~ 3(T + p + 1) with p = T: linear in T
-    dense = cost_model(2**20, **{**BASE, "tomography": "dense"})
-    np.testing.assert_allclose(dense.copies, 2**20 * 20 / 0.01**2)
-    denser = cost_model(2**20, **BASE, model_sparsity=4000)
-    np.testing.assert_allclose(denser.matrix_sparsity, 2 * 4000 + 1)
-    np.testing.assert_allclose(denser.qlsa / cost_model(2**20, **BASE).qlsa, 8001 / 2001)
-    no_aa = cost_model(2**20, **{**BASE, "amplitude_amplification": False})
-    np.testing.assert_allclose(no_aa.repeats, 1 / no_aa.success_probability)
-
-
-def test_cost_model_constants_are_multiplicative():
-    ref = cost_model(2**20, **BASE)
-    c = cost_model(2**20, **BASE, upload_constant=2.0, qlsa_constant=2.0, tomography_constant=3.0,
-                   gradient_constant=5.0)
-    np.testing.assert_allclose(c.quantum, 6 * ref.quantum, rtol=1e-14)
-    np.testing.assert_allclose(c.classical, 5 * ref.classical)
-
-
-def test_crossover_size():
-    n_star = crossover_size(**BASE)
-    assert 1e3 < n_star < 1e30
-    below = cost_model(int(n_star / 2), **BASE)
-    above = cost_model(int(n_star * 2), **BASE)
-    assert below.advantage < 1 < above.advantage
-    # more classical work per step moves the crossover down
-    assert crossover_size(**BASE, gradient_constant=1e3) < n_star
-    # huge constants: no crossover below n_max
-    assert math.isinf(crossover_size(**BASE, tomography_constant=1e9, n_max=10**12))
-    # already cheaper at n = s
-    assert crossover_size(steps=10**9, eps=0.5, sparsity=2, order=1, kappa=1.0,
-                          success_probability=1.0) == 2.0
 
 
 def test_resource_estimate_paper_models():
@@ -312,7 +281,7 @@ def test_resource_estimate_paper_models():
     assert r.carleman_qubits == math.ceil(math.log2(r.lifted_dimension))
     assert r.tensor_layout_qubits == 1 + 2 * 23
     assert r.time_qubits == 7  # 128 blocks
-    assert r.clock_qubits == math.ceil(math.log2(10.0 / 0.01))
+    assert r.clock_qubits == 11  # sign qubit + ceil(log2(10 / 0.01 + 1)) = 1 + 10
     assert r.total == r.carleman_qubits + r.time_qubits + r.clock_qubits + r.ancilla_qubits
     assert r.history_dimension == 128 * r.lifted_dimension
 
@@ -326,45 +295,26 @@ def test_resource_estimate_exact_powers_of_two(k):
 
 
 
-@pytest.mark.parametrize(
-    "n,kwargs,match",
-    [
-        (1, {}, "n must be >= 2"),
-        (10.0, {}, "n must be an integer"),
-        (100, {"steps": 0}, "steps"),
-        (100, {"eps": 0.0}, "eps"),
-        (100, {"eps": 1.0}, "eps must be in"),
-        (100, {"sparsity": 0}, "sparsity"),
-        (100, {"sparsity": 101}, "sparsity must be <= 100"),
-        (100, {"order": 0}, "order"),
-        (100, {"padding": -1}, "padding"),
-        (100, {"kappa": 0.5}, "kappa must be >= 1"),
-        (100, {"success_probability": 1.5}, "success_probability"),
-        (100, {"success_probability": 0.0}, "success_probability"),
-        (100, {"norm_ratio": 0.0}, "norm_ratio"),
-        (100, {"matrix_sparsity": -1.0}, "matrix_sparsity"),
-        (100, {"model_sparsity": 0}, "model_sparsity"),
-        (100, {"tomography": "full"}, "tomography"),
-        (100, {"amplitude_amplification": 1}, "amplitude_amplification"),
-        (100, {"upload_constant": 0.0}, "upload_constant"),
-        (100, {"gradient_constant": float("nan")}, "gradient_constant"),
-        (100, {"classical_size": -5.0}, "classical_size"),
-    ],
-)
-def test_cost_model_bad_inputs(n, kwargs, match):
-    kwargs = {"steps": 10, "eps": 0.1, "sparsity": 10, **kwargs}
-    with pytest.raises(ValueError, match=match) as err:
-        cost_model(n, **kwargs)
-    assert "cost_model" in str(err.value)
+@pytest.mark.parametrize("kappa,eps", [(1.0, 0.5), (10.0, 0.01), (55.9, 0.01), (303.0, 0.01), (603.0, 0.01),
+                                       (64.0, 0.5), (1e6, 1e-6)])
+def test_resource_estimate_clock_is_the_hhl_clock_of_the_dilated_system(kappa, eps):
+    """The default clock is qsgd.hhl's rule with a sign qubit: the least c with (2^(c-1) - 1) / kappa >= 1/eps."""
+    c = resource_estimate(100, steps=10, kappa=kappa, eps=eps).clock_qubits
+    assert c == required_clock_qubits(kappa, eps, definite=False)
+    assert (2 ** (c - 1) - 1) / kappa >= 1 / eps * (1 - 1e-12)  # enough
+    assert c == 2 or (2 ** (c - 2) - 1) / kappa < 1 / eps  # and the fewest
+    assert c == 1 + math.ceil(math.log2(kappa / eps + 1) - 1e-12)  # the closed form in the docstring
+    unsigned = required_clock_qubits(kappa, eps, definite=True)
+    assert unsigned <= c <= unsigned + 1  # the sign costs at most one qubit
 
 
-def test_crossover_size_bad_inputs():
-    with pytest.raises(ValueError, match="'eps' is required"):
-        crossover_size(steps=10, sparsity=5)
-    with pytest.raises(ValueError, match="classical_size"):
-        crossover_size(**BASE, classical_size=10.0)
-    with pytest.raises(ValueError, match="exceeds n_max"):
-        crossover_size(**BASE, n_max=10)
+def test_import_of_qsgd_cost_leaves_qiskit_unloaded():
+    """The clock rule imports qsgd.hhl (and Qiskit) only when a default clock is counted."""
+    code = ("import sys, qsgd.cost as c; c.resource_estimate(100, steps=10, clock_qubits=4); "
+            "c.break_even(c.ASSUMPTION_SETS['A'], num=5, total_steps=100, steps=10, eps=0.01); "
+            "print('qiskit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(
@@ -376,7 +326,7 @@ def test_crossover_size_bad_inputs():
         (100, {"padding": -2}, "padding"),
         (100, {"eps": 2.0}, "eps must be in"),
         (100, {"kappa": 0.1}, "kappa must be >= 1"),
-        (100, {"clock_qubits": 0}, "clock_qubits"),
+        (100, {"clock_qubits": 1}, "clock_qubits must be >= 2"),
         (100, {"ancilla_qubits": -1}, "ancilla_qubits"),
     ],
 )
@@ -385,7 +335,6 @@ def test_resource_estimate_bad_inputs(n, kwargs, match):
     with pytest.raises(ValueError, match=match) as err:
         resource_estimate(n, **kwargs)
     assert "resource_estimate" in str(err.value)
-
 
 
 
@@ -437,7 +386,6 @@ def test_bad_inputs_name_the_function_and_argument(call, match):
 import qsgd.cost as _cost  # noqa: E402
 
 _RUN = dict(total_steps=100, steps=10, eps=0.01)
-_CM = dict(steps=10, eps=0.01, sparsity=10)
 
 #: name -> (call, expected exception, words the message must contain)
 BAD_INPUT = {
@@ -490,20 +438,24 @@ BAD_INPUT = {
                             ["training_cost", "order", "bits"]),
     "training missing keyword": (lambda: _cost.training_cost(100, steps=10, eps=0.01), ValueError,
                                  ["training_cost", "total_steps"]),
-    "cost_model zero eps": (lambda: _cost.cost_model(1000, **{**_CM, "eps": 0}), ValueError,
-                            ["cost_model", "eps"]),
-    "cost_model overflow": (lambda: _cost.cost_model(1000, norm_ratio=1e308, **_CM), ValueError,
-                            ["cost_model", "overflow"]),
-    "cost_model overflowing field": (lambda: _cost.cost_model(1000, kappa=1e308, **_CM), ValueError,
-                                     ["cost_model", "qlsa", "inf"]),
-    "crossover None sparsity": (lambda: _cost.crossover_size(**{**_CM, "sparsity": None}), ValueError,
-                                ["crossover_size", "sparsity", "None"]),
-    "crossover inf sparsity": (lambda: _cost.crossover_size(**{**_CM, "sparsity": float("inf")}), ValueError,
-                               ["crossover_size", "sparsity", "inf"]),
-    "crossover missing keyword": (lambda: _cost.crossover_size(steps=10, eps=0.01), ValueError,
-                                  ["crossover_size", "sparsity"]),
+    "training overflowing field": (
+        lambda: _cost.training_cost(1e150, total_steps=100, steps=10, eps=1e-50, kappa=1e100, order=1,
+                                    model_sparsity=3, weight_sparsity=3, readout="full"), ValueError,
+        ["training_cost", "per_segment", "inf", "overflow"]),
+    "training string sparsity": (lambda: _cost.training_cost(100, weight_sparsity="x", **_RUN),
+                                 ValueError, ["training_cost", "weight_sparsity", "x"]),
+    "training inf eps": (lambda: _cost.training_cost(100, **{**_RUN, "eps": float("inf")}), ValueError,
+                         ["training_cost", "eps", "inf"]),
+    "default_kappa zero steps": (lambda: _cost.default_kappa(0, 0), ValueError, ["default_kappa", "steps", "0"]),
+    "default_kappa negative padding": (lambda: _cost.default_kappa(10, -1), ValueError,
+                                       ["default_kappa", "padding", "-1"]),
+    "default_kappa float steps": (lambda: _cost.default_kappa(10.5, 0), ValueError,
+                                  ["default_kappa", "steps", "10.5"]),
+    "default_kappa missing padding": (lambda: _cost.default_kappa(10), ValueError, ["default_kappa", "padding"]),
     "resource overflowing kappa": (lambda: _cost.resource_estimate(100, steps=10, kappa=1e308), ValueError,
-                                   ["resource_estimate", "overflow"]),
+                                   ["resource_estimate", "kappa", "1e+308", "1000 clock qubits"]),
+    "resource one clock qubit": (lambda: _cost.resource_estimate(100, steps=10, clock_qubits=1), ValueError,
+                                 ["resource_estimate", "clock_qubits", ">= 2", "1"]),
     "resource huge clock": (lambda: _cost.resource_estimate(100, steps=10, clock_qubits=10**400), ValueError,
                             ["resource_estimate", "clock_qubits", "bits"]),
     "assumption set None n": (lambda: _cost.ASSUMPTION_SETS["A"].kwargs(None), ValueError,
@@ -523,6 +475,43 @@ def test_bad_input_catalogue(case, refuses):
     refuses(call, exc, words)
 
 
-def test_crossover_may_still_be_infinite_by_design():
-    # inf is crossover_size's documented answer when the quantum cost never wins below n_max
-    assert _cost.crossover_size(n_max=10**3, steps=10, eps=1e-3, sparsity=10, kappa=1e6) == math.inf
+# --------------------------------------------------------------------------------------------
+# module layout and the error behaviour every public function shares
+# --------------------------------------------------------------------------------------------
+
+COST_MODULES = ("qsgd.cost", "qsgd.cost_terms", "qsgd.cost_resources")
+
+
+@pytest.mark.parametrize("module", COST_MODULES)
+def test_all_is_explicit_unique_and_resolves(module):
+    mod = importlib.import_module(module)
+    assert len(mod.__all__) == len(set(mod.__all__))
+    assert all(hasattr(mod, name) for name in mod.__all__)
+
+
+def test_qsgd_cost_re_exports_every_public_name():
+    for module in COST_MODULES[1:]:
+        mod = importlib.import_module(module)
+        for name in mod.__all__:
+            if name != "public_errors":  # the decorator is an implementation detail
+                assert name in qsgd.cost.__all__ and getattr(qsgd.cost, name) is getattr(mod, name)
+
+
+def test_every_public_function_carries_the_error_decorator():
+    functions = [getattr(qsgd.cost, name) for name in qsgd.cost.__all__
+                 if inspect.isfunction(getattr(qsgd.cost, name))]
+    assert len(functions) == 16
+    for fn in functions:
+        assert fn.__wrapped__.__name__ == fn.__name__  # decorated with functools.wraps
+        assert inspect.signature(fn) == inspect.signature(fn.__wrapped__)
+        with pytest.raises(ValueError, match=f"^{fn.__name__}: "):
+            fn(unknown_keyword=1)  # a wrong call is a ValueError naming the function
+
+
+@pytest.mark.parametrize("module", COST_MODULES)
+def test_source_compiles_without_escape_warnings(module):
+    """Docstrings with backslashes are raw strings: no invalid-escape SyntaxWarning."""
+    path = Path(importlib.import_module(module).__file__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")

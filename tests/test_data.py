@@ -1,13 +1,31 @@
-"""qsgd.data: IDX reading and Fashion-MNIST loading from files the tests write themselves."""
+"""qsgd.data: the digits, CIFAR-100 and Fashion-MNIST (from files the tests write themselves), IDX files,
+splits and dtypes."""
 
 import gzip
 import os
+import pickle
 
 import numpy as np
 import pytest
 import torch
 
 from qsgd import data as qd
+
+
+def write_fake_cifar100(root, *, n_train=12, n_test=5, seed=0, subdir=True):
+    """A tiny directory in the CIFAR-100 python-pickle layout (random images)."""
+    rng = np.random.default_rng(seed)
+    folder = root / "cifar-100-python" if subdir else root
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, n in (("train", n_train), ("test", n_test)):
+        entry = {
+            b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
+            b"fine_labels": rng.integers(0, 100, size=n).tolist(),
+            b"coarse_labels": rng.integers(0, 20, size=n).tolist(),
+        }
+        with open(folder / name, "wb") as fh:
+            pickle.dump(entry, fh)
+    return root
 
 
 def write_fake_fashion(root, *, n_train=30, n_test=12, seed=0, gz=True):
@@ -134,6 +152,66 @@ def _fake_dir_with_labels(tmp, labels):
 
 
 # each call takes a fresh temporary directory
+# --- the digits and CIFAR-100 ---------------------------------------------------------------------------------
+
+
+def test_load_digits_split_standardization_and_determinism():
+    d = qd.load_digits()
+    assert d.x_train.shape == (1437, 64) and d.x_test.shape == (360, 64)
+    assert d.x_train.dtype == torch.float32 and d.y_train.dtype == torch.int64
+    np.testing.assert_allclose(d.x_train.mean(0).numpy(), 0.0, atol=1e-5)
+    std = d.x_train.std(0, unbiased=False).numpy()
+    assert np.all((np.abs(std - 1) < 1e-4) | (std < 1e-6))
+    again = qd.load_digits()
+    assert torch.equal(d.x_train, again.x_train) and torch.equal(d.y_test, again.y_test)
+    other = qd.load_digits(rng=1)
+    assert not torch.equal(d.y_train, other.y_train)
+    small = qd.load_digits(n_train=100, n_test=50, dtype="float64", image=True)
+    assert small.x_train.shape == (100, 1, 8, 8) and small.x_test.dtype == torch.float64
+    # train and test are disjoint: the 1797 samples are a permutation
+    full = torch.cat([d.x_train, d.x_test])
+    assert torch.unique(full, dim=0).shape[0] == torch.unique(torch.cat([full, full]), dim=0).shape[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match", [({"n_train": 1500, "n_test": 400}, "<= 1797"), ({"n_test": 0}, "n_test"), ({"dtype": "int"}, "dtype")]
+)
+def test_load_digits_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        qd.load_digits(**kwargs)
+
+
+def test_load_cifar100_without_data_names_the_path(tmp_path):
+    missing = tmp_path / "no-cifar-here"
+    with pytest.raises(FileNotFoundError, match="no-cifar-here") as info:
+        qd.load_cifar100(missing)
+    assert "never downloads" in str(info.value)
+    with pytest.raises(ValueError, match="path"):
+        qd.load_cifar100(None)
+
+
+@pytest.mark.parametrize("subdir", [True, False])
+def test_load_cifar100_reads_the_pickle_layout(tmp_path, subdir):
+    write_fake_cifar100(tmp_path, n_train=12, n_test=5, subdir=subdir)
+    d = qd.load_cifar100(tmp_path)
+    assert d.x_train.shape == (12, 3, 32, 32) and d.x_test.shape == (5, 3, 32, 32)
+    assert d.y_train.dtype == torch.int64 and int(d.y_train.max()) < 100
+    with open((tmp_path / "cifar-100-python" if subdir else tmp_path) / "train", "rb") as fh:
+        raw = pickle.load(fh)
+    pixel = raw[b"data"][0, 0] / 255.0  # red channel, row 0, column 0 of image 0
+    expected = (pixel - qd.CIFAR100_MEAN[0]) / qd.CIFAR100_STD[0]
+    assert float(d.x_train[0, 0, 0, 0]) == pytest.approx(expected, rel=1e-5)
+    assert qd.load_cifar100(tmp_path, n_train=4, n_test=2).x_train.shape[0] == 4
+
+
+def test_load_cifar100_rejects_foreign_pickles(tmp_path):
+    for name in ("train", "test"):
+        with open(tmp_path / name, "wb") as fh:
+            pickle.dump({b"images": [1, 2]}, fh)
+    with pytest.raises(ValueError, match="not a CIFAR-100"):
+        qd.load_cifar100(tmp_path)
+
+
 BAD_INPUT = {
     "read missing file": (lambda tmp: qd.read_idx(tmp / "nope.idx"), FileNotFoundError, ["read_idx", "nope.idx"]),
     "read a directory": (lambda tmp: qd.read_idx(tmp), ValueError, ["read_idx", "not a file"]),
@@ -177,6 +255,18 @@ BAD_INPUT = {
     "load labels and images disagree": (
         lambda tmp: qd.load_fashion_mnist(data_dir=_fake_dir_with_labels(tmp, np.zeros(29, np.uint8))),
         ValueError, ["load_fashion_mnist", "train files", "(30, 28, 28)"]),
+    "load seed keyword": (lambda tmp: qd.load_fashion_mnist(data_dir=tmp, seed=1), TypeError, ["seed"]),
+    "digits zero n_test": (lambda tmp: qd.load_digits(n_test=0), ValueError, ["load_digits", "n_test"]),
+    "digits bad dtype": (lambda tmp: qd.load_digits(dtype="int"), ValueError, ["load_digits", "dtype"]),
+    "digits bool rng": (lambda tmp: qd.load_digits(rng=True), ValueError, ["load_digits", "rng", "True"]),
+    "digits seed keyword": (lambda tmp: qd.load_digits(seed=1), TypeError, ["seed"]),
+    "cifar missing directory": (lambda tmp: qd.load_cifar100("/nonexistent/cifar"), FileNotFoundError,
+                                ["load_cifar100", "/nonexistent/cifar"]),
+    "cifar None path": (lambda tmp: qd.load_cifar100(None), ValueError, ["load_cifar100", "path", "None"]),
+    "split_data None": (lambda tmp: qd.split_data(None), ValueError, ["split_data", "data", "None"]),
+    "split_data unequal pair": (lambda tmp: qd.split_data((torch.zeros(3, 2), torch.zeros(2)), func="train"),
+                                ValueError, ["train", "data"]),
+    "torch_dtype int": (lambda tmp: qd.torch_dtype(torch.int64), ValueError, ["torch_dtype", "dtype", "int64"]),
 }
 
 
@@ -186,17 +276,20 @@ def test_bad_input_catalogue(case, tmp_path, refuses):
     refuses(call, exc, words, tmp_path)
 
 
-def test_seed_is_a_deprecated_alias_of_rng(tmp_path):
+def test_rng_forms_of_the_fashion_subsets(tmp_path):
     write_fake_fashion(tmp_path)
-    new = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, rng=3)
-    with pytest.warns(DeprecationWarning, match="load_fashion_mnist: the keyword seed= is deprecated; use rng="):
-        old = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, seed=3)
-    for x, y in zip(new, old):
-        assert torch.equal(x, y)
     gen = qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, rng=np.random.default_rng(1))
     seed = int(np.random.default_rng(1).integers(2**63 - 1))
     assert torch.equal(gen.y_train, qd.load_fashion_mnist(data_dir=tmp_path, n_train=10, n_test=5, rng=seed).y_train)
-    with pytest.raises(ValueError, match="load_fashion_mnist: pass rng= only"):
-        qd.load_fashion_mnist(data_dir=tmp_path, rng=1, seed=1)
+    fresh = [qd.load_fashion_mnist(data_dir=tmp_path, n_train=20, n_test=5, rng=None).x_train for _ in range(2)]
+    assert not torch.equal(*fresh)  # rng=None: fresh entropy, not the default seed 0
     with pytest.raises(ValueError, match="load_fashion_mnist: rng must be a non-negative integer seed, got -2"):
         qd.load_fashion_mnist(data_dir=tmp_path, rng=-2)
+
+
+def test_split_data_and_torch_dtype():
+    d = qd.load_digits(n_train=20, n_test=5)
+    x, y = qd.split_data(d)
+    assert x is d.x_train and y is d.y_train
+    assert qd.split_data([x, y])[1] is y
+    assert qd.torch_dtype("float64") is torch.float64 and qd.torch_dtype(torch.float32) is torch.float32

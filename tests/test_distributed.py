@@ -36,10 +36,15 @@ def test_shard_covers_the_data_once():
 def test_without_process_group_is_the_single_process_operator():
     model, data = tiny_problem()
     v = torch.randn(qs.hessian_operator(model, data).dim, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    np.testing.assert_allclose(qd.hessian_operator(model, data).matvec(v), qs.hessian_operator(model, data).matvec(v),
+    np.testing.assert_allclose(qd.sharded_hessian_operator(model, data).matvec(v), qs.hessian_operator(model, data).matvec(v),
                                rtol=0, atol=0)
-    with pytest.raises(ValueError, match="lanczos_density: rng must be an int seed"):
-        qd.lanczos_density(model, data, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="sharded_lanczos_density: rng must be an int seed"):
+        qd.sharded_lanczos_density(model, data, rng=np.random.default_rng(0))
+    # rng=None: a seed from fresh entropy (not 0), reported so that it repeats the run
+    fresh = qd.sharded_lanczos_density(model, data, rng=None, num_steps=6, num_starts=2)
+    assert fresh.seed != 0 and fresh.seed != qd.sharded_lanczos_density(model, data, rng=None, num_steps=6, num_starts=2).seed
+    again = qd.sharded_lanczos_density(model, data, rng=fresh.seed, num_steps=6, num_starts=2)
+    np.testing.assert_array_equal(again.nodes, fresh.nodes)
 
 
 def test_two_gloo_processes_give_the_single_process_spectrum(tmp_path):
@@ -71,7 +76,7 @@ def test_protocol_under_torchrun_matches_the_single_process_run(tmp_path):
     from qsgd import experiments as qe
 
     opts = ["--n-train", "200", "--n-test", "50", "--dtype", "float64", "--pretrain-steps", "20", "--steps", "8",
-            "--reupload-every", "4", "--batch-size", "32", "--lr", "0.2", "--spectrum-every", "4",
+            "--reupload-every", "4", "--batch-size", "32", "--eta", "0.2", "--spectrum-every", "4",
             "--spectrum-until", "8", "--spectrum-samples", "64", "--lanczos-steps", "6", "--lanczos-starts", "2"]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
            "-m", "qsgd", "experiments", *opts, "--output", str(tmp_path / "dist")]
@@ -81,7 +86,7 @@ def test_protocol_under_torchrun_matches_the_single_process_run(tmp_path):
     assert proc.stdout.count("results in") == 1  # only rank 0 reports
     dist = qe.load_results(tmp_path / "dist")
     cfg = qe.config_for("small", n_train=200, n_test=50, dtype="float64", pretrain_steps=20, steps=8,
-                        reupload_every=4, batch_size=32, lr=0.2, spectrum_every=4, spectrum_until=8,
+                        reupload_every=4, batch_size=32, eta=0.2, spectrum_every=4, spectrum_until=8,
                         spectrum_samples=64, lanczos_steps=6, lanczos_starts=2)
     single = qe.run_experiment(cfg)
     assert dist.config == cfg
@@ -95,13 +100,13 @@ _X, _Y = torch.zeros(4, 1), torch.zeros(4, dtype=torch.long)
 
 # (call, expected exception, words the message must contain)
 BAD_INPUT = [
-    (lambda: qd.lanczos_density(*tiny_problem(), operator_kwargs=3), ValueError,
+    (lambda: qd.sharded_lanczos_density(*tiny_problem(), operator_kwargs=3), ValueError,
      ["lanczos_density", "operator_kwargs", "dict"]),
     (lambda: qd.shard((_X[:0], _Y[:0]), rank=0, world_size=1), ValueError, ["shard", "0 samples"]),
     (lambda: qd.shard(None, rank=0, world_size=1), ValueError, ["shard", "data", "None"]),
     (lambda: qd.shard((_X, _Y), rank=-1, world_size=2), ValueError, ["shard", "rank", ">= 0"]),
     (lambda: qd.shard((_X, _Y), rank=0, world_size=0), ValueError, ["shard", "world_size", ">= 1"]),
-    (lambda: qd.hessian_operator(None, (_X, _Y)), ValueError, ["hessian_operator", "model", "None"]),
+    (lambda: qd.sharded_hessian_operator(None, (_X, _Y)), ValueError, ["hessian_operator", "model", "None"]),
 ]
 
 
@@ -110,10 +115,10 @@ def test_bad_input(call, exc, words, refuses):
     refuses(call, exc, words)
 
 
-def test_the_command_line_lives_in_experiments():
-    # ``-m qsgd spectrum`` runs qsgd.experiments.spectrum_main (see the torchrun test above); distributed
+def test_the_command_line_lives_in_qsgd_main():
+    # ``-m qsgd spectrum`` runs qsgd.__main__.spectrum_main (see the torchrun test above); distributed
     # itself imports nothing above it
-    from qsgd import experiments as qe
+    import qsgd.__main__ as cli
 
     assert "main" not in qd.__all__ and not hasattr(qd, "main")
-    assert "spectrum_main" in qe.__all__
+    assert "spectrum_main" in cli.__all__

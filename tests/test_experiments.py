@@ -1,4 +1,5 @@
-"""qsgd.experiments: the Fig. 2 protocol (download/re-upload), results files, resume, CLI."""
+"""qsgd.experiments: the Fig. 2 protocol (download/re-upload), results files, resume; the command line
+(qsgd.__main__)."""
 
 import json
 import pickle
@@ -8,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+import qsgd.__main__ as cli
+from qsgd import data as qd
 from qsgd import experiments as qe
 from qsgd import nn as qnn
 
@@ -28,7 +31,7 @@ def write_fake_cifar100(root, *, n_train, n_test, seed=0):
 def tiny(**overrides):
     settings = dict(
         mlp_sizes=(64, 12, 10), n_train=200, n_test=50, pretrain_steps=30, steps=12, reupload_every=4,
-        batch_size=32, lr=0.2, spectrum_every=2, spectrum_until=8, spectrum_samples=64, spectrum_batch=32,
+        batch_size=32, eta=0.2, spectrum_every=2, spectrum_until=8, spectrum_samples=64, spectrum_batch=32,
         lanczos_steps=6, lanczos_starts=2, eval_every=2, checkpoint_every=3,
     )
     settings.update(overrides)
@@ -84,7 +87,7 @@ def test_runs_are_deterministic_and_resume_where_they_stopped(tmp_path):
     other = qe.run_experiment(tiny(seed=1), output=None)
     assert not np.array_equal(other.step_loss, full.step_loss)
     # a checkpoint written by a different configuration is ignored, not resumed
-    changed = qe.run_experiment(tiny(lr=0.1), output=tmp_path / "full")
+    changed = qe.run_experiment(tiny(eta=0.1), output=tmp_path / "full")
     assert not np.array_equal(changed.step_loss, full.step_loss)
 
 
@@ -106,7 +109,7 @@ def test_download_keeps_top_ten_percent_and_adds_relative_noise():
 
 
 def test_proxy_along_training_restarts_at_every_upload():
-    res = qe.run_experiment(tiny(lr=0.5, steps=12, spectrum_until=12, spectrum_every=4), output=None)
+    res = qe.run_experiment(tiny(eta=0.5, steps=12, spectrum_until=12, spectrum_every=4), output=None)
     steps, proxy = qe.proxy_along_training(res)
     assert steps.shape == proxy.shape == (13,)
     # segments start at 0, 4, 8 with the spectrum recorded there: E(t) = error_proxy(rho_s)[t - s] for
@@ -147,7 +150,7 @@ def test_masked_segments_keep_the_uploaded_support():
         ({"prune_amount": 1.0}, "prune_amount"),
         ({"data": "cifar100"}, "data_path"),
         ({"model": "vgg"}, "model"),
-        ({"lr": 0.0}, "lr"),
+        ({"eta": 0.0}, "eta"),
         ({"device": "cuda:7"} if not torch.cuda.is_available() else {"model": "x"}, "GPU|model"),
         ({"colour": "red"}, "unknown"),
     ],
@@ -188,18 +191,17 @@ def test_command_line(tmp_path, capsys):
     out = tmp_path / "cli"
     args = ["experiments", "--output", str(out), "--steps", "4", "--reupload-every", "2", "--pretrain-steps", "5",
             "--spectrum-until", "2", "--lanczos-steps", "4", "--n-train", "100", "--n-test", "20"]
-    assert qe.main(args) == 0
+    assert cli.main(args) == 0
     assert "results in" in capsys.readouterr().out
     res = qe.load_results(out)
     assert res.config.steps == 4 and res.config.reupload_every == 2
-    assert qe.main(["--scale", "paper", "--data", str(tmp_path / "missing"), "--output", str(tmp_path / "p")]) == 2
+    assert cli.main(["--scale", "paper", "--data", str(tmp_path / "missing"), "--output", str(tmp_path / "p")]) == 2
     assert "missing" in capsys.readouterr().err
-    assert qe.main(["--steps", "-3", "--output", str(tmp_path / "q")]) == 2
+    assert cli.main(["--steps", "-3", "--output", str(tmp_path / "q")]) == 2
 
 
 def write_fake_fashion(root, *, n_train, n_test, seed=0):
     """The four Fashion-MNIST IDX files with random 28x28 images."""
-    from qsgd import data as qd
 
     rng = np.random.default_rng(seed)
     root.mkdir(parents=True)
@@ -239,10 +241,11 @@ def test_eta_scale_needs_a_positive_scale():
 def test_cli_help_shows_presets_and_defaults(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "250")  # one line per option
     with pytest.raises(SystemExit):
-        qe.main(["--help"])
+        cli.main(["--help"])
     text = capsys.readouterr().out
     assert "small    tanh MLP 64-32-32-10" in text and "fashion  tanh CNN" in text
     assert "default: small 400, fashion 600, paper 4900" in text  # --pretrain-steps
+    assert "--eta ETA" in text and "--lr" not in text  # the learning rate is eta everywhere
     # every option says what it does and its default
     opts = [line for line in text.splitlines() if line.strip().startswith("--") and "--help" not in line]
     assert len(opts) > 20
@@ -255,7 +258,7 @@ def test_cli_help_shows_presets_and_defaults(capsys, monkeypatch):
 
 def test_cli_failed_run_leaves_no_empty_output_and_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
     out = tmp_path / "p"
-    assert qe.main(["--scale", "paper", "--data", str(tmp_path / "missing"), "--output", str(out)]) == 2
+    assert cli.main(["--scale", "paper", "--data", str(tmp_path / "missing"), "--output", str(out)]) == 2
     assert not out.exists()
     assert "no CIFAR-100 found" in capsys.readouterr().err
 
@@ -263,7 +266,7 @@ def test_cli_failed_run_leaves_no_empty_output_and_ctrl_c_says_how_to_resume(tmp
         raise KeyboardInterrupt
 
     monkeypatch.setattr(qe, "run_experiment", interrupted)
-    assert qe.main(["--output", str(tmp_path / "i")]) == 130
+    assert cli.main(["--output", str(tmp_path / "i")]) == 130
     err = capsys.readouterr().err
     assert err.strip() == "interrupted; rerun the same command to resume"
     assert not (tmp_path / "i").exists()
@@ -271,10 +274,10 @@ def test_cli_failed_run_leaves_no_empty_output_and_ctrl_c_says_how_to_resume(tmp
 
 def test_cli_plot_subcommand(tmp_path, capsys):
     qe.run_experiment(tiny(), output=tmp_path / "run")
-    assert qe.main(["plot", str(tmp_path / "run")]) == 0
+    assert cli.main(["plot", str(tmp_path / "run")]) == 0
     png = tmp_path / "run" / "fig2.png"
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
-    assert qe.main(["plot", str(tmp_path / "nothing")]) == 2
+    assert cli.main(["plot", str(tmp_path / "nothing")]) == 2
     assert "no results.npz" in capsys.readouterr().err
 
 
@@ -310,7 +313,8 @@ BAD_INPUT = {
                               ["ExperimentConfig", "mlp_sizes[1]", ">= 1"]),
     "config one cnn channel": (lambda tmp: qe.config_for(cnn_channels=(8,)), ValueError,
                                ["ExperimentConfig", "cnn_channels", "pair"]),
-    "config nan lr": (lambda tmp: qe.config_for(lr=float("nan")), ValueError, ["ExperimentConfig", "lr", "nan"]),
+    "config nan eta": (lambda tmp: qe.config_for(eta=float("nan")), ValueError, ["ExperimentConfig", "eta", "nan"]),
+    "config lr setting": (lambda tmp: qe.config_for(lr=0.1), ValueError, ["config_for", "unknown settings", "'lr'"]),
     "config string masked": (lambda tmp: qe.config_for(masked="yes"), ValueError, ["ExperimentConfig", "masked"]),
     "config float16": (lambda tmp: qe.config_for(dtype="float16"), ValueError, ["ExperimentConfig", "dtype"]),
     "config bad activation": (lambda tmp: qe.config_for(activation="cos"), ValueError,
@@ -356,7 +360,7 @@ def test_result_methods_refuse_bad_arguments():
 def test_load_data_and_build_model_are_the_runs_own(tmp_path):
     cfg = qe.config_for("small", n_train=50, n_test=20, seed=3)
     data = qe.load_data(cfg)
-    ref = qnn.load_digits(n_train=50, n_test=20, rng=3)
+    ref = qd.load_digits(n_train=50, n_test=20, rng=3)
     assert torch.equal(data.x_train, ref.x_train)
     model = qe.build_model(cfg, data)
     assert isinstance(model[0], torch.nn.Flatten)
@@ -370,10 +374,10 @@ def test_load_data_and_build_model_are_the_runs_own(tmp_path):
 def test_spectrum_main_single_process(tmp_path, capsys):
     out = tmp_path / "spectrum.npz"
     # python -m qsgd spectrum ... goes through main
-    assert qe.main(["spectrum", "--scale", "small", "--samples", "64", "--lanczos-steps", "6",
+    assert cli.main(["spectrum", "--scale", "small", "--samples", "64", "--lanczos-steps", "6",
                     "--batch-size", "32", "--output", str(out)]) == 0
     assert "1 rank(s)" in capsys.readouterr().out
     with np.load(out) as z:
         assert int(z["world_size"]) == 1 and z["nodes"].shape == (1, 6)
     with pytest.raises(SystemExit):
-        qe.spectrum_main(["--model-file", str(out)])
+        cli.spectrum_main(["--model-file", str(out)])

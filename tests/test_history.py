@@ -9,8 +9,8 @@ import torch
 
 from qsgd.carleman import discrete_carleman, lift, lifted_dimension
 from qsgd.gd import gradient_descent, polynomial_map
+from qsgd.decomposition import EXACT_LIMIT, condition_number, decompose
 from qsgd.history import (
-    condition_number,
     history_blocks,
     history_system,
     postselection_probability,
@@ -235,13 +235,27 @@ def test_kappa_linear_at_rho_one_and_exponential_with_a_divergent_mode():
 
 def test_condition_number_switches_to_the_estimate_above_the_exact_limit():
     """C = 0.5 I_4 decouples into 4 copies of the scalar recurrence: same kappa as D = 1."""
-    from qsgd.history import EXACT_LIMIT
-
     steps = 800
     L4, _ = history_system(0.5 * np.eye(4), np.zeros(4), np.ones(4), steps)
     assert L4.shape[0] > EXACT_LIMIT
     L1, _ = history_system([[0.5]], [0.0], [1.0], steps)
     assert condition_number(L4, rng=1) == pytest.approx(condition_number(L1, exact=True), rel=1e-6)
+
+
+def test_normal_decomposition_of_the_history_matrix():
+    """decompose(L, method="normal"), as the segments decompose Eq. 6: sigma, V and U = L V / sigma."""
+    rng = np.random.default_rng(11)
+    C = 0.7 * np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    L, _ = history_system(C, np.zeros(3), np.ones(3), 12, padding=2)
+    dec = decompose(L, method="normal")
+    dense = L.toarray()
+    assert dec.method == "normal" and dec.dilated and dec.shape == L.shape
+    np.testing.assert_allclose(dec.sigma, np.linalg.svd(dense, compute_uv=False), rtol=1e-10)
+    np.testing.assert_array_equal(dec.values, dec.sigma)  # already descending
+    np.testing.assert_allclose(dense @ dec.right, dec.left * dec.values, atol=1e-12)
+    np.testing.assert_allclose(dec.left.T @ dec.left, np.eye(L.shape[0]), atol=1e-10)
+    assert dec.condition_number == pytest.approx(condition_number(L), rel=1e-10)
+    assert dec.check(L) is dec
 
 
 def test_condition_number_of_a_singular_matrix_is_infinite():

@@ -1,31 +1,14 @@
-"""qsgd.nn: the CIFAR ResNet family, MLP, data loaders, global pruning, training loop."""
+"""qsgd.nn: the CIFAR ResNet family, MLP, small CNN, global pruning, training loop."""
 
 import math
-import pickle
-import warnings
 
 import numpy as np
 import pytest
 import torch
 
+from qsgd import data as qd
 from qsgd import nn as qnn
 from qsgd._validation import DivergenceError, as_seed, progress_disabled
-
-
-def write_fake_cifar100(root, *, n_train=12, n_test=5, seed=0, subdir=True):
-    """A tiny directory in the CIFAR-100 python-pickle layout (random images)."""
-    rng = np.random.default_rng(seed)
-    folder = root / "cifar-100-python" if subdir else root
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, n in (("train", n_train), ("test", n_test)):
-        entry = {
-            b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
-            b"fine_labels": rng.integers(0, 100, size=n).tolist(),
-            b"coarse_labels": rng.integers(0, 20, size=n).tolist(),
-        }
-        with open(folder / name, "wb") as fh:
-            pickle.dump(entry, fh)
-    return root
 
 
 # --- the CIFAR ResNet family -------------------------------------------------------------
@@ -56,7 +39,7 @@ def test_analytic_count_matches_built_model(depth, widen, stem, classes, channel
 
 
 def test_small_resnet_forward_and_backward_on_digits_images():
-    data = qnn.load_digits(n_train=32, n_test=8, image=True)
+    data = qd.load_digits(n_train=32, n_test=8, image=True)
     model = qnn.cifar_resnet(8, 1, stem_width=16, num_classes=10, in_channels=1, rng=0)
     out = model(data.x_train)
     assert out.shape == (32, 10)
@@ -114,66 +97,6 @@ def test_mlp_bad_input(sizes, kwargs, match):
         qnn.mlp(sizes, **kwargs)
 
 
-# --- data ---------------------------------------------------------------------------------
-
-
-def test_load_digits_split_standardization_and_determinism():
-    d = qnn.load_digits()
-    assert d.x_train.shape == (1437, 64) and d.x_test.shape == (360, 64)
-    assert d.x_train.dtype == torch.float32 and d.y_train.dtype == torch.int64
-    np.testing.assert_allclose(d.x_train.mean(0).numpy(), 0.0, atol=1e-5)
-    std = d.x_train.std(0, unbiased=False).numpy()
-    assert np.all((np.abs(std - 1) < 1e-4) | (std < 1e-6))
-    again = qnn.load_digits()
-    assert torch.equal(d.x_train, again.x_train) and torch.equal(d.y_test, again.y_test)
-    other = qnn.load_digits(rng=1)
-    assert not torch.equal(d.y_train, other.y_train)
-    small = qnn.load_digits(n_train=100, n_test=50, dtype="float64", image=True)
-    assert small.x_train.shape == (100, 1, 8, 8) and small.x_test.dtype == torch.float64
-    # train and test are disjoint: the 1797 samples are a permutation
-    full = torch.cat([d.x_train, d.x_test])
-    assert torch.unique(full, dim=0).shape[0] == torch.unique(torch.cat([full, full]), dim=0).shape[0]
-
-
-@pytest.mark.parametrize(
-    "kwargs, match", [({"n_train": 1500, "n_test": 400}, "<= 1797"), ({"n_test": 0}, "n_test"), ({"dtype": "int"}, "dtype")]
-)
-def test_load_digits_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        qnn.load_digits(**kwargs)
-
-
-def test_load_cifar100_without_data_names_the_path(tmp_path):
-    missing = tmp_path / "no-cifar-here"
-    with pytest.raises(FileNotFoundError, match="no-cifar-here") as info:
-        qnn.load_cifar100(missing)
-    assert "never downloads" in str(info.value)
-    with pytest.raises(ValueError, match="path"):
-        qnn.load_cifar100(None)
-
-
-@pytest.mark.parametrize("subdir", [True, False])
-def test_load_cifar100_reads_the_pickle_layout(tmp_path, subdir):
-    write_fake_cifar100(tmp_path, n_train=12, n_test=5, subdir=subdir)
-    d = qnn.load_cifar100(tmp_path)
-    assert d.x_train.shape == (12, 3, 32, 32) and d.x_test.shape == (5, 3, 32, 32)
-    assert d.y_train.dtype == torch.int64 and int(d.y_train.max()) < 100
-    with open((tmp_path / "cifar-100-python" if subdir else tmp_path) / "train", "rb") as fh:
-        raw = pickle.load(fh)
-    pixel = raw[b"data"][0, 0] / 255.0  # red channel, row 0, column 0 of image 0
-    expected = (pixel - qnn.CIFAR100_MEAN[0]) / qnn.CIFAR100_STD[0]
-    assert float(d.x_train[0, 0, 0, 0]) == pytest.approx(expected, rel=1e-5)
-    assert qnn.load_cifar100(tmp_path, n_train=4, n_test=2).x_train.shape[0] == 4
-
-
-def test_load_cifar100_rejects_foreign_pickles(tmp_path):
-    for name in ("train", "test"):
-        with open(tmp_path / name, "wb") as fh:
-            pickle.dump({b"images": [1, 2]}, fh)
-    with pytest.raises(ValueError, match="not a CIFAR-100"):
-        qnn.load_cifar100(tmp_path)
-
-
 # --- pruning ------------------------------------------------------------------------------
 
 
@@ -223,11 +146,11 @@ def test_prune_global_needs_prunable_layers():
 
 
 def test_train_is_deterministic_and_learns():
-    data = qnn.load_digits(n_train=300, n_test=100)
+    data = qd.load_digits(n_train=300, n_test=100)
     runs = []
     for _ in range(2):
         model = qnn.mlp([64, 16, 10], rng=0)
-        res = qnn.train(model, data, steps=60, lr=0.2, batch_size=64, rng=3)
+        res = qnn.train(model, data, steps=60, eta=0.2, batch_size=64, rng=3)
         runs.append((res, model))
     np.testing.assert_array_equal(runs[0][0].loss, runs[1][0].loss)
     torch.testing.assert_close(runs[0][1][0].weight, runs[1][1][0].weight, rtol=0, atol=0)
@@ -238,27 +161,27 @@ def test_train_is_deterministic_and_learns():
 
 
 def test_train_with_mask_stays_sparse():
-    data = qnn.load_digits(n_train=200, n_test=50)
+    data = qd.load_digits(n_train=200, n_test=50)
     model = qnn.mlp([64, 16, 10], rng=1)
     masks = qnn.prune_global(model, 0.8)
     nonzero = qnn.count_parameters(model, nonzero=True)
-    res = qnn.train(model, data, steps=20, lr=0.1, mask=masks, momentum=0.9)
+    res = qnn.train(model, data, steps=20, eta=0.1, mask=masks, momentum=0.9)
     assert res.masked
     assert qnn.count_parameters(model, nonzero=True) == nonzero
-    unmasked = qnn.train(model, data, steps=1, lr=0.1)
+    unmasked = qnn.train(model, data, steps=1, eta=0.1)
     assert not unmasked.masked and qnn.count_parameters(model, nonzero=True) > nonzero
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"steps": -1, "lr": 0.1}, "steps"), ({"steps": 1, "lr": 0.0}, "lr"), ({"steps": 1, "lr": 0.1, "batch_size": 0}, "batch_size")],
+    [({"steps": -1, "eta": 0.1}, "steps"), ({"steps": 1, "eta": 0.0}, "eta"), ({"steps": 1, "eta": 0.1, "batch_size": 0}, "batch_size")],
 )
 def test_train_bad_input(kwargs, match):
-    data = qnn.load_digits(n_train=20, n_test=5)
+    data = qd.load_digits(n_train=20, n_test=5)
     with pytest.raises(ValueError, match=match):
         qnn.train(qnn.mlp([64, 10]), data, **kwargs)
     with pytest.raises(ValueError, match="data"):
-        qnn.train(qnn.mlp([64, 10]), (data.x_train, data.y_test), steps=1, lr=0.1)
+        qnn.train(qnn.mlp([64, 10]), (data.x_train, data.y_test), steps=1, eta=0.1)
 
 
 def test_apply_mask_and_count_nonzero():
@@ -272,14 +195,14 @@ def test_apply_mask_and_count_nonzero():
 
 
 def test_progress_bar_is_opt_in_and_silenced_by_tqdm_disable(monkeypatch, capsys):
-    data = qnn.load_digits(n_train=50, n_test=10)
+    data = qd.load_digits(n_train=50, n_test=10)
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
-    qnn.train(qnn.mlp([64, 10]), data, steps=3, lr=0.1)
+    qnn.train(qnn.mlp([64, 10]), data, steps=3, eta=0.1)
     assert capsys.readouterr().err == ""
-    qnn.train(qnn.mlp([64, 10]), data, steps=3, lr=0.1, progress=True)
+    qnn.train(qnn.mlp([64, 10]), data, steps=3, eta=0.1, progress=True)
     assert "train" in capsys.readouterr().err
     monkeypatch.setenv("TQDM_DISABLE", "1")
-    qnn.train(qnn.mlp([64, 10]), data, steps=3, lr=0.1, progress=True)
+    qnn.train(qnn.mlp([64, 10]), data, steps=3, eta=0.1, progress=True)
     assert capsys.readouterr().err == ""
 
 
@@ -352,49 +275,43 @@ BAD_INPUT = {
                                      ["prunable_parameters", "exclude_last"]),
     "prune amount 1.5": (lambda: qnn.prune_global(_net(), 1.5), ValueError, ["prune_global", "amount"]),
     "prune nan amount": (lambda: qnn.prune_global(_net(), float("nan")), ValueError, ["prune_global", "amount"]),
-    "train nan inputs": (lambda: qnn.train(_net(), (_X * np.nan, _Y), steps=2, lr=0.1), ValueError,
+    "train nan inputs": (lambda: qnn.train(_net(), (_X * np.nan, _Y), steps=2, eta=0.1), ValueError,
                          ["train", "inputs", "non-finite"]),
-    "train complex inputs": (lambda: qnn.train(_net(), (_X.to(torch.complex64), _Y), steps=2, lr=0.1), ValueError,
+    "train complex inputs": (lambda: qnn.train(_net(), (_X.to(torch.complex64), _Y), steps=2, eta=0.1), ValueError,
                              ["train", "inputs", "real"]),
-    "train wrong width": (lambda: qnn.train(_net(), (torch.zeros(6, 5), _Y), steps=2, lr=0.1), ValueError,
+    "train wrong width": (lambda: qnn.train(_net(), (torch.zeros(6, 5), _Y), steps=2, eta=0.1), ValueError,
                           ["train", "inputs", "(5,)"]),
-    "train float labels": (lambda: qnn.train(_net(), (_X, _Y.float()), steps=2, lr=0.1), ValueError,
+    "train float labels": (lambda: qnn.train(_net(), (_X, _Y.float()), steps=2, eta=0.1), ValueError,
                            ["train", "integer class labels"]),
-    "train label above classes": (lambda: qnn.train(_net(), (_X, _Y * 5), steps=2, lr=0.1), ValueError,
+    "train label above classes": (lambda: qnn.train(_net(), (_X, _Y * 5), steps=2, eta=0.1), ValueError,
                                   ["train", "labels", "number of classes"]),
-    "train negative label": (lambda: qnn.train(_net(), (_X, _Y - 1), steps=2, lr=0.1), ValueError,
+    "train negative label": (lambda: qnn.train(_net(), (_X, _Y - 1), steps=2, eta=0.1), ValueError,
                              ["train", "labels", ">= 0"]),
-    "train empty data": (lambda: qnn.train(_net(), (_X[:0], _Y[:0]), steps=2, lr=0.1), ValueError,
+    "train empty data": (lambda: qnn.train(_net(), (_X[:0], _Y[:0]), steps=2, eta=0.1), ValueError,
                          ["train", "empty"]),
-    "train None data": (lambda: qnn.train(_net(), None, steps=2, lr=0.1), ValueError, ["train", "data", "None"]),
-    "train string steps": (lambda: qnn.train(_net(), (_X, _Y), steps="2", lr=0.1), ValueError, ["train", "steps"]),
-    "train zero lr": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0), ValueError, ["train", "lr"]),
-    "train string mask": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, mask="x"), ValueError,
+    "train None data": (lambda: qnn.train(_net(), None, steps=2, eta=0.1), ValueError, ["train", "data", "None"]),
+    "train string steps": (lambda: qnn.train(_net(), (_X, _Y), steps="2", eta=0.1), ValueError, ["train", "steps"]),
+    "train zero eta": (lambda: qnn.train(_net(), (_X, _Y), steps=2, eta=0), ValueError, ["train", "eta", "> 0"]),
+    "train lr keyword": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1), TypeError, ["lr"]),
+    "train string mask": (lambda: qnn.train(_net(), (_X, _Y), steps=2, eta=0.1, mask="x"), ValueError,
                           ["train", "mask"]),
-    "train string loss_fn": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, loss_fn="x"), ValueError,
+    "train string loss_fn": (lambda: qnn.train(_net(), (_X, _Y), steps=2, eta=0.1, loss_fn="x"), ValueError,
                              ["train", "loss_fn", "callable"]),
-    "train diverging": (lambda: qnn.train(_net(), (_X, _Y), steps=3, lr=0.1,
+    "train diverging": (lambda: qnn.train(_net(), (_X, _Y), steps=3, eta=0.1,
                                           loss_fn=lambda out, y: (out**2).sum() * 1e300 * 1e300), DivergenceError,
-                        ["train", "not finite", "lr"]),
-    "digits zero n_test": (lambda: qnn.load_digits(n_test=0), ValueError, ["load_digits", "n_test"]),
-    "digits bad dtype": (lambda: qnn.load_digits(dtype="int"), ValueError, ["load_digits", "dtype"]),
-    "cifar missing directory": (lambda: qnn.load_cifar100("/nonexistent/cifar"), FileNotFoundError,
-                                ["load_cifar100", "/nonexistent/cifar"]),
-    "cifar None path": (lambda: qnn.load_cifar100(None), ValueError, ["load_cifar100", "path", "None"]),
+                        ["train", "not finite", "eta=0.1", "lower eta"]),
     "mlp negative rng": (lambda: qnn.mlp([2, 3], rng=-1), ValueError, ["mlp", "rng", "-1"]),
     "cnn float rng": (lambda: qnn.small_cnn(rng=1.5), ValueError, ["small_cnn", "rng", "1.5"]),
     "resnet string rng": (lambda: qnn.cifar_resnet(8, 1, rng="0"), ValueError, ["cifar_resnet", "rng", "'0'"]),
-    "digits bool rng": (lambda: qnn.load_digits(rng=True), ValueError, ["load_digits", "rng", "True"]),
-    "train negative rng": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, rng=-3), ValueError,
+    "train negative rng": (lambda: qnn.train(_net(), (_X, _Y), steps=2, eta=0.1, rng=-3), ValueError,
                            ["train", "rng", "-3"]),
-    "train list rng": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, rng=[1]), ValueError,
+    "train list rng": (lambda: qnn.train(_net(), (_X, _Y), steps=2, eta=0.1, rng=[1]), ValueError,
                        ["train", "rng", "[1]"]),
-    "train rng and seed": (lambda: qnn.train(_net(), (_X, _Y), steps=2, lr=0.1, rng=0, seed=0), ValueError,
-                           ["train", "rng=", "seed="]),
-    "mlp rng and seed": (lambda: qnn.mlp([2, 3], rng=1, seed=2), ValueError, ["mlp", "rng=", "seed="]),
-    "split_data None": (lambda: qnn.split_data(None), ValueError, ["split_data", "data", "None"]),
-    "split_data unequal pair": (lambda: qnn.split_data((_X, _Y[:2]), func="train"), ValueError, ["train", "data"]),
-    "torch_dtype int": (lambda: qnn.torch_dtype(torch.int64), ValueError, ["torch_dtype", "dtype", "int64"]),
+    # rng= is the only randomness keyword: the former seed= is an unknown keyword
+    "train seed keyword": (lambda: qnn.train(_net(), (_X, _Y), steps=2, eta=0.1, seed=0), TypeError, ["seed"]),
+    "mlp seed keyword": (lambda: qnn.mlp([2, 3], seed=2), TypeError, ["seed"]),
+    "cnn seed keyword": (lambda: qnn.small_cnn(seed=2), TypeError, ["seed"]),
+    "resnet seed keyword": (lambda: qnn.cifar_resnet(8, 1, seed=2), TypeError, ["seed"]),
 }
 
 
@@ -404,42 +321,26 @@ def test_bad_input_catalogue(case, refuses):
     refuses(call, exc, words)
 
 
-# --- rng= (and its deprecated alias seed=) --------------------------------------------------
+# --- rng= ----------------------------------------------------------------------------------
 
 
 def _train_run(**kw):
-    data = qnn.load_digits(n_train=200, n_test=20, **kw)
+    data = qd.load_digits(n_train=200, n_test=20, **kw)
     model = qnn.mlp([64, 8, 10], **kw)
-    res = qnn.train(model, data, steps=5, lr=0.1, batch_size=32, **kw)
+    res = qnn.train(model, data, steps=5, eta=0.1, batch_size=32, **kw)
     return data, model, res
-
-
-def test_int_rng_gives_what_seed_gave_and_seed_warns():
-    data, model, res = _train_run(rng=3)
-    with pytest.warns(DeprecationWarning) as record:
-        old = _train_run(seed=3)
-    messages = [str(w.message) for w in record if w.category is DeprecationWarning]
-    for name in ("load_digits", "mlp", "train"):
-        assert f"{name}: the keyword seed= is deprecated; use rng= (an int gives the same result)" in messages
-    torch.testing.assert_close(old[0].x_train, data.x_train, rtol=0, atol=0)
-    torch.testing.assert_close(old[1][0].weight, model[0].weight, rtol=0, atol=0)
-    np.testing.assert_array_equal(old[2].loss, res.loss)
-    assert res.seed == old[2].seed == 3
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        _train_run(rng=3)  # the new keyword warns nothing
 
 
 def test_int_rng_means_the_documented_seed():
     # load_digits: np.random.default_rng(seed); models: torch.manual_seed(seed); train: a seeded torch.Generator
-    d = qnn.load_digits(n_train=10, n_test=5, rng=11)
+    d = qd.load_digits(n_train=10, n_test=5, rng=11)
     x, y = __import__("sklearn.datasets", fromlist=["load_digits"]).load_digits(return_X_y=True)
     order = np.random.default_rng(11).permutation(x.shape[0])
     np.testing.assert_array_equal(d.y_test.numpy(), y[order[:5]])
     torch.manual_seed(5)
     ref = torch.nn.Linear(4, 3)
     torch.testing.assert_close(qnn.mlp([4, 3], rng=5)[0].weight, ref.weight, rtol=0, atol=0)
-    assert qnn.train(qnn.mlp([64, 10], rng=0), d, steps=1, lr=0.1).seed == 0  # the default rng=0
+    assert qnn.train(qnn.mlp([64, 10], rng=0), d, steps=1, eta=0.1).seed == 0  # the default rng=0
 
 
 def test_generator_rng_draws_one_seed():
@@ -449,21 +350,38 @@ def test_generator_rng_draws_one_seed():
     gen = np.random.default_rng(7)
     seeds = [int(gen.integers(2**63 - 1)) for _ in range(3)]
     assert a[2].seed == seeds[2]  # load_digits, mlp and train each drew one
-    again = qnn.train(qnn.mlp([64, 8, 10], rng=seeds[1]), a[0], steps=5, lr=0.1, batch_size=32, rng=a[2].seed)
+    again = qnn.train(qnn.mlp([64, 8, 10], rng=seeds[1]), a[0], steps=5, eta=0.1, batch_size=32, rng=a[2].seed)
     np.testing.assert_array_equal(again.loss, a[2].loss)
 
 
-def test_none_rng_keeps_each_default():
-    assert qnn.train(qnn.mlp([64, 10], rng=0), qnn.load_digits(n_train=20, n_test=5, rng=None), steps=1, lr=0.1,
-                     rng=None).seed == 0
+def test_none_rng_is_fresh_entropy_and_reports_a_seed_that_repeats_the_run():
+    d = qd.load_digits(n_train=200, n_test=20, rng=0)
+    first = qnn.train(qnn.mlp([64, 8, 10], rng=0), d, steps=5, eta=0.1, batch_size=32, rng=None)
+    second = qnn.train(qnn.mlp([64, 8, 10], rng=0), d, steps=5, eta=0.1, batch_size=32, rng=None)
+    assert first.seed != second.seed and first.seed != 0  # not a fixed seed
+    again = qnn.train(qnn.mlp([64, 8, 10], rng=0), d, steps=5, eta=0.1, batch_size=32, rng=first.seed)
+    np.testing.assert_array_equal(again.loss, first.loss)
+    assert not torch.equal(qd.load_digits(n_train=20, n_test=5, rng=None).y_test,
+                           qd.load_digits(n_train=20, n_test=5, rng=None).y_test)
+
+
+@pytest.mark.parametrize("build", [lambda: qnn.mlp([4, 3], rng=None), lambda: qnn.small_cnn((2, 2), hidden=3, rng=None),
+                                   lambda: qnn.cifar_resnet(8, 1, stem_width=4, num_classes=3, rng=None)])
+def test_none_rng_models_neither_use_nor_change_the_global_torch_rng(build):
     torch.manual_seed(9)
-    a = qnn.mlp([4, 3], rng=None)  # the global torch RNG, as before
+    state = torch.get_rng_state()
+    a = build()
+    assert torch.equal(torch.get_rng_state(), state)  # the global stream is untouched ...
+    b = build()
+    first = next(p for p in a.parameters() if p.dim() > 1)
+    assert not torch.equal(first, next(p for p in b.parameters() if p.dim() > 1))  # ... and not what seeds them
     torch.manual_seed(9)
-    torch.testing.assert_close(a[0].weight, torch.nn.Linear(4, 3).weight)
+    assert not torch.equal(first, next(p for p in build().parameters() if p.dim() > 1))
 
 
 def test_as_seed_conversions_and_refusals():
-    assert as_seed(None, func="f", default=4) == 4 and as_seed(None) is None
+    drawn = [as_seed(None, func="f") for _ in range(2)]
+    assert all(type(s) is int and 0 <= s < 2**63 - 1 for s in drawn) and drawn[0] != drawn[1]
     assert as_seed(np.int64(12), func="f") == 12 and type(as_seed(np.int64(12))) is int
     gen = np.random.default_rng(0)
     assert as_seed(np.random.default_rng(0)) == int(gen.integers(2**63 - 1))
@@ -473,16 +391,11 @@ def test_as_seed_conversions_and_refusals():
         assert "f: rng" in str(info.value) and word in str(info.value)
 
 
-def test_split_data_and_progress_disabled(monkeypatch):
-    d = qnn.load_digits(n_train=20, n_test=5)
-    x, y = qnn.split_data(d)
-    assert x is d.x_train and y is d.y_train
-    assert qnn.split_data([x, y])[1] is y
+def test_progress_disabled(monkeypatch):
     monkeypatch.setenv("TQDM_DISABLE", "0")
     assert progress_disabled(False) and not progress_disabled(True)
     monkeypatch.setenv("TQDM_DISABLE", "1")
     assert progress_disabled(True)
-    assert qnn.torch_dtype("float64") is torch.float64 and qnn.torch_dtype(torch.float32) is torch.float32
 
 
 def test_model_size_guard_can_be_raised_on_purpose():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -236,37 +237,31 @@ def test_a_problem_object_brings_its_own_state_grid_and_forcing():
 
 
 # --------------------------------------------------------------------------------------------
-# the separate arguments of the historical signatures: deprecated, same result
+# the coefficients are one object: separate matrices in the former argument orders are refused
 # --------------------------------------------------------------------------------------------
 
-_SEPARATE = {
-    # name: (deprecated call, the one-object call)
-    "r_number": (lambda F0, F1, F2, u0, t: r_number(F0, F1, F2, u0), lambda F, u0, t: r_number(F, u0)),
-    "r_interval": (lambda F0, F1, F2, u0, t: r_interval(F0, F1, F2), lambda F, u0, t: r_interval(F)),
-    "check_quadratic": (lambda F0, F1, F2, u0, t: check_quadratic(F1, F2, F0, dissipative=True),
-                        lambda F, u0, t: check_quadratic(F, dissipative=True)),
-    "solve_reference": (lambda F0, F1, F2, u0, t: solve_reference(F1, F2, F0, u0, t),
-                        lambda F, u0, t: solve_reference(F, u0, t)),
+_OLD_ORDER = {
+    # the former separate-coefficient calls, now a TypeError (too many positional arguments) or a
+    # ValueError naming F (a bare matrix or vector is not a coefficient object)
+    "r_number(F0, F1, F2, u0)": (lambda F0, F1, F2, u0, t: r_number(F0, F1, F2, u0), TypeError, ["positional"]),
+    "r_number(F0, F1)": (lambda F0, F1, F2, u0, t: r_number(F0, F1), ValueError, ["r_number", "F must be"]),
+    "r_interval(F0, F1, F2)": (lambda F0, F1, F2, u0, t: r_interval(F0, F1, F2), TypeError, ["positional"]),
+    "check_quadratic(F1, F2, F0)": (lambda F0, F1, F2, u0, t: check_quadratic(F1, F2, F0), TypeError,
+                                    ["positional"]),
+    "check_quadratic(F1)": (lambda F0, F1, F2, u0, t: check_quadratic(F1), ValueError,
+                            ["check_quadratic", "F must be", "ndarray of shape (2, 2)"]),
+    "check_quadratic(list F1)": (lambda F0, F1, F2, u0, t: check_quadratic(F1.tolist()), ValueError,
+                                 ["check_quadratic", "F[1] (F1) must be an (n, n) matrix", "1 dimension"]),
+    "solve_reference(F1, F2, F0, u0, t)": (lambda F0, F1, F2, u0, t: solve_reference(F1, F2, F0, u0, t),
+                                           TypeError, ["positional"]),
 }
 
 
-@pytest.mark.parametrize("name", list(_SEPARATE))
-def test_separate_coefficients_are_deprecated_and_give_the_same_result(name):
+@pytest.mark.parametrize("case", list(_OLD_ORDER))
+def test_the_former_separate_coefficient_calls_are_refused(case, refuses):
     F0, F1, F2, u0 = np.array([0.01, 0.0]), np.diag([-1.0, -2.0]), 0.1 * np.ones((2, 4)), np.array([0.3, -0.2])
-    t = np.linspace(0.0, 0.5, 4)
-    old, new = _SEPARATE[name]
-    with pytest.warns(DeprecationWarning, match=rf"{name}\(.*\) is deprecated.*{name}\(\[F0, F1, F2\]") as record:
-        got = old(F0, F1, F2, u0, t)
-    assert len(record) == 1 and record[0].filename == __file__
-    want = new([F0, F1, F2], u0, t)
-    for a, b in zip(got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]):
-        np.testing.assert_array_equal(a.toarray() if sp.issparse(a) else a, b.toarray() if sp.issparse(b) else b)
-
-
-def test_a_bare_linear_part_is_the_deprecated_form():
-    with pytest.warns(DeprecationWarning, match=r"check_quadratic\(\[None, F1\], \.\.\.\)"):
-        F1, F2, F0 = check_quadratic(-np.eye(2))
-    assert F2.shape == (2, 4) and not F0.any()
+    call, exc, words = _OLD_ORDER[case]
+    refuses(call, exc, words, F0, F1, F2, u0, np.linspace(0.0, 0.5, 4))
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,6 +270,13 @@ def test_a_bare_linear_part_is_the_deprecated_form():
 
 _F1, _F2, _U0 = np.diag([-1.0, -2.0]), 0.1 * np.ones((2, 4)), np.array([0.3, -0.2])
 
+
+class _NoF0:
+    """A problem-like object that lacks F0."""
+
+    F1, F2, u0 = _F1, _F2, _U0
+
+
 BAD_INPUT = {
     "r complex F1": (lambda: r_number([None, [[-1.0, 0.1j], [0.0, -1.0]]], [1.0, 0.0]), ["r_number", "F[1]", "real"]),
     "r None F1": (lambda: r_number([None, None, None], [1.0]), ["r_number", "F1", "None"]),
@@ -282,9 +284,17 @@ BAD_INPUT = {
     "r zero u0": (lambda: r_number([None, _F1, _F2], [0.0, 0.0]), ["r_number", "u0", "zero vector"]),
     "r nan F2": (lambda: r_number([None, _F1, np.full((2, 4), np.nan)], _U0), ["r_number", "F[2]", "non-finite"]),
     "r missing u0": (lambda: r_number([None, _F1, _F2]), ["r_number", "missing", "u0"]),
-    "r too many after object": (lambda: r_number([None, _F1, _F2], _U0, _U0, _U0),
-                                ["r_number", "positional"]),
-    "r object and F2": (lambda: check_quadratic([None, _F1], _F2), ["check_quadratic", "either as one object"]),
+    "r one-entry list": (lambda: r_number([_F1], _U0), ["r_number", "F must hold F0, F1", "1 entry (only F0)"]),
+    "r degree-4 list": (lambda: r_number([None, _F1, _F2, np.zeros((2, 8)), np.zeros((2, 16))], _U0),
+                        ["r_number", "F must hold F0, F1 and up to F2", "5 entries (degree 4)"]),
+    "r dict": (lambda: r_number({"F1": _F1, "F2": _F2}, _U0), ["r_number", "F must be a list", "dict", "'F1'"]),
+    "r stacked 3-D array": (lambda: r_number(np.stack([_F1, _F1]), _U0),
+                            ["r_number", "F must be a list", "stacked", "shape (2, 2, 2)"]),
+    "r object without F0": (lambda: r_number(_NoF0(), _U0),
+                            ["r_number", "F is a _NoF0 with the attributes F1, F2 but without F0"]),
+    "r object without F1": (lambda: solve_reference(SimpleNamespace(F0=None, u0=_U0), t_eval=[0, 1]),
+                            ["solve_reference", "attribute F0 but without F1"]),
+    "r bare matrix": (lambda: r_number(_F1, _U0), ["r_number", "F must be a list", "ndarray of shape (2, 2)"]),
     "r not dissipative": (lambda: r_number([None, np.eye(2), _F2], _U0), ["r_number", "dissipative"]),
     "r string discard_zero": (lambda: r_number([None, _F1, _F2], _U0, discard_zero="yes"), ["r_number", "discard_zero"]),
     "interval complex F0": (lambda: r_interval([[0.1j, 0], _F1, _F2]), ["r_interval", "F[0]", "real"]),

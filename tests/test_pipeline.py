@@ -685,3 +685,19 @@ def test_a_singular_segment_is_refused_by_the_function_called():
         warnings.simplefilter("ignore", NonDissipativeWarning)
         with pytest.raises(ValueError, match=r"^quantum_gd: the Eq. 6 system cannot be inverted: decompose: A is singular"):
             quantum_gd(cubic_loss, THETA0, eta=50.0, steps=3, clock_qubits=6, shots=None)
+
+
+def test_a_reported_seed_repeats_the_segment_and_the_run():
+    """rng=None draws fresh entropy; the seed a report carries repeats the run exactly."""
+    a = quantum_gd(quartic_loss, THETA0, order=1, count_gates=False, **{**SETTINGS, "rng": None})
+    b = quantum_gd(quartic_loss, THETA0, order=1, count_gates=False, **{**SETTINGS, "rng": a.report.seed})
+    np.testing.assert_array_equal(a.theta, b.theta)
+    c = quantum_gd(quartic_loss, THETA0, order=1, count_gates=False, **{**SETTINGS, "rng": None})
+    assert c.report.seed != a.report.seed
+    gen = np.random.default_rng(5)
+    d = quantum_gd(quartic_loss, THETA0, order=1, count_gates=False, **{**SETTINGS, "rng": gen})
+    e = quantum_gd(quartic_loss, THETA0, order=1, count_gates=False, **{**SETTINGS, "rng": d.report.seed})
+    np.testing.assert_array_equal(d.theta, e.theta)
+    with pytest.raises(ValueError, match="run_seed: rng must be"):
+        from qsgd.pipeline import run_seed
+        run_seed(1.5)

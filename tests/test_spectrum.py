@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from qsgd import data as qd
 from qsgd import nn as qnn
 from qsgd import spectrum as qs
 
@@ -14,9 +15,9 @@ from qsgd import spectrum as qs
 @pytest.fixture(scope="module")
 def pruned_mlp():
     """A float64 tanh MLP on 400 digits, pre-trained and pruned to 10 % (n = 1,130 parameters)."""
-    data = qnn.load_digits(n_train=400, n_test=50, dtype="float64")
+    data = qd.load_digits(n_train=400, n_test=50, dtype="float64")
     model = qnn.mlp([64, 16, 16, 10], rng=0, dtype="float64")
-    qnn.train(model, data, steps=150, lr=0.2, batch_size=100, rng=0)
+    qnn.train(model, data, steps=150, eta=0.2, batch_size=100, rng=0)
     masks = qnn.prune_global(model, 0.9)
     return model, data, masks
 
@@ -81,7 +82,7 @@ def test_masked_operator_is_the_principal_submatrix(pruned_mlp):
 
 def test_hessian_operator_keeps_batchnorm_buffers_and_mode():
     model = qnn.cifar_resnet(8, 1, stem_width=4, num_classes=10, in_channels=1, rng=0)
-    data = qnn.load_digits(n_train=16, n_test=4, image=True)
+    data = qd.load_digits(n_train=16, n_test=4, image=True)
     before = {k: b.clone() for k, b in model.named_buffers()}
     op = qs.hessian_operator(model, data)
     op.matvec(torch.ones(op.dim))
@@ -146,6 +147,14 @@ def test_lanczos_density_is_deterministic_under_seeds():
     np.testing.assert_array_equal(a.density, b.density)
     assert not np.array_equal(a.nodes, c.nodes)
     assert a.seed == 5
+    # rng=None: a seed drawn from fresh entropy, reported so that rng=seed repeats the run
+    fresh = qs.lanczos_density(mat, num_steps=10, num_starts=2, rng=None)
+    assert isinstance(fresh.seed, int) and fresh.seed != qs.lanczos_density(mat, num_steps=10, num_starts=2).seed
+    np.testing.assert_array_equal(qs.lanczos_density(mat, num_steps=10, num_starts=2, rng=fresh.seed).nodes, fresh.nodes)
+    # a Generator is used as it is: no seed stands for its stream
+    gen = qs.lanczos_density(mat, num_steps=10, num_starts=2, rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(gen.nodes, a.nodes)
+    assert gen.seed is None
 
 
 def test_smooth_density_integrates_to_one():

@@ -377,11 +377,11 @@ def test_report_on_a_polynomial_map_from_a_torch_loss():
 
 
 def test_cost_names_are_reexported_from_qsgd_cost():
-    """Older code imports the cost model from qsgd.theorem: the names are the qsgd.cost objects."""
+    """Older code imports the qubit count from qsgd.theorem: the names are the qsgd.cost objects."""
     import qsgd.cost
     import qsgd.theorem
 
-    for name in ("CostEstimate", "cost_model", "crossover_size", "ResourceEstimate", "resource_estimate"):
+    for name in ("ResourceEstimate", "resource_estimate"):
         assert getattr(qsgd.theorem, name) is getattr(qsgd.cost, name)
         assert name in qsgd.theorem.__all__
 

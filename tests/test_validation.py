@@ -159,6 +159,14 @@ class _Problem:
         self.F0, self.F1, self.F2 = F0, F1, F2
 
 
+class _NoF0:
+    F1, F2 = -np.eye(2), np.ones((2, 4))
+
+
+class _OnlyF0:
+    F0 = np.zeros(2)
+
+
 class TestCoefficients:
     F = [np.array([0.1, 0.0]), -np.eye(2), np.ones((2, 4))]
 
@@ -184,36 +192,22 @@ class TestCoefficients:
         ([np.zeros(2), np.eye(2) * 1j], "F[1] must be real"),
         (np.eye(2), "must be a list"),
         (_Map([np.zeros(2)]), "F.coefficients must hold"),
+        ([-np.eye(2)], "F must hold F0, F1 and up to F3 (degree q = 1..3), got 1 entry (only F0)"),
+        ([None, -np.eye(2), None, None, None], "got 5 entries (degree 4)"),
+        ({"F0": None, "F1": -np.eye(2)}, "got a dict with keys ['F0', 'F1']"),
+        (np.zeros((3, 2, 2)), "got a stacked ndarray of shape (3, 2, 2)"),
+        ([[1.0, 0.0], [0.0, 1.0]], "F[1] (F1) must be an (n, n) matrix, got [0.0, 1.0] with 1 dimension"),
+        (_NoF0(), "F is a _NoF0 with the attributes F1, F2 but without F0"),
+        (_OnlyF0(), "F is a _OnlyF0 with the attribute F0 but without F1"),
     ])
     def test_bad_coefficients(self, bad, words):
         with pytest.raises(ValueError) as info:
             v.as_coefficients(bad, func="f")
         assert str(info.value).startswith("f: ") and words in str(info.value)
 
-    def test_coefficient_call_shifts_positional_arguments(self):
-        N = v.NOT_GIVEN
-        assert v.coefficient_call(["u", "t", N, N], ["u0", "t"]) == {"u0": "u", "t": "t"}
-        assert v.coefficient_call([N, N, "u", "t"], ["u0", "t"]) == {"u0": "u", "t": "t"}
-        assert v.coefficient_call(["u", N, N, "t"], ["u0", "t"]) == {"u0": "u", "t": "t"}
-        assert v.coefficient_call([N, N, N, N], ["u0", "t"]) == {"u0": N, "t": N}
-        with pytest.raises(ValueError, match="at most 1 more positional"):
-            v.coefficient_call(["u", "t"], ["u0"], func="f")
-
     def test_a_list_holding_none_is_a_coefficient_object(self):
         for obj in ([None, "F1"], [np.zeros(2), None], (None, [[1.0]], None)):
             assert v.is_coefficients(obj)
-
-    def test_separate_coefficients_warn_once_with_the_replacement(self):
-        F1 = -np.eye(2)
-        with pytest.warns(DeprecationWarning) as record:
-            F = v.separate_coefficients("f", None, F1, v.NOT_GIVEN, old="F1, F2, F0, ...", rest=", ...", stacklevel=2)
-        assert len(record) == 1 and record[0].filename == __file__
-        assert str(record[0].message).startswith(
-            "f(F1, F2, F0, ...) is deprecated: pass the coefficients as one object in ascending degree, "
-            "f([None, F1], ...)")
-        assert F[0] is None and F[1] is F1 and F[2] is None
-        with pytest.warns(DeprecationWarning, match=r"f\(\[F0, F1, F2\], u0\)"):
-            v.separate_coefficients("f", np.zeros(2), F1, np.zeros((2, 4)), old="F0, F1, F2, u0", rest=", u0")
 
 
 def test_check_positive_refuses_integers_beyond_the_float_range():
@@ -246,7 +240,7 @@ def test_problem_defaults_fill_only_what_the_call_left_out():
         return t
 
     problem = SimpleNamespace(u0=[1.0], t=[0.0, 1.0], forcing=g)
-    assert v.problem_defaults(problem, v.NOT_GIVEN, v.NOT_GIVEN) == ([1.0], [0.0, 1.0], g)
+    assert v.problem_defaults(problem, None, None) == ([1.0], [0.0, 1.0], g)
     assert v.problem_defaults(problem, [2.0], [0.0, 0.5])[:2] == ([2.0], [0.0, 0.5])
-    assert v.problem_defaults([None, [[-1.0]]], v.NOT_GIVEN, v.NOT_GIVEN) == (v.NOT_GIVEN, v.NOT_GIVEN, None)
-    assert v.problem_defaults(SimpleNamespace(forcing=3.0), v.NOT_GIVEN, v.NOT_GIVEN)[2] is None
+    assert v.problem_defaults([None, [[-1.0]]], None, None) == (None, None, None)
+    assert v.problem_defaults(SimpleNamespace(forcing=3.0), None, None) == (None, None, None)

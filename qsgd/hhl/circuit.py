@@ -300,11 +300,11 @@ def hhl_circuit(
     decomposition: Decomposition | None = None,
     parameters: HHLParameters | None = None,
 ):
-    """The HHL circuit for :math:`Ax = b` (step III of [1]_, after [2]_).
+    r"""The HHL circuit for :math:`Ax = b` (step III of [1]_, after [2]_).
 
     Postselecting ``flag`` = 1 and ``clock`` = 0 leaves
-    :math:`C\\,H^{-1}|b\\rangle` on ``system``; for a symmetric :math:`A`,
-    :math:`H^{-1}|b\\rangle = A^{-1}b/\\|b\\|` on the first :math:`m` basis states, for a
+    :math:`C\,H^{-1}|b\rangle` on ``system``; for a symmetric :math:`A`,
+    :math:`H^{-1}|b\rangle = A^{-1}b/\|b\|` on the first :math:`m` basis states, for a
     non-symmetric one the solution sits where the top ``system`` qubit is 1 (module
     docstring: dilation, padding, parameter rules).
 
@@ -324,14 +324,14 @@ def hhl_circuit(
         ``ExactReciprocalGate`` scaling; default from :func:`choose_parameters` (full
         rotation one octave below the smallest eigenvalue's clock bin).
     eigenvalue_bounds : (lower, upper), {"exact", "gershgorin"} or SpectralBounds, optional
-        Known bounds on :math:`|\\lambda(H)|`, or the method of :func:`spectral_bounds`
+        Known bounds on :math:`|\lambda(H)|`, or the method of :func:`spectral_bounds`
         (default ``"exact"``). Given bounds are checked against the singular values of
         :math:`A` (computed anyway to refuse a singular :math:`A`, or taken from ``decomposition``):
         ``lower`` may exceed the smallest modulus, and ``upper`` fall short of the largest, by
         the relative tolerance :data:`BOUNDS_RTOL` (:math:`10^{-6}`) at most, else
         ``ValueError``.
     accuracy : float, optional
-        Requested relative accuracy :math:`\\epsilon` of the inversion at the smallest
+        Requested relative accuracy :math:`\epsilon` of the inversion at the smallest
         eigenvalue; too few clock qubits for it is an error (see
         :func:`required_clock_qubits`).
     max_qubits : int, default 24
@@ -343,10 +343,10 @@ def hhl_circuit(
         ``"dense"``: phase estimation with :math:`c` controlled ``UnitaryGate`` s
         :math:`e^{iHt2^j}` on :math:`s+1` qubits and ``ExactReciprocalGate`` (module
         docstring). ``"spectral"``: the same unitary written in the eigenbasis
-        :math:`H = V\\Lambda V^\\dagger` -- ``UnitaryGate(V^dagger)``, :math:`c` clock-controlled
-        ``DiagonalGate`` s :math:`e^{i\\Lambda t2^j}`, the inverse QFT, one ``UCRYGate`` with
+        :math:`H = V\Lambda V^\dagger` -- ``UnitaryGate(V^dagger)``, :math:`c` clock-controlled
+        ``DiagonalGate`` s :math:`e^{i\Lambda t2^j}`, the inverse QFT, one ``UCRYGate`` with
         the angles of ``ExactReciprocalGate``, the uncomputation, ``UnitaryGate(V)`` (the
-        :math:`V V^\\dagger` between phase estimation and its inverse cancels). Aer applies
+        :math:`V V^\dagger` between phase estimation and its inverse cancels). Aer applies
         each diagonal in one pass over the statevector, so it simulates in seconds where
         the dense form takes minutes; its CX count has a closed form
         (:func:`hhl_cx_count`).

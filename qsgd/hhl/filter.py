@@ -21,15 +21,15 @@ __all__ = ["reciprocal_amplitudes", "hhl_filter"]
 
 
 def reciprocal_amplitudes(clock_qubits: int, scaling: float, *, definite: bool, max_bytes: float | None = None) -> np.ndarray:
-    """Flag amplitude that ``ExactReciprocalGate`` writes for each clock value.
+    r"""Flag amplitude that ``ExactReciprocalGate`` writes for each clock value.
 
     Entry :math:`k` (the clock read as an unsigned integer, least significant bit first as
-    the gate reads it) is :math:`\\sin(\\theta_k/2)` for the gate's ``RY`` angle
-    :math:`\\theta_k`: :math:`s\\,n_l/\\tilde k` on the signed value :math:`\\tilde k`
+    the gate reads it) is :math:`\sin(\theta_k/2)` for the gate's ``RY`` angle
+    :math:`\theta_k`: :math:`s\,n_l/\tilde k` on the signed value :math:`\tilde k`
     (:math:`n_l = 2^c`, or :math:`2^{c-1}` and two's complement with ``definite=False``),
-    exactly :math:`\\pm1` where that ratio is within :math:`10^{-5}` of 1 (the gate's
-    tolerance), and 0 where it exceeds 1 and on :math:`\\tilde k = 0` and
-    :math:`\\tilde k = -2^{c-1}`.
+    exactly :math:`\pm1` where that ratio is within :math:`10^{-5}` of 1 (the gate's
+    tolerance), and 0 where it exceeds 1 and on :math:`\tilde k = 0` and
+    :math:`\tilde k = -2^{c-1}`.
 
     Parameters
     ----------
@@ -79,27 +79,27 @@ def _reciprocal_amplitudes(clock_qubits, scaling, *, definite, max_bytes, func) 
 
 def hhl_filter(eigenvalues: Any, *, clock_qubits: int, evolution_time: float, scaling: float, definite: bool,
                max_bytes: float | None = None) -> np.ndarray:
-    """The exact factor :math:`g(\\lambda)` by which the HHL circuit multiplies an eigenvector.
+    r"""The exact factor :math:`g(\lambda)` by which the HHL circuit multiplies an eigenvector.
 
-    Phase estimation with :math:`c` clock qubits sends :math:`|u\\rangle|0\\rangle`,
-    :math:`H|u\\rangle = \\lambda|u\\rangle`, to :math:`|u\\rangle\\sum_k\\alpha_k|k\\rangle` with
-    :math:`\\alpha_k = 2^{-c}\\sum_{x<2^c} e^{2\\pi i x(\\varphi - k/2^c)}`,
-    :math:`\\varphi = \\lambda t/2\\pi`. The inversion multiplies bin :math:`k` by the real
+    Phase estimation with :math:`c` clock qubits sends :math:`|u\rangle|0\rangle`,
+    :math:`H|u\rangle = \lambda|u\rangle`, to :math:`|u\rangle\sum_k\alpha_k|k\rangle` with
+    :math:`\alpha_k = 2^{-c}\sum_{x<2^c} e^{2\pi i x(\varphi - k/2^c)}`,
+    :math:`\varphi = \lambda t/2\pi`. The inversion multiplies bin :math:`k` by the real
     flag amplitude :math:`a_k` (:func:`reciprocal_amplitudes`), and the clock-0 amplitude of
-    the inverse phase estimation is :math:`\\sum_k\\overline{\\alpha_k}(\\cdot)`, so
+    the inverse phase estimation is :math:`\sum_k\overline{\alpha_k}(\cdot)`, so
     postselecting flag = 1, clock = 0 leaves
 
-    .. math:: g(\\lambda) = \\sum_k |\\alpha_k|^2 a_k,\\qquad
-              |\\alpha_k|^2 = \\frac{\\sin^2(\\pi 2^c\\delta_k)}{2^{2c}\\sin^2(\\pi\\delta_k)},
-              \\quad \\delta_k = \\varphi - k/2^c,
+    .. math:: g(\lambda) = \sum_k |\alpha_k|^2 a_k,\qquad
+              |\alpha_k|^2 = \frac{\sin^2(\pi 2^c\delta_k)}{2^{2c}\sin^2(\pi\delta_k)},
+              \quad \delta_k = \varphi - k/2^c,
 
-    a real number, :math:`\\approx C/\\lambda` when :math:`\\lambda` is resolved (the sign of
-    :math:`\\lambda` is kept: :math:`g(-\\lambda)\\approx -g(\\lambda)`).
+    a real number, :math:`\approx C/\lambda` when :math:`\lambda` is resolved (the sign of
+    :math:`\lambda` is kept: :math:`g(-\lambda)\approx -g(\lambda)`).
 
     Parameters
     ----------
     eigenvalues : array_like
-        Signed eigenvalues :math:`\\lambda` of the Hermitian matrix HHL inverts.
+        Signed eigenvalues :math:`\lambda` of the Hermitian matrix HHL inverts.
     clock_qubits, evolution_time, scaling, definite
         As :func:`hhl_circuit` uses them (``definite`` is ``not neg_vals``).
     max_bytes : float, optional
@@ -108,7 +108,7 @@ def hhl_filter(eigenvalues: Any, *, clock_qubits: int, evolution_time: float, sc
     Returns
     -------
     ndarray
-        :math:`g(\\lambda)`, same shape as ``eigenvalues``.
+        :math:`g(\lambda)`, same shape as ``eigenvalues``.
 
     Examples
     --------

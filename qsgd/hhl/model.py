@@ -47,12 +47,12 @@ def largest_positive(v: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class HHLModelResult:
-    """Result of :func:`hhl_model`: the finite-clock HHL output computed without a circuit.
+    r"""Result of :func:`hhl_model`: the finite-clock HHL output computed without a circuit.
 
     Sign convention: the circuit's amplitudes are real and its ideal output is
-    :math:`+C H^{-1}|b\\rangle` (:math:`C>0`), so ``statevector`` equals the circuit's
+    :math:`+C H^{-1}|b\rangle` (:math:`C>0`), so ``statevector`` equals the circuit's
     postselected amplitudes *with their sign* (global phase 1), and ``solution`` is that
-    block normalized, not sign-fixed: it approximates :math:`+A^{-1}b/\\|A^{-1}b\\|`. With
+    block normalized, not sign-fixed: it approximates :math:`+A^{-1}b/\|A^{-1}b\|`. With
     ``shots`` the sign is not observable and ``sampled_solution`` is fixed so that its
     largest entry is positive (as :func:`hhl_solve` does).
 
@@ -61,21 +61,21 @@ class HHLModelResult:
     solution : ndarray, shape (m,)
         Exact postselected output, normalized.
     amplitudes : ndarray, shape (m,)
-        Unnormalized amplitudes of the solution block, :math:`\\approx C A^{-1}b/\\|b\\|`.
+        Unnormalized amplitudes of the solution block, :math:`\approx C A^{-1}b/\|b\|`.
     statevector : ndarray, shape (2**system_qubits,)
         Unnormalized real amplitudes of ``system`` given flag = 1, clock = 0 (padding and
         dilation included), as ``HHLResult.statevector``.
     success_probability : float
-        :math:`P = \\|\\text{statevector}\\|^2`.
+        :math:`P = \|\text{statevector}\|^2`.
     solution_norm : float
-        :math:`\\|b\\|\\sqrt P/C`.
+        :math:`\|b\|\sqrt P/C`.
     reference : ndarray
         :math:`A^{-1}b` normalized (from the decomposition).
     fidelity : float
-        :math:`\\langle\\text{solution}, \\text{reference}\\rangle^2`.
+        :math:`\langle\text{solution}, \text{reference}\rangle^2`.
     eigenvalues, filter : ndarray
-        The signed eigenvalues of the inverted Hermitian matrix (:math:`\\lambda`, or
-        :math:`+\\sigma` then :math:`-\\sigma` for a dilation) and :math:`g` there
+        The signed eigenvalues of the inverted Hermitian matrix (:math:`\lambda`, or
+        :math:`+\sigma` then :math:`-\sigma` for a dilation) and :math:`g` there
         (:func:`hhl_filter`).
     num_qubits, system_qubits, clock_qubits : int
     evolution_time, scaling, reciprocal_constant : float
@@ -129,25 +129,25 @@ def hhl_model(
     max_bytes: float | None = None,
     parameters: HHLParameters | None = None,
 ) -> HHLModelResult:
-    """The output of the HHL circuit of :func:`hhl_circuit`, computed without a circuit.
+    r"""The output of the HHL circuit of :func:`hhl_circuit`, computed without a circuit.
 
     The circuit multiplies each eigenvector of the Hermitian matrix it inverts by the
-    filter :math:`g(\\lambda)` of :func:`hhl_filter` (finite clock, Fejér leakage,
-    unrotated bins included), so with :math:`|b\\rangle = b/\\|b\\|`:
+    filter :math:`g(\lambda)` of :func:`hhl_filter` (finite clock, Fejér leakage,
+    unrotated bins included), so with :math:`|b\rangle = b/\|b\|`:
 
-    * symmetric :math:`A = V\\Lambda V^{\\mathsf T}`: output
-      :math:`V g(\\Lambda) V^{\\mathsf T}|b\\rangle` on the first :math:`m` entries;
-    * otherwise (dilation), with :math:`A = U\\Sigma W^{\\mathsf T}`,
-      :math:`\\beta = U^{\\mathsf T}|b\\rangle` and :math:`g_\\pm = g(\\pm\\sigma)`: the block
-      of the top system qubit 0 holds :math:`U\\,\\tfrac{g_++g_-}{2}\\beta` (the leakage; zero
-      for an odd filter) and the solution block holds :math:`W\\,\\tfrac{g_+-g_-}{2}\\beta
-      \\approx C A^{-1}|b\\rangle`.
+    * symmetric :math:`A = V\Lambda V^{\mathsf T}`: output
+      :math:`V g(\Lambda) V^{\mathsf T}|b\rangle` on the first :math:`m` entries;
+    * otherwise (dilation), with :math:`A = U\Sigma W^{\mathsf T}`,
+      :math:`\beta = U^{\mathsf T}|b\rangle` and :math:`g_\pm = g(\pm\sigma)`: the block
+      of the top system qubit 0 holds :math:`U\,\tfrac{g_++g_-}{2}\beta` (the leakage; zero
+      for an odd filter) and the solution block holds :math:`W\,\tfrac{g_+-g_-}{2}\beta
+      \approx C A^{-1}|b\rangle`.
 
-    Padding adds eigenvectors orthogonal to :math:`|b\\rangle`, so it changes nothing but
+    Padding adds eigenvectors orthogonal to :math:`|b\rangle`, so it changes nothing but
     the register size. The parameters (evolution time, scaling) are those of
     :func:`hhl_circuit` for the same arguments; the tests check the statevector against
     the Aer simulation of the circuit to :math:`10^{-9}`. Cost: one pass over the
-    decomposition and :math:`O(m\\,2^c)` for the filter, after the :math:`O(m^3)`
+    decomposition and :math:`O(m\,2^c)` for the filter, after the :math:`O(m^3)`
     decomposition, which a precomputed :class:`qsgd.decomposition.Decomposition` skips.
 
     Parameters

@@ -20,12 +20,12 @@ MAX_FORMULA_QUBITS = 1024
 
 
 def unitary_cx(num_qubits: int) -> int:
-    """CX count of Qiskit's synthesis of a generic ``UnitaryGate`` on ``num_qubits`` qubits.
+    r"""CX count of Qiskit's synthesis of a generic ``UnitaryGate`` on ``num_qubits`` qubits.
 
     The quantum Shannon decomposition as Qiskit implements it (optimization level 0, basis
     ``{cx, u}``): 0 for one qubit, 3 for two, and
-    :math:`(11\\cdot4^n - 36\\cdot2^n + 40)/24` from two qubits on (19, 95, 423, ... for
-    :math:`n = 3, 4, 5`), i.e. :math:`\\tfrac{11}{24}4^n` to leading order. Matrices with
+    :math:`(11\cdot4^n - 36\cdot2^n + 40)/24` from two qubits on (19, 95, 423, ... for
+    :math:`n = 3, 4, 5`), i.e. :math:`\tfrac{11}{24}4^n` to leading order. Matrices with
     structure may compile to fewer.
 
     Examples
@@ -39,21 +39,21 @@ def unitary_cx(num_qubits: int) -> int:
 
 @dataclass(frozen=True)
 class HHLGateCount:
-    """CX count of the spectral HHL circuit, part by part (:func:`hhl_cx_count`).
+    r"""CX count of the spectral HHL circuit, part by part (:func:`hhl_cx_count`).
 
     Attributes
     ----------
     state_preparation : int
-        The preparation of :math:`|b\\rangle`.
+        The preparation of :math:`|b\rangle`.
     basis_change : int
-        ``UnitaryGate`` :math:`V^\\dagger` and :math:`V` on :math:`s` qubits:
-        :math:`2\\,` :func:`unitary_cx` :math:`(s)`.
+        ``UnitaryGate`` :math:`V^\dagger` and :math:`V` on :math:`s` qubits:
+        :math:`2\,` :func:`unitary_cx` :math:`(s)`.
     controlled_phases : int
         :math:`2c` clock-controlled diagonals on :math:`s+1` qubits,
         :math:`2^{s+1}-2` CX each.
     fourier : int
-        Inverse QFT and QFT, :math:`c(c-1) + 3\\lfloor c/2\\rfloor` each, and the two bit
-        reversals, :math:`3\\lfloor c/2\\rfloor` each.
+        Inverse QFT and QFT, :math:`c(c-1) + 3\lfloor c/2\rfloor` each, and the two bit
+        reversals, :math:`3\lfloor c/2\rfloor` each.
     reciprocal : int
         The ``UCRYGate`` with :math:`c` controls: :math:`2^c`.
     system_qubits, clock_qubits : int
@@ -109,7 +109,7 @@ def state_preparation_cx(rhs: Any) -> int:
 
 
 def hhl_cx_count(system_qubits: int, clock_qubits: int, *, state_preparation: int | None = None) -> HHLGateCount:
-    """CX count of ``hhl_circuit(..., construction="spectral")`` by formula, at any size.
+    r"""CX count of ``hhl_circuit(..., construction="spectral")`` by formula, at any size.
 
     The count after ``transpile(basis_gates=["cx", "u"], optimization_level=0)`` for generic
     parameters (the tests compare each part with ``transpile`` of a generic gate of that
@@ -119,19 +119,19 @@ def hhl_cx_count(system_qubits: int, clock_qubits: int, *, state_preparation: in
     optimizing transpile removes more. The formula
     depends only on the register sizes, never on floating-point rounding:
 
-    .. math:: N_{\\rm CX} = N_{\\rm prep} + 2\\,U(s) + 2c\\,(2^{s+1}-2)
-              + 2c(c-1) + 12\\lfloor c/2\\rfloor + 2^c,
+    .. math:: N_{\rm CX} = N_{\rm prep} + 2\,U(s) + 2c\,(2^{s+1}-2)
+              + 2c(c-1) + 12\lfloor c/2\rfloor + 2^c,
 
     with :math:`U(s)` = :func:`unitary_cx`. The first term grows like :math:`4^s` (the
-    dense basis change), the rest like :math:`c\\,2^s` -- the statevector-simulation form
+    dense basis change), the rest like :math:`c\,2^s` -- the statevector-simulation form
     of HHL, not the sparse-oracle circuit of the asymptotic analysis.
 
     Parameters
     ----------
     system_qubits, clock_qubits : int
-        :math:`s \\ge 1` (the dilation qubit included) and :math:`c \\ge 1`.
+        :math:`s \ge 1` (the dilation qubit included) and :math:`c \ge 1`.
     state_preparation : int, optional
-        CX of the preparation of :math:`|b\\rangle` (:func:`state_preparation_cx`); default
+        CX of the preparation of :math:`|b\rangle` (:func:`state_preparation_cx`); default
         the dense preparation of a generic real vector, :math:`2^s-s-1`.
 
     Returns

@@ -43,22 +43,22 @@ RESOURCE_SEED = 0
 
 @dataclass(frozen=True)
 class HHLResult:
-    """Result of :func:`hhl_solve`.
+    r"""Result of :func:`hhl_solve`.
 
     Attributes
     ----------
     solution : ndarray, shape (m,)
-        Postselected, normalized, real estimate of :math:`A^{-1}b/\\|A^{-1}b\\|`. Exact
+        Postselected, normalized, real estimate of :math:`A^{-1}b/\|A^{-1}b\|`. Exact
         mode keeps the circuit's global phase (ideal output :math:`+C A^{-1}b`, so the
         overall sign is right) and removes only a residual phase, the one of the
-        largest entry modulo :math:`\\pi`. With shots the overall sign is not
+        largest entry modulo :math:`\pi`. With shots the overall sign is not
         observable and is fixed so that the largest entry is positive.
     success_probability : float
         :math:`P` (flag = 1, clock = 0), exact or estimated from shots.
     fidelity : float
-        :math:`|\\langle \\hat x, x\\rangle|^2` with the NumPy solution ``reference``.
+        :math:`|\langle \hat x, x\rangle|^2` with the NumPy solution ``reference``.
     solution_norm : float
-        :math:`\\|b\\|\\sqrt{P}/C`, the estimate of :math:`\\|A^{-1}b\\|` (module docstring).
+        :math:`\|b\|\sqrt{P}/C`, the estimate of :math:`\|A^{-1}b\|` (module docstring).
     reference : ndarray
         ``numpy.linalg.solve(A, b)`` normalized.
     num_qubits, system_qubits : int
@@ -74,7 +74,7 @@ class HHLResult:
     success, message
     sign_convention : str
         How the overall sign of ``solution`` was fixed: ``"circuit"`` (exact mode, the sign
-        the circuit produced, so ``solution`` approximates :math:`+A^{-1}b/\\|A^{-1}b\\|`)
+        the circuit produced, so ``solution`` approximates :math:`+A^{-1}b/\|A^{-1}b\|`)
         or ``"largest entry positive"`` (shots: the sign is not observable, so a run may
         return :math:`-x`; compare up to sign, e.g. with ``fidelity``).
     """
@@ -108,24 +108,24 @@ class HHLResult:
 
 
 def _for_aer(qc, *, final_basis: bool = True):
-    """The spectral circuit as instructions Aer applies natively, same output from |0...0>.
+    r"""The spectral circuit as instructions Aer applies natively, same output from |0...0>.
 
-    * The state preparation and the basis change :math:`V^\\dagger` act on the system
+    * The state preparation and the basis change :math:`V^\dagger` act on the system
       register before any other gate touches it, and the circuit is only ever applied to
-      :math:`|0\\ldots0\\rangle`, so together they are applied as the state
-      :math:`V^\\dagger|\\psi\\rangle` they produce (Aer's ``initialize`` on qubits in
-      :math:`|0\\rangle`), :math:`|\\psi\\rangle` the exact output of the preparation circuit.
+      :math:`|0\ldots0\rangle`, so together they are applied as the state
+      :math:`V^\dagger|\psi\rangle` they produce (Aer's ``initialize`` on qubits in
+      :math:`|0\rangle`), :math:`|\psi\rangle` the exact output of the preparation circuit.
     * The ``UCRYGate`` (flag target, clock controls) becomes
-      :math:`(SH)\\,D\\,(SH)^\\dagger` on the flag with :math:`D` the diagonal
-      :math:`\\mathrm{diag}(e^{\\mp i\\theta_k/2})` on flag and clock: the same unitary, since
-      :math:`SH\\,R_Z(\\theta)\\,(SH)^\\dagger = R_Y(\\theta)`; one diagonal pass instead of
+      :math:`(SH)\,D\,(SH)^\dagger` on the flag with :math:`D` the diagonal
+      :math:`\mathrm{diag}(e^{\mp i\theta_k/2})` on flag and clock: the same unitary, since
+      :math:`SH\,R_Z(\theta)\,(SH)^\dagger = R_Y(\theta)`; one diagonal pass instead of
       :math:`2^{c+1}` gates.
     * Runs of clock-controlled diagonals are multiplied into one ``DiagonalGate`` on up to
       :data:`AER_DIAGONAL_QUBITS` qubits (several clock qubits and the system): Aer's cost
       per diagonal grows slowly with its size, so fewer, larger diagonals are faster.
     * The inverse QFT followed by the bit reversal, and the reversal followed by the QFT,
       become Qiskit's QFT synthesis without swaps on the reversed clock (``h`` and ``cp``;
-      :math:`R\\,Q^\\dagger R` is :math:`Q^\\dagger` with the qubits relabelled), so no
+      :math:`R\,Q^\dagger R` is :math:`Q^\dagger` with the qubits relabelled), so no
       transpilation is needed.
     * With ``final_basis=False`` the closing :math:`V` is left out: it acts on the system
       register after every other gate, so it commutes with the postselection of flag and
@@ -232,14 +232,14 @@ def hhl_solve(
     decomposition: Decomposition | None = None,
     parameters: HHLParameters | None = None,
 ) -> HHLResult:
-    """Solve :math:`Ax = b` with the HHL circuit on Aer (step III of [1]_).
+    r"""Solve :math:`Ax = b` with the HHL circuit on Aer (step III of [1]_).
 
     Builds :func:`hhl_circuit`, simulates it with ``AerSimulator(method="statevector")``
     and postselects flag = 1, clock = 0. Exact mode (``shots=None``) reads the final
     statevector (``save_statevector``). With ``shots`` the success probability and the
     magnitudes come from ``shots`` measured copies, and the relative signs from
     :math:`s` further runs of ``shots`` copies each with a Hadamard on one system qubit:
-    that run gives :math:`(x_i \\pm x_{i'})^2/2` for the pair :math:`i, i' = i \\oplus 2^j`,
+    that run gives :math:`(x_i \pm x_{i'})^2/2` for the pair :math:`i, i' = i \oplus 2^j`,
     and the signs are propagated along the strongest pairs (a maximum spanning tree
     over the hypercube of the support): the estimator of
     :func:`qsgd.tomography.amplitudes_from_pair_counts`, the counts laid out as
@@ -280,12 +280,12 @@ def hhl_solve(
     Notes
     -----
     With ``construction="spectral"`` the circuit is handed to Aer in natively supported
-    instructions, the same state from :math:`|0\\ldots0\\rangle` (``_for_aer``), and in exact
+    instructions, the same state from :math:`|0\ldots0\rangle` (``_for_aer``), and in exact
     mode its last gate, the basis change :math:`V` on the system register, is applied to the
     postselected amplitudes in NumPy (it commutes with the postselection on flag and clock).
 
     ``success_probability`` is the probability of the flag and clock outcome before any
-    amplitude amplification; the :math:`O(\\kappa)` rounds of amplification of [2]_ are
+    amplitude amplification; the :math:`O(\kappa)` rounds of amplification of [2]_ are
     not simulated. ``solution_norm`` is exact only when every eigenvalue sits on a
     clock bin; otherwise it is biased by the phase-estimation error.
 
