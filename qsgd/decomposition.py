@@ -189,6 +189,8 @@ class Decomposition:
             kind = "an eigendecomposition" if self.symmetric else "a singular-value decomposition"
             raise ValueError(f"{func}: the decomposition is {kind}, but A is {'not ' if self.symmetric else ''}"
                              "symmetric; pass decompose(A), which decomposes A the way the solvers invert it")
+        moduli = self.moduli
+        refuse_singular(float(moduli.min()), float(moduli.max()), func)
         vectors = self.right if self.dilated else self.left
         if vectors is None:
             raise ValueError(f"{func}: the decomposition holds values only (decompose(..., vectors=False)); "
@@ -234,7 +236,7 @@ def dense_square(A: Any, func: str, *, max_bytes: float | None = None, copies: i
     return mat
 
 
-def _refuse_singular(lower: float, upper: float, func: str) -> None:
+def refuse_singular(lower: float, upper: float, func: str) -> None:
     """ValueError when the moduli ``lower <= upper`` make A numerically singular."""
     if upper == 0.0 or lower <= _SINGULAR_RTOL * upper:
         cond = math.inf if lower == 0.0 else upper / lower
@@ -313,7 +315,7 @@ def decompose(A: Any, *, method: str = "auto", vectors: bool = True, max_bytes: 
     else:
         w, how = np.linalg.svd(mat, compute_uv=False), "svd"
     moduli = np.abs(w)
-    _refuse_singular(float(moduli.min()), float(moduli.max()), func)
+    refuse_singular(float(moduli.min()), float(moduli.max()), func)
     return Decomposition(values=w, left=left, right=right, shape=mat.shape, symmetric=symmetric, method=how)
 
 

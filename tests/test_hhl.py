@@ -435,17 +435,17 @@ def test_error_bound_holds_for_the_circuit_output(kind, seed):
     dec = decompose(A)
     exact = np.linalg.solve(A, b)
     exact /= np.linalg.norm(exact)
-    for c in (4, 6):
+    for c in (6, 8):
         params = hhl_parameters(dec, clock_qubits=c, headroom=PHASE_HEADROOM)
         res = hhl_solve(A, b, parameters=params, count_gates=False)
         error = float(np.linalg.norm(res.solution - exact))
-        assert error <= hhl_error_bound(params, eigenvalues=dec.moduli) * (1 + 1e-9)
-        # the maximum over the actual moduli is at most the supremum over [lower, upper] (up to the grid)
-        assert hhl_error_bound(params, eigenvalues=dec.moduli) <= hhl_error_bound(params, points_per_bin=256) * (1 + 1e-6)
+        bound = hhl_error_bound(params)
+        assert error <= bound * (1 + 1e-9)
+        assert bound < 1.0  # informative: two unit vectors are at most 2 apart
 
 
 def test_error_bound_falls_with_the_clock():
-    bounds = [hhl_error_bound(hhl_parameters((0.4, 2.0), clock_qubits=c, headroom=PHASE_HEADROOM), points_per_bin=16)
+    bounds = [hhl_error_bound(hhl_parameters((0.4, 2.0), clock_qubits=c, headroom=PHASE_HEADROOM))
               for c in range(5, 10)]
     assert all(b2 < b1 for b1, b2 in zip(bounds, bounds[1:])), bounds
     # kappa 2^-c: each extra clock qubit halves it, roughly
@@ -1069,13 +1069,7 @@ BAD_DECOMPOSITION = {
     "model of a singular matrix": (lambda: hhl_model(_SINGULAR_DEC, [1, 1], clock_qubits=3),
                                    ["hhl_model", "singular"]),
 }
-_SINGULAR_BOUNDS = pytest.mark.xfail(
-    reason="Decomposition.bounds raises 'SpectralBounds: lower must be > 0' for a singular decomposition, "
-           "before hhl_solve/hhl_model can name themselves and say 'singular'", strict=True)
-
-
-@pytest.mark.parametrize("case", [pytest.param(case, marks=_SINGULAR_BOUNDS) if "singular" in case else case
-                                  for case in BAD_DECOMPOSITION])
+@pytest.mark.parametrize("case", list(BAD_DECOMPOSITION))
 def test_bad_decomposition_catalogue(case, refuses):
     call, words = BAD_DECOMPOSITION[case]
     refuses(call, ValueError, words)

@@ -105,20 +105,21 @@ def test_tomography_error_at_its_shot_noise_scale(segment):
     rep = segment.report
     s = np.count_nonzero(segment.stages.postselected)
     delta = tomography_error_bound(s, SETTINGS["shots"])
-    # 99.9 % chi-square level of the delta-method error; the typical value is sqrt((s-1)/(4 shots))
+    # the finite-sample bound at 99.9 %; the typical error is about sqrt((s-1)/(4 shots))
     assert rep.state_errors["tomography"].error <= delta
     np.testing.assert_allclose(rep.state_errors["tomography"].bound, delta, rtol=1e-12)
     assert rep.resources.tomography_copies == 2 * SETTINGS["shots"]
 
 
-def test_tomography_bound_matches_chi_square_quantile():
-    from scipy.stats import chi2
+def test_tomography_bound_is_finite_sample_and_above_the_estimate():
+    """The segment's tomography term is the finite-sample bound, never below the delta-method estimate."""
+    from qsgd.tomography import tomography_error_estimate
 
-    np.testing.assert_allclose(tomography_error_bound(6, 10_000), math.sqrt(chi2.ppf(0.999, 5) / 40_000),
-                               rtol=1e-12)
     assert tomography_error_bound(1, 10) == 0.0  # one amplitude: nothing to estimate
-    # the shots^(-1/2) law
-    np.testing.assert_allclose(tomography_error_bound(6, 400) / tomography_error_bound(6, 100), 0.5, rtol=1e-12)
+    for s_, shots in ((6, 100), (6, 10_000), (40, 10_000)):
+        assert tomography_error_bound(s_, shots) >= tomography_error_estimate(s_, shots)
+    np.testing.assert_allclose(tomography_error_bound(6, 4 * 10**8) / tomography_error_bound(6, 10**8), 0.5,
+                               rtol=1e-6)
 
 
 def test_hhl_circuit_matches_phase_estimation_model(segment):
@@ -661,6 +662,11 @@ BAD_INPUT = {
                           ["decompose", "singular"]),
     "spectrum absurd size": (lambda: decompose(__import__("scipy.sparse").sparse.identity(10**6, format="csr"),
                                                method="normal"), ValueError, ["decompose", "GiB", "max_bytes"]),
+    "segment absurd steps": (lambda: quantum_gd(cubic_loss, THETA0, eta=0.5, steps=10**6, clock_qubits=6, shots=None),
+                             ValueError, ["quantum_gd", "Eq. 6", "GiB"]),
+    "segment absurd padding": (lambda: quantum_gd(cubic_loss, THETA0, eta=0.5, steps=3, padding=10**6,
+                                                  clock_qubits=6, shots=None), ValueError,
+                               ["quantum_gd", "Eq. 6", "padding"]),
     "settings bad solver": (lambda: SegmentSettings(eta=0.1, steps=2, solver="gauss"), ValueError,
                             ["SegmentSettings", "solver", "gauss"]),
     "settings accuracy 1": (lambda: SegmentSettings(eta=0.1, steps=2, accuracy=1.0), ValueError,
@@ -701,3 +707,11 @@ def test_a_reported_seed_repeats_the_segment_and_the_run():
     with pytest.raises(ValueError, match="run_seed: rng must be"):
         from qsgd.pipeline import run_seed
         run_seed(1.5)
+
+
+def test_an_infinite_bound_never_holds():
+    from qsgd.pipeline import ErrorTerm
+    assert not ErrorTerm(math.inf, math.inf).holds
+    assert not ErrorTerm(0.1, math.inf).holds
+    assert not ErrorTerm(math.nan, 1.0).holds
+    assert ErrorTerm(0.1, 0.2).holds and not ErrorTerm(0.3, 0.2).holds

@@ -321,7 +321,7 @@ def hhl_circuit(
     evolution_time : float, optional
         :math:`t` in :math:`e^{iHt}`; default from the eigenvalue bounds.
     scaling : float, optional
-        ``ExactReciprocalGate`` scaling; default from :func:`choose_parameters` (full
+        ``ExactReciprocalGate`` scaling; default from :func:`qsgd.hhl.hhl_parameters` (full
         rotation one octave below the smallest eigenvalue's clock bin).
     eigenvalue_bounds : (lower, upper), {"exact", "gershgorin"} or SpectralBounds, optional
         Known bounds on :math:`|\lambda(H)|`, or the method of :func:`spectral_bounds`

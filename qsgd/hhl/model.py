@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from qsgd._validation import as_rng, as_vector, check_int, check_memory, describe, estimate_bytes
-from qsgd.decomposition import Decomposition, SpectralBounds, decompose, dense_square
+from qsgd.decomposition import Decomposition, SpectralBounds, decompose, dense_square, refuse_singular
 from qsgd.hhl.filter import hhl_filter
 from qsgd.hhl.parameters import MAX_CLOCK_QUBITS, HHLParameters, check_enclosure, hhl_parameters, resolve_bounds
 from qsgd.tomography import amplitudes_from_pair_counts, hadamard_pair_counts
@@ -207,6 +207,7 @@ def hhl_model(
                  max_bytes=max_bytes, func=func)
     if isinstance(A, Decomposition):
         spec, mat = A, None
+        refuse_singular(float(np.min(spec.moduli)), float(np.max(spec.moduli)), func)
         if spec.left is None:
             raise ValueError(f"{func}: A is a Decomposition of values only (decompose(..., vectors=False)); "
                              "the model needs its vectors")
