@@ -1,6 +1,20 @@
-"""Speed of ``qsgd.tomography.vector_tomography`` (chapter 5, claim 12).
+"""Error bound and speed of ``qsgd.tomography.vector_tomography`` (chapters 5 and 8, claim 12).
 
-Wall time per call and shots per second (copies of the state processed, both stages,
+**Bound** (``--part bound``): for s in (4, 16, 64, 256) and shots in (1e2, 1e3, 1e4, 1e5),
+the finite-sample bound ``tomography_error_bound`` and the delta-method
+``tomography_error_estimate`` (both at the default confidence 0.999), and the measured l2
+error over ``--replicates`` runs of the statevector path (median, 90th percentile, max, and
+the fraction above the estimate) on two s-sparse states with random signs:
+
+* *decaying*: magnitudes geometric from 1 down to 1e-8 (before normalization), so at every
+  shot count some entries sit near 1/sqrt(shots);
+* *near threshold*: half the entries at 1/sqrt(shots), a quarter at 1e-16 (the family on which
+  the estimate fails most often in ``tests/test_tomography.py``).
+
+``bound/max`` is the tightness of the bound (reported, not a target); the bound must never be
+below ``max`` by more than chance at 0.999 allows.
+
+**Speed** (``--part speed``): wall time per call and shots per second (copies of the state processed, both stages,
 ``total_shots / time``) for
 
 * the statevector path (NumPy multinomial sampling of both stages) on random dense
@@ -15,7 +29,7 @@ Each entry is the median of ``--repeats`` calls (after one warm-up call). The ra
 columns compare the paths measured in this run. The error column is the l2 error of
 the last call, next to the prediction sqrt((s-1)/(4 shots)).
 
-Usage: python benchmarks/bench_tomography.py [--repeats 5]
+Usage: python benchmarks/bench_tomography.py [--part all|bound|speed] [--repeats 5] [--replicates 1000]
 """
 
 from __future__ import annotations
@@ -27,7 +41,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import StatePreparation
 
-from qsgd.tomography import predicted_error, vector_tomography
+from qsgd.tomography import predicted_error, tomography_error_bound, tomography_error_estimate, vector_tomography
 from qsgd.upload import sparse_state_preparation
 
 
@@ -42,10 +56,55 @@ def timed(state, shots: int, repeats: int, seed: int, **kwargs):
     return float(np.median(times)), res
 
 
+def decaying_state(s: int, shots: int, rng: np.random.Generator) -> np.ndarray:
+    """Magnitudes 1 .. 1e-8, geometric, random signs (the same state at every shot count)."""
+    x = np.logspace(0.0, -8.0, s) * rng.choice([-1.0, 1.0], s)
+    return x / np.linalg.norm(x)
+
+
+def near_threshold_state(s: int, shots: int, rng: np.random.Generator) -> np.ndarray:
+    """Half the entries at 1/sqrt(shots) (at most half the weight), a quarter at 1e-16; random signs."""
+    k, tiny = s // 2, s // 4
+    v = np.empty(s)
+    v[:k] = min(1.0 / np.sqrt(shots), np.sqrt(0.5 / k))  # at most half the weight
+    v[k:k + tiny] = 1e-16
+    v[k + tiny:] = np.sqrt((1.0 - k * v[0] ** 2) / (s - k - tiny))
+    v = rng.permutation(v) * rng.choice([-1.0, 1.0], s)
+    return v / np.linalg.norm(v)
+
+
+def bound_table(replicates: int) -> None:
+    for name, make in (("decaying", decaying_state), ("near threshold", near_threshold_state)):
+        print(f"state: {name}, {replicates} replicates per row, confidence 0.999")
+        header = (f"{'s':>4} {'shots':>7} {'bound':>8} {'estimate':>9} {'median':>9} {'p90':>9} {'max':>9} "
+                  f"{'>estimate':>10} {'>bound':>7} {'bound/max':>10}")
+        print(header)
+        print("-" * len(header))
+        for s in (4, 16, 64, 256):
+            for shots in (10**2, 10**3, 10**4, 10**5):
+                rng = np.random.default_rng(1000 * s + shots)
+                x = make(s, shots, rng)
+                errors = np.array([vector_tomography(x, shots=shots, rng=rng).error(x) for _ in range(replicates)])
+                bound, estimate = tomography_error_bound(s, shots), tomography_error_estimate(s, shots)
+                print(f"{s:>4} {shots:>7} {bound:>8.4f} {estimate:>9.4f} {np.median(errors):>9.4f} "
+                      f"{np.quantile(errors, 0.9):>9.4f} {errors.max():>9.4f} {np.mean(errors > estimate):>10.3f} "
+                      f"{np.mean(errors > bound):>7.3f} {bound / errors.max():>10.2f}")
+        print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("all", "bound", "speed"), default="all")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--replicates", type=int, default=1000)
     args = parser.parse_args()
+    if args.part in ("all", "bound"):
+        bound_table(args.replicates)
+    if args.part in ("all", "speed"):
+        speed_table(args.repeats)
+
+
+def speed_table(repeats: int) -> None:
     rng = np.random.default_rng(0)
 
     rows = []
@@ -64,7 +123,7 @@ def main() -> None:
         x = rng.normal(size=d)
         x /= np.linalg.norm(x)
         for shots in (10**4, 10**6, 10**8):
-            t, res = timed(x, shots, args.repeats, seed=n)
+            t, res = timed(x, shots, repeats, seed=n)
             report("statevector, dense", d, d, shots, t, res, x)
 
     n = 10
@@ -74,9 +133,9 @@ def main() -> None:
     dense_prep = QuantumCircuit(n)
     dense_prep.append(StatePreparation(x), range(n))
     for shots in (10**4, 10**6):
-        t, res = timed(dense_prep, shots, max(1, args.repeats // 2), seed=1)
+        t, res = timed(dense_prep, shots, max(1, repeats // 2), seed=1)
         report("Aer circuit, dense (SP)", d, d, shots, t, res, x)
-        t_sv, _ = timed(x, shots, args.repeats, seed=1)
+        t_sv, _ = timed(x, shots, repeats, seed=1)
         rows.append(("ratio", d, shots, t / t_sv, 0.0))
 
     xs = np.zeros(d)
@@ -84,7 +143,7 @@ def main() -> None:
     xs /= np.linalg.norm(xs)
     sparse_prep = sparse_state_preparation(xs)
     for shots in (10**4, 10**6):
-        t, res = timed(sparse_prep, shots, max(1, args.repeats // 2), seed=2)
+        t, res = timed(sparse_prep, shots, max(1, repeats // 2), seed=2)
         report("Aer circuit, 16-sparse (GH)", d, 16, shots, t, res, xs)
 
     print()

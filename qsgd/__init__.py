@@ -11,9 +11,14 @@ Chapter 1 -- dissipative nonlinear ODEs and Carleman linearization (PNAS 2021)
     qsgd.carleman     carleman_matrix, lift, the truncated Euler/exact solution,
                       a-priori error bounds, Kronecker and symmetric (monomial) bases
 
+    qsgd.carleman_bounds  the a priori truncation bound of the discrete Carleman system (the
+                      discrete analogue of PNAS Lemma 1) and the trajectory radius it needs
+
 Chapter 2 -- gradient descent as a nonlinear map (paper Eqs. 3-6)
     qsgd.gd           polynomial_map: a torch loss's GD update as sum_l F_l u^(x)l (torch.func)
     qsgd.carleman     discrete_carleman: the exact discrete-time lifting y(t+1) = C y(t) + b
+    qsgd.derivative_bounds  bounds on a loss's derivatives (polynomial losses, tanh networks)
+                      for the a priori Taylor bound of qsgd.gd.taylor_error_bound
     qsgd.history      history_system: the T-step block lower-bidiagonal system (Eq. 6),
                       read-out, postselection probability, condition number
 
@@ -35,6 +40,9 @@ Chapter 6 -- Theorems 1 and 2
     qsgd.cost         the complete cost model: coefficient formation, upload, HHL/CKS/Costa solvers,
                       postselection, download, re-expansions, classical GD; break-even analysis
 
+    qsgd.guarantee    a segment's a priori error guarantee (every term bounded before the run),
+                      the planner that picks T, clock qubits and copies for a tolerance
+
 Chapter 7 -- the paper's numerical experiments (Figs. 2 and 3)
     qsgd.data         the Fashion-MNIST IDX files (read from local files, no download)
     qsgd.nn           CIFAR ResNet family, small CNN and MLP, digits data, pruning, training loop
@@ -43,7 +51,8 @@ Chapter 7 -- the paper's numerical experiments (Figs. 2 and 3)
     qsgd.distributed  data-parallel Hessian spectra and Fig. 2 protocol under torchrun
 
 Chapter 8 -- end to end
-    qsgd.pipeline     quantum_gd: one quantum training segment; the alternating loop
+    qsgd.pipeline     quantum_gd: one quantum training segment, its error budget and its guarantee
+    qsgd.training     quantum_training: the alternating protocol, its guarantee across the run
 
 Every public function and class of a stage is also reachable from the top level and imported
 on first use: ``qsgd.quantum_gd`` is ``qsgd.pipeline.quantum_gd``, ``qsgd.hhl_solve`` is
@@ -77,12 +86,15 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "ode",
     "carleman",
+    "carleman_bounds",
     "gd",
+    "derivative_bounds",
     "history",
     "decomposition",
     "upload",
     "hhl",
     "solvers",
+    "guarantee",
     "tomography",
     "theorem",
     "cost",
@@ -92,12 +104,13 @@ _SUBMODULES = (
     "experiments",
     "distributed",
     "pipeline",
+    "training",
     "plots",
 )
 
 # --- name table: written by scripts/name_table.py --write
 _NAMES = {
-    'truncation_error_terms': 'carleman',
+    'truncation_error_estimate': 'carleman',
     'BASES': 'carleman',
     'DEFAULT_BASIS': 'carleman',
     'lifted_dimension': 'carleman',
@@ -110,6 +123,9 @@ _NAMES = {
     'solve_carleman': 'carleman',
     'homogeneous_bound': 'carleman',
     'lemma1_bound': 'carleman',
+    'TruncationBound': 'carleman_bounds',
+    'truncation_error_bound': 'carleman_bounds',
+    'a_priori_radius': 'carleman_bounds',
     'TrainingCost': 'cost',
     'training_cost': 'cost',
     'AssumptionSet': 'cost',
@@ -162,6 +178,12 @@ _NAMES = {
     'condition_number': 'decomposition',
     'is_symmetric': 'decomposition',
     'dense_square': 'decomposition',
+    'DerivativeBounds': 'derivative_bounds',
+    'LSE_DERIVATIVE_SUP': 'derivative_bounds',
+    'TANH_DERIVATIVE_SUP': 'derivative_bounds',
+    'polynomial_loss': 'derivative_bounds',
+    'polynomial_loss_bounds': 'derivative_bounds',
+    'tanh_mlp_bounds': 'derivative_bounds',
     'init_from_env': 'distributed',
     'shard': 'distributed',
     'sharded_hessian_operator': 'distributed',
@@ -182,8 +204,17 @@ _NAMES = {
     'polynomial_map': 'gd',
     'model_loss': 'gd',
     'gradient_descent': 'gd',
+    'taylor_error_estimate': 'gd',
+    'polynomial_radius_bound': 'gd',
+    'TaylorErrorBound': 'gd',
     'taylor_error_bound': 'gd',
+    'GuaranteeWarning': 'guarantee',
+    'Guarantee': 'guarantee',
+    'segment_guarantee': 'guarantee',
+    'SegmentPlan': 'guarantee',
+    'plan_segment': 'guarantee',
     'hhl_error_bound': 'hhl.bound',
+    'hhl_error_estimate': 'hhl.bound',
     'hhl_circuit': 'hhl.circuit',
     'CONSTRUCTIONS': 'hhl.circuit',
     'DEFAULT_MAX_QUBITS': 'hhl.circuit',
@@ -253,19 +284,20 @@ _NAMES = {
     'sampled_runs': 'pipeline',
     'SegmentResult': 'pipeline',
     'quantum_gd': 'pipeline',
-    'TrainingRun': 'pipeline',
-    'quantum_training': 'pipeline',
     'pipeline_diagram': 'plots',
     'SOLVERS': 'solvers',
+    'Solver': 'solvers',
     'LinearSystem': 'solvers.base',
     'SolverResult': 'solvers.base',
     'SolverEntry': 'solvers.base',
     'hhl_entry': 'solvers.hhl_solver',
+    'hhl_bound': 'solvers.hhl_solver',
     'InversePolynomial': 'solvers.polynomial',
     'inverse_polynomial': 'solvers.polynomial',
     'PolynomialModelResult': 'solvers.polynomial',
     'polynomial_model': 'solvers.polynomial',
     'polynomial_entry': 'solvers.polynomial',
+    'polynomial_bound': 'solvers.polynomial',
     'MAX_DEGREE': 'solvers.polynomial',
     'GRID_FACTOR': 'solvers.polynomial',
     'DEFAULT_ACCURACY': 'solvers.polynomial',
@@ -294,7 +326,10 @@ _NAMES = {
     'check_assumptions': 'theorem',
     'r_discrete': 'theorem',
     'CONFIDENCE': 'tomography',
+    'TOMOGRAPHY_MAX_SHOTS': 'tomography',
     'tomography_error_bound': 'tomography',
+    'tomography_error_estimate': 'tomography',
+    'tomography_shots_for': 'tomography',
     'TOMOGRAPHY_MAX_QUBITS': 'tomography',
     'SPARSE_REFERENCE_MAX': 'tomography',
     'TomographyResult': 'tomography',
@@ -307,9 +342,16 @@ _NAMES = {
     'hadamard_pair_counts': 'tomography',
     'pair_signs': 'tomography',
     'amplitudes_from_pair_counts': 'tomography',
+    'ON_FAILURE': 'training',
+    'GuaranteeError': 'training',
+    'TrainingRun': 'training',
+    'quantum_training': 'training',
     'UPLOAD_MAX_QUBITS': 'upload',
     'sparse_state_preparation': 'upload',
     'cnot_count': 'upload',
+    'dense_cnot_count': 'upload',
+    'PreparationChoice': 'upload',
+    'cheapest_state_preparation': 'upload',
     'UploadResult': 'upload',
     'upload_weights': 'upload',
 }

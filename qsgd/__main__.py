@@ -174,12 +174,51 @@ def plot_main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------------------
 
 
+class _OptionError(ValueError):
+    """A command-line option with a bad value (reported as one line, exit status 2)."""
+
+
+def _check_spectrum_args(args) -> None:
+    """Refuse bad option values before anything is loaded or written (:class:`_OptionError`)."""
+    for flag, value, minimum in (("--samples", args.samples, 1), ("--batch-size", args.batch_size, 1),
+                                 ("--lanczos-steps", args.lanczos_steps, 1),
+                                 ("--lanczos-starts", args.lanczos_starts, 1), ("--seed", args.seed, 0)):
+        if value < minimum:
+            raise _OptionError(f"{flag} must be >= {minimum}, got {value}")
+    for flag, value in (("--data", args.data), ("--data-dir", args.data_dir)):
+        if value is not None and not Path(value).is_dir():
+            raise _OptionError(f"{flag} {value}: no such directory")
+    for flag, value in (("--pretrained", args.pretrained), ("--model-file", args.model_file),
+                        ("--data-file", args.data_file)):
+        if value is not None and not Path(value).is_file():
+            raise _OptionError(f"{flag} {value}: no such file")
+    output = Path(args.output)
+    if output.is_dir():
+        raise _OptionError(f"--output {args.output}: is a directory, expected a file name")
+    if not output.parent.is_dir():
+        raise _OptionError(f"--output {args.output}: the directory {output.parent} does not exist")
+
+
+def _load_saved(flag: str, path: str):
+    """``torch.load`` of a file named on the command line; unreadable files become :class:`_OptionError`."""
+    try:
+        return torch.load(path, weights_only=False, map_location="cpu")
+    except Exception as exc:  # pickle, zip and torch errors all mean the same thing here
+        raise _OptionError(f"{flag} {path}: cannot be read by torch.load ({type(exc).__name__}: {exc})") from exc
+
+
 def _spectrum_cli(args) -> int:
     rank, size = qdist.init_from_env(args.backend)
     if args.model_file:
-        model = torch.load(args.model_file, weights_only=False)
-        x, y = torch.load(args.data_file, weights_only=False)
-        data = (x, y)
+        model = _load_saved("--model-file", args.model_file)
+        if not isinstance(model, torch.nn.Module):
+            raise _OptionError(f"--model-file {args.model_file}: holds a {type(model).__name__}, expected a "
+                               "whole torch.nn.Module saved with torch.save(model, ...)")
+        pair = _load_saved("--data-file", args.data_file)
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise _OptionError(f"--data-file {args.data_file}: holds a {type(pair).__name__}, expected a pair "
+                               "(inputs, targets) saved with torch.save")
+        data = (pair[0], pair[1])
     else:
         overrides = {k: v for k, v in (("data_path", args.data), ("data_dir", args.data_dir),
                                        ("pretrained", args.pretrained)) if v is not None}
@@ -245,6 +284,9 @@ def spectrum_main(argv: list[str] | None = None) -> int:
     model and data of a preset (:func:`config_for`, :func:`load_data`, :func:`build_model`,
     optionally a pre-trained state dict and pruning) or a saved model and data pair, the
     spectrum by :func:`qsgd.distributed.sharded_lanczos_density`; rank 0 writes it to ``--output``.
+    A bad option value (a count below 1, a missing file or directory, a file that
+    ``torch.load`` cannot read) or a failed data load prints one line ``error: ...`` naming
+    the option and its value on stderr and returns exit status 2, before anything is written.
 
     Used in chapter 7.
     """
@@ -252,7 +294,13 @@ def spectrum_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.model_file and not args.data_file:
         parser.error("--model-file needs --data-file")
-    return _spectrum_cli(args)
+    try:
+        _check_spectrum_args(args)
+        return _spectrum_cli(args)
+    except (ValueError, FileNotFoundError) as exc:
+        message = " ".join(str(exc).split())  # one line on stderr
+        sys.stderr.write(f"error: {message}\n")
+        return 2
 
 
 if __name__ == "__main__":

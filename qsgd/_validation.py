@@ -340,7 +340,13 @@ def estimate_bytes(*dims: Any, itemsize: float = 8.0) -> float:
     """Bytes of a dense array of shape *dims*, computed in floating point.
 
     Multiplies floats, so absurd sizes give ``inf`` at once instead of an exact big integer; use it with :func:`check_memory`
-    *before* any exact arithmetic on the sizes.
+    *before* any exact arithmetic on the sizes. A dimension that is zero or negative gives 0.
+
+    Raises
+    ------
+    ValueError
+        For a dimension or ``itemsize`` that is NaN (or not a number): a NaN estimate would
+        pass every comparison with a limit, so it is refused here rather than returned.
 
     Examples
     --------
@@ -349,11 +355,23 @@ def estimate_bytes(*dims: Any, itemsize: float = 8.0) -> float:
     >>> estimate_bytes(10**7, 2**10**7)
     inf
     """
-    total = float(itemsize)
-    for d in dims:
+    func = "estimate_bytes"
+    try:
+        total = float(itemsize)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{func}: itemsize must be a number, got {describe(itemsize)}") from exc
+    if math.isnan(total):
+        raise ValueError(f"{func}: itemsize is NaN; a memory estimate needs numeric sizes")
+    for axis, d in enumerate(dims):
         if isinstance(d, numbers.Integral) and int(d) > 0 and int(d).bit_length() > 1000:
             d = math.inf  # beyond the float range: no exact product is formed
-        d = float(d)
+        try:
+            d = float(d)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{func}: dimension {axis} must be a number, got {describe(d)}") from exc
+        if math.isnan(d):
+            raise ValueError(f"{func}: dimension {axis} is NaN (dims={dims!r}); a memory estimate "
+                             "needs numeric sizes")
         if d <= 0:
             return 0.0
         total *= d  # float multiplication: inf on overflow, never an exception
@@ -393,9 +411,22 @@ def check_memory(nbytes: float, *, what: str, max_bytes: float | None, func: str
     Raises
     ------
     ValueError
-        Above the limit (the message gives the estimate and the limit), or a ``max_bytes``
-        that is not a positive number.
+        Above the limit (the message gives the estimate and the limit), for a NaN or
+        non-numeric estimate (NaN compares false with every limit, so it would pass), or a
+        ``max_bytes`` that is not a positive number.
     """
+    where = "check_memory" if func is None else func
+    try:
+        estimate = float(nbytes)
+    except OverflowError:  # an exact integer beyond the float range
+        estimate = math.inf
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: nbytes, the memory estimate of {what}, must be a number, got "
+                         f"{describe(nbytes)}") from exc
+    if math.isnan(estimate):
+        raise ValueError(f"{where}: nbytes, the memory estimate of {what}, is nan (a size computed "
+                         "from NaN inputs); refusing to build it")
+    nbytes = estimate
     if max_bytes is None:
         limit = DEFAULT_MAX_BYTES
     else:

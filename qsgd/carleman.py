@@ -38,6 +38,8 @@ so :math:`\hat y_{t+1} = C\hat y_t + b` exactly, up to the levels above :math:`N
 truncation drops (:func:`discrete_carleman`). Unlike the continuous matrix, :math:`C` is not
 tridiagonal: row block :math:`j` reaches column blocks up to :math:`qj`, and it carries the
 :math:`O(\eta^2)` products such as :math:`F_1\otimes F_1` that vanish in the continuous limit.
+The error of that truncation is measured after the fact by :func:`truncation_error_estimate`
+and bounded before the run by :func:`qsgd.carleman_bounds.truncation_error_bound`.
 
 **Bases.** The *Kronecker* basis keeps all :math:`n^j` ordered products of level :math:`j`
 (what the papers write). Since :math:`u^{\otimes j}` is a symmetric tensor, the *symmetric*
@@ -98,7 +100,7 @@ from qsgd._symmetric import BYTES_PER_PAIR, CHUNK_PAIRS, SymmetricSpace, monomia
 from qsgd.ode import check_quadratic, r_number
 
 __all__ = [
-    "truncation_error_terms",
+    "truncation_error_estimate",
     "BASES",
     "DEFAULT_BASIS",
     "lifted_dimension",
@@ -1010,15 +1012,21 @@ def lemma1_bound(F, u0=None, t=None, *, order):
     return t_arr * order * f2 * np.linalg.norm(u0) ** (order + 1)
 
 
-def truncation_error_terms(C, b, u_poly, *, order: int, basis: str = DEFAULT_BASIS):
-    r"""Carleman tail: exact truncation error and its norm bound.
+def truncation_error_estimate(C, b, u_poly, *, order: int, basis: str = DEFAULT_BASIS):
+    r"""Carleman tail after the fact: the exact truncation error and a norm estimate of it.
+
+    Computed from the trajectory it judges, so it is an *estimate*, not an a priori bound: the
+    residuals come from the very iterates whose error they describe, and nothing is known before
+    the run. :func:`qsgd.carleman_bounds.truncation_error_bound` is the bound computed from the
+    coefficients and a radius alone.
 
     With :math:`r_t=\mathrm{lift}(u_{t+1})-C\,\mathrm{lift}(u_t)-b` (only the levels above
     :math:`N` that truncation drops feed it) and :math:`\hat y_0=\mathrm{lift}(u_0)=0`,
     :math:`\mathrm{lift}(u_T)-\hat y_T=\sum_t C^{T-1-t}r_t`; its first level is minus the
     truncation error and :math:`\lVert P_1r_{T-1}\rVert+\sum_{t<T-1}\lVert P_1C^{T-1-t}\rVert
-    \lVert r_t\rVert` bounds it (the last residual reaches the first level only through its own
-    first level, which is zero once :math:`N\ge q`).
+    \lVert r_t\rVert` is at least its norm (the triangle inequality on the same sum; the last
+    residual reaches the first level only through its own first level, which is zero once
+    :math:`N\ge q`).
 
     Parameters
     ----------
@@ -1033,14 +1041,15 @@ def truncation_error_terms(C, b, u_poly, *, order: int, basis: str = DEFAULT_BAS
     -------
     error : ndarray, shape (n,)
         :math:`\hat y_1(T) - u_T`, the truncation error of the first level at step :math:`T`.
-    bound : float
-        The norm bound above, :math:`\ge\lVert\mathrm{error}\rVert`.
+    estimate : float
+        The norm estimate above, :math:`\ge\lVert\mathrm{error}\rVert` (it cannot fail: it is
+        the triangle inequality on the sum that defines the error).
     residual_norms : ndarray, shape (T,)
         :math:`\lVert r_t\rVert`.
 
     Used in chapter 8 (the error budget of a quantum segment).
     """
-    func = "truncation_error_terms"
+    func = "truncation_error_estimate"
     u_poly = np.asarray(u_poly, dtype=float)
     if u_poly.ndim != 2 or u_poly.shape[0] < 2 or not np.all(np.isfinite(u_poly)):
         raise ValueError(f"{func}: u_poly must be a finite (T + 1, n) trajectory with T >= 1, got shape "
@@ -1063,3 +1072,7 @@ def truncation_error_terms(C, b, u_poly, *, order: int, basis: str = DEFAULT_BAS
                  for t in range(T - 1))
     tail = np.array([float(np.linalg.norm(r)) for r in residuals])
     return -propagated[first], float(bound), tail
+
+
+#: the former name of :func:`truncation_error_estimate` (not exported; qsgd.pipeline imports it)
+truncation_error_terms = truncation_error_estimate

@@ -432,6 +432,10 @@ class BreakEven:
     message: str
 
 
+#: largest grid of :func:`break_even` (10**9 points would need 7.5 GiB and hours of cost-model calls)
+_BREAK_EVEN_MAX_NUM = 10**6
+
+
 @public_errors
 def break_even(assumptions, *, n_min=2.0, n_max=1e30, num=241, **kwargs):
     """Model sizes at which :func:`training_cost` says quantum and classical cost the same.
@@ -445,7 +449,8 @@ def break_even(assumptions, *, n_min=2.0, n_max=1e30, num=241, **kwargs):
     n_min, n_max : float
         Search range, ``2 <= n_min < n_max``.
     num : int, default 241
-        Grid points (>= 3).
+        Grid points, ``3 <= num <= 10**6`` (the grid is held in memory, and each point
+        evaluates the cost model).
     **kwargs
         The remaining :func:`training_cost` keywords (``total_steps``, ``steps``, ``eps``,
         ``kappa``, ``solver``, ...).
@@ -463,7 +468,7 @@ def break_even(assumptions, *, n_min=2.0, n_max=1e30, num=241, **kwargs):
     n_max = check_positive(n_max, "n_max", func=func)
     if n_max <= n_min:
         raise ValueError(f"{func}: n_max must be > n_min = {n_min:g}, got {n_max}")
-    num = check_int(num, "num", func=func, minimum=3)
+    num = check_int(num, "num", func=func, minimum=3, maximum=_BREAK_EVEN_MAX_NUM)
 
     def gap(log_n):
         n = math.exp(log_n)

@@ -58,7 +58,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from qsgd._validation import as_seed, check_bool, check_choice, check_int, describe
+from qsgd._validation import as_seed, check_bool, check_choice, check_int, check_memory, describe, estimate_bytes
 
 __all__ = [
     "CIFAR100_MEAN",
@@ -131,15 +131,43 @@ def split_data(data, *, func: str = "split_data") -> tuple[torch.Tensor, torch.T
     Used by :func:`qsgd.nn.train`, :func:`qsgd.spectrum.hessian_operator` and :mod:`qsgd.distributed`.
     """
     if isinstance(data, DataSplit):
-        return data.x_train, data.y_train
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = data
-        if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.shape[0] == y.shape[0]:
-            return x, y
-    raise ValueError(
-        f"{func}: data must be a DataSplit or a pair (inputs, targets) of tensors with equal first "
-        f"dimension, got {describe(data)}"
-    )
+        names, (x, y) = ("data.x_train", "data.y_train"), (data.x_train, data.y_train)
+        for name, value in zip(("x_train", "y_train", "x_test", "y_test"), data):
+            if not isinstance(value, torch.Tensor) or value.ndim == 0:
+                raise ValueError(f"{func}: data.{name} must be a tensor with a sample dimension, got "
+                                 f"{_short(value)}")
+        if data.x_test.shape[0] != data.y_test.shape[0]:
+            raise ValueError(f"{func}: data.x_test has {data.x_test.shape[0]} samples but data.y_test has "
+                             f"{data.y_test.shape[0]}; inputs and targets must have equal first dimension")
+    elif isinstance(data, dict):
+        raise ValueError(
+            f"{func}: data must be a DataSplit or a pair (inputs, targets), got a dict with keys "
+            f"{sorted(map(str, data))}; pass DataSplit(x_train, y_train, x_test, y_test) or (x, y)"
+        )
+    elif isinstance(data, (tuple, list)) and len(data) == 2:
+        names, (x, y) = ("data[0] (the inputs)", "data[1] (the targets)"), data
+        for name, value in zip(names, data):
+            if not isinstance(value, torch.Tensor) or value.ndim == 0:
+                raise ValueError(f"{func}: {name} must be a tensor with a sample dimension, got {_short(value)}")
+    else:
+        raise ValueError(
+            f"{func}: data must be a DataSplit or a pair (inputs, targets) of tensors with equal first "
+            f"dimension, got {_short(data)}"
+        )
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"{func}: {names[0]} has {x.shape[0]} samples but {names[1]} has "
+                         f"{y.shape[0]}; inputs and targets must have equal first dimension")
+    return x, y
+
+
+def _short(value) -> str:
+    """:func:`describe`, with tensors and pairs of them reduced to type, shape and dtype."""
+    if isinstance(value, torch.Tensor):
+        return f"Tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    if isinstance(value, (tuple, list)):
+        kind = type(value).__name__
+        return f"a {kind} of {len(value)}: ({', '.join(_short(v) for v in value[:4])}{', ...' if len(value) > 4 else ''})"
+    return describe(value)
 
 
 # ---------------------------------------------------------------------------
@@ -354,13 +382,44 @@ def _open(path: Path):
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
 
 
-def read_idx(path) -> np.ndarray:
+#: most dimensions an IDX file may declare here (NumPy's portable limit; real data sets use 1 to 4)
+IDX_MAX_DIMS = 32
+
+
+def _read_exactly(fh, count: int) -> bytes:
+    """Up to ``count`` bytes of ``fh``, read in chunks (fewer only at the end of the stream)."""
+    parts, left = [], count
+    while left > 0:
+        chunk = fh.read(min(left, 1 << 24))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def read_idx(path, *, max_bytes: float | None = None) -> np.ndarray:
     """Read one IDX file (gzipped or plain) into a NumPy array of its stored shape and type.
+
+    The header is read first and the payload it declares is checked before the body is
+    read: against the file size for a plain file, against ``max_bytes`` for both kinds, and
+    a gzip stream is decompressed only up to the declared size plus one byte (a small file
+    that inflates far beyond its header is refused without being inflated in full).
+
+    Parameters
+    ----------
+    path : str or path-like
+    max_bytes : float, optional
+        Refuse a declared payload above this (default: the shared limit, 4 GiB).
 
     Raises
     ------
+    FileNotFoundError
+        When ``path`` does not exist.
     ValueError
-        When the header is not an IDX header or the payload has the wrong size.
+        When the header is not an IDX header, declares more than ``IDX_MAX_DIMS``
+        dimensions or a payload above ``max_bytes``, or the payload has the wrong size;
+        every message names the file.
 
     Used in chapter 7.
     """
@@ -372,31 +431,47 @@ def read_idx(path) -> np.ndarray:
         raise FileNotFoundError(f"{func}: no file {str(path)!r}")
     if not path.is_file():
         raise ValueError(f"{func}: {str(path)!r} is not a file")
+    name = repr(str(path))
     try:
         with _open(path) as fh:
-            raw = fh.read()
+            gzipped = isinstance(fh, gzip.GzipFile)
+            magic = _read_exactly(fh, 4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_TYPES:
+                raise ValueError(f"{func}: {name} is not an IDX file (bad magic number {magic!r})")
+            ndim = magic[3]
+            if ndim > IDX_MAX_DIMS:
+                raise ValueError(f"{func}: {name} declares {ndim} dimensions in its IDX header, more than the "
+                                 f"{IDX_MAX_DIMS} an array can have here (IDX_MAX_DIMS)")
+            dims = _read_exactly(fh, 4 * ndim)
+            if ndim == 0 or len(dims) < 4 * ndim:
+                raise ValueError(f"{func}: {name} has a truncated IDX header")
+            header = 4 + 4 * ndim
+            shape = tuple(int(k) for k in np.frombuffer(dims, dtype=">u4"))
+            dtype = np.dtype(_IDX_TYPES[magic[2]])
+            expected = math.prod(shape) * dtype.itemsize
+            if not gzipped and path.stat().st_size - header != expected:
+                raise ValueError(f"{func}: {name} declares shape {shape} ({expected} bytes) but holds "
+                                 f"{path.stat().st_size - header} bytes")
+            check_memory(estimate_bytes(*shape, itemsize=dtype.itemsize),
+                         what=f"the payload of {name}, which declares shape {shape},", max_bytes=max_bytes,
+                         func=func)
+            body = _read_exactly(fh, expected)
+            if len(body) != expected:
+                raise ValueError(f"{func}: {name} declares shape {shape} ({expected} bytes) but holds "
+                                 f"{len(body)} bytes")
+            if fh.read(1):
+                raise ValueError(f"{func}: {name} declares shape {shape} ({expected} bytes) but holds more "
+                                 "(reading stopped after the declared payload)")
     except (EOFError, OSError, zlib.error) as exc:  # truncated or corrupted gzip stream
-        raise ValueError(f"{func}: {str(path)!r} is a corrupted or truncated gzip file ({exc})") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"{func}: {str(path)!r} is not an IDX file (bad magic number {raw[:4]!r})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise ValueError(f"{func}: {str(path)!r} has a truncated IDX header")
-    shape = tuple(int(s) for s in np.frombuffer(raw[4:header], dtype=">u4"))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = math.prod(shape) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise ValueError(
-            f"{func}: {str(path)!r} declares shape {shape} ({expected} bytes) but holds {len(raw) - header} bytes"
-        )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+        raise ValueError(f"{func}: {name} is a corrupted or truncated gzip file ({exc})") from exc
+    return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def write_idx(path, array, *, compress: bool | None = None) -> Path:
     """Write ``array`` (uint8) as an IDX file; gzipped when ``compress`` (default: name ends in ``.gz``).
 
-    The inverse of :func:`read_idx`, for tests and for converting other data.
+    The inverse of :func:`read_idx`, for tests and for converting other data. The directory
+    must exist (it is not created), and ``array`` has 1 to ``IDX_MAX_DIMS`` dimensions.
     """
     func = "write_idx"
     if not isinstance(path, (str, os.PathLike)):
@@ -404,9 +479,15 @@ def write_idx(path, array, *, compress: bool | None = None) -> Path:
     if compress is not None:
         compress = check_bool(compress, "compress", func=func)
     arr = np.asarray(array)
-    if arr.dtype != np.uint8 or arr.ndim == 0 or arr.ndim > 255:
-        raise ValueError(f"{func}: array must be a uint8 array with 1 to 255 dimensions, got {describe(arr)}")
+    if arr.dtype != np.uint8 or arr.ndim == 0 or arr.ndim > IDX_MAX_DIMS:
+        raise ValueError(f"{func}: array must be a uint8 array with 1 to {IDX_MAX_DIMS} dimensions, "
+                         f"got {describe(arr)}")
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{func}: path {str(path)!r} is a directory, expected a file name")
+    if not path.parent.is_dir():
+        raise ValueError(f"{func}: path {str(path)!r} is in a directory that does not exist "
+                         f"({str(path.parent)!r}); create it first")
     compress = path.name.endswith(".gz") if compress is None else bool(compress)
     payload = bytes([0, 0, 0x08, arr.ndim]) + np.asarray(arr.shape, dtype=">u4").tobytes() + arr.tobytes()
     if compress:
@@ -458,12 +539,18 @@ def find_fashion_mnist(data_dir=None) -> dict[tuple[str, str], Path]:
         if not searched[0].is_dir():
             raise FileNotFoundError(
                 f"{func}: data_dir {str(searched[0])!r} does not exist or is not a directory. {_HOW_TO_GET}")
+    partial = []
     for folder in searched:
         found = {key: _file_in(folder, stem) for key, stem in FASHION_MNIST_FILES.items()}
         if all(found.values()):
             return found
+        if any(found.values()):
+            missing = ", ".join(f"{FASHION_MNIST_FILES[key]}[.gz]" for key, p in found.items() if p is None)
+            partial.append(f"{str(folder)!r} holds {sum(map(bool, found.values()))} of the 4 files but lacks "
+                           f"{missing}")
     where = ", ".join(repr(str(p)) for p in searched)
-    raise FileNotFoundError(f"{func}: Fashion-MNIST not found (looked in {where}). {_HOW_TO_GET}")
+    detail = f"; {'; '.join(partial)}" if partial else ""
+    raise FileNotFoundError(f"{func}: Fashion-MNIST not found (looked in {where}){detail}. {_HOW_TO_GET}")
 
 
 def load_fashion_mnist(

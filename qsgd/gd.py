@@ -31,6 +31,12 @@ coefficients are SciPy sparse arrays holding only the non-zero couplings, so a p
 network, whose pruned weights are not parameters at all (:func:`model_loss`), keeps its
 sparsity.
 
+How far the map's iterates drift from exact gradient descent is bounded *before* the run by
+:func:`taylor_error_bound`, from the coefficients (:func:`polynomial_radius_bound`), ``eta``, T
+and bounds on the loss's derivatives over a ball (:mod:`qsgd.derivative_bounds`): the one-step
+Taylor remainder :math:`\eta M\lVert v\rVert^{q+1}/(q+1)!` propagated with :math:`1+\eta H`.
+:func:`taylor_error_estimate` is the after-the-fact estimate from the GD trajectory itself.
+
 Symbols: ``n`` free parameters, ``eta`` learning rate, ``q = degree`` the degree of the map.
 
 References
@@ -54,9 +60,10 @@ import scipy.sparse as sp
 import torch
 from torch import func as tf
 
-from qsgd._linalg import dense
+from qsgd._linalg import dense, norm2
 from qsgd._validation import (
     DivergenceError,
+    as_coefficients,
     as_vector,
     check_choice,
     check_int,
@@ -65,6 +72,7 @@ from qsgd._validation import (
     describe,
     estimate_bytes,
 )
+from qsgd.derivative_bounds import DerivativeBounds
 
 __all__ = [
     "DEGREES",
@@ -72,6 +80,9 @@ __all__ = [
     "polynomial_map",
     "model_loss",
     "gradient_descent",
+    "taylor_error_estimate",
+    "polynomial_radius_bound",
+    "TaylorErrorBound",
     "taylor_error_bound",
     "DivergenceError",
 ]
@@ -539,14 +550,20 @@ def _lipschitz(F, a_norm: float, b_norm: float) -> float:
     return lip
 
 
-def taylor_error_bound(F, u_gd, u_poly, step) -> float:
-    r"""Bound on :math:`\lVert u^{\rm GD}_T - u^{\rm poly}_T\rVert`: the Taylor remainders of the steps, propagated.
+def taylor_error_estimate(F, u_gd, u_poly, step) -> float:
+    r"""After-the-fact estimate of :math:`\lVert u^{\rm GD}_T - u^{\rm poly}_T\rVert` from the GD trajectory it judges.
 
     Exact gradient descent :math:`u^{\rm GD}` and the truncated polynomial map
     :math:`P(u)=u+\sum_\ell F_\ell u^{\otimes\ell}` start together; with the one-step remainder
-    :math:`\rho_t=\lVert u^{\rm GD}_{t+1}-P(u^{\rm GD}_t)\rVert` and the Lipschitz constant
-    :math:`\Lambda_t` of :math:`P` between the two iterates, the gap obeys
-    :math:`E_{t+1}\le\rho_t+\Lambda_tE_t`, :math:`E_0=0`; this returns :math:`E_T`.
+    :math:`\rho_t=\lVert u^{\rm GD}_{t+1}-P(u^{\rm GD}_t)\rVert` *measured on the exact GD
+    trajectory* and the Lipschitz constant :math:`\Lambda_t` of :math:`P` between the two
+    iterates, the gap obeys :math:`E_{t+1}\le\rho_t+\Lambda_tE_t`, :math:`E_0=0`; this returns
+    :math:`E_T`.
+
+    This is an estimate, not a bound: it is computed after the fact from the very GD trajectory
+    whose distance to the map it judges (for T = 1 and 2 it equals the error), so it cannot be
+    known before the run and it cannot fail. The a priori bound, from what is known before the
+    run, is :func:`taylor_error_bound`.
 
     Parameters
     ----------
@@ -561,14 +578,15 @@ def taylor_error_bound(F, u_gd, u_poly, step) -> float:
     -------
     float
 
-    Used in chapter 8 (the error budget of a quantum segment).
     Raises
     ------
     ValueError
         If the trajectories are not finite arrays of the same shape (T + 1, n) with T >= 1,
         ``F`` has fewer than two coefficients, or ``step`` is not callable.
+
+    Used in chapter 8 (the error budget of a quantum segment).
     """
-    func = "taylor_error_bound"
+    func = "taylor_error_estimate"
     u_gd = np.asarray(u_gd, dtype=float)
     u_poly = np.asarray(u_poly, dtype=float)
     if u_gd.ndim != 2 or u_gd.shape[0] < 2 or u_gd.shape != u_poly.shape:
@@ -580,9 +598,253 @@ def taylor_error_bound(F, u_gd, u_poly, step) -> float:
         raise ValueError(f"{func}: F must be the coefficients [F0, F1, ...] of the map, got {describe(F)}")
     if not callable(step):
         raise ValueError(f"{func}: step must be callable, got {describe(step)}")
-    bound = 0.0
+    estimate = 0.0
     for t in range(u_gd.shape[0] - 1):
         rho = float(np.linalg.norm(u_gd[t + 1] - step(u_gd[t])))
         lam = _lipschitz(F, float(np.linalg.norm(u_gd[t])), float(np.linalg.norm(u_poly[t])))
-        bound = rho + lam * bound
-    return bound
+        estimate = rho + lam * estimate
+    return estimate
+
+
+def _coefficient_norms(F, func: str) -> tuple[int, float, float, list[float]]:
+    """n, ||F0||, ||I + F1||_2 and [||F_l||_2 for l >= 2] (spectral norms of the n x n**l matrices)."""
+    n, F0, mats = as_coefficients(F, func=func, name="F", max_degree=max(DEGREES))
+    identity_plus = sp.identity(n, format="csr") + mats[0]
+    return n, float(np.linalg.norm(F0)), norm2(identity_plus), [norm2(m) for m in mats[1:]]
+
+
+def polynomial_radius_bound(F, steps) -> np.ndarray:
+    r"""A priori bound :math:`R_t \ge \lVert v_t\rVert` on the iterates of the polynomial map from :math:`v_0 = 0`.
+
+    For :math:`v_{t+1}=v_t+\sum_{\ell=0}^{q}F_\ell v_t^{\otimes\ell}` the triangle inequality and
+    :math:`\lVert v^{\otimes\ell}\rVert=\lVert v\rVert^\ell` give, from the coefficients alone,
+
+    .. math::
+
+        R_0 = 0,\qquad R_{t+1}=\lVert F_0\rVert+\lVert I+F_1\rVert_2\,R_t
+        +\sum_{\ell\ge2}\lVert F_\ell\rVert_2\,R_t^{\ell},
+
+    :math:`\lVert F_\ell\rVert_2` the spectral norm of the :math:`n\times n^\ell` matrix (an upper
+    bound on :math:`\sup\lVert F_\ell u^{\otimes\ell}\rVert/\lVert u\rVert^\ell`).
+
+    Parameters
+    ----------
+    F : sequence or PolynomialMap
+        ``[F0, F1, ..., Fq]`` (q <= 3) or a :class:`PolynomialMap`.
+    steps : int
+        T >= 1.
+
+    Returns
+    -------
+    ndarray, shape (T + 1,)
+        :math:`R_0, \dots, R_T`; ``inf`` from the step where the recursion overflows.
+
+    Raises
+    ------
+    ValueError
+        Bad coefficients (see :func:`qsgd._validation.as_coefficients`), ``steps < 1``.
+
+    Examples
+    --------
+    >>> polynomial_radius_bound([[-0.1], [[-0.5]]], 3)  # |v_t| <= 0.1 (1 + 0.5 + ...)
+    array([0.   , 0.1  , 0.15 , 0.175])
+
+    Used in chapter 8 (the a priori Taylor error of a quantum segment).
+    """
+    func = "polynomial_radius_bound"
+    steps = check_int(steps, "steps", func=func, minimum=1)
+    _, f0, lin, higher = _coefficient_norms(F, func)
+    out = np.zeros(steps + 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            r = out[t]
+            nxt = f0 + lin * r + sum(c * r ** (ell + 2) for ell, c in enumerate(higher) if c)
+            out[t + 1] = nxt if np.isfinite(nxt) else np.inf
+    return out
+
+
+@dataclass(frozen=True)
+class TaylorErrorBound:
+    r"""Result of :func:`taylor_error_bound`.
+
+    Attributes
+    ----------
+    bound : float
+        The a priori bound :math:`e_T \ge \lVert u^{\rm GD}_T - v_T\rVert`; ``inf`` when
+        ``success`` is False (no finite bound is proven).
+    per_step : ndarray, shape (T + 1,)
+        :math:`e_0 = 0, e_1, \dots, e_T` of the recursion (valid bounds only if ``success``).
+    radius_bound : ndarray, shape (T + 1,)
+        :math:`R_t \ge \lVert v_t\rVert` (:func:`polynomial_radius_bound`).
+    displacement_bound : ndarray, shape (T + 1,)
+        :math:`a_t \ge \lVert u^{\rm GD}_t\rVert`.
+    needed_radius : float
+        :math:`\max_{t<T}\max(a_t, R_t)`: the ball on which ``bounds`` must hold.
+    lipschitz : float
+        :math:`\Lambda = 1 + \eta H`.
+    bounds : DerivativeBounds
+        The derivative bounds used (their ``radius`` is the ball they hold on).
+    eta : float
+    steps : int
+    degree : int
+    success : bool
+        ``needed_radius <= bounds.radius`` and every quantity finite: the bound is proven.
+    message : str
+        Why not, when ``success`` is False.
+    """
+
+    bound: float
+    per_step: np.ndarray
+    radius_bound: np.ndarray
+    displacement_bound: np.ndarray
+    needed_radius: float
+    lipschitz: float
+    bounds: DerivativeBounds
+    eta: float
+    steps: int
+    degree: int
+    success: bool
+    message: str
+
+
+def taylor_error_bound(F, steps, bounds, *, eta=None) -> TaylorErrorBound:
+    r"""A priori bound on :math:`\lVert u^{\rm GD}_T - v_T\rVert`, the gap between exact GD and the polynomial map.
+
+    Computed before the run, from what is known then: the coefficients :math:`F_\ell` of the
+    degree-q map (Eq. 4 of [1]_), :math:`\eta`, T and bounds on the loss's derivatives over a
+    ball around :math:`\theta_0` (:class:`qsgd.derivative_bounds.DerivativeBounds`). Nothing of
+    the GD trajectory is used; :func:`taylor_error_estimate` is the after-the-fact estimate.
+
+    **Derivation.** Write :math:`u_t` for exact GD and :math:`v_t` for the map, both from 0,
+    :math:`T_q(v)` for the degree-q Taylor polynomial of :math:`\nabla\mathcal L(\theta_0+v)`, so
+    that :math:`v_{t+1}=v_t-\eta T_q(v_t)`. Then
+
+    .. math::
+
+        u_{t+1}-v_{t+1}=(u_t-v_t)-\eta\,[\nabla\mathcal L(\theta_0+u_t)-\nabla\mathcal L(\theta_0+v_t)]
+        -\eta\,[\nabla\mathcal L(\theta_0+v_t)-T_q(v_t)].
+
+    The first bracket is :math:`\int_0^1\nabla^2\mathcal L\,ds\,(u_t-v_t)`, of norm
+    :math:`\le H\lVert u_t-v_t\rVert`; the second is the Taylor remainder of the gradient, in
+    Lagrange/integral form of norm :math:`\le M\lVert v_t\rVert^{q+1}/(q+1)!`, :math:`M\ge
+    \sup\lVert D^{q+1}\nabla\mathcal L\rVert` (Nesterov [2]_, Lemma 1.2.4 and its higher-order
+    analogue; Taylor's theorem with integral remainder). With :math:`R_t\ge\lVert v_t\rVert`
+    from :func:`polynomial_radius_bound`,
+
+    .. math::
+
+        e_0=0,\qquad e_{t+1}=\min\Bigl(\Lambda\,e_t+\frac{\eta M R_t^{q+1}}{(q+1)!},\;
+        a_t+\eta G+R_{t+1}\Bigr),\qquad \Lambda=1+\eta H,
+
+    where :math:`a_t\ge\lVert u_t\rVert` follows :math:`a_0=0`,
+    :math:`a_{t+1}=\min(a_t+\eta G,\,R_{t+1}+e_{t+1})` (a GD step moves by at most
+    :math:`\eta G`), and the cap in :math:`e_{t+1}` is the triangle inequality
+    :math:`\lVert u-v\rVert\le\lVert u\rVert+\lVert v\rVert`. (The sharper contraction factor
+    :math:`\sup\lVert I-\eta\nabla^2\mathcal L\rVert` would need a lower bound on the Hessian
+    too; :math:`1+\eta H` needs only :math:`H`.)
+
+    **Validity.** G, H and M must hold on a ball containing :math:`\theta_0`, every :math:`u_t`
+    and :math:`v_t` used (t < T) and the segments between them; the ball is convex, so it is
+    enough that ``bounds.radius`` :math:`\ge\max_{t<T}\max(a_t,R_t)` (``needed_radius``). When it
+    is not, or when a quantity overflows, nothing is proven: the result has ``success=False``,
+    ``bound = inf`` and a message saying the radius needed (rebuild the bounds on a larger ball,
+    e.g. :func:`qsgd.derivative_bounds.polynomial_loss_bounds` with ``radius=needed_radius``, and
+    call again). The tanh-network bounds of :func:`qsgd.derivative_bounds.tanh_mlp_bounds` hold
+    everywhere (radius ``inf``).
+
+    Parameters
+    ----------
+    F : sequence or PolynomialMap
+        ``[F0, F1, ..., Fq]`` (q <= 3) or a :class:`PolynomialMap` (which also supplies ``eta``).
+    steps : int
+        T >= 1.
+    bounds : DerivativeBounds
+        Derivative bounds of the loss for degree ``q = len(F) - 1`` (``bounds.order == q``).
+        There is no a priori bound without them: ``None`` is refused.
+    eta : float, optional
+        Learning rate > 0; required when ``F`` is a plain sequence, taken from a
+        :class:`PolynomialMap` otherwise (and must match it if given).
+
+    Returns
+    -------
+    TaylorErrorBound
+
+    Raises
+    ------
+    ValueError
+        ``bounds`` None or not a :class:`DerivativeBounds`, ``bounds.order`` different from the
+        degree of ``F``, a missing or bad ``eta`` (or one that contradicts the map's), bad
+        coefficients, ``steps < 1``.
+
+    References
+    ----------
+    .. [1] J. Liu et al., Nat. Commun. 15, 434 (2024), Eqs. 3-4.
+    .. [2] Y. Nesterov, *Introductory Lectures on Convex Optimization*, Kluwer (2004), Lemma 1.2.4
+       (Taylor remainder bounds from Lipschitz derivatives).
+
+    Examples
+    --------
+    >>> from qsgd.derivative_bounds import polynomial_loss, polynomial_loss_bounds
+    >>> A = [0.0, [1.0], [[0.5]], [[[0.0]]], [[[[0.25]]]]]  # L = th + th^2/2 + th^4/4
+    >>> pm = polynomial_map(polynomial_loss(A), [0.0], eta=0.1, degree=2)
+    >>> res = taylor_error_bound(pm, 3, polynomial_loss_bounds(A, [0.0], radius=1.0, degree=2))
+    >>> res.success, round(res.bound, 7)
+    (True, 0.0008259)
+    >>> actual = gradient_descent(polynomial_loss(A), [0.0], eta=0.1, steps=3)[-1] - pm.trajectory(3)[-1]
+    >>> round(float(abs(actual[0])), 7)  # the error it bounds
+    0.0007748
+
+    Used in chapter 8 (the a priori Taylor error of a quantum segment).
+    """
+    func = "taylor_error_bound"
+    if bounds is None:
+        raise ValueError(
+            f"{func}: bounds is None, but an a priori bound needs DerivativeBounds of the loss over a ball around "
+            "theta0 (qsgd.derivative_bounds.polynomial_loss_bounds for a polynomial loss, tanh_mlp_bounds for the "
+            "book's tanh networks); no such bound exists for an arbitrary torch loss. For an after-the-fact "
+            "estimate from the GD trajectory use taylor_error_estimate(F, u_gd, u_poly, step)")
+    if not isinstance(bounds, DerivativeBounds):
+        raise ValueError(f"{func}: bounds must be a DerivativeBounds, got {describe(bounds)}")
+    map_eta = getattr(F, "eta", None) if not isinstance(F, (list, tuple)) else None
+    if eta is None:
+        if map_eta is None:
+            raise ValueError(f"{func}: eta is required when F is a sequence of coefficients (F0 = -eta * gradient "
+                             "does not tell eta apart from the gradient)")
+        eta = map_eta
+    eta = check_positive(eta, "eta", func=func)
+    if map_eta is not None and not math.isclose(eta, float(map_eta), rel_tol=1e-12):
+        raise ValueError(f"{func}: eta = {eta!r} contradicts the map's eta = {map_eta!r}")
+    steps = check_int(steps, "steps", func=func, minimum=1)
+    _, _, mats = as_coefficients(F, func=func, name="F", max_degree=max(DEGREES))
+    q = len(mats)
+    if bounds.order != q:
+        raise ValueError(f"{func}: bounds.order = {bounds.order} but F has degree q = {q}; the remainder bound must "
+                         f"be of the order-{q + 2} derivative (build the bounds with degree={q})")
+    R = polynomial_radius_bound(F, steps)
+    lam = 1.0 + eta * bounds.hessian
+    scale = eta * bounds.remainder / math.factorial(q + 1)
+    e = np.zeros(steps + 1)
+    a = np.zeros(steps + 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            # (0 * inf terms are 0: an exact map, or a ball with unbounded G, H but e_t = 0)
+            recursion = (lam * e[t] if e[t] else 0.0) + (scale * R[t] ** (q + 1) if scale else 0.0)
+            e[t + 1] = min(recursion, a[t] + eta * bounds.gradient + R[t + 1])
+            a[t + 1] = min(a[t] + eta * bounds.gradient, R[t + 1] + e[t + 1])
+    needed = float(np.max(np.maximum(a[:-1], R[:-1])))
+    # on a ball of infinite radius every point is covered: only e must stay finite
+    finite = bool(np.all(np.isfinite(e)) and (np.isfinite(needed) or bounds.radius == math.inf))
+    if not finite:
+        success, message = False, (f"{func}: a bound overflows (R_T = {R[-1]:.4g}, e_T = {e[-1]:.4g}): no finite "
+                                   "bound is proven; fewer steps or a smaller eta")
+    elif needed > bounds.radius:
+        success, message = False, (f"{func}: the derivative bounds hold on a ball of radius {bounds.radius:.4g}, but "
+                                   f"the trajectories may reach {needed:.4g} from theta0: rebuild the bounds with "
+                                   f"radius >= {needed:.4g}")
+    else:
+        success, message = True, (f"a priori bound after {steps} steps, derivative bounds on a ball of radius "
+                                  f"{bounds.radius:.4g} >= the {needed:.4g} needed")
+    return TaylorErrorBound(
+        bound=float(e[-1]) if success else math.inf, per_step=e, radius_bound=R, displacement_bound=a,
+        needed_radius=needed, lipschitz=lam, bounds=bounds, eta=eta, steps=steps, degree=q, success=success,
+        message=message)

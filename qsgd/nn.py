@@ -276,9 +276,18 @@ def small_cnn(
 
 
 class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with batch norm and an identity (or 1x1-conv) shortcut [3]_."""
+    """Two 3x3 convolutions with batch norm and an identity (or 1x1-conv) shortcut [3]_.
+
+    ``in_planes``, ``planes`` and ``stride`` are integers >= 1 and ``activation`` a key of
+    :data:`ACTIVATIONS`; anything else is a ``ValueError`` naming the argument and the value.
+    """
 
     def __init__(self, in_planes: int, planes: int, stride: int, activation: str, **factory):
+        func = "BasicBlock"
+        in_planes = check_int(in_planes, "in_planes", func=func, minimum=1)
+        planes = check_int(planes, "planes", func=func, minimum=1)
+        stride = check_int(stride, "stride", func=func, minimum=1)
+        check_choice(activation, "activation", set(ACTIVATIONS), func=func)
         super().__init__()
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False, **factory)
         self.bn1 = nn.BatchNorm2d(planes, **factory)
@@ -300,7 +309,11 @@ class BasicBlock(nn.Module):
 
 
 class CifarResNet(nn.Module):
-    """CIFAR ResNet: stem conv, three stages of BasicBlocks, global pooling, linear head."""
+    """CIFAR ResNet: stem conv, three stages of BasicBlocks, global pooling, linear head.
+
+    Built by :func:`cifar_resnet` (which also seeds the initialisation and guards the
+    size); the constructor checks its arguments the same way, naming ``CifarResNet``.
+    """
 
     def __init__(
         self,
@@ -312,6 +325,11 @@ class CifarResNet(nn.Module):
         activation: str,
         **factory,
     ):
+        func = "CifarResNet"
+        depth, widen_factor, stem_width, num_classes, in_channels = _check_resnet_args(
+            depth, widen_factor, stem_width, num_classes, in_channels, func
+        )
+        check_choice(activation, "activation", set(ACTIVATIONS), func=func)
         super().__init__()
         blocks = (depth - 2) // 6
         base = stem_width * widen_factor // 4

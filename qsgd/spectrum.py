@@ -768,6 +768,15 @@ def _check_proxy_size(steps: int, modes: int, max_bytes, func: str) -> None:
                  max_bytes=max_bytes, func=func)
 
 
+def _check_steps(steps, func: str) -> int:
+    """``steps >= 1``: the proxy of t = 0 alone is 1 by its normalization, Eq. (8), and says nothing."""
+    steps = check_int(steps, "steps", func=func)
+    if steps < 1:
+        raise ValueError(f"{func}: steps must be >= 1 (the proxy is evaluated at t = 0..steps, and "
+                         f"E(0) = 1 by the normalization of Eq. (8)), got {steps}")
+    return steps
+
+
 def _weighted_powers(logw: np.ndarray, logg: np.ndarray, steps: int) -> np.ndarray:
     r""":math:`\sum_k e^{\mathrm{logw}_k}\,(e^{\mathrm{logg}_k})^t` for ``t = 0..steps``,
     as a log-sum-exp over the modes (``0**0 = 1``)."""
@@ -810,6 +819,7 @@ def error_proxy(
         Learning rate :math:`\eta` in :math:`a = -\eta\lambda` (the paper leaves
         it implicit; see the module docstring).
     steps : int, keyword-only
+        Last step :math:`t`, at least 1 (``steps=0`` is refused: :math:`E(0) = 1` by Eq. (8)).
     cut : float, keyword-only
         The cut :math:`c` (0.4 in the paper) in units of :math:`a`.
     weights : array or None, keyword-only
@@ -832,7 +842,7 @@ def error_proxy(
 
     func = "error_proxy"
     eta = check_positive(eta, "eta", func=func)
-    steps = check_int(steps, "steps", func=func, minimum=0)
+    steps = _check_steps(steps, func)
     cut = check_positive(cut, "cut", func=func, strict=False)
     smoothed = check_bool(smoothed, "smoothed", func=func)
     lam, w = _measure(spectrum, weights, smoothed, func)
@@ -925,7 +935,7 @@ def proxy_contributions(
     """
     func = "proxy_contributions"
     eta = check_positive(eta, "eta", func=func)
-    steps = check_int(steps, "steps", func=func, minimum=0)
+    steps = _check_steps(steps, func)
     cut = check_positive(cut, "cut", func=func, strict=False)
     smoothed = check_bool(smoothed, "smoothed", func=func)
     lam, w = _measure(spectrum, weights, smoothed, func)

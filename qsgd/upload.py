@@ -68,13 +68,17 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from qiskit import QuantumCircuit, transpile
+from qiskit.circuit.library import StatePreparation
 
-from qsgd._validation import as_vector, check_bool, check_int, check_memory, describe
+from qsgd._validation import as_vector, check_bool, check_int, check_memory, describe, estimate_bytes
 
 __all__ = [
     "UPLOAD_MAX_QUBITS",
     "sparse_state_preparation",
     "cnot_count",
+    "dense_cnot_count",
+    "PreparationChoice",
+    "cheapest_state_preparation",
     "UploadResult",
     "upload_weights",
 ]
@@ -196,15 +200,18 @@ def _normalized_support(amplitudes, num_qubits, normalize, func, max_bytes=None)
         )
     if not support:
         raise ValueError(f"{func}: amplitudes is the zero vector; a quantum state needs a non-zero vector")
-    norm = math.sqrt(sum(abs(a) ** 2 for a in support.values()))
-    if not math.isfinite(norm) or norm == 0:
-        raise ValueError(f"{func}: amplitudes has 2-norm {norm}, which cannot be normalized")
+    # scale by the largest modulus first: squares of entries near 1e300 (or 1e-300) would overflow
+    # (underflow), while the scaled squares lie in [0, 1] and sum to at least 1
+    scale = max(abs(a) for a in support.values())
+    scaled = {k: a / scale for k, a in support.items()}
+    unit = math.sqrt(math.fsum(abs(a) ** 2 for a in scaled.values()))
+    norm = scale * unit  # may be inf for entries near the float limit; the state itself is still finite
     if not normalize and abs(norm - 1.0) > NORM_ATOL:
         raise ValueError(
             f"{func}: amplitudes has 2-norm {norm:.10g}, not 1; divide by the norm first "
             "or pass normalize=True"
         )
-    return {k: a / norm for k, a in support.items()}, num_qubits, norm
+    return {k: a / unit for k, a in scaled.items()}, num_qubits, norm
 
 
 # ------------------------------------------------------------- controlled rotations
@@ -466,12 +473,21 @@ def _plan_merge(state: dict[int, complex], num_qubits: int, lookahead: bool):
     return best[1:]
 
 
-def _disentangle(support: dict[int, complex], num_qubits: int) -> tuple[QuantumCircuit, complex]:
-    """The circuit U with U|psi> = A|0...0>, and the final amplitude A (|A| = 1)."""
+def _disentangle(support: dict[int, complex], num_qubits: int, budget: int | None = None):
+    r"""``(U, A, cx)``: the circuit U with U|psi> = A|0...0>, the final amplitude A (|A| = 1) and
+    the CNOT count of U by the merge-cost formula.
+
+    With a ``budget``, returns ``None`` as soon as the CNOTs spent plus a lower bound on the rest
+    exceed it: every merge while more than two strings remain needs at least one control, so
+    costs at least 2 CNOTs (:math:`2^k` or :math:`2^{k+1}-2` with :math:`k \ge 1`).
+    """
     qc = QuantumCircuit(num_qubits)
     state = dict(support)
     lookahead = len(state) <= _LOOKAHEAD_MAX
+    spent = 0
     while len(state) > 1:
+        if budget is not None and spent + 2 * max(0, len(state) - 2) > budget:
+            return None
         xi, xj, b, v, controls = _plan_merge(state, num_qubits, lookahead)
         delta = xi ^ xj
         for q in range(num_qubits):
@@ -479,11 +495,22 @@ def _disentangle(support: dict[int, complex], num_qubits: int) -> tuple[QuantumC
                 qc.cx(b, q)
         state, low, theta, lam = _apply_merge(state, xi, xj, b, v)
         _controlled_rotation(qc, theta, lam, controls, [(low >> q) & 1 for q in controls], b)
+        spent += delta.bit_count() - 1 + _rotation_cost(len(controls), lam is not None)
+    if budget is not None and spent > budget:
+        return None
     ((last, amp),) = state.items()
     ones = [q for q in range(num_qubits) if (last >> q) & 1]
     if ones:
         qc.x(ones)
-    return qc, amp
+    return qc, amp, spent
+
+
+def _sparse_circuit(undo: QuantumCircuit, amp: complex, s: int) -> QuantumCircuit:
+    """``U^dagger`` with the global phase of the last amplitude: prepares the state exactly."""
+    circuit = undo.inverse()
+    circuit.global_phase = float(np.angle(amp)) + circuit.global_phase
+    circuit.name = f"sparse_prep_s{s}"
+    return circuit
 
 
 def sparse_state_preparation(
@@ -513,8 +540,9 @@ def sparse_state_preparation(
         length that is not a power of two (it is then padded with zeros). For a dict
         it defaults to the bit length of the largest index.
     normalize : bool, default False
-        Divide by the 2-norm first. Otherwise a norm further than 1e-8 from 1 is an
-        error (a norm within 1e-8 of 1 is corrected silently).
+        Divide by the 2-norm first (computed after scaling by the largest modulus, so
+        entries near the float limits neither overflow nor underflow). Otherwise a norm
+        further than 1e-8 from 1 is an error (a norm within 1e-8 of 1 is corrected silently).
     max_bytes : float, optional
         Refuse (``ValueError``) when the circuit, estimated at about :math:`2 s n_q`
         gates, would exceed this (default 4 GiB); checked before the support is collected.
@@ -563,11 +591,8 @@ def sparse_state_preparation(
     func = "sparse_state_preparation"
     normalize = check_bool(normalize, "normalize", func=func)
     support, n, _ = _normalized_support(amplitudes, num_qubits, normalize, func, max_bytes)
-    undo, amp = _disentangle(support, n)
-    circuit = undo.inverse()
-    circuit.global_phase = float(np.angle(amp)) + circuit.global_phase
-    circuit.name = f"sparse_prep_s{len(support)}"
-    return circuit
+    undo, amp, _ = _disentangle(support, n)
+    return _sparse_circuit(undo, amp, len(support))
 
 
 def cnot_count(circuit: QuantumCircuit, *, seed_transpiler: int = 0, optimization_level: int = 1) -> int:
@@ -600,6 +625,147 @@ def cnot_count(circuit: QuantumCircuit, *, seed_transpiler: int = 0, optimizatio
     return int(compiled.count_ops().get("cx", 0))
 
 
+def dense_cnot_count(num_qubits: int) -> int:
+    r"""CNOTs of Qiskit's dense ``StatePreparation`` on :math:`n_q` qubits: :math:`2^{n_q} - n_q - 1`.
+
+    The count of :func:`cnot_count` (basis ``{cx, u}``, optimization level 0 or 1) for
+    generic amplitudes, real or complex: the uniformly controlled :math:`R_y` (and
+    :math:`R_z`) cascade of [1]_ as Qiskit builds it, with the CNOTs of neighbouring
+    multiplexors cancelled (0, 1, 4, 11, 26, 57, 120 for :math:`n_q = 1, \ldots, 7`). A state
+    with vanishing angles (few non-zeros, or structure) may compile to fewer, so the
+    formula is an upper bound in general and exact for generic states.
+
+    Parameters
+    ----------
+    num_qubits : int
+        :math:`n_q \ge 1`.
+
+    Returns
+    -------
+    int
+
+    References
+    ----------
+    .. [1] M. Mottonen, J. J. Vartiainen, V. Bergholm, M. M. Salomaa, "Transformation of
+       quantum states using uniformly controlled rotations", Quantum Inf. Comput. 5, 467 (2005).
+
+    Examples
+    --------
+    >>> [dense_cnot_count(n) for n in range(1, 8)]
+    [0, 1, 4, 11, 26, 57, 120]
+
+    Used in chapter 3 and by :func:`qsgd.hhl.hhl_circuit`.
+    """
+    n = check_int(num_qubits, "num_qubits", func="dense_cnot_count", minimum=1, maximum=UPLOAD_MAX_QUBITS)
+    return 2**n - n - 1
+
+
+@dataclass(frozen=True)
+class PreparationChoice:
+    r"""The cheaper of the sparse and the dense preparation of one state (:func:`cheapest_state_preparation`).
+
+    Attributes
+    ----------
+    circuit : QuantumCircuit
+        Prepares the state exactly (global phase included) from :math:`|0\ldots0
+angle`:
+        :func:`sparse_state_preparation`'s circuit, or one ``StatePreparation`` gate.
+    construction : {"sparse", "dense"}
+        Which one was chosen.
+    cx_count : int
+        CNOTs of the chosen circuit by formula (``sparse_cx`` or ``dense_cx``).
+    sparse_cx : int or None
+        CNOTs of the Gleinig-Hoefler circuit by its merge costs; ``None`` when it was not
+        planned to the end because it could not beat ``dense_cx`` (each merge with more than
+        two strings left costs at least 2, so :math:`2(s-2) > ` ``dense_cx`` settles it at once).
+    dense_cx : int
+        :func:`dense_cnot_count` of ``num_qubits``.
+    num_qubits : int
+    sparsity : int
+        :math:`s`, the number of non-zero amplitudes.
+    """
+
+    circuit: QuantumCircuit
+    construction: str
+    cx_count: int
+    sparse_cx: int | None
+    dense_cx: int
+    num_qubits: int
+    sparsity: int
+
+
+def cheapest_state_preparation(
+    amplitudes: Any,
+    *,
+    num_qubits: int | None = None,
+    normalize: bool = False,
+    max_bytes: float | None = None,
+) -> PreparationChoice:
+    r"""Prepare a state with whichever of the sparse and the dense circuit costs fewer CNOTs.
+
+    Compares, by formula and without transpiling, the CNOTs of the Gleinig-Hoefler circuit of
+    :func:`sparse_state_preparation` (the sum of its merge costs :math:`(d - 1) + c(k)`, see
+    the module docstring; equal to :func:`cnot_count` of the circuit when no rotation has
+    six or more controls) with :func:`dense_cnot_count`, :math:`2^{n_q} - n_q - 1`, of
+    Qiskit's ``StatePreparation``, and returns the cheaper circuit; a tie goes to the sparse
+    one. The sparse planner stops as soon as it cannot win (see
+    :class:`PreparationChoice`), so a nearly dense state costs little time. The sparse
+    circuit wins while :math:`s\,n_q \ll 2^{n_q}`, the regime of Theorem 1 of [1]_; for a
+    fraction of non-zeros near one half or more the dense one does.
+
+    Parameters
+    ----------
+    amplitudes, num_qubits, normalize, max_bytes
+        As in :func:`sparse_state_preparation` (``max_bytes`` also guards the dense
+        vector of :math:`2^{n_q}` amplitudes when that circuit is chosen).
+
+    Returns
+    -------
+    PreparationChoice
+
+    Raises
+    ------
+    ValueError
+        As :func:`sparse_state_preparation`.
+
+    References
+    ----------
+    .. [1] Liu et al., Nat. Commun. 15, 434 (2024), Theorem 1 and ref. 33.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sparse = cheapest_state_preparation({0: 0.6, 5: 0.8}, num_qubits=6)
+    >>> sparse.construction, sparse.cx_count, sparse.dense_cx
+    ('sparse', 1, 57)
+    >>> full = cheapest_state_preparation(np.full(64, 0.125))
+    >>> full.construction, full.cx_count, full.sparse_cx
+    ('dense', 57, None)
+
+    Used in chapter 3, by :func:`upload_weights` and by :func:`qsgd.hhl.hhl_circuit`.
+    """
+    func = "cheapest_state_preparation"
+    normalize = check_bool(normalize, "normalize", func=func)
+    support, n, _ = _normalized_support(amplitudes, num_qubits, normalize, func, max_bytes)
+    s = len(support)
+    dense_cx = 2**n - n - 1
+    planned = None if 2 * max(0, s - 2) > dense_cx else _disentangle(support, n, budget=dense_cx)
+    if planned is not None:
+        undo, amp, sparse_cx = planned
+        return PreparationChoice(circuit=_sparse_circuit(undo, amp, s), construction="sparse", cx_count=sparse_cx,
+                                 sparse_cx=sparse_cx, dense_cx=dense_cx, num_qubits=n, sparsity=s)
+    check_memory(estimate_bytes(2**n, itemsize=16), what=f"the dense state of {n} qubits", max_bytes=max_bytes,
+                 func=func)
+    real = all(a.imag == 0 for a in support.values())
+    vec = np.zeros(2**n, dtype=float if real else complex)
+    for k, a in support.items():
+        vec[k] = a.real if real else a
+    circuit = QuantumCircuit(n, name=f"dense_prep_s{s}")
+    circuit.append(StatePreparation(vec, normalize=True), range(n))
+    return PreparationChoice(circuit=circuit, construction="dense", cx_count=dense_cx, sparse_cx=None,
+                             dense_cx=dense_cx, num_qubits=n, sparsity=s)
+
+
 @dataclass(frozen=True)
 class UploadResult:
     r"""A weight vector split into a classical norm and a quantum direction.
@@ -620,6 +786,12 @@ class UploadResult:
     shape : tuple of int
         Shape of the weights as given (they are flattened in C order);
         ``result.weights(state).reshape(result.shape)`` restores it.
+    construction : {"sparse", "dense"}
+        Which preparation :func:`cheapest_state_preparation` chose: the Gleinig-Hoefler
+        circuit or Qiskit's dense ``StatePreparation``.
+    cx_count : int or None
+        CNOTs of ``circuit`` by formula (:class:`PreparationChoice`); ``None`` only for a
+        result built by hand without it.
     """
 
     circuit: QuantumCircuit
@@ -628,6 +800,8 @@ class UploadResult:
     num_qubits: int
     size: int
     shape: tuple = ()
+    construction: str = "sparse"
+    cx_count: int | None = None
 
     @property
     def sparsity(self) -> int:
@@ -648,8 +822,10 @@ def upload_weights(weights: Any, *, num_qubits: int | None = None, max_bytes: fl
 
     Flattens *weights* (C order, as ``torch.flatten``), pads it with zeros to
     :math:`2^{n_q}` entries and prepares :math:`\theta/\|\theta\|` with
-    :func:`sparse_state_preparation`. This is the upload of :math:`\theta(0)` in
-    Theorem 1 of [1]_: after pruning the vector is s-sparse and costs
+    :func:`cheapest_state_preparation`: the Gleinig-Hoefler circuit of
+    :func:`sparse_state_preparation`, or Qiskit's dense ``StatePreparation`` when that costs
+    fewer CNOTs by formula (``UploadResult.construction`` says which). This is the upload of
+    :math:`\theta(0)` in Theorem 1 of [1]_: after pruning the vector is s-sparse and costs
     :math:`O(s\,n_q)` CNOTs.
 
     Parameters
@@ -698,15 +874,18 @@ def upload_weights(weights: Any, *, num_qubits: int | None = None, max_bytes: fl
     if size > 2**num_qubits:
         raise ValueError(f"{func}: {size} weights do not fit in num_qubits={num_qubits} (2**{num_qubits} amplitudes)")
     _support_guard(int(np.count_nonzero(flat)), num_qubits, max_bytes, func)
-    norm = float(np.linalg.norm(flat))
-    if not math.isfinite(norm):  # finite weights whose squares overflow
-        raise ValueError(f"{func}: the 2-norm of weights overflows (largest |weight| = {np.max(np.abs(flat)):.4g})")
-    circuit = sparse_state_preparation(flat / norm, num_qubits=num_qubits, max_bytes=max_bytes)
+    scale = float(np.max(np.abs(flat)))
+    norm = scale * float(np.linalg.norm(flat / scale))  # scaled first: squares near 1e300 would overflow
+    if not math.isfinite(norm):  # the norm itself is beyond the float range
+        raise ValueError(f"{func}: the 2-norm of weights overflows (largest |weight| = {scale:.4g})")
+    choice = cheapest_state_preparation(flat / norm, num_qubits=num_qubits, max_bytes=max_bytes)
     return UploadResult(
-        circuit=circuit,
+        circuit=choice.circuit,
         norm=norm,
         support=np.flatnonzero(flat),
         num_qubits=num_qubits,
         size=size,
         shape=shape,
+        construction=choice.construction,
+        cx_count=choice.cx_count,
     )

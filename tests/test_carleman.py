@@ -838,9 +838,9 @@ def test_bad_input_catalogue(case, refuses):
     refuses(call, ValueError, words)
 
 
-def test_truncation_error_terms_bound_the_first_level_error():
+def test_truncation_error_estimate_bounds_the_first_level_error():
     """The first-level truncation error is exact (0) where the lift is exact and bounded where it is not."""
-    from qsgd.carleman import truncation_error_terms
+    from qsgd.carleman import truncation_error_estimate
 
     rng = np.random.default_rng(5)
     n = 2
@@ -861,10 +861,10 @@ def test_truncation_error_terms_bound_the_first_level_error():
         y = lift(np.zeros(n), order=order)
         for _ in range(8):
             y = C @ y + b
-        err, bound, residuals = truncation_error_terms(C, b, u, order=order)
+        err, bound, residuals = truncation_error_estimate(C, b, u, order=order)
         np.testing.assert_allclose(err, y[:n] - u[-1], atol=1e-13)
         assert np.linalg.norm(err) <= bound * (1 + 1e-12) and residuals.shape == (8,)
         errors.append(np.linalg.norm(err))
     assert errors[2] < errors[1] < errors[0]
-    with pytest.raises(ValueError, match="truncation_error_terms: C has shape"):
-        truncation_error_terms(np.eye(3), np.zeros(3), u, order=1)
+    with pytest.raises(ValueError, match="truncation_error_estimate: C has shape"):
+        truncation_error_estimate(np.eye(3), np.zeros(3), u, order=1)

@@ -466,6 +466,8 @@ BAD_INPUT = {
                               ValueError, ["break_even", "n_max", "bits"]),
     "break_even string eps": (lambda: _cost.break_even(_cost.ASSUMPTION_SETS["A"], num=11,
                                                        **{**_RUN, "eps": "x"}), ValueError, ["break_even", "eps"]),
+    "break_even huge num": (lambda: _cost.break_even(_cost.ASSUMPTION_SETS["A"], num=10**9, **_RUN), ValueError,
+                            ["break_even", "num", "<= 1000000", "1000000000"]),
 }
 
 

@@ -145,6 +145,30 @@ def _bytes(tmp, payload):
     return path
 
 
+def _gzip_bytes(tmp, payload, name="g.idx.gz"):
+    path = tmp / name
+    with gzip.open(path, "wb", compresslevel=1) as fh:
+        fh.write(payload)
+    return path
+
+
+def _gzip_bomb(tmp):
+    """A header declaring 10 bytes, followed by 64 MiB of zeros (about 64 KB compressed)."""
+    path = tmp / "bomb.idx.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(bytes([0, 0, 8, 1, 0, 0, 0, 10]))
+        zeros = bytes(1 << 20)
+        for _ in range(64):
+            fh.write(zeros)
+    return path
+
+
+def _three_of_four(tmp):
+    write_fake_fashion(tmp / "three", n_train=3, n_test=2)
+    (tmp / "three" / "t10k-labels-idx1-ubyte.gz").unlink()
+    return tmp / "three"
+
+
 def _fake_dir_with_labels(tmp, labels):
     write_fake_fashion(tmp / "d", gz=False)
     qd.write_idx(tmp / "d" / "train-labels-idx1-ubyte", labels)
@@ -267,6 +291,39 @@ BAD_INPUT = {
     "split_data unequal pair": (lambda tmp: qd.split_data((torch.zeros(3, 2), torch.zeros(2)), func="train"),
                                 ValueError, ["train", "data"]),
     "torch_dtype int": (lambda tmp: qd.torch_dtype(torch.int64), ValueError, ["torch_dtype", "dtype", "int64"]),
+    "read 255 dimensions": (lambda tmp: qd.read_idx(_bytes(tmp, bytes([0, 0, 8, 255]) + b"\x00\x00\x00\x01" * 255)),
+                            ValueError, ["read_idx", "c.idx", "255 dimensions", "IDX_MAX_DIMS"]),
+    "read gzip 255 dimensions": (
+        lambda tmp: qd.read_idx(_gzip_bytes(tmp, bytes([0, 0, 8, 255]) + b"\x00\x00\x00\x01" * 255)),
+        ValueError, ["read_idx", "g.idx.gz", "255 dimensions"]),
+    "read gzip inflating beyond its header": (lambda tmp: qd.read_idx(_gzip_bomb(tmp)), ValueError,
+                                              ["read_idx", "bomb.idx.gz", "declares shape (10,)", "holds more"]),
+    "read gzip declaring a terabyte": (
+        lambda tmp: qd.read_idx(_gzip_bytes(tmp, bytes([0, 0, 8, 2, 0, 16, 0, 0, 0, 16, 0, 0]) + b"\x00" * 10)),
+        ValueError, ["read_idx", "g.idx.gz", "declares shape (1048576, 1048576)", "GiB", "max_bytes"]),
+    "read gzip shorter than declared": (
+        lambda tmp: qd.read_idx(_gzip_bytes(tmp, bytes([0, 0, 8, 1, 0, 0, 0, 9, 1, 2]))),
+        ValueError, ["read_idx", "g.idx.gz", "(9 bytes)", "holds 2 bytes"]),
+    "read above max_bytes": (lambda tmp: qd.read_idx(qd.write_idx(tmp / "m.idx", np.zeros(100, np.uint8)),
+                                                     max_bytes=50), ValueError, ["read_idx", "m.idx", "max_bytes"]),
+    "write into a missing directory": (lambda tmp: qd.write_idx(tmp / "absent" / "w.idx", np.zeros(3, np.uint8)),
+                                       ValueError, ["write_idx", "path", "absent", "does not exist"]),
+    "write onto a directory": (lambda tmp: qd.write_idx(tmp, np.zeros(3, np.uint8)), ValueError,
+                               ["write_idx", "path", "is a directory"]),
+    "write 40 dimensions": (lambda tmp: qd.write_idx(tmp / "w.idx", np.zeros((1,) * 40, np.uint8)), ValueError,
+                            ["write_idx", "1 to 32 dimensions"]),
+    "find three of four files": (lambda tmp: qd.find_fashion_mnist(_three_of_four(tmp)), FileNotFoundError,
+                                 ["find_fashion_mnist", "three", "3 of the 4", "lacks t10k-labels-idx1-ubyte"]),
+    "split_data mismatched pair": (lambda tmp: qd.split_data((torch.zeros(3, 2), torch.zeros(2))), ValueError,
+                                   ["split_data", "data[0] (the inputs) has 3 samples",
+                                    "data[1] (the targets) has 2"]),
+    "split_data mismatched DataSplit": (
+        lambda tmp: qd.split_data(qd.DataSplit(torch.zeros(3, 2), torch.zeros(2), torch.zeros(1, 2), torch.zeros(1))),
+        ValueError, ["split_data", "data.x_train has 3 samples", "data.y_train has 2"]),
+    "split_data dict": (lambda tmp: qd.split_data({"x": torch.zeros(3), "y": torch.zeros(3)}), ValueError,
+                        ["split_data", "dict", "['x', 'y']"]),
+    "split_data None test part": (lambda tmp: qd.split_data(qd.DataSplit(torch.zeros(3), torch.zeros(3), None, None)),
+                                  ValueError, ["split_data", "data.x_test", "None"]),
 }
 
 

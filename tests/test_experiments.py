@@ -345,6 +345,59 @@ def test_bad_input_catalogue(case, tmp_path, refuses):
     refuses(call, exc, words, tmp_path)
 
 
+def _garbage_in(tmp):
+    (tmp / "garbage.pt").write_bytes(b"not a torch file")
+    return str(tmp / "garbage.pt")
+
+
+def _saved_pair(tmp):
+    torch.save((torch.zeros(2, 64), torch.zeros(2, dtype=torch.long)), tmp / "pair.pt")
+    return str(tmp / "pair.pt")
+
+
+# python -m qsgd spectrum: argv (from a fresh temporary directory) -> fragments of the one stderr line
+# (exit status 2, nothing written)
+CLI_BAD_INPUT = {
+    "negative samples": (lambda tmp: ["--scale", "small", "--samples", "-5"], ["--samples", ">= 1", "-5"]),
+    "zero lanczos steps": (lambda tmp: ["--scale", "small", "--lanczos-steps", "0"], ["--lanczos-steps", "0"]),
+    "zero lanczos starts": (lambda tmp: ["--scale", "small", "--lanczos-starts", "0"], ["--lanczos-starts", "0"]),
+    "zero batch size": (lambda tmp: ["--scale", "small", "--batch-size", "0"], ["--batch-size", "0"]),
+    "negative seed": (lambda tmp: ["--scale", "small", "--seed", "-1"], ["--seed", "-1"]),
+    "missing cifar directory": (lambda tmp: ["--scale", "paper", "--data", "/nonexistent"],
+                                ["--data", "/nonexistent", "no such directory"]),
+    "missing fashion directory": (lambda tmp: ["--scale", "fashion", "--data-dir", str(tmp / "none")],
+                                  ["--data-dir", "none", "no such directory"]),
+    "missing pretrained": (lambda tmp: ["--scale", "small", "--pretrained", str(tmp / "w.pt")],
+                           ["--pretrained", "w.pt", "no such file"]),
+    "missing model file": (lambda tmp: ["--model-file", str(tmp / "m.pt"), "--data-file", str(tmp / "d.pt")],
+                           ["--model-file", "m.pt", "no such file"]),
+    "missing data file": (lambda tmp: ["--model-file", _garbage_in(tmp), "--data-file", str(tmp / "d.pt")],
+                          ["--data-file", "d.pt", "no such file"]),
+    "unreadable model file": (lambda tmp: ["--model-file", _garbage_in(tmp), "--data-file", _saved_pair(tmp)],
+                              ["--model-file", "garbage.pt", "torch.load"]),
+    "model file holding data": (lambda tmp: ["--model-file", _saved_pair(tmp), "--data-file", _saved_pair(tmp)],
+                                ["--model-file", "pair.pt", "torch.nn.Module"]),
+    "paper scale without data": (lambda tmp: ["--scale", "paper"], ["data_path"]),
+    "output into a missing directory": (lambda tmp: ["--scale", "small", "--output", str(tmp / "no" / "s.npz")],
+                                        ["--output", "s.npz", "does not exist"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CLI_BAD_INPUT))
+def test_spectrum_cli_bad_input_catalogue(case, tmp_path, capsys):
+    argv, words = CLI_BAD_INPUT[case]
+    out = tmp_path / "spectrum.npz"
+    args = argv(tmp_path)
+    if "--output" not in args:
+        args = [*args, "--output", str(out)]
+    assert cli.main(["spectrum", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    for word in words:
+        assert word in err, (word, err)
+    assert not out.exists()
+
+
 def test_result_methods_refuse_bad_arguments():
     res = _tiny_result()
     with pytest.raises(ValueError, match="proxy_along_training: cut"):

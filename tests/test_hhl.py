@@ -19,6 +19,7 @@ from qsgd.hhl import (
     HHLResolutionWarning,
     hhl_circuit,
     hhl_error_bound,
+    hhl_error_estimate,
     hhl_parameters,
     hhl_solve,
     required_clock_qubits,
@@ -810,12 +811,12 @@ BAD_INPUT = {
     "bound not parameters": (lambda: hhl_error_bound((0.5, 1.0)), ValueError,
                              ["hhl_error_bound", "parameters", "HHLParameters", "(0.5, 1.0)"]),
     "bound None": (lambda: hhl_error_bound(None), ValueError, ["hhl_error_bound", "parameters", "None"]),
-    "bound 40-qubit clock": (lambda: hhl_error_bound(hhl_parameters((0.5, 1.0), clock_qubits=40)), ValueError,
-                             ["hhl_error_bound", "grid", "points_per_bin=64"]),
-    "bound few points": (lambda: hhl_error_bound(_PARAMS, points_per_bin=2), ValueError,
-                         ["hhl_error_bound", "points_per_bin", ">= 4"]),
-    "bound eigenvalues outside": (lambda: hhl_error_bound(_PARAMS, eigenvalues=[0.5, 1.0]), ValueError,
-                                  ["hhl_error_bound", "eigenvalues", "[0.666667, 1.33333]"]),
+    "estimate 40-qubit clock": (lambda: hhl_error_estimate(hhl_parameters((0.5, 1.0), clock_qubits=40)), ValueError,
+                                ["hhl_error_estimate", "grid", "points_per_bin=64"]),
+    "estimate few points": (lambda: hhl_error_estimate(_PARAMS, points_per_bin=2), ValueError,
+                            ["hhl_error_estimate", "points_per_bin", ">= 4"]),
+    "estimate eigenvalues outside": (lambda: hhl_error_estimate(_PARAMS, eigenvalues=[0.5, 1.0]), ValueError,
+                                     ["hhl_error_estimate", "eigenvalues", "[0.666667, 1.33333]"]),
     "solve parameters and time": (
         lambda: hhl_solve(_A, _b, parameters=_PARAMS, evolution_time=1.0, count_gates=False), ValueError,
         ["hhl_solve", "parameters=", "evolution_time", "not both"]),
@@ -1085,3 +1086,46 @@ def test_model_sampling_is_the_tomography_estimator():
     est = amplitudes_from_pair_counts(table)[4:7]
     est = est * np.sign(est[np.argmax(np.abs(est))])
     np.testing.assert_array_equal(res.sampled_solution, est / np.linalg.norm(est))
+
+
+# ------------------------------------------- the right-hand side's preparation: the cheaper circuit
+
+
+def _rhs(n, s, seed):
+    rng = np.random.default_rng(seed)
+    vec = np.zeros(2**n)
+    vec[rng.choice(2**n, size=s, replace=False)] = rng.normal(size=s)
+    return vec / np.linalg.norm(vec)
+
+
+@pytest.mark.parametrize(("n", "s"), [(3, 3), (4, 8), (5, 8), (6, 6), (6, 16), (6, 32), (7, 16)])
+def test_state_preparation_takes_the_cheaper_circuit(n, s):
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import StatePreparation
+    from qiskit.quantum_info import Statevector
+
+    from qsgd.hhl.circuit import state_preparation
+    from qsgd.upload import cnot_count, dense_cnot_count, sparse_state_preparation
+
+    vec = _rhs(n, s, seed=10 * n + s)
+    gate = state_preparation(vec)
+    qc = QuantumCircuit(n)
+    qc.append(gate, range(n))
+    np.testing.assert_allclose(Statevector(qc).data, vec, atol=1e-10)
+    assert gate.label == "prep b"
+    sparse = cnot_count(sparse_state_preparation(vec), optimization_level=0)
+    chosen = cnot_count(qc, optimization_level=0)
+    assert chosen == min(sparse, dense_cnot_count(n))
+    assert isinstance(gate, StatePreparation) == (sparse > dense_cnot_count(n))
+    assert state_preparation_cx(vec) == chosen
+
+
+def test_state_preparation_sparse_at_six_qubits_and_sixteen_non_zeros():
+    # s n_q = 96 > 2**6: a fixed rule took the dense circuit (57 CX) where the sparse one is cheaper
+    from qiskit.circuit.library import StatePreparation
+
+    from qsgd.hhl.circuit import state_preparation
+
+    vec = _rhs(6, 16, seed=60 + 16)
+    assert not isinstance(state_preparation(vec), StatePreparation)
+    assert state_preparation_cx(vec) < 57

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy.stats import binom, chi2
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import Statevector
 
 from qsgd.tomography import (
+    TOMOGRAPHY_MAX_SHOTS,
     TomographyResult,
     amplitudes_from_pair_counts,
     hadamard_pair_counts,
@@ -17,6 +21,9 @@ from qsgd.tomography import (
     recover_norm,
     shots_bound,
     sign_circuit,
+    tomography_error_bound,
+    tomography_error_estimate,
+    tomography_shots_for,
     vector_tomography,
 )
 from qsgd.upload import sparse_state_preparation
@@ -407,6 +414,176 @@ def test_pair_tomography_is_reachable_from_the_top_level():
     assert qsgd.pair_signs is pair_signs
 
 
+# ---------------------------------------------------------------------------
+# the finite-sample error bound: coverage on adversarial states, properties
+# ---------------------------------------------------------------------------
+
+#: confidence of the coverage tests (0.999 would need ~10x the replicates to test)
+COVERAGE_CONFIDENCE = 0.99
+COVERAGE_REPLICATES = 1000
+
+
+def _log_uniform_amplitudes(s, shots, rng):
+    """Magnitudes log-uniform in [1e-12, 1] (before normalization), random signs."""
+    return 10.0 ** rng.uniform(-12.0, 0.0, s) * rng.choice([-1.0, 1.0], s)
+
+
+def _flat_amplitudes(s, shots, rng):
+    return rng.choice([-1.0, 1.0], s)
+
+
+def _dominant_amplitudes(s, shots, rng):
+    """One entry of size ~1, the others 1e-16: a postselected state with numerical-noise entries."""
+    v = 1e-16 * rng.choice([-1.0, 1.0], s)
+    v[rng.integers(s)] = 1.0
+    return v
+
+
+def _near_threshold_amplitudes(s, shots, rng):
+    """Half the entries at |x_i| = 1/sqrt(shots) (sign decisions near coin flips), a quarter at 1e-16."""
+    k, tiny = s // 2, s // 4
+    v = np.empty(s)
+    v[:k] = min(1.0 / math.sqrt(shots), math.sqrt(0.5 / k))  # at most half the weight
+    v[k:k + tiny] = 1e-16
+    v[k + tiny:] = math.sqrt((1.0 - k * v[0] ** 2) / (s - k - tiny))
+    return rng.permutation(v) * rng.choice([-1.0, 1.0], s)
+
+
+STATE_FAMILIES = {
+    "log_uniform_1_to_1e-12": _log_uniform_amplitudes,
+    "flat": _flat_amplitudes,
+    "dominant_plus_1e-16": _dominant_amplitudes,
+    "near_threshold": _near_threshold_amplitudes,
+}
+
+
+def _tomography_errors(family, s, shots, replicates, seed):
+    """l2 errors of vector_tomography on `replicates` fresh states of `family`.
+
+    Each state has s non-zeros at random positions of a 2s-long register; even replicates
+    pass the support (as the pipeline does), odd ones let the observed outcomes define it.
+    """
+    rng = np.random.default_rng(seed)
+    errors = np.empty(replicates)
+    for r in range(replicates):
+        v = STATE_FAMILIES[family](s, shots, rng)
+        idx = np.sort(rng.choice(2 * s, s, replace=False))
+        x = np.zeros(2 * s)
+        x[idx] = v / np.linalg.norm(v)
+        support = idx if r % 2 == 0 else None
+        errors[r] = vector_tomography(x, shots=shots, rng=rng, support=support).error(x)
+    return errors
+
+
+def _allowed_violations(replicates, confidence, level=0.999):
+    """Largest violation count a correct (1 - alpha)-bound passes: a one-sided binomial test at `level`."""
+    return int(binom.ppf(level, replicates, 1.0 - confidence))
+
+
+def test_allowed_violations_is_the_binomial_quantile():
+    assert _allowed_violations(1000, 0.99) == 21  # mean 10, so a 2x excess is still tolerated
+    assert binom.sf(21, 1000, 0.01) <= 1e-3 < binom.sf(20, 1000, 0.01)
+
+
+@pytest.mark.parametrize("shots", [100, 1000, 10_000])
+@pytest.mark.parametrize("s", [8, 64])
+@pytest.mark.parametrize("family", list(STATE_FAMILIES))
+def test_error_bound_covers_every_state_family(family, s, shots):
+    """P(error > tomography_error_bound) <= 1 - confidence, also for amplitudes far below 1/sqrt(shots)."""
+    seed = 1000 * s + shots + 7 * list(STATE_FAMILIES).index(family)
+    errors = _tomography_errors(family, s, shots, COVERAGE_REPLICATES, seed)
+    bound = tomography_error_bound(s, shots, confidence=COVERAGE_CONFIDENCE)
+    violations = int(np.count_nonzero(errors > bound))
+    assert violations <= _allowed_violations(COVERAGE_REPLICATES, COVERAGE_CONFIDENCE), (
+        f"{family}, s={s}, shots={shots}: {violations}/{COVERAGE_REPLICATES} errors above the bound {bound:.4g}"
+    )
+
+
+@pytest.mark.parametrize("shots", [1000, 10_000])
+@pytest.mark.parametrize("s", [8, 64])
+def test_error_estimate_fails_coverage_near_the_sign_threshold(s, shots):
+    """The delta-method number is an estimate, not a bound: states with amplitudes ~1/sqrt(shots)
+    (and 1e-16 ones) exceed it far more often than 1 - confidence, while the bound holds."""
+    errors = _tomography_errors("near_threshold", s, shots, COVERAGE_REPLICATES, seed=11 + s + shots)
+    estimate = tomography_error_estimate(s, shots, confidence=COVERAGE_CONFIDENCE)
+    violations = int(np.count_nonzero(errors > estimate))
+    assert violations > 10 * _allowed_violations(COVERAGE_REPLICATES, COVERAGE_CONFIDENCE)  # measured 30-97 %
+    # the same errors are within the bound, which is not vacuous: the worst error reaches 20 % of it
+    bound = tomography_error_bound(s, shots, confidence=COVERAGE_CONFIDENCE)
+    assert errors.max() <= bound
+    assert errors.max() >= 0.2 * bound
+
+
+def test_error_decomposition_of_the_proof():
+    """Step 0 of the proof: ||x_hat - x||^2 = D + 4 sum_W m_i a_i <= (sqrt(D) + 2 sqrt(U))^2."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        x = _unit(_near_threshold_amplitudes(16, 100, rng))
+        res = vector_tomography(x, shots=100, rng=rng)
+        a, m = np.abs(x), res.magnitudes
+        wrong = (m > 0) & (res.signs != np.sign(x))
+        d = float(np.sum((m - a) ** 2))
+        u = float(np.sum(np.minimum(a, m)[wrong] ** 2))
+        np.testing.assert_allclose(res.error(x) ** 2, d + 4.0 * np.sum((m * a)[wrong]), rtol=1e-10, atol=1e-14)
+        assert res.error(x) <= math.sqrt(d) + 2.0 * math.sqrt(u) + 1e-12
+
+
+@pytest.mark.parametrize("s", [2, 8, 64, 256, 4096])
+def test_error_bound_is_finite_decreasing_and_at_most_two(s):
+    shots = np.unique(np.logspace(0, 9, 91).astype(np.int64))
+    bounds = np.array([tomography_error_bound(s, int(n)) for n in shots])
+    assert np.all(np.isfinite(bounds)) and np.all(bounds >= 0.0) and np.all(bounds <= 2.0)
+    assert np.all(np.diff(bounds) <= 0.0)
+    below = bounds < 2.0
+    assert np.all(np.diff(bounds[below]) < 0.0)  # strictly once it is informative
+    assert bounds[-1] < 0.05
+
+
+@pytest.mark.parametrize("s", [2, 16, 256])
+def test_error_bound_scales_like_shots_to_the_minus_half(s):
+    big = 10**7
+    np.testing.assert_allclose(tomography_error_bound(s, 4 * big) / tomography_error_bound(s, big), 0.5,
+                               rtol=1e-12)
+    np.testing.assert_allclose(tomography_error_bound(s, 100 * big) * math.sqrt(100),
+                               tomography_error_bound(s, big), rtol=1e-12)
+
+
+def test_error_bound_orderings_and_one_amplitude():
+    assert tomography_error_bound(1, 1) == 0.0 and tomography_error_bound(1, 10**6, confidence=0.5) == 0.0
+    for shots in (100, 10_000, 10**6):
+        by_sparsity = [tomography_error_bound(s, shots) for s in (2, 4, 16, 64, 256)]
+        assert np.all(np.diff(by_sparsity) >= 0.0)
+        by_confidence = [tomography_error_bound(16, shots, confidence=c) for c in (0.5, 0.9, 0.99, 0.999, 1 - 1e-9)]
+        assert np.all(np.diff(by_confidence) >= 0.0)
+        for s in (2, 16, 256):
+            assert tomography_error_bound(s, shots) >= tomography_error_estimate(s, shots)
+
+
+def test_error_estimate_is_the_chi_square_quantile():
+    np.testing.assert_allclose(tomography_error_estimate(6, 10_000), math.sqrt(chi2.ppf(0.999, 5) / 40_000),
+                               rtol=1e-12)
+    np.testing.assert_allclose(tomography_error_estimate(6, 400) / tomography_error_estimate(6, 100), 0.5,
+                               rtol=1e-12)
+    assert tomography_error_estimate(1, 10) == 0.0
+
+
+@pytest.mark.parametrize("s, eps", [(2, 0.1), (16, 0.1), (16, 0.01), (64, 0.5), (256, 0.05), (3, 1.9)])
+def test_shots_for_is_the_smallest_sufficient_count(s, eps):
+    n = tomography_shots_for(s, eps)
+    assert tomography_error_bound(s, n) <= eps
+    assert n == 1 or tomography_error_bound(s, n - 1) > eps
+    assert tomography_shots_for(s, eps, confidence=0.9) <= n
+
+
+def test_shots_for_trivial_and_absurd_targets():
+    assert tomography_shots_for(1, 1e-6) == 1
+    assert tomography_shots_for(64, 2.0) == 1
+    n = tomography_shots_for(64, 1e-6)  # about 2e14 copies: large, still allowed
+    assert n <= TOMOGRAPHY_MAX_SHOTS
+    with pytest.raises(ValueError, match=r"tomography_shots_for: eps = 1e-09 with sparsity = 64"):
+        tomography_shots_for(64, 1e-9)
+
+
 # ------------------------------------------------ the bad-input catalogue (call, words)
 
 _X = np.array([0.6, -0.48, 0.0, 0.64])
@@ -453,6 +630,22 @@ BAD_INPUT = {
     "signs negative magnitude": (lambda: pair_signs([-0.6, 0.8], [[1.0, 1.0]]), ["pair_signs", "magnitudes", "-0.6"]),
     "signs wrong rows": (lambda: pair_signs([0.6, 0.8], [[1.0, 1.0], [1.0, 1.0]]), ["pair_signs", "pair_counts", "(2, 2)"]),
     "signs wrong columns": (lambda: pair_signs([0.6, 0.8], [[1.0, 1.0, 1.0]]), ["pair_signs", "pair_counts", "(1, 3)"]),
+    "bound zero sparsity": (lambda: tomography_error_bound(0, 100), ["tomography_error_bound", "sparsity", "0"]),
+    "bound float shots": (lambda: tomography_error_bound(4, 100.5), ["tomography_error_bound", "shots", "100.5"]),
+    "bound zero shots": (lambda: tomography_error_bound(4, 0), ["tomography_error_bound", "shots", "0"]),
+    "bound confidence 1": (lambda: tomography_error_bound(4, 100, confidence=1.0),
+                           ["tomography_error_bound", "confidence", "1.0"]),
+    "bound confidence nan": (lambda: tomography_error_bound(4, 100, confidence=float("nan")),
+                             ["tomography_error_bound", "confidence"]),
+    "bound string confidence": (lambda: tomography_error_bound(4, 100, confidence="high"),
+                                ["tomography_error_bound", "confidence"]),
+    "estimate negative confidence": (lambda: tomography_error_estimate(4, 100, confidence=-0.5),
+                                     ["tomography_error_estimate", "confidence", "-0.5"]),
+    "estimate None shots": (lambda: tomography_error_estimate(4, None), ["tomography_error_estimate", "shots"]),
+    "shots_for zero eps": (lambda: tomography_shots_for(4, 0.0), ["tomography_shots_for", "eps", "0"]),
+    "shots_for string sparsity": (lambda: tomography_shots_for("4", 0.1), ["tomography_shots_for", "sparsity"]),
+    "shots_for confidence 2": (lambda: tomography_shots_for(4, 0.1, confidence=2.0),
+                               ["tomography_shots_for", "confidence", "2.0"]),
     "error wrong length": (lambda: vector_tomography(_X, shots=10, rng=1).error([1.0, 0.0]),
                            ["TomographyResult.error", "truth", "length 4"]),
 }

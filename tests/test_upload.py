@@ -12,6 +12,9 @@ from qiskit.circuit.library import RYGate, RZGate, StatePreparation
 from qiskit.quantum_info import Operator, Statevector, state_fidelity
 
 from qsgd.upload import (
+    PreparationChoice,
+    cheapest_state_preparation,
+    dense_cnot_count,
     UPLOAD_MAX_QUBITS,
     UploadResult,
     _controlled_rotation,
@@ -337,7 +340,19 @@ BAD_INPUT = {
     "weights dict": (lambda: upload_weights({0: 1.0}), ["upload_weights", "weights"]),
     "weights empty": (lambda: upload_weights([]), ["upload_weights", "weights", "empty"]),
     "weights inf": (lambda: upload_weights([np.inf, 1.0]), ["upload_weights", "weights", "non-finite"]),
-    "weights overflowing norm": (lambda: upload_weights([1e300, 1e300]), ["upload_weights", "overflows"]),
+    "weights overflowing norm": (lambda: upload_weights([1.7e308, 1.7e308]), ["upload_weights", "overflows", "1.7e+308"]),
+    "prep unnormalized huge": (lambda: sparse_state_preparation([1e300, 1e300]),
+                               ["sparse_state_preparation", "2-norm", "1.414213562e+300", "normalize=True"]),
+    "cheapest None": (lambda: cheapest_state_preparation(None), ["cheapest_state_preparation", "amplitudes", "None"]),
+    "cheapest zero vector": (lambda: cheapest_state_preparation(np.zeros(4)), ["cheapest_state_preparation", "zero"]),
+    "cheapest unnormalized": (lambda: cheapest_state_preparation([1.0, 1.0]),
+                              ["cheapest_state_preparation", "2-norm", "normalize=True"]),
+    "cheapest string normalize": (lambda: cheapest_state_preparation([1.0, 0.0], normalize="yes"),
+                                  ["cheapest_state_preparation", "normalize", "'yes'"]),
+    "cheapest small max_bytes": (lambda: cheapest_state_preparation({0: 0.6, 3: 0.8}, max_bytes=10),
+                                 ["cheapest_state_preparation", "max_bytes"]),
+    "dense_cnot_count zero qubits": (lambda: dense_cnot_count(0), ["dense_cnot_count", "num_qubits", ">= 1", "0"]),
+    "dense_cnot_count float": (lambda: dense_cnot_count(2.5), ["dense_cnot_count", "num_qubits", "2.5"]),
     "weights dense 2**22": (lambda: upload_weights(np.ones(2**22)), ["upload_weights", "GiB", "max_bytes"]),
     "weights zero num_qubits": (lambda: upload_weights([1.0, 0.0], num_qubits=0), ["upload_weights", "num_qubits"]),
     "cnot_count None": (lambda: cnot_count(None), ["cnot_count", "circuit"]),
@@ -361,3 +376,88 @@ def test_upload_weights_keeps_the_shape():
     result = upload_weights(w)
     assert result.shape == (2, 2) and result.size == 4
     np.testing.assert_allclose(result.weights(Statevector(result.circuit)).reshape(result.shape), w, atol=1e-12)
+
+
+# ------------------------------------------------- overflow-free normalization (regression)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 1.7e308])
+def test_normalize_does_not_overflow_or_underflow(scale):
+    psi = np.array([scale, -scale, 0.0, scale])
+    state = Statevector(sparse_state_preparation(psi, normalize=True)).data
+    np.testing.assert_allclose(state, [3**-0.5, -(3**-0.5), 0.0, 3**-0.5], atol=ATOL)
+
+
+def test_upload_weights_of_huge_weights():
+    result = upload_weights([1e300, 0.0, -1e300])
+    np.testing.assert_allclose(result.norm, 2**0.5 * 1e300, rtol=1e-12)
+    np.testing.assert_allclose(result.weights(Statevector(result.circuit)), [1e300, 0.0, -1e300], rtol=1e-9)
+
+
+# ------------------------------------------------- the cheaper of sparse and dense preparation
+
+
+def _dense_circuit(psi):
+    qc = QuantumCircuit(int(np.log2(psi.size)))
+    qc.append(StatePreparation(psi), range(qc.num_qubits))
+    return qc
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+@pytest.mark.parametrize("complex_", [False, True])
+def test_dense_cnot_count_matches_qiskit(n, complex_):
+    rng = np.random.default_rng(100 + n)
+    psi = rng.normal(size=2**n) + (1j * rng.normal(size=2**n) if complex_ else 0)
+    psi /= np.linalg.norm(psi)
+    for level in (0, 1):
+        assert cnot_count(_dense_circuit(psi), optimization_level=level) == dense_cnot_count(n)
+
+
+# (num_qubits, non-zeros, complex): includes the cases where a fixed rule chose wrongly
+CHOICE_CASES = [(n, s, c) for n, s in [(3, 3), (3, 8), (4, 4), (4, 16), (5, 8), (5, 16), (6, 6), (6, 16), (6, 32),
+                                        (7, 7), (7, 32), (8, 12)] for c in (False, True)]
+
+
+@pytest.mark.parametrize(("n", "s", "complex_"), CHOICE_CASES)
+def test_cheapest_preparation_is_exact_and_never_costlier(n, s, complex_):
+    rng = np.random.default_rng(7 * n + s + complex_)
+    psi = np.zeros(2**n, dtype=complex if complex_ else float)
+    idx = rng.choice(2**n, size=s, replace=False)
+    psi[idx] = rng.normal(size=s) + (1j * rng.normal(size=s) if complex_ else 0)
+    psi /= np.linalg.norm(psi)
+    choice = cheapest_state_preparation(psi)
+    assert isinstance(choice, PreparationChoice)
+    assert (choice.num_qubits, choice.sparsity, choice.dense_cx) == (n, s, dense_cnot_count(n))
+    np.testing.assert_allclose(Statevector(choice.circuit).data, psi, atol=ATOL)  # global phase included
+    actual = cnot_count(choice.circuit, optimization_level=0)
+    sparse_actual = cnot_count(sparse_state_preparation(psi), optimization_level=0)
+    assert actual == choice.cx_count <= min(sparse_actual, dense_cnot_count(n))
+    if choice.construction == "sparse":
+        assert choice.sparse_cx == sparse_actual <= choice.dense_cx
+    else:
+        assert choice.construction == "dense" and sparse_actual > choice.dense_cx
+        assert choice.sparse_cx is None
+
+
+def test_cheapest_preparation_known_choices():
+    # a dense vector on 6 qubits: 57 CX dense against 500+ sparse, decided without planning
+    full = cheapest_state_preparation(np.full(64, 0.125))
+    assert (full.construction, full.cx_count, full.sparse_cx) == ("dense", 57, None)
+    # a basis state and a two-string state stay sparse (0 and d - 1 CNOTs)
+    assert cheapest_state_preparation({37: 1.0}, num_qubits=6).cx_count == 0
+    two = cheapest_state_preparation({0: 0.6, 0b111: 0.8}, num_qubits=6)
+    assert (two.construction, two.cx_count) == ("sparse", 2)
+    # a tie goes to the sparse circuit: one qubit, both 0
+    one = cheapest_state_preparation([0.6, 0.8])
+    assert (one.construction, one.cx_count, one.dense_cx) == ("sparse", 0, 0)
+
+
+def test_upload_weights_records_the_choice():
+    rng = np.random.default_rng(5)
+    sparse = upload_weights(np.where(rng.random(64) < 0.1, rng.normal(size=64), 0.0))
+    assert sparse.construction == "sparse" and sparse.cx_count == cnot_count(sparse.circuit, optimization_level=0)
+    dense_w = rng.normal(size=(8, 8))
+    dense = upload_weights(dense_w)
+    assert (dense.construction, dense.cx_count) == ("dense", 57)
+    assert cnot_count(dense.circuit) == 57
+    np.testing.assert_allclose(dense.weights(Statevector(dense.circuit)).reshape(dense.shape), dense_w, atol=1e-9)

@@ -244,3 +244,33 @@ def test_problem_defaults_fill_only_what_the_call_left_out():
     assert v.problem_defaults(problem, [2.0], [0.0, 0.5])[:2] == ([2.0], [0.0, 0.5])
     assert v.problem_defaults([None, [[-1.0]]], None, None) == (None, None, None)
     assert v.problem_defaults(SimpleNamespace(forcing=3.0), None, None) == (None, None, None)
+
+
+# --------------------------------------------------------------------------------------------
+# bad-input catalogue: call -> (exception, message fragments naming function, argument, value)
+# --------------------------------------------------------------------------------------------
+
+BAD_INPUT = {
+    "estimate_bytes nan dimension": (lambda: v.estimate_bytes(float("nan"), 3), ValueError,
+                                     ["estimate_bytes", "dimension 0", "NaN"]),
+    "estimate_bytes nan second dimension": (lambda: v.estimate_bytes(3, np.nan), ValueError,
+                                            ["estimate_bytes", "dimension 1", "NaN"]),
+    "estimate_bytes nan itemsize": (lambda: v.estimate_bytes(3, itemsize=float("nan")), ValueError,
+                                    ["estimate_bytes", "itemsize", "NaN"]),
+    "estimate_bytes string dimension": (lambda: v.estimate_bytes("x", 3), ValueError,
+                                        ["estimate_bytes", "dimension 0", "'x'"]),
+    "check_memory nan": (lambda: v.check_memory(float("nan"), what="the table", max_bytes=None), ValueError,
+                         ["check_memory", "nbytes", "the table", "nan"]),
+    "check_memory nan with func": (lambda: v.check_memory(float("nan"), what="x", max_bytes=1e9, func="g"),
+                                   ValueError, ["g:", "nbytes", "nan"]),
+    "check_memory string": (lambda: v.check_memory("big", what="x", max_bytes=None), ValueError,
+                            ["check_memory", "nbytes", "'big'"]),
+    "check_memory huge int": (lambda: v.check_memory(10**400, what="x", max_bytes=None), ValueError,
+                              ["astronomical"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_catalogue(case, refuses):
+    call, exc, words = BAD_INPUT[case]
+    refuses(call, exc, words)

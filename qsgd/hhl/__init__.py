@@ -69,6 +69,7 @@ NAMES = {
     "SIGN_CIRCUIT": "model",
     "SIGN_LARGEST_POSITIVE": "model",
     "hhl_error_bound": "bound",
+    "hhl_error_estimate": "bound",
     "unitary_cx": "resources",
     "HHLGateCount": "resources",
     "state_preparation_cx": "resources",

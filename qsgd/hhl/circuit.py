@@ -59,7 +59,7 @@ from qsgd._validation import as_vector, check_choice, check_int, check_memory, d
 from qsgd.decomposition import Decomposition, SpectralBounds, decompose, dense_square, is_symmetric
 from qsgd.hhl.filter import reciprocal_amplitudes
 from qsgd.hhl.parameters import HHLParameters, check_enclosure, hhl_parameters, resolve_bounds
-from qsgd.upload import sparse_state_preparation
+from qsgd.upload import cheapest_state_preparation
 
 __all__ = ["hhl_circuit", "CONSTRUCTIONS", "DEFAULT_MAX_QUBITS"]
 
@@ -190,12 +190,18 @@ def setup(A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, acc
 
 
 def state_preparation(vec: np.ndarray):
-    """Sparse (Gleinig-Hoefler) preparation when s*nnz <= 2^s, else Qiskit's dense one."""
+    r"""The preparation of :math:`|b\rangle` with fewer CNOTs, as a gate labelled ``prep b``.
+
+    :func:`qsgd.upload.cheapest_state_preparation` compares the Gleinig-Hoefler circuit (its
+    merge costs) with Qiskit's dense ``StatePreparation`` (:math:`2^{n_q} - n_q - 1` CNOTs) by
+    formula; the sparse one is returned as a gate of its circuit, the dense one as a
+    ``StatePreparation`` gate (so :func:`qsgd.hhl.state_preparation_cx` can tell them apart
+    by name).
+    """
     nq = int(round(math.log2(vec.size)))
-    nnz = int(np.count_nonzero(vec))
-    if nnz * nq <= 2**nq:
-        gate = sparse_state_preparation(vec, num_qubits=nq).to_gate(label="prep b")
-        return gate
+    choice = cheapest_state_preparation(vec, num_qubits=nq)
+    if choice.construction == "sparse":
+        return choice.circuit.to_gate(label="prep b")
     return StatePreparation(vec, label="prep b")
 
 

@@ -3,12 +3,14 @@ r"""The registry entry of HHL: the algorithm-level model, and the circuit on Aer
 :func:`hhl_entry` chooses one :class:`qsgd.hhl.HHLParameters` from the system's decomposition
 (chapter 8's policy: :math:`\sigma_{\max}` at phase :data:`qsgd.hhl.PHASE_HEADROOM`), runs the
 exact finite-clock model (:func:`qsgd.hhl.hhl_model`) and, with ``settings.simulation ==
-"circuit"``, the circuit (:func:`qsgd.hhl.hhl_solve`), and bounds the output error with
-:func:`qsgd.hhl.hhl_error_bound` for the same parameters.
+"circuit"``, the circuit (:func:`qsgd.hhl.hhl_solve`), and bounds the output error a priori with
+:func:`qsgd.hhl.hhl_error_bound` (phase-estimation analysis from the same parameters, independent
+of the simulated filter).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -17,11 +19,11 @@ from qsgd._linalg import dense
 from qsgd.decomposition import decompose
 from qsgd.hhl.bound import hhl_error_bound
 from qsgd.hhl.model import hhl_model
-from qsgd.hhl.parameters import PHASE_HEADROOM, hhl_parameters
+from qsgd.hhl.parameters import PHASE_HEADROOM, HHLResolutionWarning, hhl_parameters
 from qsgd.hhl.solve import hhl_solve
 from qsgd.solvers.base import LinearSystem, SolverResult
 
-__all__ = ["hhl_entry"]
+__all__ = ["hhl_entry", "hhl_bound"]
 
 
 def hhl_entry(system: LinearSystem, settings: Any, rng: np.random.Generator) -> SolverResult:
@@ -39,7 +41,7 @@ def hhl_entry(system: LinearSystem, settings: Any, rng: np.random.Generator) -> 
     params = hhl_parameters(dec, clock_qubits=settings.clock_qubits, headroom=PHASE_HEADROOM, func="hhl_entry")
     out = hhl_model(dec, system.rhs, parameters=params)
     model, model_p = np.asarray(out.solution, dtype=float), float(out.success_probability)
-    bound = hhl_error_bound(params, eigenvalues=dec.moduli)
+    bound = hhl_error_bound(params)  # a priori: from the parameters and the spectral bounds only
     state, probability, details = model, model_p, out
     if settings.simulation == "circuit":
         details = hhl_solve(dense(system.matrix), system.rhs, parameters=params, shots=None, rng=rng,
@@ -52,3 +54,17 @@ def hhl_entry(system: LinearSystem, settings: Any, rng: np.random.Generator) -> 
     return SolverResult(solver="hhl", state=state, success_probability=probability, error_bound=float(bound),
                         queries=params.queries, qubits=int(out.num_qubits), success=success, message=message,
                         model_state=model, model_probability=model_p, parameters=params, details=details)
+
+
+def hhl_bound(system: LinearSystem, settings: Any) -> float:
+    r"""A priori bound of the ``"hhl"`` entry on its normalized output state, before it runs.
+
+    :func:`qsgd.hhl.hhl_error_bound` for the parameters :func:`hhl_entry` will use (the system's
+    spectral bounds, ``settings.clock_qubits``, chapter 8's policy): the phase-estimation analysis,
+    independent of the simulated filter. Used by :func:`qsgd.guarantee.segment_guarantee`.
+    """
+    dec = system.decomposition if system.decomposition is not None else decompose(system.matrix)
+    with warnings.catch_warnings():  # a clock too short for the spectrum shows as an infinite bound
+        warnings.simplefilter("ignore", HHLResolutionWarning)
+        params = hhl_parameters(dec, clock_qubits=settings.clock_qubits, headroom=PHASE_HEADROOM, func="hhl_bound")
+    return float(hhl_error_bound(params))

@@ -89,6 +89,7 @@ __all__ = [
     "PolynomialModelResult",
     "polynomial_model",
     "polynomial_entry",
+    "polynomial_bound",
     "MAX_DEGREE",
     "GRID_FACTOR",
     "DEFAULT_ACCURACY",
@@ -595,3 +596,19 @@ def polynomial_entry(system: LinearSystem, settings: Any, rng: Any) -> SolverRes
         parameters=result.polynomial,
         details=result,
     )
+
+
+def polynomial_bound(system: LinearSystem, settings: Any) -> float:
+    r"""A priori bound of the ``"polynomial"`` entry on its normalized output state, before it runs.
+
+    :math:`2\delta` with :math:`\delta` the uniform error of :func:`inverse_polynomial` for the
+    system's :math:`\kappa` (from the decomposition's bounds) and ``settings.accuracy`` -- the
+    same number :func:`polynomial_model` reports as ``error_bound``, computed without applying
+    the polynomial. Used by :func:`qsgd.guarantee.segment_guarantee`.
+    """
+    func = "polynomial_bound"
+    dec = system.decomposition if system.decomposition is not None else decompose(system.matrix, func=func)
+    moduli = np.asarray(dec.moduli, dtype=float)
+    eps = getattr(settings, "accuracy", None)
+    eps = DEFAULT_ACCURACY if eps is None else _unit_eps(eps, func, "settings.accuracy")
+    return float(2.0 * inverse_polynomial(float(moduli.max() / moduli.min()), eps).uniform_error)
