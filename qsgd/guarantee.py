@@ -322,23 +322,37 @@ def plan_segment(pmap, settings, *, tolerance, derivative_bounds, max_steps=50, 
     if best is None:
         raise ValueError(f"{func}: no segment meets tolerance={tolerance:g}: at T = 1 the Taylor and truncation "
                          f"bounds alone are {tried[0][1]:.3g} > tolerance/2")
-    s = replace(settings, steps=best)
-    if s.solver == "hhl":
-        for c in range(2, max_clock + 1):
-            g = segment_guarantee(pmap, replace(s, clock_qubits=c, shots=None), derivative_bounds=derivative_bounds)
-            if g.terms["solver"] <= tolerance / 4:
-                s = replace(s, clock_qubits=c)
-                break
-        else:
-            raise ValueError(f"{func}: {max_clock} clock qubits do not bring the HHL term of T = {best} below "
-                             f"tolerance/4 = {tolerance / 4:g}")
+    failures = []
+    for T in range(best, 0, -1):  # the longest T first; a shorter one may leave room for the solver and copies
+        planned = _solver_and_copies(pmap, replace(settings, steps=T), derivative_bounds, tolerance, max_clock)
+        if isinstance(planned, str):
+            failures.append(f"T = {T}: {planned}")
+            continue
+        s, L, rhs, dec = planned
+        guarantee = segment_guarantee(pmap, s, L=L, rhs=rhs, decomposition=dec, derivative_bounds=derivative_bounds,
+                                      tolerance=tolerance)
+        return SegmentPlan(settings=s, guarantee=guarantee, tried=tuple(tried))
+    raise ValueError(f"{func}: no segment meets tolerance={tolerance:g}: " + "; ".join(failures))
+
+
+def _solver_and_copies(pmap, s, derivative_bounds, tolerance: float, max_clock: int):
+    """The fewest clock qubits and copies for segment settings ``s``, or why there are none (a str)."""
     L, rhs, dec = _system(pmap, s)
-    base = segment_guarantee(pmap, replace(s, shots=None), L=L, rhs=rhs, decomposition=dec,
-                             derivative_bounds=derivative_bounds)
-    s = replace(s, shots=_fewest_shots(pmap.n, s, base, tolerance / 4, func))
-    guarantee = segment_guarantee(pmap, s, L=L, rhs=rhs, decomposition=dec, derivative_bounds=derivative_bounds,
-                                  tolerance=tolerance)
-    return SegmentPlan(settings=s, guarantee=guarantee, tried=tuple(tried))
+    clocks = range(2, max_clock + 1) if s.solver == "hhl" else (s.clock_qubits,)
+    for c in clocks:
+        base = segment_guarantee(pmap, replace(s, clock_qubits=c, shots=None), L=L, rhs=rhs, decomposition=dec,
+                                 derivative_bounds=derivative_bounds)
+        if not base.terms["solver"] <= tolerance / 4:
+            continue
+        if s.shots is None:
+            return replace(s, clock_qubits=c), L, rhs, dec
+        shots = _fewest_shots(pmap.n, replace(s, clock_qubits=c), base, tolerance / 4)
+        if shots is not None:
+            return replace(s, clock_qubits=c, shots=shots), L, rhs, dec
+    return (f"up to {max_clock} clock qubits, no solver term <= tolerance/4 = {tolerance / 4:g} that leaves the "
+            "tomography term finite")
+
+
 
 
 def _system(pmap, s):
@@ -347,17 +361,18 @@ def _system(pmap, s):
     return L, rhs, decompose(L, method="normal", func="plan_segment")
 
 
-def _fewest_shots(n: int, s, base: Guarantee, budget: float, func: str) -> int:
-    """Fewest copies per tomography stage whose weight-space term is within ``budget`` (doubling, bisection)."""
+def _fewest_shots(n: int, s, base: Guarantee, budget: float) -> int | None:
+    """Fewest copies per tomography stage whose weight-space term is within ``budget`` (doubling, then
+    bisection: the term falls with the copies); None when even 10**15 copies do not reach it."""
     def term(shots: int) -> float:
         return _tomography_term(replace(s, shots=shots), n, base.solver_state, base.anchor, base.ratio,
                                 base.f0_norm)[1]
 
+    if not term(10**15) <= budget:
+        return None
     hi = 100
     while term(hi) > budget:
         hi *= 2
-        if hi > 10**15:
-            raise ValueError(f"{func}: no number of copies up to 1e15 brings the tomography term below {budget:g}")
     lo = hi // 2 if hi > 100 else 1
     while lo < hi:
         mid = (lo + hi) // 2
