@@ -257,7 +257,8 @@ class SegmentPlan:
     Attributes
     ----------
     settings : SegmentSettings
-        The input settings with the chosen ``steps``, ``clock_qubits`` and ``shots``.
+        The input settings with the chosen ``steps``, ``clock_qubits`` and ``shots``, and
+        ``tolerance`` set, so that every segment run with them checks its own guarantee.
     guarantee : Guarantee
         The a priori guarantee of the planned segment.
     tried : tuple of (int, float)
@@ -331,14 +332,20 @@ def plan_segment(pmap, settings, *, tolerance, derivative_bounds, max_steps=50, 
         s, L, rhs, dec = planned
         guarantee = segment_guarantee(pmap, s, L=L, rhs=rhs, decomposition=dec, derivative_bounds=derivative_bounds,
                                       tolerance=tolerance)
-        return SegmentPlan(settings=s, guarantee=guarantee, tried=tuple(tried))
+        return SegmentPlan(settings=replace(s, tolerance=tolerance), guarantee=guarantee, tried=tuple(tried))
     raise ValueError(f"{func}: no segment meets tolerance={tolerance:g}: " + "; ".join(failures))
 
 
 def _solver_and_copies(pmap, s, derivative_bounds, tolerance: float, max_clock: int):
-    """The fewest clock qubits and copies for segment settings ``s``, or why there are none (a str)."""
+    """The clock size and copies of the cheapest device run for segment settings ``s``, or why there is none.
+
+    Among the clock sizes whose solver term fits its quarter of the budget and leaves the tomography
+    term reachable, the one whose copies times controlled-:math:`e^{iHt}` queries (:math:`2^c`) is
+    smallest; each with the fewest copies that fit the last quarter.
+    """
     L, rhs, dec = _system(pmap, s)
     clocks = range(2, max_clock + 1) if s.solver == "hhl" else (s.clock_qubits,)
+    best = None
     for c in clocks:
         base = segment_guarantee(pmap, replace(s, clock_qubits=c, shots=None), L=L, rhs=rhs, decomposition=dec,
                                  derivative_bounds=derivative_bounds)
@@ -347,12 +354,12 @@ def _solver_and_copies(pmap, s, derivative_bounds, tolerance: float, max_clock: 
         if s.shots is None:
             return replace(s, clock_qubits=c), L, rhs, dec
         shots = _fewest_shots(pmap.n, replace(s, clock_qubits=c), base, tolerance / 4)
-        if shots is not None:
-            return replace(s, clock_qubits=c, shots=shots), L, rhs, dec
-    return (f"up to {max_clock} clock qubits, no solver term <= tolerance/4 = {tolerance / 4:g} that leaves the "
-            "tomography term finite")
-
-
+        if shots is not None and (best is None or shots * 2**c < best[1] * 2 ** best[0]):
+            best = (c, shots)
+    if best is None:
+        return (f"up to {max_clock} clock qubits, no solver term <= tolerance/4 = {tolerance / 4:g} that leaves "
+                "the tomography term finite")
+    return replace(s, clock_qubits=best[0], shots=best[1]), L, rhs, dec
 
 
 def _system(pmap, s):

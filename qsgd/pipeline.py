@@ -1,4 +1,4 @@
-r"""One quantum training segment, end to end, and the alternating training protocol.
+r"""One quantum training segment, end to end: its stages, its error budget and its guarantee.
 
 A *segment* is the whole algorithm of [1]_ (its Fig. 1 and Eqs. 3-6) run once: :math:`T`
 gradient-descent steps from the current weights :math:`\theta_0`, computed by a quantum
@@ -18,10 +18,12 @@ the chapter that builds it:
    extra copies of the last step).
 4. **Upload** of the right-hand side (:func:`qsgd.upload.sparse_state_preparation`; the
    circuit is built only up to ``UPLOAD_CIRCUIT_MAX_NONZEROS`` non-zeros).
-5. **HHL**: the normalized history state :math:`|Y\rangle`, either from the exact
-   algorithm-level model of the finite-clock circuit (:func:`qsgd.hhl.hhl_model`, applied to the
-   decomposition :func:`qsgd.history.system_spectrum` computed once per segment) or from the circuit on qiskit-aer
-   (:func:`qsgd.hhl.hhl_solve`); ``SegmentSettings.simulation`` chooses.
+5. **The linear-system solver** of the registry :data:`qsgd.solvers.SOLVERS`
+   (``SegmentSettings.solver``): the normalized history state :math:`|Y\rangle`. For HHL either
+   from the exact algorithm-level model of the finite-clock circuit (:func:`qsgd.hhl.hhl_model`,
+   applied to the decomposition :func:`qsgd.decomposition.decompose` computed once per segment)
+   or from the circuit on qiskit-aer (:func:`qsgd.hhl.hhl_solve`); ``SegmentSettings.simulation``
+   chooses.
 6. **Postselection** of the first Carleman level at the last step (and at the first step,
    see below).
 7. **Tomography** (:func:`qsgd.tomography.vector_tomography`) of the postselected state.
@@ -62,23 +64,28 @@ estimate is within :math:`\delta` of the exact unit vector (:math:`\delta<\lVert
 
 **Error budget.** With :math:`\theta_{\rm GD}` exact gradient descent,
 :math:`\theta_{\rm poly}` the polynomial map iterated, :math:`\theta_{\rm Carl}` the exact
-solution of Eq. 6, :math:`\theta_{\rm HHL}` the read-out of the exact HHL output state and
-:math:`\theta` the downloaded weights, the error telescopes into four terms, each with a bound
-derived from its own mechanism:
+solution of Eq. 6, :math:`\theta_{\rm HHL}` the read-out of the solver's output state and
+:math:`\theta` the downloaded weights, the error telescopes into four terms. Each has an **a
+priori bound**, computed before the solver runs (:mod:`qsgd.guarantee`), and an **after-the-fact
+estimate** computed from the run itself (which cannot fail and is no guarantee):
 
 =============  =====================================  ==========================================
-term           difference                             bound (knob)
+term           difference                             a priori bound (knob)
 =============  =====================================  ==========================================
-Taylor         :math:`\theta_{\rm poly}-\theta_{\rm GD}`   one-step remainders propagated with the
-                                                       Lipschitz constant of the map (``degree``)
-truncation     :math:`\theta_{\rm Carl}-\theta_{\rm poly}` the Carleman tail: residuals of the levels
-                                                       above :math:`N` propagated by :math:`C`
-                                                       (``order``)
-HHL            :math:`\theta_{\rm HHL}-\theta_{\rm Carl}`  phase-estimation response, :math:`\propto
-                                                       \kappa\,2^{-c}` (``clock_qubits``)
-tomography     :math:`\theta-\theta_{\rm HHL}`             :math:`\sqrt{\chi^2_{s-1}(0.999)/(4\,
-                                                       \mathrm{shots})}` (``shots``)
+Taylor         :math:`\theta_{\rm poly}-\theta_{\rm GD}`   Taylor remainders propagated with
+                                                       :math:`1+\eta H`, from derivative bounds
+                                                       (``degree``; :mod:`qsgd.derivative_bounds`)
+truncation     :math:`\theta_{\rm Carl}-\theta_{\rm poly}` discrete PNAS Lemma 1: coefficient norms,
+                                                       trust radius, powers of :math:`C` (``order``)
+solver         :math:`\theta_{\rm HHL}-\theta_{\rm Carl}`  phase-estimation analysis, :math:`\propto
+                                                       \kappa\,2^{-c}` (``clock_qubits``), through
+                                                       the read-out with a priori block norms
+tomography     :math:`\theta-\theta_{\rm HHL}`             finite-sample bound at ``confidence``
+                                                       (``shots``), through the read-out
 =============  =====================================  ==========================================
+
+:func:`quantum_gd` returns ``success=False`` (and warns) when the guarantee fails: an infinite
+term, or a total above ``SegmentSettings.tolerance``.
 
 Symbols: ``n`` free weights, ``T = steps``, ``eta``, ``N = order``, ``q = degree``, ``p =
 padding``, ``c = clock_qubits``, :math:`\kappa` the condition number of :math:`L`, ``shots``.
@@ -250,7 +257,7 @@ SIMULATIONS = ("model", "circuit")
 
 @dataclass(frozen=True)
 class SegmentSettings:
-    r"""The knobs of one quantum segment, shared by :func:`quantum_gd` and :func:`quantum_training`.
+    r"""The knobs of one quantum segment, shared by :func:`quantum_gd` and :func:`qsgd.training.quantum_training`.
 
     Attributes
     ----------
