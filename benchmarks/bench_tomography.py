@@ -41,7 +41,9 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit.library import StatePreparation
 
-from qsgd.tomography import predicted_error, tomography_error_bound, tomography_error_estimate, vector_tomography
+from qsgd.tomography import predicted_error
+from qsgd.tomography_bounds import tomography_error_bound, tomography_error_estimate
+from qsgd.tomography import vector_tomography
 from qsgd.upload import sparse_state_preparation
 
 

@@ -34,6 +34,7 @@ Chapter 4 -- the quantum linear-system solver
 
 Chapter 5 -- download
     qsgd.tomography   vector_tomography (l2 tomography with signs), norm recovery
+    qsgd.tomography_bounds  the finite-sample bound valid for every state, its estimate, the copies
 
 Chapter 6 -- Theorems 1 and 2
     qsgd.theorem      check_assumptions (regime verdict), resource estimates
@@ -96,6 +97,7 @@ _SUBMODULES = (
     "solvers",
     "guarantee",
     "tomography",
+    "tomography_bounds",
     "theorem",
     "cost",
     "data",
@@ -325,11 +327,6 @@ _NAMES = {
     'AssumptionReport': 'theorem',
     'check_assumptions': 'theorem',
     'r_discrete': 'theorem',
-    'CONFIDENCE': 'tomography',
-    'TOMOGRAPHY_MAX_SHOTS': 'tomography',
-    'tomography_error_bound': 'tomography',
-    'tomography_error_estimate': 'tomography',
-    'tomography_shots_for': 'tomography',
     'TOMOGRAPHY_MAX_QUBITS': 'tomography',
     'SPARSE_REFERENCE_MAX': 'tomography',
     'TomographyResult': 'tomography',
@@ -342,6 +339,11 @@ _NAMES = {
     'hadamard_pair_counts': 'tomography',
     'pair_signs': 'tomography',
     'amplitudes_from_pair_counts': 'tomography',
+    'CONFIDENCE': 'tomography_bounds',
+    'TOMOGRAPHY_MAX_SHOTS': 'tomography_bounds',
+    'tomography_error_bound': 'tomography_bounds',
+    'tomography_error_estimate': 'tomography_bounds',
+    'tomography_shots_for': 'tomography_bounds',
     'ON_FAILURE': 'training',
     'GuaranteeError': 'training',
     'TrainingRun': 'training',

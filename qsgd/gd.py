@@ -98,7 +98,11 @@ def _scalar_loss(loss, theta: torch.Tensor, func: str) -> tuple[Callable, float]
     """Check that ``loss(theta)`` is a finite scalar tensor; return it as a 0-d function and its value."""
     if not callable(loss):
         raise ValueError(f"{func}: loss must be a callable of a 1-D float64 torch tensor, got {describe(loss)}")
-    value = loss(theta)
+    try:
+        value = loss(theta)
+    except (RuntimeError, IndexError, TypeError, ValueError) as exc:  # the user's loss: name the shapes
+        raise ValueError(f"{func}: the loss cannot be evaluated at theta0 of shape {tuple(theta.shape)} "
+                         f"({type(exc).__name__}: {exc}); is theta0 the loss's parameter vector?") from exc
     if not isinstance(value, torch.Tensor):
         raise ValueError(f"{func}: loss must return a torch tensor, got {describe(value)}")
     if value.numel() != 1:
@@ -423,6 +427,19 @@ def model_loss(model, inputs, targets, *, mask=None, loss_fn=None):
     loss_fn = torch.nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     if not callable(loss_fn):
         raise ValueError(f"{func}: loss_fn must be callable, got {describe(loss_fn)}")
+    first = inputs[:1]
+    if first.is_floating_point() and params:  # in the model's own precision
+        first = first.to(next(iter(params.values())).dtype)
+    training = model.training
+    model.eval()  # no running statistics are updated, and a batch of one is allowed
+    try:  # one sample through the model: inputs of the wrong width are refused here, by name
+        with torch.no_grad():
+            model(first)
+    except (RuntimeError, IndexError, TypeError, ValueError) as exc:
+        raise ValueError(f"{func}: the model cannot be applied to inputs of shape {tuple(inputs.shape)} "
+                         f"({type(exc).__name__}: {exc})") from exc
+    finally:
+        model.train(training)
 
     names, shapes, dtypes, gathers, fixed, free = [], [], [], [], [], []
     offset = 0

@@ -20,7 +20,7 @@ truncation       :func:`qsgd.carleman_bounds.truncation_error_bound`: the discre
 solver           the registry's a priori state bound (:attr:`qsgd.solvers.Solver.bound`; HHL: the
                  phase-estimation analysis of :func:`qsgd.hhl.hhl_error_bound`), mapped to the weights
                  by the read-out (:func:`qsgd.history.readout_error_bound`) with a priori norms
-tomography       :func:`qsgd.tomography.tomography_error_bound`, a finite-sample bound valid for every
+tomography       :func:`qsgd.tomography_bounds.tomography_error_bound`, a finite-sample bound valid for every
                  state at the stated confidence, mapped to the weights the same way
 ===============  =====================================================================================
 
@@ -64,7 +64,7 @@ from qsgd.derivative_bounds import DerivativeBounds
 from qsgd.gd import taylor_error_bound
 from qsgd.history import history_system, readout_error_bound
 from qsgd.solvers import SOLVERS, LinearSystem
-from qsgd.tomography import tomography_error_bound
+from qsgd.tomography_bounds import tomography_error_bound
 
 __all__ = ["GuaranteeWarning", "Guarantee", "segment_guarantee", "SegmentPlan", "plan_segment"]
 
@@ -277,7 +277,7 @@ def plan_segment(pmap, settings, *, tolerance, derivative_bounds, max_steps=50, 
     :math:`\epsilon/2`; the solver and the tomography a quarter each. ``T`` is the largest value up
     to ``max_steps`` whose first half fits (both terms are non-decreasing in :math:`T`, so the search
     stops at the first failure); then the fewest clock qubits whose solver term fits (HHL), and the
-    fewest copies whose tomography term fits (:func:`qsgd.tomography.tomography_shots_for` would
+    fewest copies whose tomography term fits (:func:`qsgd.tomography_bounds.tomography_shots_for` would
     bound the state only; here the read-out is included, by doubling and bisection).
 
     Parameters

@@ -142,7 +142,8 @@ from qsgd.history import (
 )
 from qsgd.solvers import SOLVERS, LinearSystem
 from qsgd.theorem import check_assumptions
-from qsgd.tomography import CONFIDENCE, tomography_error_bound, vector_tomography
+from qsgd.tomography import vector_tomography
+from qsgd.tomography_bounds import CONFIDENCE, tomography_error_bound
 from qsgd.upload import cnot_count, upload_weights
 
 __all__ = [
@@ -478,7 +479,7 @@ class SegmentReport:
         The same on the quantum states: ``"solver"`` the normalized solver output against
         :math:`Y/\lVert Y\rVert` (a priori: :func:`qsgd.hhl.hhl_error_bound` for HHL),
         ``"tomography"`` the tomography estimate against the postselected state
-        (:func:`qsgd.tomography.tomography_error_bound`).
+        (:func:`qsgd.tomography_bounds.tomography_error_bound`).
     fidelity : float
         :math:`\langle\tilde x,x\rangle^2` of the HHL output.
     displacement : float
@@ -731,7 +732,9 @@ def _download(selected, f0, n, s: SegmentSettings, gen, guarantee):
     padded[: selected.size] = selected
     tomo = vector_tomography(padded, shots=s.shots, rng=gen, support=np.arange(selected.size))
     estimate = np.asarray(tomo.estimate[: selected.size], dtype=float)
-    u = readout_weights(estimate, f0, n=n, copies=copies)
+    # with few copies no anchor outcome may be seen: the length of u_T is then unknown, nothing moves
+    seen = bool(np.any(estimate[:n]))
+    u = readout_weights(estimate, f0, n=n, copies=copies) if seen else np.zeros(n)
     err = float(np.linalg.norm(estimate - selected))
     # after the fact: the state bound mapped to the weights with the realized read-out norms
     bound = tomography_error_bound(max(int(np.count_nonzero(selected)), 1), s.shots, confidence=s.confidence)
@@ -740,7 +743,8 @@ def _download(selected, f0, n, s: SegmentSettings, gen, guarantee):
     weight_estimate = (readout_error_bound(bound, anchor_norm=anchor, final_norm=final,
                                            f0_norm=float(np.linalg.norm(f0)), copies=copies)
                        if anchor > 0 else math.inf)
-    return tomo, u, ErrorTerm(err, float(guarantee.tomography_state), float(bound)), float(weight_estimate)
+    return (tomo, u, ErrorTerm(err, float(guarantee.tomography_state), float(bound)), float(weight_estimate),
+            seen)
 
 
 def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None, mask=None, loss_fn=None,
@@ -854,8 +858,9 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     out = _readout_stage(x_hhl, x_exact, f0, theta0, solved.error_bound, p_success, lifted.C.shape[0], s)
     # 7-8. tomography and norm recovery, then the postselection runs that collect the copies
     tomo, theta, tomo_state, tomography_estimate = None, out.theta_hhl.copy(), ErrorTerm(0.0, 0.0, 0.0), 0.0
+    anchor_seen = True
     if s.shots is not None and out.readable:
-        tomo, u_T, tomo_state, tomography_estimate = _download(out.selected, f0, n, s, gen, guarantee)
+        tomo, u_T, tomo_state, tomography_estimate, anchor_seen = _download(out.selected, f0, n, s, gen, guarantee)
         theta = theta0 + u_T
     total_shots = 0 if tomo is None else int(tomo.total_shots)
     p_total = p_success * out.post_prob
@@ -901,6 +906,9 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
         success, message = False, f"the linear-system solver reports a failure: {solved.message}"
     elif not out.readable:
         message = "the solver's postselection or the read-out (anchor) block failed; theta is theta0"
+    elif not anchor_seen:
+        success, message = False, (f"tomography saw no outcome of the anchor block in {s.shots} copies, so the "
+                                   "length of u_T is unknown; theta is theta0")
     # identity check of the truncation term (exact error recursion); a mismatch means a bug upstream
     if not np.allclose(theta_poly + lifted.truncation_vector, report.theta_carleman, rtol=1e-8,
                        atol=1e-10 * (1 + float(np.linalg.norm(f0)))):

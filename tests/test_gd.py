@@ -479,3 +479,18 @@ def test_taylor_error_estimate_is_zero_for_an_exact_map_and_covers_a_truncated_o
         taylor_error_estimate(linear.coefficients, u_gd, u_lin[:-1], linear.step)
     with pytest.raises(ValueError, match="taylor_error_estimate: step must be callable"):
         taylor_error_estimate(linear.coefficients, u_gd, u_lin, None)
+
+
+def test_a_theta0_or_inputs_the_loss_cannot_take_are_refused_by_name():
+    import torch
+
+    from qsgd.gd import model_loss, polynomial_map
+    from qsgd.nn import mlp
+
+    H = torch.eye(2, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"polynomial_map: the loss cannot be evaluated at theta0 of shape \(3,\)"):
+        polynomial_map(lambda th: 0.5 * th @ H @ th, np.zeros(3), eta=0.1)
+    model = mlp([3, 2], rng=0, dtype="float64")
+    x, y = torch.randn(5, 4, dtype=torch.float64), torch.zeros(5, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"model_loss: the model cannot be applied to inputs of shape \(5, 4\)"):
+        model_loss(model, x, y)

@@ -31,7 +31,7 @@ from qsgd.pipeline import (
     segment_qubits,
 )
 from qsgd.training import GuaranteeError, TrainingRun, quantum_training
-from qsgd.tomography import CONFIDENCE, tomography_error_bound
+from qsgd.tomography_bounds import CONFIDENCE, tomography_error_bound
 
 
 def headroom_parameters(lower, upper, clock_qubits, **kw):
@@ -211,7 +211,7 @@ def test_tomography_error_at_its_shot_noise_scale(segment):
 
 def test_tomography_bound_is_finite_sample_and_above_the_estimate():
     """The segment's tomography term is the finite-sample bound, never below the delta-method estimate."""
-    from qsgd.tomography import tomography_error_estimate
+    from qsgd.tomography_bounds import tomography_error_estimate
 
     assert tomography_error_bound(1, 10) == 0.0  # one amplitude: nothing to estimate
     for s_, shots in ((6, 100), (6, 10_000), (40, 10_000)):
@@ -848,3 +848,16 @@ def test_a_failing_segment_raises_shortens_or_continues():
         quantum_training(quartic_loss, THETA0, cycles=1, on_failure="shorten", **{**kw, "tolerance": 1e-9})
     with pytest.raises(ValueError, match="on_failure"):
         quantum_training(quartic_loss, THETA0, cycles=1, on_failure="ignore", **kw)
+
+
+def test_an_anchor_tomography_never_saw_moves_nothing():
+    """With few copies the anchor block may never be observed: no length for u_T, theta stays theta0."""
+    from types import SimpleNamespace
+
+    from qsgd.pipeline import _download
+
+    selected = np.array([1e-9, 1e-9, 1.0, 0.0])  # anchor (n = 2) almost zero, final block (1, 0)
+    s = SegmentSettings(eta=0.5, steps=2, shots=5)
+    _, u, _, _, seen = _download(selected, np.ones(2), 2, s, np.random.default_rng(0), SimpleNamespace(
+        tomography_state=1.0))
+    assert not seen and np.array_equal(u, np.zeros(2))

@@ -310,7 +310,7 @@ GOOD_F = [np.zeros(2), -0.1 * np.eye(2)]
     "F,theta,kwargs,match",
     [
         (np.eye(2), np.ones(2), {}, "F must be a list"),
-        ([np.zeros(2)], np.ones(2), {}, r"up to F3 \(q = 1\.\.3\), got 1 entries"),
+        ([np.zeros(2)], np.ones(2), {}, r"up to F3 \(degree q = 1\.\.3\), got 1 entry"),
         ([np.zeros(2), None], np.ones(2), {}, "F1"),
         ([np.zeros(2), np.ones((2, 3))], np.ones(2), {}, "square"),
         ([np.zeros(3), -0.1 * np.eye(2)], np.ones(2), {}, "length 2"),

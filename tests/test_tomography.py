@@ -11,7 +11,6 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import Statevector
 
 from qsgd.tomography import (
-    TOMOGRAPHY_MAX_SHOTS,
     TomographyResult,
     amplitudes_from_pair_counts,
     hadamard_pair_counts,
@@ -21,10 +20,13 @@ from qsgd.tomography import (
     recover_norm,
     shots_bound,
     sign_circuit,
+    vector_tomography,
+)
+from qsgd.tomography_bounds import (
+    TOMOGRAPHY_MAX_SHOTS,
     tomography_error_bound,
     tomography_error_estimate,
     tomography_shots_for,
-    vector_tomography,
 )
 from qsgd.upload import sparse_state_preparation
 
@@ -655,3 +657,10 @@ BAD_INPUT = {
 def test_bad_input_catalogue(case, refuses):
     call, words = BAD_INPUT[case]
     refuses(call, ValueError, words)
+
+
+def test_a_bad_reference_is_blamed_on_the_reference():
+    qc = QuantumCircuit(1)
+    qc.h(0)
+    with pytest.raises(ValueError, match="sign_circuit: reference must have a power-of-two length"):
+        sign_circuit(qc, [1.0, 2.0, 3.0])
