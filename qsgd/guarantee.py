@@ -370,7 +370,8 @@ def _system(pmap, s):
 
 def _fewest_shots(n: int, s, base: Guarantee, budget: float) -> int | None:
     """Fewest copies per tomography stage whose weight-space term is within ``budget`` (doubling, then
-    bisection: the term falls with the copies); None when even 10**15 copies do not reach it."""
+    bisection: the term falls with the copies), rounded up to three significant digits; None when even
+    10**15 copies do not reach it."""
     def term(shots: int) -> float:
         return _tomography_term(replace(s, shots=shots), n, base.solver_state, base.anchor, base.ratio,
                                 base.f0_norm)[1]
@@ -387,4 +388,11 @@ def _fewest_shots(n: int, s, base: Guarantee, budget: float) -> int | None:
             hi = mid
         else:
             lo = mid + 1
-    return int(hi)
+    return _round_up(int(hi))
+
+
+def _round_up(count: int, digits: int = 3) -> int:
+    """``count`` rounded up to ``digits`` significant digits: more copies only lower the bound, and a plan
+    that does not hang on the last bits of the spectrum reads the same on every machine."""
+    scale = 10 ** max(len(str(count)) - digits, 0)
+    return -(-count // scale) * scale
