@@ -13,7 +13,7 @@ __all__ = ["pipeline_diagram"]
 PIPELINE_STAGES = (
     ("Dense\npre-training", "classical SGD", "ch. 7", "classical"),
     ("Magnitude\npruning", "keep the largest\n10% of |theta|", "ch. 7", "classical"),
-    ("Sparse\nupload", "Gleinig-Hoefler\nO(s n) CNOTs", "ch. 3", "quantum"),
+    ("Sparse\nupload", "Gleinig-Hoefler\nO(s log n) CNOTs", "ch. 3", "quantum"),
     ("Carleman GD\n+ HHL", "T steps as one\nlinear system (Eq. 6)", "ch. 1, 2, 4", "quantum"),
     ("Tomography\ndownload", "~1/eps^2 shots\nsigns and norm", "ch. 5", "quantum"),
     ("Classical\ncontinuation", "re-prune, train,\nre-upload", "ch. 7, 8", "classical"),
