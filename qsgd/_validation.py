@@ -529,9 +529,9 @@ def as_coefficients(
                 "(None for no forcing), F1 and optionally F2"
             )
         F = [F.F0, F.F1, getattr(F, "F2", None)]
-    expected = (f"a list [F0, F1, ..., Fq] in ascending degree (None for a zero coefficient, [None, F1] for a "
-                f"linear field), an object with .coefficients (a PolynomialMap) or a problem with F0/F1/F2 "
-                f"attributes")
+    expected = ("a list [F0, F1, ..., Fq] in ascending degree (None for a zero coefficient, [None, F1] for a "
+                "linear field), an object with .coefficients (a PolynomialMap) or a problem with F0/F1/F2 "
+                "attributes")
     if isinstance(F, dict):
         raise ValueError(f"{where}{name} must be {expected}, got a dict with keys {describe(list(F))}: "
                          "the coefficients are told apart by their position, not by names")

@@ -1072,7 +1072,3 @@ def truncation_error_estimate(C, b, u_poly, *, order: int, basis: str = DEFAULT_
                  for t in range(T - 1))
     tail = np.array([float(np.linalg.norm(r)) for r in residuals])
     return -propagated[first], float(bound), tail
-
-
-#: the former name of :func:`truncation_error_estimate` (not exported; qsgd.pipeline imports it)
-truncation_error_terms = truncation_error_estimate

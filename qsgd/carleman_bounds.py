@@ -392,7 +392,7 @@ def truncation_error_bound(F, C, *, steps, order, radius, basis=DEFAULT_BASIS) -
                            basis=basis, success=ok, message=message)
 
 
-def a_priori_radius(F, *, steps, initial=0.0) -> np.ndarray:
+def a_priori_radius(F, *, steps, initial=0.0, func=None) -> np.ndarray:
     r"""Radii :math:`R_t \ge \|v_t\|` of a polynomial map's trajectory, from the coefficient norms.
 
     .. math::
@@ -424,7 +424,7 @@ def a_priori_radius(F, *, steps, initial=0.0) -> np.ndarray:
     >>> a_priori_radius([[0.01], [[-0.1]], [[0.05]]], steps=2)
     array([0.      , 0.01    , 0.019005])
     """
-    func = "a_priori_radius"
+    func = func or "a_priori_radius"
     steps = check_int(steps, "steps", func=func, minimum=1)
     initial = check_positive(initial, "initial", func=func, strict=False)
     check_memory(estimate_bytes(steps + 1), what=f"{steps + 1} radii", max_bytes=None, func=func,

@@ -34,7 +34,6 @@ from qsgd._validation import (
     check_choice,
     check_memory,
     check_positive,
-    describe,
     estimate_bytes,
 )
 
@@ -433,11 +432,3 @@ def condition_number(L: Any, *, exact: bool | None = None, rng: Any = None) -> f
     inv = LinearOperator((dim, dim), matvec=lu.solve, rmatvec=lambda v: lu.solve(v, trans="T"), dtype=float)
     inv_norm = svds(inv, k=1, return_singular_vectors=False, v0=gen.standard_normal(dim))[0]
     return float(smax * inv_norm)
-
-
-def as_decomposition(value: Any, name: str, *, func: str) -> Decomposition:
-    """*value* if it is a :class:`Decomposition`, else a ValueError naming *name*."""
-    if not isinstance(value, Decomposition):
-        raise ValueError(f"{func}: {name} must be a Decomposition (see qsgd.decomposition.decompose), "
-                         f"got {describe(value)}")
-    return value

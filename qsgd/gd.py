@@ -60,7 +60,7 @@ import scipy.sparse as sp
 import torch
 from torch import func as tf
 
-from qsgd._linalg import dense, norm2
+from qsgd._linalg import dense
 from qsgd._validation import (
     DivergenceError,
     as_coefficients,
@@ -72,6 +72,7 @@ from qsgd._validation import (
     describe,
     estimate_bytes,
 )
+from qsgd.carleman_bounds import a_priori_radius
 from qsgd.derivative_bounds import DerivativeBounds
 
 __all__ = [
@@ -623,13 +624,6 @@ def taylor_error_estimate(F, u_gd, u_poly, step) -> float:
     return estimate
 
 
-def _coefficient_norms(F, func: str) -> tuple[int, float, float, list[float]]:
-    """n, ||F0||, ||I + F1||_2 and [||F_l||_2 for l >= 2] (spectral norms of the n x n**l matrices)."""
-    n, F0, mats = as_coefficients(F, func=func, name="F", max_degree=max(DEGREES))
-    identity_plus = sp.identity(n, format="csr") + mats[0]
-    return n, float(np.linalg.norm(F0)), norm2(identity_plus), [norm2(m) for m in mats[1:]]
-
-
 def polynomial_radius_bound(F, steps) -> np.ndarray:
     r"""A priori bound :math:`R_t \ge \lVert v_t\rVert` on the iterates of the polynomial map from :math:`v_0 = 0`.
 
@@ -668,16 +662,8 @@ def polynomial_radius_bound(F, steps) -> np.ndarray:
 
     Used in chapter 8 (the a priori Taylor error of a quantum segment).
     """
-    func = "polynomial_radius_bound"
-    steps = check_int(steps, "steps", func=func, minimum=1)
-    _, f0, lin, higher = _coefficient_norms(F, func)
-    out = np.zeros(steps + 1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(steps):
-            r = out[t]
-            nxt = f0 + lin * r + sum(c * r ** (ell + 2) for ell, c in enumerate(higher) if c)
-            out[t + 1] = nxt if np.isfinite(nxt) else np.inf
-    return out
+    # the recursion of the truncation bound's radius (qsgd.carleman_bounds), started at v_0 = 0
+    return a_priori_radius(F, steps=steps, func="polynomial_radius_bound")
 
 
 @dataclass(frozen=True)

@@ -131,10 +131,10 @@ class Guarantee:
 
 def _radius(pmap, steps: int, derivative_bounds) -> tuple[np.ndarray, float, Any]:
     """Trajectory radii of the map and the Taylor term (``nan`` without derivative bounds)."""
-    radius = np.asarray(a_priori_radius(pmap, steps=steps), dtype=float)
     if derivative_bounds is None:
-        return radius, math.nan, None
+        return np.asarray(a_priori_radius(pmap, steps=steps), dtype=float), math.nan, None
     taylor = taylor_error_bound(pmap, steps, derivative_bounds)
+    radius = np.asarray(taylor.radius_bound, dtype=float)  # the same coefficient-norm radius
     if taylor.success:
         # ||v_t|| <= ||u_t|| + ||u_t - v_t||: the GD displacement bound plus the Taylor bound
         radius = np.minimum(radius, np.asarray(taylor.displacement_bound) + np.asarray(taylor.per_step))

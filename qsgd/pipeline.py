@@ -173,12 +173,6 @@ SEGMENT_MAX_QUBITS = 16
 UPLOAD_CIRCUIT_MAX_NONZEROS = 256
 
 
-
-#: confidence level of the tomography bound
-
-_TERMS = ("taylor", "truncation", "solver", "tomography")
-
-
 class NonDissipativeWarning(UserWarning):
     """The segment's linear part has a growing mode: the error bounds and kappa grow with T."""
 

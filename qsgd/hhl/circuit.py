@@ -60,7 +60,7 @@ from qiskit.circuit.library import (
 from qsgd._validation import as_vector, check_choice, check_int, check_memory, describe
 from qsgd.decomposition import Decomposition, SpectralBounds, decompose, dense_square, is_symmetric
 from qsgd.hhl.filter import reciprocal_amplitudes
-from qsgd.hhl.parameters import HHLParameters, check_enclosure, hhl_parameters, resolve_bounds
+from qsgd.hhl.parameters import HHLParameters, check_enclosure, given_parameters, hhl_parameters, resolve_bounds
 from qsgd.upload import cheapest_state_preparation
 
 __all__ = ["hhl_circuit", "CONSTRUCTIONS", "DEFAULT_MAX_QUBITS"]
@@ -70,10 +70,6 @@ DEFAULT_MAX_QUBITS = 24
 
 #: the two circuit constructions of :func:`hhl_circuit` (same unitary)
 CONSTRUCTIONS = ("spectral", "dense")
-
-#: the HHL keywords that ``parameters=`` replaces
-_PARAMETER_KEYWORDS = ("evolution_time", "scaling", "eigenvalue_bounds", "accuracy")
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -123,18 +119,9 @@ def _check_qubits(A, c: int, max_qubits: int, func: str) -> None:
 def setup(A, b, *, clock_qubits, evolution_time, scaling, eigenvalue_bounds, accuracy, max_qubits, func,
           construction="spectral", max_bytes=None, decomposition=None, parameters=None) -> Problem:
     """Check the arguments shared by :func:`hhl_circuit` and :func:`qsgd.hhl.hhl_solve` and lay the system out."""
-    if parameters is not None:
-        if not isinstance(parameters, HHLParameters):
-            raise ValueError(f"{func}: parameters must be an HHLParameters (see hhl_parameters), "
-                             f"got {describe(parameters)}")
-        given = [k for k, v in zip(_PARAMETER_KEYWORDS, (evolution_time, scaling, eigenvalue_bounds, accuracy))
-                 if v is not None]
-        if given or (clock_qubits is not None and clock_qubits != parameters.clock_qubits):
-            raise ValueError(f"{func}: give parameters= or the keywords {given or ['clock_qubits']}, not both")
-        clock_qubits = parameters.clock_qubits
-    if clock_qubits is None:
-        raise ValueError(f"{func}: clock_qubits is required (or parameters=HHLParameters)")
-    c = check_int(clock_qubits, "clock_qubits", func=func, minimum=1)
+    keywords = {"evolution_time": evolution_time, "scaling": scaling, "eigenvalue_bounds": eigenvalue_bounds,
+                "accuracy": accuracy}
+    c = check_int(given_parameters(parameters, clock_qubits, keywords, func), "clock_qubits", func=func, minimum=1)
     max_qubits = check_int(max_qubits, "max_qubits", func=func, minimum=3)
     _check_qubits(A, c, max_qubits, func)
     mat = dense_square(A, func, max_bytes=max_bytes)

@@ -15,10 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from qsgd._validation import as_rng, as_vector, check_int, check_memory, describe, estimate_bytes
+from qsgd._validation import as_rng, as_vector, check_int, check_memory, estimate_bytes
 from qsgd.decomposition import Decomposition, SpectralBounds, decompose, dense_square, refuse_singular
 from qsgd.hhl.filter import hhl_filter
-from qsgd.hhl.parameters import MAX_CLOCK_QUBITS, HHLParameters, check_enclosure, hhl_parameters, resolve_bounds
+from qsgd.hhl.parameters import (
+    MAX_CLOCK_QUBITS,
+    HHLParameters,
+    check_enclosure,
+    given_parameters,
+    hhl_parameters,
+    resolve_bounds,
+)
 from qsgd.tomography import amplitudes_from_pair_counts, hadamard_pair_counts
 
 __all__ = ["HHLModelResult", "hhl_model", "SIGN_CIRCUIT", "SIGN_LARGEST_POSITIVE"]
@@ -197,12 +204,10 @@ def hhl_model(
     if shots is not None:
         shots = check_int(shots, "shots", func=func, minimum=1, maximum=2**62)
     generator = as_rng(rng, func=func)
-    if parameters is not None and not isinstance(parameters, HHLParameters):
-        raise ValueError(f"{func}: parameters must be an HHLParameters (see hhl_parameters), got {describe(parameters)}")
-    c = parameters.clock_qubits if parameters is not None and clock_qubits is None else clock_qubits
-    if c is None:
-        raise ValueError(f"{func}: clock_qubits is required (or parameters=HHLParameters)")
-    c = check_int(c, "clock_qubits", func=func, minimum=1, maximum=MAX_CLOCK_QUBITS)
+    keywords = {"evolution_time": evolution_time, "scaling": scaling, "eigenvalue_bounds": eigenvalue_bounds,
+                "accuracy": accuracy}
+    c = check_int(given_parameters(parameters, clock_qubits, keywords, func), "clock_qubits", func=func,
+                  minimum=1, maximum=MAX_CLOCK_QUBITS)
     check_memory(estimate_bytes(6, 2.0**c), what=f"the {c}-qubit clock ({2.0**c:.3g} bins)",
                  max_bytes=max_bytes, func=func)
     if isinstance(A, Decomposition):
@@ -221,10 +226,6 @@ def hhl_model(
         parameters = hhl_parameters(bounds, clock_qubits=c, evolution_time=evolution_time, scaling=scaling,
                                     accuracy=accuracy, func=func, stacklevel=2)
     else:
-        given = [k for k, v in (("evolution_time", evolution_time), ("scaling", scaling),
-                                ("eigenvalue_bounds", eigenvalue_bounds), ("accuracy", accuracy)) if v is not None]
-        if given or c != parameters.clock_qubits:
-            raise ValueError(f"{func}: give parameters= or the keywords {given or ['clock_qubits']}, not both")
         check_enclosure(parameters.bounds, spec.bounds, func)
     bounds, t, scaling = parameters.bounds, parameters.evolution_time, parameters.scaling
     out = _model_output(spec, vec / np.linalg.norm(vec), clock_qubits=c, evolution_time=t, scaling=scaling,

@@ -265,6 +265,26 @@ def _as_bounds(bounds: Any, func: str) -> SpectralBounds:
     return SpectralBounds(lower, upper, False, True, "known")
 
 
+def given_parameters(parameters: Any, clock_qubits: Any, keywords: dict, func: str) -> Any:
+    """The clock size of a call that gives either ``parameters=`` or the HHL keywords, checked.
+
+    ``parameters`` must be an :class:`HHLParameters` or None; with it, none of ``keywords`` (name ->
+    value of ``evolution_time``, ``scaling``, ``eigenvalue_bounds``, ``accuracy``) may be given, and
+    ``clock_qubits`` only if it agrees. Returns the clock size to use (ValueError when there is none).
+    """
+    if parameters is not None:
+        if not isinstance(parameters, HHLParameters):
+            raise ValueError(f"{func}: parameters must be an HHLParameters (see hhl_parameters), "
+                             f"got {describe(parameters)}")
+        given = [k for k, v in keywords.items() if v is not None]
+        if given or (clock_qubits is not None and clock_qubits != parameters.clock_qubits):
+            raise ValueError(f"{func}: give parameters= or the keywords {given or ['clock_qubits']}, not both")
+        clock_qubits = parameters.clock_qubits
+    if clock_qubits is None:
+        raise ValueError(f"{func}: clock_qubits is required (or parameters=HHLParameters)")
+    return clock_qubits
+
+
 def hhl_parameters(bounds: Any, *, clock_qubits: int, headroom: float | None = None,
                    margin: float = INVERSION_MARGIN, evolution_time: float | None = None,
                    scaling: float | None = None, accuracy: float | None = None, func: str | None = None,

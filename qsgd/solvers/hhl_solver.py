@@ -37,8 +37,7 @@ def hhl_entry(system: LinearSystem, settings: Any, rng: np.random.Generator) -> 
 
     Used in chapter 8 (through :func:`qsgd.pipeline.quantum_gd`).
     """
-    dec = system.decomposition if system.decomposition is not None else decompose(system.matrix)
-    params = hhl_parameters(dec, clock_qubits=settings.clock_qubits, headroom=PHASE_HEADROOM, func="hhl_entry")
+    dec, params = _decomposition_and_parameters(system, settings, "hhl_entry")
     out = hhl_model(dec, system.rhs, parameters=params)
     model, model_p = np.asarray(out.solution, dtype=float), float(out.success_probability)
     bound = hhl_error_bound(params)  # a priori: from the parameters and the spectral bounds only
@@ -63,8 +62,13 @@ def hhl_bound(system: LinearSystem, settings: Any) -> float:
     spectral bounds, ``settings.clock_qubits``, chapter 8's policy): the phase-estimation analysis,
     independent of the simulated filter. Used by :func:`qsgd.guarantee.segment_guarantee`.
     """
-    dec = system.decomposition if system.decomposition is not None else decompose(system.matrix)
     with warnings.catch_warnings():  # a clock too short for the spectrum shows as an infinite bound
         warnings.simplefilter("ignore", HHLResolutionWarning)
-        params = hhl_parameters(dec, clock_qubits=settings.clock_qubits, headroom=PHASE_HEADROOM, func="hhl_bound")
+        _, params = _decomposition_and_parameters(system, settings, "hhl_bound")
     return float(hhl_error_bound(params))
+
+
+def _decomposition_and_parameters(system: LinearSystem, settings: Any, func: str):
+    """The system's decomposition (made when it has none) and the parameters :func:`hhl_entry` runs with."""
+    dec = system.decomposition if system.decomposition is not None else decompose(system.matrix)
+    return dec, hhl_parameters(dec, clock_qubits=settings.clock_qubits, headroom=PHASE_HEADROOM, func=func)
