@@ -166,3 +166,15 @@ def test_a_new_solver_is_one_entry_in_the_dict():
     for name, result in results.items():
         _check_contract(result, name, system)
     np.testing.assert_allclose(results["hhl"].state, results["exact"].state, atol=results["hhl"].error_bound)
+
+
+@pytest.mark.parametrize("accuracy", [1e-1, 1e-3])
+def test_the_polynomial_bound_is_known_before_the_run(accuracy):
+    """The registry's a priori bound of the polynomial solver is the error bound its run reports."""
+    system = LinearSystem(*_eq6_system(4))
+    settings = SimpleNamespace(accuracy=accuracy)
+    bound = SOLVERS["polynomial"].bound(system, settings)
+    result = SOLVERS["polynomial"](system, settings, np.random.default_rng(0))
+    assert bound == result.error_bound and math.isfinite(bound)
+    with pytest.raises(ValueError, match="polynomial_bound: settings.accuracy"):
+        SOLVERS["polynomial"].bound(system, SimpleNamespace(accuracy=2.0))
