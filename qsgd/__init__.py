@@ -31,6 +31,8 @@ Chapter 4 -- the quantum linear-system solver
     qsgd.hhl          a package, one job a module: parameters (HHLParameters), filter, circuit,
                       solve (Aer), model (algorithm level), bound, resources (CX formulas)
     qsgd.solvers      the solver registry SOLVERS: "hhl" and "polynomial" (QSVT-style inverse)
+    qsgd.matfun       matrix functions without a decomposition: the Lanczos bracket of the extreme
+                      singular values, Chebyshev series applied by sparse products
 
 Chapter 5 -- download
     qsgd.tomography   vector_tomography (l2 tomography with signs), norm recovery
@@ -222,10 +224,15 @@ _NAMES = {
     'DEFAULT_MAX_QUBITS': 'hhl.circuit',
     'reciprocal_amplitudes': 'hhl.filter',
     'hhl_filter': 'hhl.filter',
+    'FilterExpansion': 'hhl.filter',
+    'filter_expansion': 'hhl.filter',
+    'kapteyn_tail': 'hhl.filter',
+    'MAX_EXPANSION_DEGREE': 'hhl.filter',
     'HHLModelResult': 'hhl.model',
     'hhl_model': 'hhl.model',
     'SIGN_CIRCUIT': 'hhl.model',
     'SIGN_LARGEST_POSITIVE': 'hhl.model',
+    'MODEL_METHODS': 'hhl.model',
     'HHLResolutionWarning': 'hhl.parameters',
     'HHLParameters': 'hhl.parameters',
     'hhl_parameters': 'hhl.parameters',
@@ -250,6 +257,14 @@ _NAMES = {
     'postselection_probability': 'history',
     'readout_weights': 'history',
     'readout_error_bound': 'history',
+    'SingularValueBracket': 'matfun',
+    'singular_value_bracket': 'matfun',
+    'lanczos_width': 'matfun',
+    'chebyshev_dilation': 'matfun',
+    'chebyshev_apply': 'matfun',
+    'as_operator': 'matfun',
+    'MAX_CHEBYSHEV_DEGREE': 'matfun',
+    'BRACKET_FAILURE': 'matfun',
     'ACTIVATIONS': 'nn',
     'BasicBlock': 'nn',
     'CifarResNet': 'nn',

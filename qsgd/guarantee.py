@@ -59,7 +59,7 @@ import numpy as np
 from qsgd._validation import check_int, check_positive, describe
 from qsgd.carleman import discrete_carleman
 from qsgd.carleman_bounds import a_priori_radius, truncation_error_bound
-from qsgd.decomposition import Decomposition, decompose
+from qsgd.decomposition import Decomposition, SpectralBounds, decompose
 from qsgd.derivative_bounds import DerivativeBounds
 from qsgd.gd import taylor_error_bound
 from qsgd.history import history_system, readout_error_bound
@@ -160,7 +160,7 @@ def _readout_term(delta: float, *, anchor: float, final: float, f0_norm: float, 
 
 
 def segment_guarantee(pmap, settings, *, C=None, L=None, rhs=None, decomposition=None, derivative_bounds=None,
-                      tolerance=None) -> Guarantee:
+                      tolerance=None, bounds=None) -> Guarantee:
     r"""The a priori guarantee of a segment of ``settings`` started at the expansion point of ``pmap``.
 
     Parameters
@@ -179,6 +179,10 @@ def segment_guarantee(pmap, settings, *, C=None, L=None, rhs=None, decomposition
         term has no a priori bound and the guarantee is incomplete.
     tolerance : float, optional
         Fail the guarantee when the total exceeds it.
+    bounds : SpectralBounds, optional
+        Instead of ``decomposition``: bounds on the singular values of ``L`` (for instance a
+        :class:`qsgd.matfun.SingularValueBracket`'s ``bounds``, which hold with its confidence); the
+        solver then runs matrix-free.
 
     Returns
     -------
@@ -200,10 +204,18 @@ def segment_guarantee(pmap, settings, *, C=None, L=None, rhs=None, decomposition
     if C is None or L is None or rhs is None:
         C, b = discrete_carleman(F, order=s.order, basis=s.basis)
         L, rhs = history_system(C, b, np.zeros(C.shape[0]), s.steps, padding=s.padding)
-    if decomposition is None:
+    if bounds is not None:
+        if decomposition is not None or not isinstance(bounds, SpectralBounds):
+            raise ValueError(f"{func}: give either decomposition= or bounds= (a SpectralBounds), got "
+                             f"bounds={describe(bounds)}")
+        spectral = bounds
+    elif decomposition is None:
         decomposition = decompose(L, method="normal", func=func)
+        spectral = decomposition.bounds
     elif not isinstance(decomposition, Decomposition):
         raise ValueError(f"{func}: decomposition must be a Decomposition, got {describe(decomposition)}")
+    else:
+        spectral = decomposition.bounds
 
     radius, taylor, _ = _radius(pmap, s.steps, derivative_bounds)
     truncation = truncation_error_bound(F, C, steps=s.steps, order=s.order, radius=radius, basis=s.basis)
@@ -211,10 +223,11 @@ def segment_guarantee(pmap, settings, *, C=None, L=None, rhs=None, decomposition
 
     copies = s.padding + 1
     rhs_norm = float(np.linalg.norm(rhs))
-    anchor = f0_norm * float(np.min(decomposition.moduli)) / rhs_norm if rhs_norm > 0 else 0.0
+    anchor = f0_norm * float(spectral.lower) / rhs_norm if rhs_norm > 0 else 0.0
     ratio = (float(radius[-1]) + tau) / f0_norm if f0_norm > 0 else math.inf
 
-    system = LinearSystem(matrix=L, rhs=np.asarray(rhs, dtype=float) / rhs_norm, decomposition=decomposition)
+    system = LinearSystem(matrix=L, rhs=np.asarray(rhs, dtype=float) / rhs_norm, decomposition=decomposition,
+                          bounds=None if decomposition is not None else spectral)
     solver_state = float(SOLVERS[s.solver].bound(system, s))
     solver = _readout_term(solver_state, anchor=anchor, final=ratio * anchor, f0_norm=f0_norm, copies=copies)
 

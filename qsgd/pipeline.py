@@ -23,7 +23,10 @@ the chapter that builds it:
    from the exact algorithm-level model of the finite-clock circuit (:func:`qsgd.hhl.hhl_model`,
    applied to the decomposition :func:`qsgd.decomposition.decompose` computed once per segment)
    or from the circuit on qiskit-aer (:func:`qsgd.hhl.hhl_solve`); ``SegmentSettings.simulation``
-   chooses.
+   chooses. Above :data:`DECOMPOSITION_LIMIT` unknowns (or with ``linalg="matrix-free"``) the
+   model needs no decomposition: the singular values of the Eq. 6 matrix are bracketed by
+   Lanczos (:func:`qsgd.matfun.singular_value_bracket`) and the solver's filter or polynomial is
+   applied as a Chebyshev series of sparse products (:mod:`qsgd.matfun`).
 6. **Postselection** of the first Carleman level at the last step (and at the first step,
    see below).
 7. **Tomography** (:func:`qsgd.tomography.vector_tomography`) of the postselected state.
@@ -132,6 +135,7 @@ from qsgd.derivative_bounds import DerivativeBounds, tanh_mlp_bounds
 from qsgd.gd import gradient_descent, model_loss, polynomial_map, taylor_error_estimate
 from qsgd.guarantee import GuaranteeWarning, segment_guarantee
 from qsgd.decomposition import decompose
+from qsgd.matfun import singular_value_bracket
 # the read-out of Eq. 6 and its spectrum live in qsgd.history; imported here for the segment
 from qsgd.history import (
     history_system,
@@ -249,6 +253,13 @@ def segment_qubits(n, *, order, steps, clock_qubits, padding=0, basis=DEFAULT_BA
 
 SIMULATIONS = ("model", "circuit")
 
+#: how the algorithm-level model does its linear algebra: "auto" picks "decomposition" up to
+#: DECOMPOSITION_LIMIT unknowns (and for circuits), "matrix-free" above
+LINALG = ("auto", "decomposition", "matrix-free")
+
+#: largest Eq. 6 dimension that ``linalg="auto"`` decomposes
+DECOMPOSITION_LIMIT = 4096
+
 
 @dataclass(frozen=True)
 class SegmentSettings:
@@ -298,6 +309,12 @@ class SegmentSettings:
         The caller's tolerance on the a priori bound of :math:`\lVert\theta-\theta_{\rm GD}(T)\rVert`
         (:func:`qsgd.guarantee.segment_guarantee`): a segment whose bound exceeds it, or that has no
         complete a priori bound, returns ``success=False``.
+    linalg : {"auto", "decomposition", "matrix-free"}
+        How the algorithm-level model gets the spectrum: ``"decomposition"`` (the singular-value
+        decomposition of the Eq. 6 matrix, exact bounds), ``"matrix-free"`` (Lanczos bracket of the
+        extreme singular values at confidence :math:`1-2\cdot10^{-9}`, the solver applied as a
+        Chebyshev series of sparse products; :mod:`qsgd.matfun`), or ``"auto"``: the decomposition
+        up to :data:`DECOMPOSITION_LIMIT` unknowns and for circuits, matrix-free above.
     """
 
     eta: float
@@ -316,6 +333,7 @@ class SegmentSettings:
     solver: str = "hhl"
     accuracy: float = 1e-2
     tolerance: float | None = None
+    linalg: str = "auto"
 
     def __post_init__(self):
         func = "SegmentSettings"
@@ -346,6 +364,10 @@ class SegmentSettings:
         set_(self, "accuracy", accuracy)
         if self.tolerance is not None:
             set_(self, "tolerance", check_positive(self.tolerance, "tolerance", func=func))
+        set_(self, "linalg", check_choice(self.linalg, "linalg", LINALG, func=func))
+        if self.linalg == "matrix-free" and self.simulation == "circuit":
+            raise ValueError(f"{func}: linalg='matrix-free' is an algorithm-level model; simulation='circuit' "
+                             "builds the circuit from a decomposition (use linalg='auto' or 'decomposition')")
         if self.solver != "hhl" and self.simulation == "circuit":
             raise ValueError(f"{func}: simulation='circuit' runs the HHL circuit; solver={self.solver!r} is "
                              "simulated at the algorithm level only (simulation='model')")
@@ -395,14 +417,16 @@ class ErrorTerm:
 
 @dataclass(frozen=True)
 class SegmentResources:
-    """What one segment costs on a device, and what its simulation used.
+    r"""What one segment costs on a device, and what its simulation used.
 
     Attributes
     ----------
     qubits : QubitCount
         Registers of the HHL circuit (system incl. one dilation qubit, clock, flag).
     kappa, sigma_min, sigma_max : float
-        Condition number and singular-value range of the Eq. 6 matrix.
+        Condition number and singular-value range of the Eq. 6 matrix: exact with a decomposition;
+        matrix-free, the outer ends of the Lanczos bracket (:math:`\sigma_{\min}` from below,
+        :math:`\sigma_{\max}` from above, so ``kappa`` is an upper bound at the bracket's confidence).
     success_probability : float
         HHL postselection (flag 1, clock 0) per run.
     postselection_probability : float
@@ -527,8 +551,10 @@ class SegmentStages:
     L, rhs : the Eq. 6 system (:func:`qsgd.history.history_system`)
     Y : ndarray
         Its exact solution (sparse direct solve).
-    singular_values : ndarray
-        :math:`\sigma_i` of ``L``, descending (computed once per segment).
+    singular_values : ndarray or None
+        :math:`\sigma_i` of ``L``, descending (computed once per segment); None when matrix-free.
+    bracket : qsgd.matfun.SingularValueBracket or None
+        Matrix-free: the Lanczos intervals of :math:`\sigma_{\min}` and :math:`\sigma_{\max}`.
     upload : QuantumCircuit or None
         Sparse preparation of ``rhs / ||rhs||`` (None above ``UPLOAD_CIRCUIT_MAX_NONZEROS``).
     hhl_state : ndarray
@@ -560,7 +586,8 @@ class SegmentStages:
     L: Any
     rhs: np.ndarray
     Y: np.ndarray
-    singular_values: np.ndarray
+    singular_values: np.ndarray | None
+    bracket: Any
     upload: Any
     hhl_state: np.ndarray
     model_state: np.ndarray
@@ -711,10 +738,32 @@ def _classical_paths(loss, theta0, s: SegmentSettings, func):
     return pmap, F, f0, u_gd, u_poly
 
 
-def _solver_stage(L, rhs, decomposition, s: SegmentSettings, gen):
+def _solver_stage(L, rhs, decomposition, spectral, s: SegmentSettings, gen):
     """Stage 5: the output state of the linear-system solver ``s.solver`` (registry :data:`qsgd.solvers.SOLVERS`)."""
-    system = LinearSystem(matrix=L, rhs=rhs, decomposition=decomposition)
+    system = LinearSystem(matrix=L, rhs=rhs, decomposition=decomposition,
+                          bounds=spectral if decomposition is None else None)
     return SOLVERS[s.solver](system, s, gen)
+
+
+def uses_decomposition(dimension: int, s: SegmentSettings) -> bool:
+    """Whether a segment of this Eq. 6 dimension decomposes its matrix (``s.linalg``, :data:`DECOMPOSITION_LIMIT`)."""
+    if s.linalg == "auto":
+        return s.simulation == "circuit" or dimension <= DECOMPOSITION_LIMIT
+    return s.linalg == "decomposition"
+
+
+def _spectrum_stage(L, size, s: SegmentSettings, seed: int, func: str):
+    """Stage 5's spectrum: ``(decomposition, None)`` or, matrix-free, ``(None, SingularValueBracket)``.
+
+    The bracket's random starts come from their own stream (``seed`` + 1), so the solver's and the
+    tomography's draws are those of the decomposition path.
+    """
+    try:
+        if uses_decomposition(size.history_dimension, s):
+            return decompose(L, method="normal", func="decompose"), None
+        return None, singular_value_bracket(L, rng=np.random.default_rng([seed, 1]))
+    except ValueError as exc:  # name the function the user called first
+        raise ValueError(f"{func}: the Eq. 6 system cannot be inverted: {exc}") from None
 
 
 def _download(selected, f0, n, s: SegmentSettings, gen, guarantee):
@@ -836,16 +885,15 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     lifted = _lifted_system(F, u_poly, n, s)
     # 4. upload of the right-hand side (the circuit is built only while it is small)
     upload, upload_cx = _upload_stage(lifted.rhs)
-    # 5. HHL: the spectrum once, then the model (and the circuit)
-    try:
-        spec = decompose(lifted.L, method="normal", func="decompose")
-    except ValueError as exc:  # name the function the user called first
-        raise ValueError(f"{func}: the Eq. 6 system cannot be inverted: {exc}") from None
+    # 5. the spectrum once (a decomposition, or a Lanczos bracket when matrix-free), then the solver
+    spec, bracket = _spectrum_stage(lifted.L, size, s, seed, func)
+    spectral = spec.bounds if spec is not None else bracket.bounds
     # 5a. the a priori guarantee, from the map, the Eq. 6 matrix and its spectrum: before the solver runs
     guarantee = segment_guarantee(pmap, s, C=lifted.C, L=lifted.L, rhs=lifted.rhs, decomposition=spec,
+                                  bounds=None if spec is not None else spectral,
                                   derivative_bounds=bounds, tolerance=s.tolerance)
     # 5b. the solver of the registry
-    solved = _solver_stage(lifted.L, lifted.rhs, spec, s, gen)
+    solved = _solver_stage(lifted.L, lifted.rhs, spec, spectral, s, gen)
     x_hhl, p_success = solved.state, solved.success_probability
     x_exact = lifted.Y / np.linalg.norm(lifted.Y)
     # 6. postselection of the anchor (step 1) and the final steps, first Carleman level
@@ -866,7 +914,8 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     errors = _error_terms(theta, theta_gd, theta_poly, theta0 + lifted.u_carleman, out, tomography_estimate,
                           pmap, F, u_gd, u_poly, lifted.truncation_bound, guarantee)
     resources = SegmentResources(
-        qubits=size, kappa=spec.condition_number, sigma_min=float(spec.sigma[-1]), sigma_max=float(spec.sigma[0]),
+        qubits=size, kappa=spectral.condition_number if spec is None else spec.condition_number,
+        sigma_min=float(spectral.lower), sigma_max=float(spectral.upper),
         success_probability=float(p_success), postselection_probability=out.post_prob,
         final_step_probability=out.final_prob, tomography_copies=total_shots, hhl_runs=runs,
         expected_hhl_runs=float(total_shots / p_total) if p_total > 0 else math.inf,
@@ -885,7 +934,7 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     )
     stages = SegmentStages(
         polynomial_map=pmap, C=lifted.C, b=np.asarray(lifted.b, dtype=float), L=lifted.L, rhs=lifted.rhs,
-        Y=lifted.Y, singular_values=spec.sigma, upload=upload, hhl_state=x_hhl, model_state=solved.model_state,
+        Y=lifted.Y, singular_values=None if spec is None else spec.sigma, bracket=bracket, upload=upload, hhl_state=x_hhl, model_state=solved.model_state,
         model_success_probability=solved.model_probability, hhl=hhl, solver=solved,
         evolution_time=None if hhl_params is None else hhl_params.evolution_time,
         scaling=None if hhl_params is None else hhl_params.scaling,
@@ -935,7 +984,9 @@ def _segment_size(n, s: SegmentSettings, func):
     # the model decomposes the dense normal matrix of Eq. 6: refuse, before any classical work, a size
     # beyond the memory guard (steps or padding of 10**5 would otherwise run the reference GD first)
     dim = size.history_dimension
-    check_memory(estimate_bytes(3, dim, dim), what=f"the decomposition of the Eq. 6 system of dimension {dim} = "
+    what = "the decomposition" if uses_decomposition(dim, s) else "the Lanczos bases (matrix-free)"
+    nbytes = estimate_bytes(3, dim, dim) if uses_decomposition(dim, s) else estimate_bytes(400, dim)
+    check_memory(nbytes, what=f"{what} of the Eq. 6 system of dimension {dim} = "
                  f"(T + 1 + p) * D = ({s.steps} + 1 + {s.padding}) * {size.lifted_dimension}", max_bytes=None,
                  func=func, advice="lower steps, padding, order or the number of free weights")
     if s.simulation == "circuit" and size.total > s.max_qubits:

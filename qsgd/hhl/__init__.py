@@ -9,10 +9,11 @@ Harrow-Hassidim-Lloyd (HHL) algorithm [2]_ and simulates it, one job per module:
 ``parameters``         :class:`HHLParameters` from one policy, :func:`hhl_parameters`; the one
                        clock-qubit formula :func:`required_clock_qubits`
 ``filter``             the exact finite-clock response: :func:`reciprocal_amplitudes`,
-                       :func:`hhl_filter`
+                       :func:`hhl_filter`; its Chebyshev series :func:`filter_expansion`
 ``circuit``            :func:`hhl_circuit` (spectral or dense construction)
 ``solve``              :func:`hhl_solve`: the circuit on qiskit-aer, exact or with shots
-``model``              :func:`hhl_model`: the circuit's output from a decomposition, no circuit
+``model``              :func:`hhl_model`: the circuit's output from a decomposition or from
+                       matrix products (``method="chebyshev"``), no circuit
 ``bound``              :func:`hhl_error_bound`
 ``resources``          closed-form CX counts: :func:`hhl_cx_count`, :func:`unitary_cx`,
                        :func:`state_preparation_cx`
@@ -57,6 +58,10 @@ NAMES = {
     "MAX_CLOCK_QUBITS": "parameters",
     "reciprocal_amplitudes": "filter",
     "hhl_filter": "filter",
+    "FilterExpansion": "filter",
+    "filter_expansion": "filter",
+    "kapteyn_tail": "filter",
+    "MAX_EXPANSION_DEGREE": "filter",
     "hhl_circuit": "circuit",
     "CONSTRUCTIONS": "circuit",
     "DEFAULT_MAX_QUBITS": "circuit",
@@ -68,6 +73,7 @@ NAMES = {
     "hhl_model": "model",
     "SIGN_CIRCUIT": "model",
     "SIGN_LARGEST_POSITIVE": "model",
+    "MODEL_METHODS": "model",
     "hhl_error_bound": "bound",
     "hhl_error_estimate": "bound",
     "unitary_cx": "resources",

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from qsgd._validation import as_rng, as_vector, check_int, check_memory, estimate_bytes
+from qsgd._validation import as_rng, as_vector, check_choice, check_int, check_memory, estimate_bytes
 from qsgd.decomposition import Decomposition, SpectralBounds, decompose, dense_square, refuse_singular
-from qsgd.hhl.filter import hhl_filter
+from qsgd.hhl.filter import FilterExpansion, filter_expansion, hhl_filter
 from qsgd.hhl.parameters import (
     MAX_CLOCK_QUBITS,
     HHLParameters,
@@ -28,7 +28,10 @@ from qsgd.hhl.parameters import (
 )
 from qsgd.tomography import amplitudes_from_pair_counts, hadamard_pair_counts
 
-__all__ = ["HHLModelResult", "hhl_model", "SIGN_CIRCUIT", "SIGN_LARGEST_POSITIVE"]
+__all__ = ["HHLModelResult", "hhl_model", "SIGN_CIRCUIT", "SIGN_LARGEST_POSITIVE", "MODEL_METHODS"]
+
+#: how :func:`hhl_model` evaluates the filter: on a decomposition, or as a Chebyshev series of products
+MODEL_METHODS = ("decomposition", "chebyshev")
 
 
 #: the two sign conventions of HHLResult.sign_convention / HHLModelResult
@@ -77,13 +80,14 @@ class HHLModelResult:
     solution_norm : float
         :math:`\|b\|\sqrt P/C`.
     reference : ndarray
-        :math:`A^{-1}b` normalized (from the decomposition).
+        :math:`A^{-1}b` normalized (from the decomposition, or a sparse LU solve with
+        ``method="chebyshev"``; NaN for a LinearOperator without ``reference=``).
     fidelity : float
         :math:`\langle\text{solution}, \text{reference}\rangle^2`.
-    eigenvalues, filter : ndarray
+    eigenvalues, filter : ndarray or None
         The signed eigenvalues of the inverted Hermitian matrix (:math:`\lambda`, or
         :math:`+\sigma` then :math:`-\sigma` for a dilation) and :math:`g` there
-        (:func:`hhl_filter`).
+        (:func:`hhl_filter`); None with ``method="chebyshev"``.
     num_qubits, system_qubits, clock_qubits : int
     evolution_time, scaling, reciprocal_constant : float
     bounds : SpectralBounds
@@ -96,6 +100,9 @@ class HHLModelResult:
         (magnitudes from ``counts``, relative signs from :math:`s` Hadamard runs).
     sampled_probability : float or None
         With shots: successes / shots.
+    expansion : FilterExpansion or None
+        With ``method="chebyshev"``: the Chebyshev series of the filter that was applied, its
+        degree (products by :math:`A`) and its error bound.
     """
 
     solution: np.ndarray
@@ -120,6 +127,7 @@ class HHLModelResult:
     sampled_probability: float | None = None
     sign_convention: str = field(default="circuit", repr=False)
     parameters: HHLParameters | None = field(default=None, repr=False)
+    expansion: FilterExpansion | None = field(default=None, repr=False)
 
 
 def hhl_model(
@@ -135,6 +143,9 @@ def hhl_model(
     rng: Any = None,
     max_bytes: float | None = None,
     parameters: HHLParameters | None = None,
+    method: str = "decomposition",
+    tolerance: float = 1e-10,
+    reference: Any = None,
 ) -> HHLModelResult:
     r"""The output of the HHL circuit of :func:`hhl_circuit`, computed without a circuit.
 
@@ -176,6 +187,19 @@ def hhl_model(
     max_bytes : float, optional
         Size guard (default 4 GiB): the dense decomposition of ``A``, the :math:`2^s`
         statevector and the :math:`2^c` clock bins.
+    method : {"decomposition", "chebyshev"}
+        ``"decomposition"``: as above. ``"chebyshev"``: no decomposition; the filter is applied to
+        :math:`(b, 0)` as the Chebyshev series of :func:`qsgd.hhl.filter_expansion` in the dilation
+        (or in :math:`A` when symmetric), one product by :math:`A` or :math:`A^{\mathsf T}` per
+        degree (:func:`qsgd.matfun.chebyshev_dilation`); ``A`` may be a sparse matrix or a
+        ``LinearOperator``, and ``parameters`` must be given (bounds from, e.g.,
+        :func:`qsgd.matfun.singular_value_bracket`). The output agrees with the decomposition
+        path to the series' ``error_bound`` times :math:`\|b\|`-normalized amplitudes.
+    tolerance : float, default 1e-10
+        ``method="chebyshev"``: the target of the series' error bound.
+    reference : array_like, optional
+        ``method="chebyshev"``: the exact :math:`A^{-1}b` if known (default: a sparse LU solve
+        of a matrix ``A``; NaN for a LinearOperator).
 
     Returns
     -------
@@ -201,6 +225,12 @@ def hhl_model(
     (array([0.9487, 0.3162]), 0.625)
     """
     func = "hhl_model"
+    method = check_choice(method, "method", MODEL_METHODS, func=func)
+    if method == "chebyshev":
+        return _chebyshev_model(A, b, parameters=parameters, clock_qubits=clock_qubits, tolerance=tolerance,
+                                reference=reference, shots=shots, rng=rng, max_bytes=max_bytes,
+                                keywords={"evolution_time": evolution_time, "scaling": scaling,
+                                          "eigenvalue_bounds": eigenvalue_bounds, "accuracy": accuracy})
     if shots is not None:
         shots = check_int(shots, "shots", func=func, minimum=1, maximum=2**62)
     generator = as_rng(rng, func=func)
@@ -301,6 +331,69 @@ def _model_output(spec: Decomposition, unit: np.ndarray, *, clock_qubits: int, e
     state[window] = block
     return {"statevector": state, "amplitudes": block, "reference": reference / np.linalg.norm(reference),
             "eigenvalues": eigenvalues, "filter": filt, "system_qubits": s, "window": window}
+
+
+def _chebyshev_model(A, b, *, parameters, clock_qubits, tolerance, reference, shots, rng, max_bytes, keywords):
+    """:func:`hhl_model` with ``method="chebyshev"``: the filter as a Chebyshev series of products by A."""
+    from qsgd.matfun import as_operator, chebyshev_apply, chebyshev_dilation
+
+    func = "hhl_model"
+    if parameters is None:
+        raise ValueError(f"{func}: method='chebyshev' needs parameters= (an HHLParameters from hhl_parameters, "
+                         "e.g. with the bounds of qsgd.matfun.singular_value_bracket)")
+    c = given_parameters(parameters, clock_qubits, keywords, func)
+    if shots is not None:
+        shots = check_int(shots, "shots", func=func, minimum=1, maximum=2**62)
+    generator = as_rng(rng, func=func)
+    if isinstance(A, Decomposition):
+        raise ValueError(f"{func}: method='chebyshev' takes the matrix or a LinearOperator, not a Decomposition")
+    op, mat = as_operator(A, func)
+    m = op.shape[0]
+    vec = as_vector(b, "b", func=func, size=m, allow_zero=False)
+    bounds = parameters.bounds
+    size_bits = max(1, math.ceil(math.log2(m))) if m > 1 else 1
+    s = size_bits + (1 if bounds.dilated else 0)
+    check_memory(estimate_bytes(8, m) + estimate_bytes(2.0**s), what=f"the {s}-qubit system register",
+                 max_bytes=max_bytes, func=func)
+    series = filter_expansion(parameters, tolerance=tolerance)
+    unit = vec / np.linalg.norm(vec)
+    state = np.zeros(2**s)
+    if bounds.dilated:
+        top, block = chebyshev_dilation(op, unit, series.coefficients, radius=series.radius)
+        state[:m] = top
+        window = slice(2**size_bits, 2**size_bits + m)
+    else:
+        block = chebyshev_apply(op, unit, series.coefficients, radius=series.radius)
+        window = slice(0, m)
+    state[window] = block
+    if reference is None and mat is not None:
+        import scipy.sparse as sp
+        from scipy.sparse.linalg import splu
+
+        reference = splu(sp.csc_array(mat)).solve(unit)
+    if reference is None:
+        ref = np.full(m, np.nan)
+    else:
+        ref = as_vector(reference, "reference", func=func, size=m, allow_zero=False)
+        ref = ref / np.linalg.norm(ref)
+    probability = float(np.dot(state, state))
+    norm = float(np.linalg.norm(block))
+    if not (math.isfinite(probability) and math.isfinite(norm)):
+        raise ValueError(f"{func}: the modelled output is not finite (norm {norm}); check A, b and the parameters")
+    solution = block / norm if norm > 0 else np.full(m, np.nan)
+    counts = sampled = sampled_p = None
+    if shots is not None:
+        counts, sampled, sampled_p = _model_shots(state, window, shots, generator)
+    return HHLModelResult(
+        solution=solution, amplitudes=block, statevector=state, success_probability=probability,
+        solution_norm=float(np.linalg.norm(vec) * math.sqrt(probability) / parameters.constant),
+        reference=ref, fidelity=float(np.dot(solution, ref) ** 2) if norm > 0 else 0.0,
+        eigenvalues=None, filter=None, num_qubits=s + c + 1, system_qubits=s, clock_qubits=c,
+        evolution_time=float(parameters.evolution_time), scaling=float(parameters.scaling),
+        reciprocal_constant=parameters.constant, bounds=bounds, shots=shots, counts=counts,
+        sampled_solution=sampled, sampled_probability=sampled_p, sign_convention=SIGN_CIRCUIT,
+        parameters=parameters, expansion=series,
+    )
 
 
 def _model_shots(state: np.ndarray, window: slice, shots: int, generator: np.random.Generator):

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qsgd.decomposition import Decomposition
+from qsgd.decomposition import Decomposition, SpectralBounds
 
 __all__ = ["LinearSystem", "SolverResult", "SolverEntry"]
 
@@ -36,12 +36,26 @@ class LinearSystem:
         (the algorithm-level models act on it; a circuit may use it to build its basis change).
     operator : scipy.sparse.linalg.LinearOperator or None
         Products by :math:`A` and :math:`A^{\mathsf T}` only, for solvers that need no decomposition.
+    bounds : SpectralBounds or None
+        Bounds on the singular values (eigenvalue moduli) when there is no decomposition, e.g.
+        from :func:`qsgd.matfun.singular_value_bracket`; the entries then apply their filter or
+        polynomial as a Chebyshev series of products (:mod:`qsgd.matfun`).
     """
 
     matrix: Any = field(repr=False)
     rhs: np.ndarray = field(repr=False)
     decomposition: Decomposition | None = field(default=None, repr=False)
     operator: Any = field(default=None, repr=False)
+    bounds: SpectralBounds | None = None
+
+    @property
+    def spectral_bounds(self) -> SpectralBounds:
+        """The decomposition's exact bounds, else ``bounds`` (ValueError when there is neither)."""
+        if self.decomposition is not None:
+            return self.decomposition.bounds
+        if self.bounds is None:
+            raise ValueError("LinearSystem: neither a decomposition nor spectral bounds were given")
+        return self.bounds
 
     @property
     def dimension(self) -> int:

@@ -31,18 +31,25 @@ def hhl_entry(system: LinearSystem, settings: Any, rng: np.random.Generator) -> 
 
     Reads ``settings.clock_qubits`` and ``settings.simulation`` (``"model"`` or ``"circuit"``), and
     for the circuit ``settings.construction``, ``settings.count_gates`` and ``settings.max_qubits``.
-    The decomposition is made with :func:`qsgd.decomposition.decompose` when the system has none.
+    The decomposition is made with :func:`qsgd.decomposition.decompose` when the system has none;
+    a system with ``bounds`` and no decomposition is solved matrix-free (:func:`qsgd.hhl.hhl_model`
+    with ``method="chebyshev"``, parameters from those bounds).
     ``queries`` counts the controlled :math:`e^{iHt}` of phase estimation and its inverse,
     :math:`2(2^c-1)`; ``qubits`` the system (dilation included), clock and flag qubits.
 
     Used in chapter 8 (through :func:`qsgd.pipeline.quantum_gd`).
     """
     dec, params = _decomposition_and_parameters(system, settings, "hhl_entry")
-    out = hhl_model(dec, system.rhs, parameters=params)
+    if dec is None:  # matrix-free: the filter as a Chebyshev series of products by the matrix
+        out = hhl_model(system.operator if system.operator is not None else system.matrix, system.rhs,
+                        parameters=params, method="chebyshev")
+    else:
+        out = hhl_model(dec, system.rhs, parameters=params)
     model, model_p = np.asarray(out.solution, dtype=float), float(out.success_probability)
     bound = hhl_error_bound(params)  # a priori: from the parameters and the spectral bounds only
     state, probability, details = model, model_p, out
     if settings.simulation == "circuit":
+        dec = dec if dec is not None else decompose(system.matrix)
         details = hhl_solve(dense(system.matrix), system.rhs, parameters=params, shots=None, rng=rng,
                             decomposition=dec, count_gates=settings.count_gates, max_qubits=settings.max_qubits,
                             construction=settings.construction)
@@ -69,6 +76,10 @@ def hhl_bound(system: LinearSystem, settings: Any) -> float:
 
 
 def _decomposition_and_parameters(system: LinearSystem, settings: Any, func: str):
-    """The system's decomposition (made when it has none) and the parameters :func:`hhl_entry` runs with."""
+    """The system's decomposition (made when it has neither one nor bounds; None with bounds only) and the
+    parameters :func:`hhl_entry` runs with."""
+    if system.decomposition is None and system.bounds is not None:
+        return None, hhl_parameters(system.bounds, clock_qubits=settings.clock_qubits, headroom=PHASE_HEADROOM,
+                                    func=func)
     dec = system.decomposition if system.decomposition is not None else decompose(system.matrix)
     return dec, hhl_parameters(dec, clock_qubits=settings.clock_qubits, headroom=PHASE_HEADROOM, func=func)

@@ -346,8 +346,9 @@ class PolynomialModelResult:
     lower, upper : float
         The spectral bounds used; ``upper`` is the subnormalization :math:`\alpha`.
     polynomial : InversePolynomial
-    scaled_values : ndarray
-        :math:`x_i = \sigma_i/\alpha` (or :math:`\lambda_i/\alpha`), where the polynomial is applied.
+    scaled_values : ndarray or None
+        :math:`x_i = \sigma_i/\alpha` (or :math:`\lambda_i/\alpha`), where the polynomial is applied
+        (None on the Chebyshev path, which never sees them).
     symmetric : bool
         The decomposition is an eigendecomposition of a symmetric matrix.
     success : bool
@@ -426,8 +427,16 @@ def polynomial_model(decomposition: Any, rhs: Any, *, eps: Any, bounds: Any = No
 
     Parameters
     ----------
-    decomposition : Decomposition
-        :math:`A`'s decomposition from :func:`qsgd.decomposition.decompose`, with its vectors.
+    decomposition : Decomposition, or the matrix
+        :math:`A`'s decomposition from :func:`qsgd.decomposition.decompose`, with its vectors; or
+        :math:`A` itself (ndarray, sparse matrix or ``LinearOperator``) together with ``bounds``
+        as a :class:`qsgd.decomposition.SpectralBounds`: then no decomposition is made and
+        :math:`\tilde g` is applied as its Chebyshev series, one product by :math:`A` or
+        :math:`A^{\mathsf T}` per degree (:func:`qsgd.matfun.chebyshev_dilation`, or
+        :func:`qsgd.matfun.chebyshev_apply` when ``bounds.dilated`` is False); exact up to
+        rounding (the polynomial *is* the series). The bounds must then enclose the spectrum (as
+        :func:`qsgd.matfun.singular_value_bracket`'s do, at its confidence); the reference comes
+        from a sparse LU solve (NaN for a LinearOperator).
     rhs : (m,) array_like
         :math:`b`, finite and non-zero (normalized here).
     eps : float
@@ -457,6 +466,8 @@ def polynomial_model(decomposition: Any, rhs: Any, *, eps: Any, bounds: Any = No
     (array([0.4472, 0.8944]), array([0.4472, 0.8944]), 33)
     """
     func = "polynomial_model"
+    if isinstance(bounds, SpectralBounds) and not isinstance(decomposition, Decomposition):
+        return _chebyshev_model(decomposition, rhs, eps=eps, bounds=bounds, func=func)
     if not isinstance(decomposition, Decomposition):
         raise ValueError(f"{func}: decomposition must be a Decomposition (see qsgd.decomposition.decompose), "
                          f"got {describe(decomposition)}")
@@ -541,6 +552,53 @@ def polynomial_model(decomposition: Any, rhs: Any, *, eps: Any, bounds: Any = No
     )
 
 
+def _chebyshev_model(A: Any, rhs: Any, *, eps: Any, bounds: SpectralBounds, func: str) -> PolynomialModelResult:
+    """:func:`polynomial_model` on the matrix itself: the polynomial applied as a Chebyshev series of products."""
+    from qsgd.matfun import as_operator, chebyshev_apply, chebyshev_dilation
+
+    op, mat = as_operator(A, func)
+    m = op.shape[0]
+    vec = as_vector(rhs, "rhs", func=func, size=m, allow_zero=False)
+    eps = _unit_eps(eps, func)
+    lower, upper = _bounds_pair(bounds, func)
+    kappa = upper / lower
+    polynomial = inverse_polynomial(kappa, eps)
+    unit = vec / np.linalg.norm(vec)
+    series = polynomial.coefficients / polynomial.normalization
+    if bounds.dilated:
+        _, amplitudes = chebyshev_dilation(op, unit, series, radius=upper)
+    else:
+        amplitudes = chebyshev_apply(op, unit, series, radius=upper)
+    if mat is not None:
+        import scipy.sparse as sp
+        from scipy.sparse.linalg import splu
+
+        reference = splu(sp.csc_array(mat)).solve(unit)
+        reference = reference / np.linalg.norm(reference)
+    else:
+        reference = np.full(m, np.nan)
+    norm = float(np.linalg.norm(amplitudes))
+    error_bound = 2.0 * polynomial.uniform_error
+    if not (math.isfinite(norm) and norm > 0.0):
+        solution, error, success = np.full(m, np.nan), math.nan, False
+        message = f"the output is {'zero' if norm == 0.0 else 'not finite'} (norm {norm}); nothing to postselect"
+    else:
+        solution = amplitudes / norm
+        error = float(np.linalg.norm(solution - reference))
+        success = error_bound < 1.0
+        message = (f"degree {polynomial.degree} polynomial for kappa={kappa:.4g}, eps={eps:g} (Chebyshev series, "
+                   f"bounds by {bounds.method}): error bound {error_bound:.3g}" if success
+                   else f"the error bound {error_bound:.3g} is vacuous (>= 1); lower eps")
+    system_qubits = max(1, math.ceil(math.log2(m))) if m > 1 else 1
+    return PolynomialModelResult(
+        solution=solution, amplitudes=amplitudes, reference=reference, error=error, error_bound=float(error_bound),
+        success_probability=norm * norm, queries=int(polynomial.degree),
+        qubits=system_qubits + BLOCK_ENCODING_ANCILLAS + SIGNAL_QUBITS, system_qubits=system_qubits, eps=eps,
+        kappa=float(kappa), lower=float(lower), upper=float(upper), polynomial=polynomial, scaled_values=None,
+        symmetric=not bounds.dilated, success=success, message=message,
+    )
+
+
 def polynomial_entry(system: LinearSystem, settings: Any, rng: Any) -> SolverResult:
     r"""Registry entry ``"polynomial"``: :func:`polynomial_model` on a :class:`qsgd.solvers.base.LinearSystem`.
 
@@ -579,9 +637,13 @@ def polynomial_entry(system: LinearSystem, settings: Any, rng: Any) -> SolverRes
     eps = getattr(settings, "accuracy", None)
     eps = DEFAULT_ACCURACY if eps is None else _unit_eps(eps, func, "settings.accuracy")
     decomposition = system.decomposition
-    if decomposition is None:
-        decomposition = decompose(system.matrix, func=func)
-    result = polynomial_model(decomposition, system.rhs, eps=eps)
+    if decomposition is None and system.bounds is not None:  # matrix-free
+        matrix = system.operator if system.operator is not None else system.matrix
+        result = polynomial_model(matrix, system.rhs, eps=eps, bounds=system.bounds)
+    else:
+        if decomposition is None:
+            decomposition = decompose(system.matrix, func=func)
+        result = polynomial_model(decomposition, system.rhs, eps=eps)
     return SolverResult(
         solver="polynomial",
         state=result.solution,
@@ -607,8 +669,12 @@ def polynomial_bound(system: LinearSystem, settings: Any) -> float:
     the polynomial. Used by :func:`qsgd.guarantee.segment_guarantee`.
     """
     func = "polynomial_bound"
-    dec = system.decomposition if system.decomposition is not None else decompose(system.matrix, func=func)
-    moduli = np.asarray(dec.moduli, dtype=float)
+    if system.decomposition is None and system.bounds is not None:
+        kappa = system.bounds.condition_number
+    else:
+        dec = system.decomposition if system.decomposition is not None else decompose(system.matrix, func=func)
+        moduli = np.asarray(dec.moduli, dtype=float)
+        kappa = float(moduli.max() / moduli.min())
     eps = getattr(settings, "accuracy", None)
     eps = DEFAULT_ACCURACY if eps is None else _unit_eps(eps, func, "settings.accuracy")
-    return float(2.0 * inverse_polynomial(float(moduli.max() / moduli.min()), eps).uniform_error)
+    return float(2.0 * inverse_polynomial(kappa, eps).uniform_error)
