@@ -21,6 +21,8 @@ Chapter 2 -- gradient descent as a nonlinear map (paper Eqs. 3-6)
                       for the a priori Taylor bound of qsgd.gd.taylor_error_bound
     qsgd.history      history_system: the T-step block lower-bidiagonal system (Eq. 6),
                       read-out, postselection probability, condition number
+    qsgd.lifting_operators  the order-2 Carleman matrix and the Eq. 6 matrix as products only
+                      (O(n^3) per product, no n^4 block): solves, transposes, both bases
 
 Chapter 3 -- upload
     qsgd.upload       sparse_state_preparation (Gleinig-Hoefler), CNOT counts, weight upload
@@ -257,6 +259,11 @@ _NAMES = {
     'postselection_probability': 'history',
     'readout_weights': 'history',
     'readout_error_bound': 'history',
+    'OPERATOR_ORDERS': 'lifting_operators',
+    'CarlemanOperator': 'lifting_operators',
+    'carleman_operator': 'lifting_operators',
+    'HistoryOperator': 'lifting_operators',
+    'history_operator': 'lifting_operators',
     'SingularValueBracket': 'matfun',
     'singular_value_bracket': 'matfun',
     'lanczos_width': 'matfun',
