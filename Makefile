@@ -20,7 +20,7 @@ export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export TQDM_DISABLE := 1
 
-.PHONY: book execute html test unit nbval portable bench env clean lab
+.PHONY: book execute html test unit nbval portable bench train env clean lab
 
 env: $(STAMP)
 
@@ -69,6 +69,11 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+# the two stored quantum training runs that chapter 8 reads (resumable; see qsgd/stored_training.py)
+train: $(STAMP)
+	$(BIN)/python -m qsgd train --preset mixed --output book/data/train200_mixed.json
+	$(BIN)/python -m qsgd train --preset quantum-only --output book/data/train200_quantum.json
 
 clean:
 	rm -rf _build .pytest_cache

@@ -5,9 +5,11 @@ r"""The command line: ``python -m qsgd experiments|plot|spectrum ...``.
   :math:`\eta`, ``--eta-scale`` sets it from the spectrum right after pruning;
 * ``python -m qsgd plot RUN_DIR`` plots a finished run (:func:`plot_main`);
 * ``torchrun ... -m qsgd spectrum ...`` computes a Hessian spectrum data-parallel with
-  :mod:`qsgd.distributed` (:func:`spectrum_main`).
+  :mod:`qsgd.distributed` (:func:`spectrum_main`);
+* ``python -m qsgd train --preset mixed|quantum-only --output FILE`` makes (or resumes) a stored
+  quantum training run of :mod:`qsgd.stored_training` (:func:`train_main`).
 
-Used in chapter 7.
+Used in chapters 7 and 8.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from qsgd import distributed as qdist
 from qsgd import experiments as qe
 from qsgd import nn as qnn
 
-__all__ = ["main", "plot_main", "spectrum_main"]
+__all__ = ["main", "plot_main", "spectrum_main", "train_main"]
 
 
 # ---------------------------------------------------------------------------
@@ -110,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         return plot_main(argv[1:])
     if argv and argv[0] == "spectrum":
         return spectrum_main(argv[1:])
+    if argv and argv[0] == "train":
+        return train_main(argv[1:])
     args = vars(_parser().parse_args(argv))
     output, no_resume, progress, scale = args.pop("output"), args.pop("no_resume"), args.pop("progress"), args.pop("scale")
     overrides = {k: v for k, v in args.items() if v is not None}
@@ -136,6 +140,46 @@ def main(argv: list[str] | None = None) -> int:
             f"{result.pretrained_accuracy:.4g}, after pruning {result.pruned_accuracy:.4g}, final training "
             f"accuracy {result.train_accuracy[-1]:.4g}; results in {output}/results.npz\n"
         )
+    return 0
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    """``python -m qsgd train --preset mixed|quantum-only --output FILE``: a stored quantum training run.
+
+    Runs :func:`qsgd.stored_training.train_run` (resumable: rerun the same command after an
+    interruption). Bad arguments and mismatched result files end with one line on stderr and exit
+    status 2.
+
+    Used in chapter 8.
+    """
+    from qsgd import stored_training as st
+
+    parser = argparse.ArgumentParser(
+        prog="python -m qsgd train",
+        description="Quantum training of a pruned 200-weight tanh network, segments simulated matrix-free; the "
+        "results file is rewritten after every cycle, so an interrupted run resumes.")
+    parser.add_argument("--preset", choices=tuple(st.TRAIN_PRESETS), default="mixed",
+                        help="mixed: 4 cycles of 10 quantum + 3 classical steps; quantum-only: 5 segments of 10")
+    parser.add_argument("--output", required=True, help="the results file (JSON)")
+    parser.add_argument("--cycles", type=int, help="override the preset's number of cycles")
+    parser.add_argument("--no-resume", action="store_true", help="start over even if the file exists")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    try:
+        changes = {} if args.cycles is None else {"cycles": args.cycles}
+        config = st.train_preset(args.preset, **changes)
+        results = st.train_run(config, args.output, resume=not args.no_resume, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted; rerun the same command to resume\n")
+        return 130
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    last = results["cycles"][-1] if results["cycles"] else None
+    if last is not None:
+        sys.stdout.write(f"{args.preset}: {len(results['cycles'])} cycles, test accuracy "
+                         f"{last['test_accuracy_after']:.4g} after step {last['step_after']}; "
+                         f"{results['seconds']:.0f} s of segments; results in {args.output}\n")
     return 0
 
 

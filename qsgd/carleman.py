@@ -1030,8 +1030,11 @@ def truncation_error_estimate(C, b, u_poly, *, order: int, basis: str = DEFAULT_
 
     Parameters
     ----------
-    C, b : sparse or dense matrix, ndarray
-        The truncated discrete lift of :func:`discrete_carleman` at ``order`` and ``basis``.
+    C, b : sparse or dense matrix (or a CarlemanOperator), ndarray
+        The truncated discrete lift of :func:`discrete_carleman` at ``order`` and ``basis``, or the
+        same map as products only (:func:`qsgd.lifting_operators.carleman_operator`): then the
+        powers of :math:`C` are never formed; the sum is accumulated by Horner's rule and the rows
+        :math:`P_1C^s` are propagated by transpose products.
     u_poly : array_like, shape (T + 1, n)
         The trajectory of the polynomial map that ``C`` lifts, starting at :math:`u_0 = 0`.
     order : int
@@ -1057,6 +1060,8 @@ def truncation_error_estimate(C, b, u_poly, *, order: int, basis: str = DEFAULT_
 
     n = u_poly.shape[1]
     T = u_poly.shape[0] - 1
+    if not sp.issparse(C) and not isinstance(C, np.ndarray) and hasattr(C, "rmatmat"):
+        return _truncation_estimate_by_products(C, b, u_poly, n, T, order, basis, func)
     Cd = dense(C)
     if Cd.shape != (lifted_dimension(n, order, basis=basis),) * 2:
         raise ValueError(f"{func}: C has shape {Cd.shape}, expected the order-{order} {basis} lift of n = {n}")
@@ -1070,5 +1075,30 @@ def truncation_error_estimate(C, b, u_poly, *, order: int, basis: str = DEFAULT_
     bound = float(np.linalg.norm(residuals[T - 1][first]))
     bound += sum(float(np.linalg.norm(powers[T - 1 - t][first], 2)) * float(np.linalg.norm(residuals[t]))
                  for t in range(T - 1))
+    tail = np.array([float(np.linalg.norm(r)) for r in residuals])
+    return -propagated[first], float(bound), tail
+
+
+def _truncation_estimate_by_products(C, b, u_poly, n, T, order, basis, func):
+    """:func:`truncation_error_estimate` with products by C only (an operator of :mod:`qsgd.lifting_operators`)."""
+    D = lifted_dimension(n, order, basis=basis)
+    if tuple(C.shape) != (D, D):
+        raise ValueError(f"{func}: C has shape {tuple(C.shape)}, expected the order-{order} {basis} lift of n = {n}")
+    first = level_slices(n, order, basis=basis)[0]
+    b = np.asarray(b, dtype=float).reshape(-1)
+    lifts = [lift(u, order=order, basis=basis) for u in u_poly]
+    residuals = [lifts[t + 1] - C.matvec(lifts[t]) - b for t in range(T)]
+    propagated = np.zeros(D)
+    for r in residuals:  # sum_t C^{T-1-t} r_t by Horner's rule
+        propagated = C.matvec(propagated) + r
+    # ||P_1 C^s||_2 for s = 1..T-1: the rows P_1 C^s = (C^T)^s P_1^T, propagated n at a time
+    rows = np.zeros((D, n))
+    rows[first, :] = np.eye(n)
+    norms = []
+    for _ in range(T - 1):
+        rows = np.asarray(C.rmatmat(rows))
+        norms.append(norm2(rows.T))  # ||P_1 C^s||_2 through the n x n Gram matrix
+    bound = float(np.linalg.norm(residuals[T - 1][first]))
+    bound += sum(norms[T - 2 - t] * float(np.linalg.norm(residuals[t])) for t in range(T - 1))
     tail = np.array([float(np.linalg.norm(r)) for r in residuals])
     return -propagated[first], float(bound), tail

@@ -86,6 +86,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -110,6 +111,10 @@ __all__ = ["TruncationBound", "truncation_error_bound", "a_priori_radius"]
 #: largest number of multiply-adds spent on the exact norms :math:`\|P_1 C^s E_k\|`
 #: (``steps`` products of an (n, D) matrix with C); above it :func:`truncation_error_bound` refuses
 MAX_PROPAGATION_WORK = 2e10
+
+#: the same limit for a CarlemanOperator, whose products are dense matrix multiplications (BLAS
+#: level 3, some 10 times the rate of a sparse product per multiply-add)
+MAX_OPERATOR_PROPAGATION_WORK = 4e11
 
 
 def _coefficient_norms(F, func: str) -> tuple[int, np.ndarray]:
@@ -167,6 +172,11 @@ def _level_weights(n: int, order: int, basis: str) -> list[np.ndarray]:
     return out
 
 
+def _is_operator(C: Any) -> bool:
+    """Whether ``C`` gives products only (``rmatmat``), not entries: an operator of :mod:`qsgd.lifting_operators`."""
+    return not sp.issparse(C) and not isinstance(C, np.ndarray) and hasattr(C, "rmatmat") and hasattr(C, "matvec")
+
+
 def _propagation_norms(C: sp.csr_array, n: int, slices: list[slice], weights: list[np.ndarray],
                        steps: int) -> tuple[np.ndarray, np.ndarray]:
     r"""Exact :math:`g_{s,k} = \|P_1 C^s E_k W_k^{-1}\|_2` and :math:`\|P_1 C^s W^{-1}\|_2`, s < steps."""
@@ -177,17 +187,19 @@ def _propagation_norms(C: sp.csr_array, n: int, slices: list[slice], weights: li
     W = np.zeros((n, D))
     W[:, slices[0]] = np.eye(n)
     inverse = np.concatenate([1.0 / w for w in weights])
-    CT = C.T.tocsr()
+    transpose = C.rmatmat if _is_operator(C) else C.T.tocsr().__matmul__
+    # wide (n, D) rows: through the n x n Gram matrix when D is large (the operator path), else an SVD
+    spectral = norm2 if _is_operator(C) else (lambda M: float(np.linalg.norm(M, 2)))
     with np.errstate(over="ignore", invalid="ignore"):
         for s in range(1, steps):
-            W = np.asarray(CT @ W.T).T
+            W = np.asarray(transpose(W.T)).T
             if not np.all(np.isfinite(W)):
                 g[s:] = whole[s:] = np.inf
                 break
             scaled = W * inverse
             for k, sl in enumerate(slices):
-                g[s, k] = float(np.linalg.norm(scaled[:, sl], 2))
-            whole[s] = float(np.linalg.norm(scaled, 2))
+                g[s, k] = spectral(scaled[:, sl])
+            whole[s] = spectral(scaled)
     return g, whole
 
 
@@ -285,9 +297,11 @@ def truncation_error_bound(F, C, *, steps, order, radius, basis=DEFAULT_BASIS) -
     ----------
     F : sequence ``[F0, F1, ..., Fq]`` or an object carrying them (a ``PolynomialMap``)
         The coefficients of the map (see :func:`qsgd._validation.as_coefficients`), q <= 3.
-    C : sparse or dense matrix, shape (D, D)
-        ``discrete_carleman(F, order=order, basis=basis)[0]``. Only its shape is checked; the
-        bound is about the system this matrix defines.
+    C : sparse or dense matrix, shape (D, D), or a CarlemanOperator
+        ``discrete_carleman(F, order=order, basis=basis)[0]``, or the same matrix as products only
+        (:func:`qsgd.lifting_operators.carleman_operator`; the rows :math:`P_1C^s` are then
+        propagated by its transpose products). Only its shape is checked; the bound is about the
+        system this matrix defines.
     steps : int
         :math:`T \ge 1`.
     order : int
@@ -350,7 +364,9 @@ def truncation_error_bound(F, C, *, steps, order, radius, basis=DEFAULT_BASIS) -
     n, a = _coefficient_norms(F, func)
     if C is None or not (sp.issparse(C) or hasattr(C, "shape") or isinstance(C, (list, tuple))):
         raise ValueError(f"{func}: C must be the (D, D) matrix of discrete_carleman, got {describe(C)}")
-    C = as_matrix(C, "C", func=func, sparse=True)
+    products = _is_operator(C)  # a qsgd.lifting_operators.CarlemanOperator: products only
+    if not products:
+        C = as_matrix(C, "C", func=func, sparse=True)
     log2_dim = _log2_dimension(n, order, basis)
     if log2_dim > 62 or C.shape != (lifted_dimension(n, order, basis=basis),) * 2:
         raise ValueError(
@@ -358,12 +374,15 @@ def truncation_error_bound(F, C, *, steps, order, radius, basis=DEFAULT_BASIS) -
             f"(about 2**{log2_dim:.4g} unknowns per side): pass discrete_carleman(F, order={order}, basis=...)[0]"
         )
     D = C.shape[0]
-    work = float(steps) * n * (C.nnz + order * D * n)
-    if work > MAX_PROPAGATION_WORK:
+    # multiply-adds of one product by C: its non-zeros, or about 4 n^3 for the operator (order 2)
+    per_product = 4.0 * float(n) ** 3 if products else float(C.nnz)
+    work = float(steps) * n * (per_product + order * D * n)
+    limit = MAX_OPERATOR_PROPAGATION_WORK if products else MAX_PROPAGATION_WORK
+    if work > limit:
         raise ValueError(
             f"{func}: the exact norms ||P_1 C^s E_k|| for s < steps = {steps} need about {work:.3g} multiply-adds "
-            f"({steps} products of an {n} x {D} matrix with C of {C.nnz:,} non-zeros), above "
-            f"{MAX_PROPAGATION_WORK:.3g}; bound them by the cruder ||C||_2**s (one sparse norm) instead, or "
+            f"({steps} products of an {n} x {D} matrix with C), above "
+            f"{limit:.3g}; bound them by the cruder ||C||_2**s (one sparse norm) instead, or "
             "lower steps"
         )
     check_memory(3.0 * estimate_bytes(n, D) + estimate_bytes(steps, order, 4), what=f"the rows P_1 C^s "

@@ -135,6 +135,7 @@ from qsgd.derivative_bounds import DerivativeBounds, tanh_mlp_bounds
 from qsgd.gd import gradient_descent, model_loss, polynomial_map, taylor_error_estimate
 from qsgd.guarantee import GuaranteeWarning, segment_guarantee
 from qsgd.decomposition import decompose
+from qsgd.lifting_operators import OPERATOR_ORDERS, HistoryOperator, carleman_operator, history_operator
 from qsgd.matfun import singular_value_bracket
 # the read-out of Eq. 6 and its spectrum live in qsgd.history; imported here for the segment
 from qsgd.history import (
@@ -741,6 +742,7 @@ def _classical_paths(loss, theta0, s: SegmentSettings, func):
 def _solver_stage(L, rhs, decomposition, spectral, s: SegmentSettings, gen):
     """Stage 5: the output state of the linear-system solver ``s.solver`` (registry :data:`qsgd.solvers.SOLVERS`)."""
     system = LinearSystem(matrix=L, rhs=rhs, decomposition=decomposition,
+                          operator=L.aslinearoperator() if isinstance(L, HistoryOperator) else None,
                           bounds=spectral if decomposition is None else None)
     return SOLVERS[s.solver](system, s, gen)
 
@@ -761,7 +763,11 @@ def _spectrum_stage(L, size, s: SegmentSettings, seed: int, func: str):
     try:
         if uses_decomposition(size.history_dimension, s):
             return decompose(L, method="normal", func="decompose"), None
-        return None, singular_value_bracket(L, rng=np.random.default_rng([seed, 1]))
+        gen = np.random.default_rng([seed, 1])
+        if isinstance(L, HistoryOperator):
+            return None, singular_value_bracket(L.aslinearoperator(), solve=L.solve, solve_transpose=L.solve_transpose,
+                                                rng=gen)
+        return None, singular_value_bracket(L, rng=gen)
     except ValueError as exc:  # name the function the user called first
         raise ValueError(f"{func}: the Eq. 6 system cannot be inverted: {exc}") from None
 
@@ -882,7 +888,8 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     pmap, F, f0, u_gd, u_poly = _classical_paths(loss, theta0, s, func)
     assumptions = _assumptions(F, n, s, func)
     # 2-3. Carleman lifting and the Eq. 6 system, solved exactly
-    lifted = _lifted_system(F, u_poly, n, s)
+    matrix_free = not uses_decomposition(size.history_dimension, s)
+    lifted = _lifted_system(F, u_poly, n, s, products=matrix_free)
     # 4. upload of the right-hand side (the circuit is built only while it is small)
     upload, upload_cx = _upload_stage(lifted.rhs)
     # 5. the spectrum once (a decomposition, or a Lanczos bracket when matrix-free), then the solver
@@ -1030,11 +1037,20 @@ class _Lifted:
     tail: Any
 
 
-def _lifted_system(F, u_poly, n, s: SegmentSettings) -> _Lifted:
-    C, b = discrete_carleman(F, order=s.order, basis=s.basis)
-    L, rhs = history_system(C, b, np.zeros(C.shape[0]), s.steps, padding=s.padding)
-    rhs = np.asarray(rhs, dtype=float)
-    Y = np.asarray(solve_history(L, rhs), dtype=float)
+def _lifted_system(F, u_poly, n, s: SegmentSettings, *, products: bool = False) -> _Lifted:
+    """Stages 2-3. With ``products`` (matrix-free, order <= 2) C and L are the operators of
+    :mod:`qsgd.lifting_operators`: nothing of size n^4 is formed, Y comes from forward substitution."""
+    if products and s.order in OPERATOR_ORDERS and len(F) <= 3:
+        C = carleman_operator(F, order=s.order, basis=s.basis)
+        b = C.b
+        L = history_operator(C, s.steps, padding=s.padding)
+        rhs = np.asarray(L.rhs(np.zeros(C.shape[0])), dtype=float)
+        Y = np.asarray(L.solve(rhs), dtype=float)
+    else:
+        C, b = discrete_carleman(F, order=s.order, basis=s.basis)
+        L, rhs = history_system(C, b, np.zeros(C.shape[0]), s.steps, padding=s.padding)
+        rhs = np.asarray(rhs, dtype=float)
+        Y = np.asarray(solve_history(L, rhs), dtype=float)
     traj = np.asarray(theta_trajectory(Y, n=n, steps=s.steps, padding=s.padding, basis=s.basis), dtype=float)
     trunc_vec, truncation_bound, tail = truncation_error_estimate(C, b, u_poly, order=s.order, basis=s.basis)
     return _Lifted(C=C, b=b, L=L, rhs=rhs, Y=Y, u_carleman=traj[-1], truncation_vector=trunc_vec,

@@ -1,13 +1,72 @@
-"""Figures shared by several chapters of the book.
+"""Figures and tables shared by several chapters of the book.
 
-Used in the introduction (the pipeline of the paper's Fig. 1).
+Used in the introduction (the pipeline of the paper's Fig. 1) and in chapter 8 (tables).
 """
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
+
 from qsgd._validation import describe
 
-__all__ = ["pipeline_diagram"]
+__all__ = ["pipeline_diagram", "Table", "table"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of preformatted cells that renders as an HTML table in the book and as aligned text elsewhere.
+
+    A notebook displays it with ``display(table(...))`` (or as a cell's last expression): Jupyter
+    and Jupyter Book show ``_repr_html_``, a terminal and nbval's ``text/plain`` the aligned text.
+    Numbers are formatted by the caller, so both forms print the same digits.
+    """
+
+    header: tuple
+    rows: tuple
+    caption: str | None = None
+
+    def _repr_html_(self) -> str:
+        def row(cells, tag):
+            return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+        caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        body = "".join(row(r, "td") for r in self.rows)
+        return (f'<table class="qsgd-table">{caption}<thead>{row(self.header, "th")}</thead>'
+                f"<tbody>{body}</tbody></table>")
+
+    def __repr__(self) -> str:
+        widths = [max(len(r[j]) for r in (self.header, *self.rows)) for j in range(len(self.header))]
+        lines = [self.caption] if self.caption else []
+        lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in (self.header, *self.rows)]
+        return "\n".join(lines)
+
+
+def table(header, rows, *, caption: str | None = None) -> Table:
+    """A :class:`Table` of strings: ``header`` names the columns, each row has one string per column.
+
+    Raises
+    ------
+    ValueError
+        A row of another length than ``header``, or a cell that is not a string.
+
+    Examples
+    --------
+    >>> print(repr(table(["a", "b"], [["1", "22"]])))
+    a   b
+    1  22
+    """
+    head = tuple(header)
+    body = tuple(tuple(r) for r in rows)
+    for k, r in enumerate((head, *body)):
+        if len(r) != len(head):
+            raise ValueError(f"table: row {k - 1} has {len(r)} cells, the header {len(head)}")
+        for c in r:
+            if not isinstance(c, str):
+                raise ValueError(f"table: cells must be formatted strings, got {describe(c)} in row {k - 1}")
+    if caption is not None and not isinstance(caption, str):
+        raise ValueError(f"table: caption must be a string, got {describe(caption)}")
+    return Table(header=head, rows=body, caption=caption)
 
 #: the stages of the paper's Fig. 1 / its four-step algorithm, with the chapter that runs each
 PIPELINE_STAGES = (

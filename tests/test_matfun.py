@@ -299,3 +299,28 @@ def test_matrix_free_settings_are_checked():
         SegmentSettings(eta=0.1, steps=2, linalg="matrix-free", simulation="circuit")
     auto = SegmentSettings(eta=0.1, steps=2)
     assert uses_decomposition(DECOMPOSITION_LIMIT, auto) and not uses_decomposition(DECOMPOSITION_LIMIT + 1, auto)
+
+
+@pytest.mark.parametrize("basis", ["kronecker", "symmetric"])
+def test_truncation_estimate_and_bound_by_products_equal_the_explicit_ones(basis):
+    from qsgd.carleman import discrete_carleman, truncation_error_estimate
+    from qsgd.carleman_bounds import truncation_error_bound
+    from qsgd.lifting_operators import carleman_operator
+
+    rng = np.random.default_rng(3)
+    n, T = 4, 5
+    F = [0.05 * rng.standard_normal(n), sp.csr_array(-0.1 * np.eye(n) + 0.02 * rng.standard_normal((n, n))),
+         sp.csr_array(0.05 * rng.standard_normal((n, n * n)))]
+    u = np.zeros((T + 1, n))
+    for t in range(T):
+        u[t + 1] = u[t] + F[0] + F[1] @ u[t] + F[2] @ np.kron(u[t], u[t])
+    C, b = discrete_carleman(F, order=2, basis=basis)
+    op = carleman_operator(F, order=2, basis=basis)
+    err, est, tail = truncation_error_estimate(C, b, u, order=2, basis=basis)
+    err_p, est_p, tail_p = truncation_error_estimate(op, op.b, u, order=2, basis=basis)
+    np.testing.assert_allclose(err_p, err, rtol=1e-10, atol=1e-15)
+    assert est_p == pytest.approx(est, rel=1e-10) and np.allclose(tail_p, tail, rtol=1e-10)
+    ref = truncation_error_bound(F, C, steps=T, order=2, radius=0.5, basis=basis)
+    out = truncation_error_bound(F, op, steps=T, order=2, radius=0.5, basis=basis)
+    assert out.bound == pytest.approx(ref.bound, rel=1e-10)
+    np.testing.assert_allclose(out.propagation_norms, ref.propagation_norms, rtol=1e-10)

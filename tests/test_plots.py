@@ -38,3 +38,16 @@ def test_bad_input_catalogue(case):
         assert word in str(info.value), (word, str(info.value))
     if fig is not None:
         plt.close(fig)
+
+
+def test_a_table_renders_as_html_and_as_aligned_text():
+    from qsgd.plots import table
+
+    t = table(["name", "value"], [["a<b", "1.0"], ["c", "22.5"]], caption="caption & more")
+    html = t._repr_html_()
+    assert html.count("<tr>") == 3 and "a&lt;b" in html and "caption &amp; more" in html
+    assert repr(t).splitlines() == ["caption & more", "name  value", " a<b    1.0", "   c   22.5"]
+    with pytest.raises(ValueError, match="row 0 has 1 cells"):
+        table(["a", "b"], [["x"]])
+    with pytest.raises(ValueError, match="formatted strings"):
+        table(["a"], [[1.0]])
