@@ -19,6 +19,9 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export TQDM_DISABLE := 1
+# the QDK (chapter 9) reports usage over the network unless told not to
+export QDK_PYTHON_TELEMETRY := none
+export QSHARP_PYTHON_TELEMETRY := none
 
 .PHONY: book execute html test unit nbval portable bench train env clean lab
 
@@ -28,7 +31,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,book]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,book,resources]"
 	@$(BIN)/python -c 'import torch; assert torch.__version__.startswith("2.13.0"), torch.__version__'
 	@# build matplotlib's font cache here, not inside a notebook: its notice on stderr would fail nbval
 	$(BIN)/python -c 'import matplotlib.font_manager'
@@ -64,7 +67,7 @@ portable: $(STAMP) data
 # JupyterLab from the same pinned environment: the `lab` extra is installed on first use (not needed by
 # `make book` or `make test`); the kernel sees the one-thread settings exported above
 lab: $(STAMP)
-	$(BIN)/python -c 'import jupyterlab' 2>/dev/null || $(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,book,lab]"
+	$(BIN)/python -c 'import jupyterlab' 2>/dev/null || $(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,book,resources,lab]"
 	$(BIN)/jupyter lab book
 
 bench: $(STAMP)

@@ -58,6 +58,13 @@ Chapter 7 -- the paper's numerical experiments (Figs. 2 and 3)
 Chapter 8 -- end to end
     qsgd.pipeline     quantum_gd: one quantum training segment, its error budget and its guarantee
     qsgd.training     quantum_training: the alternating protocol, its guarantee across the run
+    qsgd.stored_training  the 200-weight runs too long for a chapter: one resumable command
+                      (python -m qsgd train), one small results file each
+
+Chapter 9 -- physical resources
+    qsgd.physical     logical counts of a segment from Qualtran (block encoding, solver, upload) and
+                      physical qubits, code distance and runtime from the QDK resource estimator;
+                      wall-clock against one GPU; chapter 6's hand counts against the libraries
 
 Every public function and class of a stage is also reachable from the top level and imported
 on first use: ``qsgd.quantum_gd`` is ``qsgd.pipeline.quantum_gd``, ``qsgd.hhl_solve`` is
@@ -293,6 +300,27 @@ _NAMES = {
     'solve_reference': 'ode',
     'BurgersProblem': 'ode',
     'burgers': 'ode',
+    'GateTally': 'physical',
+    'BlockEncodingCost': 'physical',
+    'block_encoding_cost': 'physical',
+    'SolverCost': 'physical',
+    'solver_cost': 'physical',
+    'upload_gates': 'physical',
+    'LogicalSegment': 'physical',
+    'segment_resources': 'physical',
+    'HardwareModel': 'physical',
+    'HARDWARE_MODELS': 'physical',
+    'hardware_model': 'physical',
+    'PhysicalEstimate': 'physical',
+    'physical_estimate': 'physical',
+    'classical_time': 'physical',
+    'TrainingTime': 'physical',
+    'training_time': 'physical',
+    'CrossCheck': 'physical',
+    'cross_check': 'physical',
+    'PHYSICAL_SOLVERS': 'physical',
+    'MAX_ESTIMATOR_COUNT': 'physical',
+    'GPU_FLOP_RATE': 'physical',
     'NonDissipativeWarning': 'pipeline',
     'SEGMENT_MAX_QUBITS': 'pipeline',
     'UPLOAD_CIRCUIT_MAX_NONZEROS': 'pipeline',
@@ -309,6 +337,8 @@ _NAMES = {
     'SegmentResult': 'pipeline',
     'quantum_gd': 'pipeline',
     'pipeline_diagram': 'plots',
+    'Table': 'plots',
+    'table': 'plots',
     'SOLVERS': 'solvers',
     'Solver': 'solvers',
     'LinearSystem': 'solvers.base',
@@ -344,6 +374,15 @@ _NAMES = {
     'CurvatureSplit': 'spectrum',
     'curvature_split': 'spectrum',
     'smooth_density': 'spectrum',
+    'TrainConfig': 'stored_training',
+    'TRAIN_PRESETS': 'stored_training',
+    'DigitsTask': 'stored_training',
+    'digits_task': 'stored_training',
+    'train_run': 'stored_training',
+    'load_run': 'stored_training',
+    'config_from': 'stored_training',
+    'train_preset': 'stored_training',
+    'RESULTS_FORMAT': 'stored_training',
     'REGIMES': 'theorem',
     'PAPER_MODELS': 'theorem',
     'AssumptionReport': 'theorem',

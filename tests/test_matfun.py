@@ -324,3 +324,16 @@ def test_truncation_estimate_and_bound_by_products_equal_the_explicit_ones(basis
     out = truncation_error_bound(F, op, steps=T, order=2, radius=0.5, basis=basis)
     assert out.bound == pytest.approx(ref.bound, rel=1e-10)
     np.testing.assert_allclose(out.propagation_norms, ref.propagation_norms, rtol=1e-10)
+
+
+def test_unmeetable_matrix_function_accuracy_is_refused_before_any_work():
+    A = sp.eye(50, format="csr")
+    with pytest.raises(ValueError, match="lower"):  # an interval reaching zero
+        SpectralBounds(0.0, 1.0, False, True, "known")
+    with pytest.raises(ValueError, match="degree about .* above the limit"):  # kappa 1e9: degree beyond the limit
+        polynomial_model(A, np.ones(50), eps=1e-3, bounds=SpectralBounds(1e-9, 1.0, False, True, "known"))
+    p = hhl_parameters((0.5, 1.0), clock_qubits=4, headroom=PHASE_HEADROOM)
+    with pytest.raises(ValueError, match="radius"):
+        filter_expansion(p, radius=-1.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        filter_expansion(p, tolerance=0.0)
