@@ -183,7 +183,7 @@ def test_no_raw_tex_in_titles_and_link_texts(html):
 # chapters whose every plot carries a caption (cell metadata "mystnb": {"figure": {"caption", "name"}});
 # add a chapter here once its plot cells have them
 CAPTIONED = ("intro", "01_carleman", "02_gradient_descent", "03_upload", "04_hhl", "05_tomography", "06_theorems",
-             "07_experiments", "08_pipeline")
+             "07_experiments", "08_pipeline", "09_resources")
 
 
 def test_figures_are_numbered_and_captioned(html):
