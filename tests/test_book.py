@@ -203,3 +203,19 @@ def test_bibliography_labels_are_author_year(html):
     labels = [label.get_text(strip=True) for label in pages[site / "book" / "bibliography.html"].select(".label")]
     assert labels and all(re.fullmatch(r"\[[^\]]+, \d{4}[a-z]?\]", label) for label in labels), labels
     assert "[Liu et al., 2024]" in labels
+
+
+def test_chapter_8_numbers_quoted_elsewhere_come_from_one_checked_file():
+    """Chapters 6 and 9 read chapter 8's kappa, precision and settings from book/data/chapter8.json, which must
+    say what chapter 8 prints and runs."""
+    quotes = json.loads((BOOK / "data" / "chapter8.json").read_text(encoding="utf-8"))
+    printed = _outputs("08_pipeline")
+    assert (f"measured kappa <= {quotes['kappa']:.4g}, success x postselection >= "
+            f"{quotes['success_probability']:.3g}") in printed
+    assert f"eps = {quotes['eps']:g}" in printed and f"n = {quotes['n']} free weights" in printed
+    source = "".join("".join(c["source"]) for c in _cells("08_pipeline") if c["cell_type"] == "code")
+    assert (f"SegmentSettings(eta=0.1, steps={quotes['steps']}, order={quotes['order']}, "
+            f"clock_qubits={quotes['clock_qubits']}, shots={quotes['copies']:_}") in source
+    for name in ("06_theorems", "09_resources"):
+        code = "".join("".join(c["source"]) for c in _cells(name) if c["cell_type"] == "code")
+        assert "data/chapter8.json" in code and "55.9" not in code, name
