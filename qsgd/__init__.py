@@ -277,6 +277,7 @@ _NAMES = {
     'chebyshev_dilation': 'matfun',
     'chebyshev_apply': 'matfun',
     'as_operator': 'matfun',
+    'reference_direction': 'matfun',
     'MAX_CHEBYSHEV_DEGREE': 'matfun',
     'BRACKET_FAILURE': 'matfun',
     'ACTIVATIONS': 'nn',

@@ -80,6 +80,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -1060,7 +1061,7 @@ def truncation_error_estimate(C, b, u_poly, *, order: int, basis: str = DEFAULT_
 
     n = u_poly.shape[1]
     T = u_poly.shape[0] - 1
-    if not sp.issparse(C) and not isinstance(C, np.ndarray) and hasattr(C, "rmatmat"):
+    if products_only(C):
         return _truncation_estimate_by_products(C, b, u_poly, n, T, order, basis, func)
     Cd = dense(C)
     if Cd.shape != (lifted_dimension(n, order, basis=basis),) * 2:
@@ -1077,6 +1078,15 @@ def truncation_error_estimate(C, b, u_poly, *, order: int, basis: str = DEFAULT_
                  for t in range(T - 1))
     tail = np.array([float(np.linalg.norm(r)) for r in residuals])
     return -propagated[first], float(bound), tail
+
+
+def products_only(C: Any) -> bool:
+    """Whether ``C`` gives products only (``matvec``/``rmatmat``), not entries.
+
+    True for the operators of :mod:`qsgd.lifting_operators`; the truncation estimate and bound then
+    propagate by products.
+    """
+    return not sp.issparse(C) and not isinstance(C, np.ndarray) and hasattr(C, "rmatmat") and hasattr(C, "matvec")
 
 
 def _truncation_estimate_by_products(C, b, u_poly, n, T, order, basis, func):

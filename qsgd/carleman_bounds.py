@@ -86,7 +86,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -104,7 +103,7 @@ from qsgd._validation import (
 )
 from qsgd._linalg import norm2
 from qsgd._symmetric import monomial_rows
-from qsgd.carleman import BASES, DEFAULT_BASIS, _log2_dimension, level_slices, lifted_dimension
+from qsgd.carleman import BASES, DEFAULT_BASIS, _log2_dimension, level_slices, lifted_dimension, products_only
 
 __all__ = ["TruncationBound", "truncation_error_bound", "a_priori_radius"]
 
@@ -172,11 +171,6 @@ def _level_weights(n: int, order: int, basis: str) -> list[np.ndarray]:
     return out
 
 
-def _is_operator(C: Any) -> bool:
-    """Whether ``C`` gives products only (``rmatmat``), not entries: an operator of :mod:`qsgd.lifting_operators`."""
-    return not sp.issparse(C) and not isinstance(C, np.ndarray) and hasattr(C, "rmatmat") and hasattr(C, "matvec")
-
-
 def _propagation_norms(C: sp.csr_array, n: int, slices: list[slice], weights: list[np.ndarray],
                        steps: int) -> tuple[np.ndarray, np.ndarray]:
     r"""Exact :math:`g_{s,k} = \|P_1 C^s E_k W_k^{-1}\|_2` and :math:`\|P_1 C^s W^{-1}\|_2`, s < steps."""
@@ -187,9 +181,9 @@ def _propagation_norms(C: sp.csr_array, n: int, slices: list[slice], weights: li
     W = np.zeros((n, D))
     W[:, slices[0]] = np.eye(n)
     inverse = np.concatenate([1.0 / w for w in weights])
-    transpose = C.rmatmat if _is_operator(C) else C.T.tocsr().__matmul__
+    transpose = C.rmatmat if products_only(C) else C.T.tocsr().__matmul__
     # wide (n, D) rows: through the n x n Gram matrix when D is large (the operator path), else an SVD
-    spectral = norm2 if _is_operator(C) else (lambda M: float(np.linalg.norm(M, 2)))
+    spectral = norm2 if products_only(C) else (lambda M: float(np.linalg.norm(M, 2)))
     with np.errstate(over="ignore", invalid="ignore"):
         for s in range(1, steps):
             W = np.asarray(transpose(W.T)).T
@@ -364,7 +358,7 @@ def truncation_error_bound(F, C, *, steps, order, radius, basis=DEFAULT_BASIS) -
     n, a = _coefficient_norms(F, func)
     if C is None or not (sp.issparse(C) or hasattr(C, "shape") or isinstance(C, (list, tuple))):
         raise ValueError(f"{func}: C must be the (D, D) matrix of discrete_carleman, got {describe(C)}")
-    products = _is_operator(C)  # a qsgd.lifting_operators.CarlemanOperator: products only
+    products = products_only(C)  # a qsgd.lifting_operators.CarlemanOperator: products only
     if not products:
         C = as_matrix(C, "C", func=func, sparse=True)
     log2_dim = _log2_dimension(n, order, basis)

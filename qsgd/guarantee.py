@@ -226,9 +226,8 @@ def segment_guarantee(pmap, settings, *, C=None, L=None, rhs=None, decomposition
     anchor = f0_norm * float(spectral.lower) / rhs_norm if rhs_norm > 0 else 0.0
     ratio = (float(radius[-1]) + tau) / f0_norm if f0_norm > 0 else math.inf
 
-    operator = L.aslinearoperator() if hasattr(L, "solve_transpose") else None  # a HistoryOperator
     system = LinearSystem(matrix=L, rhs=np.asarray(rhs, dtype=float) / rhs_norm, decomposition=decomposition,
-                          operator=operator, bounds=None if decomposition is not None else spectral)
+                          bounds=None if decomposition is not None else spectral)
     solver_state = float(SOLVERS[s.solver].bound(system, s))
     solver = _readout_term(solver_state, anchor=anchor, final=ratio * anchor, f0_norm=f0_norm, copies=copies)
 

@@ -57,6 +57,7 @@ from typing import Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import eigvalsh_tridiagonal
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, splu
 
 from qsgd._validation import (
@@ -77,6 +78,7 @@ __all__ = [
     "chebyshev_dilation",
     "chebyshev_apply",
     "as_operator",
+    "reference_direction",
     "MAX_CHEBYSHEV_DEGREE",
     "BRACKET_FAILURE",
 ]
@@ -94,8 +96,11 @@ _KW_CONSTANT = 1.648
 def as_operator(A: Any, func: str) -> tuple[LinearOperator, Any]:
     """``A`` as a square real LinearOperator, and the sparse matrix itself (or None for an operator).
 
-    Accepts a dense array, a scipy sparse matrix/array or a ``LinearOperator`` with ``rmatvec``.
+    Accepts a dense array, a scipy sparse matrix/array, a ``LinearOperator`` with ``rmatvec``, or an
+    object with an ``aslinearoperator()`` method (the operators of :mod:`qsgd.lifting_operators`).
     """
+    if not isinstance(A, LinearOperator) and callable(getattr(A, "aslinearoperator", None)):
+        A = A.aslinearoperator()
     if isinstance(A, LinearOperator):
         op, mat = A, None
     elif sp.issparse(A):
@@ -185,8 +190,6 @@ def _lanczos_top(matvec: Callable[[np.ndarray], np.ndarray], n: int, steps: int,
             break
         beta[j] = nrm
         q = w / nrm
-    from scipy.linalg import eigvalsh_tridiagonal
-
     ritz = eigvalsh_tridiagonal(alpha[:done], beta[: done - 1]) if done > 1 else alpha[:1]
     return float(ritz[-1])
 
@@ -262,7 +265,7 @@ def singular_value_bracket(A: Any, *, width: float = 1e-2, failure: float = BRAC
 
     Parameters
     ----------
-    A : (m, m) ndarray, sparse matrix or LinearOperator
+    A : (m, m) ndarray, sparse matrix, LinearOperator or HistoryOperator
         Invertible. A LinearOperator must implement ``rmatvec`` and needs ``solve`` and
         ``solve_transpose``.
     width : float, default 0.01
@@ -272,8 +275,9 @@ def singular_value_bracket(A: Any, *, width: float = 1e-2, failure: float = BRAC
     steps : int, optional
         Lanczos steps (overrides ``width``; the width is then what they reach).
     solve, solve_transpose : callable, optional
-        :math:`x \mapsto A^{-1}x` and :math:`x \mapsto A^{-\mathsf T}x`; default a sparse LU
-        factorization of ``A`` (``scipy.sparse.linalg.splu``).
+        :math:`x \mapsto A^{-1}x` and :math:`x \mapsto A^{-\mathsf T}x`; default the methods of the
+        same names of ``A`` when it has them (a :class:`qsgd.lifting_operators.HistoryOperator`), else a
+        sparse LU factorization of ``A`` (``scipy.sparse.linalg.splu``).
     rng : None, int or numpy.random.Generator
         Draws the two random starts.
     max_bytes : float, optional
@@ -298,6 +302,8 @@ def singular_value_bracket(A: Any, *, width: float = 1e-2, failure: float = BRAC
     (True, True)
     """
     func = "singular_value_bracket"
+    solve = solve or getattr(A, "solve", None)
+    solve_transpose = solve_transpose or getattr(A, "solve_transpose", None)
     op, mat = as_operator(A, func)
     m = op.shape[0]
     delta = check_positive(failure, "failure", func=func)
@@ -362,6 +368,33 @@ def _check_series(coefficients: Any, radius: Any, func: str) -> tuple[np.ndarray
     return c, check_positive(radius, "radius", func=func)
 
 
+def _chebyshev_terms(product: Callable, vec: np.ndarray, degree: int, R: float):
+    r"""Yield ``(k, T_k(M/R) vec)`` for ``k = 1..degree`` by :math:`T_{k+1} = 2(M/R)T_k - T_{k-1}`.
+
+    ``product(k, v)`` is the product :math:`Mv` used to make degree ``k`` (the dilation picks
+    :math:`A` or :math:`A^{\mathsf T}` by the parity of ``k``).
+    """
+    prev, cur = None, vec
+    for k in range(1, degree + 1):
+        prod = product(k, cur)
+        nxt = (prod / R) if k == 1 else (2.0 / R) * prod - prev
+        yield k, nxt
+        prev, cur = cur, nxt
+
+
+def reference_direction(mat: Any, unit: np.ndarray) -> np.ndarray:
+    r""":math:`A^{-1}b/\|A^{-1}b\|` by a sparse LU solve of the matrix ``mat``; NaN entries when there is no matrix.
+
+    The exact direction the algorithm-level models compare their output with (a classical
+    reference, not part of the simulated algorithm). ``mat`` is the second value of
+    :func:`as_operator` (None for a LinearOperator).
+    """
+    if mat is None:
+        return np.full(np.asarray(unit).shape[0], np.nan)
+    x = splu(sp.csc_array(mat)).solve(np.asarray(unit, dtype=float))
+    return x / np.linalg.norm(x)
+
+
 def chebyshev_dilation(A: Any, b: Any, coefficients: Any, *, radius: float) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`p(H)\,(b, 0)` for the dilation :math:`H` of :math:`A` and the series :math:`p = \sum_k c_k T_k(x/R)`.
 
@@ -397,16 +430,12 @@ def chebyshev_dilation(A: Any, b: Any, coefficients: Any, *, radius: float) -> t
     c, R = _check_series(coefficients, radius, func)
     top = c[0] * vec
     bottom = np.zeros(m)
-    prev, cur = None, vec  # T_{k-1} and T_k blocks (alternating parity)
-    for k in range(1, c.size):
-        # T_k from T_{k-1} (cur) and T_{k-2} (prev): odd k lands in the bottom block, even k in the top
-        prod = op.rmatvec(cur) if k % 2 == 1 else op.matvec(cur)
-        nxt = (prod / R) if k == 1 else (2.0 / R) * prod - prev
+    # odd degrees land in the bottom block (a product by A^T), even ones in the top block (by A)
+    for k, term in _chebyshev_terms(lambda k, v: op.rmatvec(v) if k % 2 == 1 else op.matvec(v), vec, c.size - 1, R):
         if k % 2 == 1:
-            bottom += c[k] * nxt
+            bottom += c[k] * term
         else:
-            top += c[k] * nxt
-        prev, cur = cur, nxt
+            top += c[k] * term
     return np.asarray(top, dtype=float), np.asarray(bottom, dtype=float)
 
 
@@ -436,10 +465,6 @@ def chebyshev_apply(A: Any, b: Any, coefficients: Any, *, radius: float) -> np.n
     vec = as_vector(b, "b", func=func, size=m)
     c, R = _check_series(coefficients, radius, func)
     out = c[0] * vec
-    prev, cur = None, vec
-    for k in range(1, c.size):
-        prod = op.matvec(cur)
-        nxt = (prod / R) if k == 1 else (2.0 / R) * prod - prev
-        out = out + c[k] * nxt
-        prev, cur = cur, nxt
+    for k, term in _chebyshev_terms(lambda k, v: op.matvec(v), vec, c.size - 1, R):
+        out = out + c[k] * term
     return np.asarray(out, dtype=float)

@@ -135,7 +135,7 @@ from qsgd.derivative_bounds import DerivativeBounds, tanh_mlp_bounds
 from qsgd.gd import gradient_descent, model_loss, polynomial_map, taylor_error_estimate
 from qsgd.guarantee import GuaranteeWarning, segment_guarantee
 from qsgd.decomposition import decompose
-from qsgd.lifting_operators import OPERATOR_ORDERS, HistoryOperator, carleman_operator, history_operator
+from qsgd.lifting_operators import OPERATOR_ORDERS, carleman_operator, history_operator
 from qsgd.matfun import singular_value_bracket
 # the read-out of Eq. 6 and its spectrum live in qsgd.history; imported here for the segment
 from qsgd.history import (
@@ -742,7 +742,6 @@ def _classical_paths(loss, theta0, s: SegmentSettings, func):
 def _solver_stage(L, rhs, decomposition, spectral, s: SegmentSettings, gen):
     """Stage 5: the output state of the linear-system solver ``s.solver`` (registry :data:`qsgd.solvers.SOLVERS`)."""
     system = LinearSystem(matrix=L, rhs=rhs, decomposition=decomposition,
-                          operator=L.aslinearoperator() if isinstance(L, HistoryOperator) else None,
                           bounds=spectral if decomposition is None else None)
     return SOLVERS[s.solver](system, s, gen)
 
@@ -763,11 +762,7 @@ def _spectrum_stage(L, size, s: SegmentSettings, seed: int, func: str):
     try:
         if uses_decomposition(size.history_dimension, s):
             return decompose(L, method="normal", func="decompose"), None
-        gen = np.random.default_rng([seed, 1])
-        if isinstance(L, HistoryOperator):
-            return None, singular_value_bracket(L.aslinearoperator(), solve=L.solve, solve_transpose=L.solve_transpose,
-                                                rng=gen)
-        return None, singular_value_bracket(L, rng=gen)
+        return None, singular_value_bracket(L, rng=np.random.default_rng([seed, 1]))
     except ValueError as exc:  # name the function the user called first
         raise ValueError(f"{func}: the Eq. 6 system cannot be inverted: {exc}") from None
 
@@ -941,7 +936,8 @@ def quantum_gd(model_or_loss, theta0=None, settings=None, *, rng=None, data=None
     )
     stages = SegmentStages(
         polynomial_map=pmap, C=lifted.C, b=np.asarray(lifted.b, dtype=float), L=lifted.L, rhs=lifted.rhs,
-        Y=lifted.Y, singular_values=None if spec is None else spec.sigma, bracket=bracket, upload=upload, hhl_state=x_hhl, model_state=solved.model_state,
+        Y=lifted.Y, singular_values=None if spec is None else spec.sigma, bracket=bracket, upload=upload,
+        hhl_state=x_hhl, model_state=solved.model_state,
         model_success_probability=solved.model_probability, hhl=hhl, solver=solved,
         evolution_time=None if hhl_params is None else hhl_params.evolution_time,
         scaling=None if hhl_params is None else hhl_params.scaling,
@@ -991,8 +987,9 @@ def _segment_size(n, s: SegmentSettings, func):
     # the model decomposes the dense normal matrix of Eq. 6: refuse, before any classical work, a size
     # beyond the memory guard (steps or padding of 10**5 would otherwise run the reference GD first)
     dim = size.history_dimension
-    what = "the decomposition" if uses_decomposition(dim, s) else "the Lanczos bases (matrix-free)"
-    nbytes = estimate_bytes(3, dim, dim) if uses_decomposition(dim, s) else estimate_bytes(400, dim)
+    decomposed = uses_decomposition(dim, s)
+    what = "the decomposition" if decomposed else "the Lanczos bases (matrix-free)"
+    nbytes = estimate_bytes(3, dim, dim) if decomposed else estimate_bytes(400, dim)
     check_memory(nbytes, what=f"{what} of the Eq. 6 system of dimension {dim} = "
                  f"(T + 1 + p) * D = ({s.steps} + 1 + {s.padding}) * {size.lifted_dimension}", max_bytes=None,
                  func=func, advice="lower steps, padding, order or the number of free weights")

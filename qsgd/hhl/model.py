@@ -257,43 +257,9 @@ def hhl_model(
                                     accuracy=accuracy, func=func, stacklevel=2)
     else:
         check_enclosure(parameters.bounds, spec.bounds, func)
-    bounds, t, scaling = parameters.bounds, parameters.evolution_time, parameters.scaling
-    out = _model_output(spec, vec / np.linalg.norm(vec), clock_qubits=c, evolution_time=t, scaling=scaling,
-                        definite=bounds.definite)
-    state, block = out["statevector"], out["amplitudes"]
-    probability = float(np.dot(state, state))
-    norm = float(np.linalg.norm(block))
-    if not (math.isfinite(probability) and math.isfinite(norm)):
-        raise ValueError(f"{func}: the modelled output is not finite (norm {norm}); check A, b and the parameters")
-    solution = block / norm if norm > 0 else np.full(m, np.nan)
-    constant = parameters.constant
-    counts = sampled = sampled_p = None
-    if shots is not None:
-        counts, sampled, sampled_p = _model_shots(state, out["window"], shots, generator)
-    return HHLModelResult(
-        solution=solution,
-        success_probability=probability,
-        solution_norm=float(np.linalg.norm(vec) * math.sqrt(probability) / constant),
-        fidelity=float(np.dot(solution, out["reference"]) ** 2) if norm > 0 else 0.0,
-        num_qubits=out["system_qubits"] + c + 1,
-        clock_qubits=c,
-        evolution_time=float(t),
-        scaling=float(scaling),
-        reciprocal_constant=constant,
-        bounds=bounds,
-        shots=shots,
-        counts=counts,
-        sampled_solution=sampled,
-        sampled_probability=sampled_p,
-        sign_convention=SIGN_CIRCUIT,
-        parameters=parameters,
-        amplitudes=block,
-        statevector=state,
-        reference=out["reference"],
-        eigenvalues=out["eigenvalues"],
-        filter=out["filter"],
-        system_qubits=out["system_qubits"],
-    )
+    out = _model_output(spec, vec / np.linalg.norm(vec), clock_qubits=c, evolution_time=parameters.evolution_time,
+                        scaling=parameters.scaling, definite=parameters.bounds.definite)
+    return _result(out, vec, parameters, c, shots, generator, func)
 
 
 def _model_output(spec: Decomposition, unit: np.ndarray, *, clock_qubits: int, evolution_time: float,
@@ -335,7 +301,7 @@ def _model_output(spec: Decomposition, unit: np.ndarray, *, clock_qubits: int, e
 
 def _chebyshev_model(A, b, *, parameters, clock_qubits, tolerance, reference, shots, rng, max_bytes, keywords):
     """:func:`hhl_model` with ``method="chebyshev"``: the filter as a Chebyshev series of products by A."""
-    from qsgd.matfun import as_operator, chebyshev_apply, chebyshev_dilation
+    from qsgd.matfun import as_operator, chebyshev_apply, chebyshev_dilation, reference_direction
 
     func = "hhl_model"
     if parameters is None:
@@ -366,33 +332,37 @@ def _chebyshev_model(A, b, *, parameters, clock_qubits, tolerance, reference, sh
         block = chebyshev_apply(op, unit, series.coefficients, radius=series.radius)
         window = slice(0, m)
     state[window] = block
-    if reference is None and mat is not None:
-        import scipy.sparse as sp
-        from scipy.sparse.linalg import splu
-
-        reference = splu(sp.csc_array(mat)).solve(unit)
     if reference is None:
-        ref = np.full(m, np.nan)
+        ref = reference_direction(mat, unit)
     else:
         ref = as_vector(reference, "reference", func=func, size=m, allow_zero=False)
         ref = ref / np.linalg.norm(ref)
+    out = {"statevector": state, "amplitudes": block, "reference": ref, "eigenvalues": None, "filter": None,
+           "system_qubits": s, "window": window}
+    return _result(out, vec, parameters, c, shots, generator, func, expansion=series)
+
+
+def _result(out: dict, vec: np.ndarray, parameters: HHLParameters, c: int, shots, generator, func: str,
+            expansion: FilterExpansion | None = None) -> HHLModelResult:
+    """The :class:`HHLModelResult` of a modelled register ``out`` (the fields of :func:`_model_output`)."""
+    state, block = out["statevector"], out["amplitudes"]
     probability = float(np.dot(state, state))
     norm = float(np.linalg.norm(block))
     if not (math.isfinite(probability) and math.isfinite(norm)):
         raise ValueError(f"{func}: the modelled output is not finite (norm {norm}); check A, b and the parameters")
-    solution = block / norm if norm > 0 else np.full(m, np.nan)
+    solution = block / norm if norm > 0 else np.full(block.size, np.nan)
     counts = sampled = sampled_p = None
     if shots is not None:
-        counts, sampled, sampled_p = _model_shots(state, window, shots, generator)
+        counts, sampled, sampled_p = _model_shots(state, out["window"], shots, generator)
     return HHLModelResult(
         solution=solution, amplitudes=block, statevector=state, success_probability=probability,
         solution_norm=float(np.linalg.norm(vec) * math.sqrt(probability) / parameters.constant),
-        reference=ref, fidelity=float(np.dot(solution, ref) ** 2) if norm > 0 else 0.0,
-        eigenvalues=None, filter=None, num_qubits=s + c + 1, system_qubits=s, clock_qubits=c,
-        evolution_time=float(parameters.evolution_time), scaling=float(parameters.scaling),
-        reciprocal_constant=parameters.constant, bounds=bounds, shots=shots, counts=counts,
-        sampled_solution=sampled, sampled_probability=sampled_p, sign_convention=SIGN_CIRCUIT,
-        parameters=parameters, expansion=series,
+        reference=out["reference"], fidelity=float(np.dot(solution, out["reference"]) ** 2) if norm > 0 else 0.0,
+        eigenvalues=out["eigenvalues"], filter=out["filter"], num_qubits=out["system_qubits"] + c + 1,
+        system_qubits=out["system_qubits"], clock_qubits=c, evolution_time=float(parameters.evolution_time),
+        scaling=float(parameters.scaling), reciprocal_constant=parameters.constant, bounds=parameters.bounds,
+        shots=shots, counts=counts, sampled_solution=sampled, sampled_probability=sampled_p,
+        sign_convention=SIGN_CIRCUIT, parameters=parameters, expansion=expansion,
     )
 
 

@@ -554,7 +554,7 @@ def polynomial_model(decomposition: Any, rhs: Any, *, eps: Any, bounds: Any = No
 
 def _chebyshev_model(A: Any, rhs: Any, *, eps: Any, bounds: SpectralBounds, func: str) -> PolynomialModelResult:
     """:func:`polynomial_model` on the matrix itself: the polynomial applied as a Chebyshev series of products."""
-    from qsgd.matfun import as_operator, chebyshev_apply, chebyshev_dilation
+    from qsgd.matfun import as_operator, chebyshev_apply, chebyshev_dilation, reference_direction
 
     op, mat = as_operator(A, func)
     m = op.shape[0]
@@ -569,14 +569,7 @@ def _chebyshev_model(A: Any, rhs: Any, *, eps: Any, bounds: SpectralBounds, func
         _, amplitudes = chebyshev_dilation(op, unit, series, radius=upper)
     else:
         amplitudes = chebyshev_apply(op, unit, series, radius=upper)
-    if mat is not None:
-        import scipy.sparse as sp
-        from scipy.sparse.linalg import splu
-
-        reference = splu(sp.csc_array(mat)).solve(unit)
-        reference = reference / np.linalg.norm(reference)
-    else:
-        reference = np.full(m, np.nan)
+    reference = reference_direction(mat, unit)
     norm = float(np.linalg.norm(amplitudes))
     error_bound = 2.0 * polynomial.uniform_error
     if not (math.isfinite(norm) and norm > 0.0):
