@@ -23,7 +23,7 @@ export TQDM_DISABLE := 1
 export QDK_PYTHON_TELEMETRY := none
 export QSHARP_PYTHON_TELEMETRY := none
 
-.PHONY: book execute html test unit nbval portable bench train env clean lab
+.PHONY: book execute html test unit nbval portable bench train fig2 env clean lab
 
 env: $(STAMP)
 
@@ -72,6 +72,11 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+# chapter 7's stored run of the paper's Fig. 2 protocol (about an hour on two cores; resumable: rerun the
+# same command after an interruption; a progress bar with an ETA on stderr)
+fig2: $(STAMP) data
+	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 TQDM_DISABLE=0 $(BIN)/python -m qsgd experiments --scale fig2 --output book/data/fig2 --progress
 
 # the two stored quantum training runs that chapter 8 reads (resumable; see qsgd/stored_training.py)
 train: $(STAMP)

@@ -40,6 +40,8 @@ import dataclasses
 import json
 import math
 import os
+import platform
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +59,7 @@ from qsgd._validation import as_rng, check_bool, check_choice, check_int, check_
 __all__ = [
     "ExperimentConfig",
     "ExperimentResult",
+    "ProxyReading",
     "build_model",
     "config_for",
     "download",
@@ -64,16 +67,19 @@ __all__ = [
     "load_results",
     "plot_results",
     "proxy_along_training",
+    "proxy_readings",
     "run_experiment",
 ]
 
-_SCALES = ("small", "fashion", "paper")
+_SCALES = ("small", "fashion", "fig2", "paper")
 
 #: one line per preset, for ``--help``
 SCALE_HELP = {
     "small": "tanh MLP 64-32-32-10 (3,466 weights) on the scikit-learn 8x8 digits; seconds on one CPU core",
     "fashion": "tanh CNN (26,698 weights) on 10,000 Fashion-MNIST images, eta = 1/lambda_max; "
     "about a minute on one CPU core (chapter 7)",
+    "fig2": "ResNet-8 with batch norm (5,370 weights) on all of Fashion-MNIST, the paper's protocol (batch 2048, "
+    "eta 0.01, 10 classical steps after each download); about an hour on two CPU cores (chapter 7)",
     "paper": "ResNet-32x4 (7,451,044 weights) on CIFAR-100 from --data, batch 2048; a GPU (or several "
     "under torchrun)",
 }
@@ -123,6 +129,8 @@ class ExperimentConfig:
     pretrain_batch: int = 128
     pretrain_momentum: float = 0.0
     pretrain_weight_decay: float = 0.0
+    pretrain_milestones: tuple = ()
+    pretrain_gamma: float = 0.1
     prune_amount: float = 0.9
     steps: int = 1000
     eta: float = 0.3
@@ -159,7 +167,7 @@ class ExperimentConfig:
             value = getattr(self, name)
             if value is not None and not isinstance(value, (str, os.PathLike)):
                 raise ValueError(f"{func}: {name} must be None or a path, got {describe(value)}")
-        for name in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+        for name in ("mlp_sizes", "cnn_channels", "spectrum_at", "pretrain_milestones"):
             if not isinstance(getattr(self, name), (tuple, list)):
                 raise ValueError(f"{func}: {name} must be a tuple of int, got {describe(getattr(self, name))}")
         if len(self.mlp_sizes) < 2:
@@ -177,6 +185,10 @@ class ExperimentConfig:
                 check_int(getattr(self, name), name, func=func, minimum=1)
         check_positive(self.pretrain_momentum, "pretrain_momentum", func=func, strict=False)
         check_positive(self.pretrain_weight_decay, "pretrain_weight_decay", func=func, strict=False)
+        qnn.check_milestones(self.pretrain_milestones, "pretrain_milestones", func=func)
+        check_positive(self.pretrain_gamma, "pretrain_gamma", func=func)
+        if self.pretrain_gamma > 1:
+            raise ValueError(f"{func}: pretrain_gamma must be in (0, 1], got {self.pretrain_gamma}")
         if self.eta_scale is not None:
             check_positive(self.eta_scale, "eta_scale", func=func)
         for i, t in enumerate(self.spectrum_at):
@@ -234,10 +246,14 @@ def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
     unknown = set(overrides) - fields
     if unknown:
         raise ValueError(f"config_for: unknown settings {sorted(unknown)}")
-    for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+    for key in _TUPLE_FIELDS:
         if key in overrides and isinstance(overrides[key], (list, tuple, np.ndarray)):
             overrides[key] = tuple(overrides[key])
     return dataclasses.replace(base, **overrides).validate()
+
+
+#: the configuration fields that hold tuples (lists in JSON)
+_TUPLE_FIELDS = ("mlp_sizes", "cnn_channels", "spectrum_at", "pretrain_milestones")
 
 
 def _preset(scale: str) -> ExperimentConfig:
@@ -250,6 +266,15 @@ def _preset(scale: str) -> ExperimentConfig:
             spectrum_every=10, spectrum_until=200, spectrum_samples=2048, spectrum_batch=256,
             lanczos_steps=64, lanczos_starts=1, eval_every=10, eval_samples=10000, checkpoint_every=50,
             device="cuda" if torch.cuda.is_available() else "cpu",
+        )
+    elif scale == "fig2":
+        base = ExperimentConfig(
+            scale="fig2", model="resnet", depth=8, widen_factor=2, stem_width=8, data="fashion", dtype="float32",
+            pretrain_steps=4000, pretrain_eta=0.1, pretrain_batch=128, pretrain_momentum=0.9,
+            pretrain_weight_decay=2e-4, pretrain_milestones=(2000, 3000), pretrain_gamma=0.1, steps=1000, eta=0.01,
+            batch_size=2048, reupload_every=100, classical_steps=10, spectrum_every=10, spectrum_until=200,
+            spectrum_at=(300, 400, 500, 600, 700, 800, 900), spectrum_samples=2048, spectrum_batch=2048,
+            lanczos_steps=20, lanczos_starts=1, eval_every=10, eval_samples=10000, checkpoint_every=10,
         )
     elif scale == "fashion":
         base = ExperimentConfig(
@@ -294,6 +319,11 @@ class ExperimentResult:
     eta : float
         The learning rate the protocol used (``config.eta``, or
         ``config.eta_scale / lambda_max`` at step 0).
+    pretrain_loss : (pretrain_steps,)
+        Minibatch loss of each dense pre-training step (empty with ``pretrained``).
+    meta : dict
+        What :func:`load_results` read besides the records: ``step`` (protocol steps done),
+        ``qsgd_version``, ``torch_version``, ``threads``, ``machine``, ``elapsed_s``.
     """
 
     config: ExperimentConfig
@@ -316,6 +346,8 @@ class ExperimentResult:
     pruned_accuracy: float
     num_parameters: int
     eta: float = math.nan
+    pretrain_loss: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    meta: dict = dataclasses.field(default_factory=dict)
 
     def spectrum(self, step: int, *, num_points: int = 512, sigma: float | None = None, grid=None):
         """``(grid, density)`` of the spectrum recorded at ``step`` (Gaussian-smoothed Ritz quadrature)."""
@@ -405,6 +437,12 @@ def build_model(cfg: ExperimentConfig, data: qdata.DataSplit) -> torch.nn.Module
             in_channels=int(data.x_train.shape[1]), dtype=cfg.dtype, rng=cfg.seed,
         )
     return model.to(cfg.device)
+
+
+def _version() -> str:
+    from qsgd import __version__
+
+    return __version__
 
 
 def _step_seed(seed: int, step: int, salt: int = 0) -> int:
@@ -523,12 +561,13 @@ def _empty_records() -> dict:
         "step_loss": [], "step_accuracy": [], "eval_steps": [], "train_accuracy": [], "test_accuracy": [],
         "download_steps": [], "accuracy_before": [], "accuracy_after": [], "regrown": [], "support_change": [],
         "spectrum_steps": [], "ritz_nodes": [], "ritz_weights": [], "lambda_min": [], "lambda_max": [],
+        "pretrain_loss": [],
     }
 
 
 def _config_dict(cfg: ExperimentConfig) -> dict:
     d = dataclasses.asdict(cfg)
-    for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
+    for key in _TUPLE_FIELDS:
         d[key] = list(getattr(cfg, key))
     return d
 
@@ -550,32 +589,118 @@ def _save_results(path: Path, cfg: ExperimentConfig, rec: dict, extra: dict) -> 
     (path / "results.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
 
 
-def load_results(path) -> ExperimentResult:
+#: the fields of ``results.json`` besides the configuration
+_META_FIELDS = ("pretrained_accuracy", "pruned_accuracy", "num_parameters", "step")
+
+
+def load_results(path, *, expected: ExperimentConfig | None = None, partial: bool = False) -> ExperimentResult:
     """Read the ``results.npz`` / ``results.json`` pair that :func:`run_experiment` wrote in ``path``.
+
+    Refused with a ``ValueError`` that names the file and the field: a file that is not
+    JSON or not an ``npz`` archive (a truncated copy), a missing field or record, a
+    configuration field the code does not know, a configuration that differs from
+    ``expected`` (the configuration the code would run now, e.g. ``config_for("fig2")``),
+    records whose lengths do not match the steps the file says were done, and, unless
+    ``partial``, a run that stopped before its last step.
 
     Used in chapter 7.
     """
+    func = "load_results"
     if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"load_results: path must be a str or path-like, got {describe(path)}")
+        raise ValueError(f"{func}: path must be a str or path-like, got {describe(path)}")
+    partial = check_bool(partial, "partial", func=func)
+    if expected is not None and not isinstance(expected, ExperimentConfig):
+        raise ValueError(f"{func}: expected must be None or an ExperimentConfig, got {describe(expected)}")
     root = Path(path)
-    if not (root / "results.npz").is_file() or not (root / "results.json").is_file():
-        raise FileNotFoundError(f"load_results: no results.npz/results.json in {str(root)!r}")
-    meta = json.loads((root / "results.json").read_text())
-    cfg_dict = meta["config"]
-    for key in ("mlp_sizes", "cnn_channels", "spectrum_at"):
-        if key in cfg_dict:
-            cfg_dict[key] = tuple(cfg_dict[key])
-    cfg = ExperimentConfig(**cfg_dict)
-    with np.load(root / "results.npz") as z:
-        arrays = {k: z[k] for k in z.files}
+    jfile, zfile = root / "results.json", root / "results.npz"
+    if not zfile.is_file() or not jfile.is_file():
+        raise FileNotFoundError(f"{func}: no results.npz/results.json in {str(root)!r}")
+    try:
+        meta = json.loads(jfile.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{func}: {str(jfile)!r} is not valid JSON (truncated?): {exc}") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+        raise ValueError(f"{func}: {str(jfile)!r} has no field 'config'")
+    cfg = _config_from_dict(meta["config"], jfile, func)
+    if expected is not None:
+        _compare_configs(cfg, expected, jfile, func)
+    if "step" not in meta:  # files written before the step count was recorded: complete runs
+        meta["step"] = cfg.steps
+    for key in _META_FIELDS:
+        if key not in meta:
+            raise ValueError(f"{func}: {str(jfile)!r} has no field {key!r}")
+    try:
+        with np.load(zfile) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, OSError: a damaged archive
+        raise ValueError(f"{func}: {str(zfile)!r} cannot be read as an npz archive (truncated?): {exc}") from None
+    _check_records(arrays, cfg, int(meta["step"]), zfile, func)
+    if not partial and int(meta["step"]) < cfg.steps:
+        raise ValueError(f"{func}: {str(jfile)!r} field 'step' says {meta['step']} of {cfg.steps} steps were done "
+                         "(an unfinished run: resume it, or pass partial=True)")
+    known = set(_empty_records())
+    arrays = {k: v for k, v in arrays.items() if k in known}
+    arrays.setdefault("pretrain_loss", np.zeros(0))
+    extra = {k: meta[k] for k in ("step", "qsgd_version", "torch_version", "threads", "machine", "elapsed_s")
+             if k in meta}
     return ExperimentResult(
         config=cfg,
         pretrained_accuracy=float(meta["pretrained_accuracy"]),
         pruned_accuracy=float(meta["pruned_accuracy"]),
         num_parameters=int(meta["num_parameters"]),
         eta=float(meta.get("eta", cfg.eta)),
+        meta=extra,
         **arrays,
     )
+
+
+def _config_from_dict(cfg_dict: dict, file: Path, func: str) -> ExperimentConfig:
+    fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
+    unknown = sorted(set(cfg_dict) - fields)
+    if unknown:
+        raise ValueError(f"{func}: {str(file)!r} field 'config.{unknown[0]}' is not a setting of this version "
+                         "of qsgd (written by another version?)")
+    cfg_dict = dict(cfg_dict)
+    for key in _TUPLE_FIELDS:
+        if key in cfg_dict:
+            cfg_dict[key] = tuple(cfg_dict[key])
+    try:
+        return ExperimentConfig(**cfg_dict).validate()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{func}: {str(file)!r} field 'config' is not a valid configuration: {exc}") from None
+
+
+def _compare_configs(cfg: ExperimentConfig, expected: ExperimentConfig, file: Path, func: str) -> None:
+    for f in dataclasses.fields(ExperimentConfig):
+        got, want = getattr(cfg, f.name), getattr(expected, f.name)
+        if got != want:
+            raise ValueError(f"{func}: {str(file)!r} field 'config.{f.name}' is {got!r}, but the code's "
+                             f"configuration has {want!r}: rerun the command that writes this file")
+
+
+def _check_records(arrays: dict, cfg: ExperimentConfig, step: int, file: Path, func: str) -> None:
+    """The records in ``file`` exist and have the lengths that ``step`` steps of ``cfg`` give."""
+    for key in _empty_records():
+        if key not in arrays and key != "pretrain_loss":
+            raise ValueError(f"{func}: {str(file)!r} has no record {key!r}")
+    if not 0 <= step <= cfg.steps:
+        raise ValueError(f"{func}: {str(file)!r} field 'step' is {step}, outside [0, {cfg.steps}]")
+    lengths = {"step_loss": step, "step_accuracy": step}
+    if step == cfg.steps:
+        lengths["eval_steps"] = len(range(0, cfg.steps, cfg.eval_every)) + 1  # and the final one at ``steps``
+    n_spec = len(arrays["spectrum_steps"])
+    for key in ("ritz_nodes", "ritz_weights", "lambda_min", "lambda_max"):
+        lengths[key] = n_spec
+    for key in ("train_accuracy", "test_accuracy"):
+        lengths[key] = len(arrays["eval_steps"])
+    for key in ("accuracy_before", "accuracy_after", "regrown", "support_change"):
+        lengths[key] = len(arrays["download_steps"])
+    if "pretrain_loss" in arrays and arrays["pretrain_loss"].size and not cfg.pretrained:
+        lengths["pretrain_loss"] = cfg.pretrain_steps
+    for key, n in lengths.items():
+        if len(arrays[key]) != n:
+            raise ValueError(f"{func}: {str(file)!r} record {key!r} has {len(arrays[key])} entries where "
+                             f"{n} were expected (truncated or from another run?)")
 
 
 # ---------------------------------------------------------------------------
@@ -658,6 +783,8 @@ def run_experiment(
         pruned_accuracy=float(run.extra["pruned_accuracy"]),
         num_parameters=int(run.extra["num_parameters"]),
         eta=float(run.extra.get("eta", math.nan)),
+        meta={k: run.extra[k] for k in ("step", "qsgd_version", "torch_version", "threads", "machine", "elapsed_s")
+              if k in run.extra},
         **_record_arrays(run.rec),
     )
 
@@ -680,6 +807,7 @@ class _Run:
     extra: dict = dataclasses.field(default_factory=dict)
     support: dict | None = None
     seg_mask: dict | None = None
+    clock: float = dataclasses.field(default_factory=time.perf_counter)
 
     @property
     def ckpt_path(self) -> Path | None:
@@ -744,30 +872,48 @@ def _read_checkpoint(run: _Run) -> dict | None:
 def _pretrain_and_prune(run: _Run, progress: bool) -> None:
     """Steps 1 and 2 of the protocol: dense pre-training (or the given state dict), then pruning."""
     cfg, model = run.cfg, run.model
+    pretrain_loss = []
     if cfg.pretrained:
         model.load_state_dict(torch.load(cfg.pretrained, map_location=run.dev, weights_only=True))
     elif cfg.pretrain_steps:
-        qnn.train(
+        pre = qnn.train(
             model, run.data, steps=cfg.pretrain_steps, eta=cfg.pretrain_eta, batch_size=cfg.pretrain_batch,
-            momentum=cfg.pretrain_momentum, weight_decay=cfg.pretrain_weight_decay, rng=cfg.seed,
+            momentum=cfg.pretrain_momentum, weight_decay=cfg.pretrain_weight_decay,
+            milestones=cfg.pretrain_milestones, gamma=cfg.pretrain_gamma, rng=cfg.seed,
             progress=progress, device=run.dev,
         )
+        pretrain_loss = pre.loss.tolist()
     if run.size > 1:  # every rank continues from rank 0's weights (GPU pre-training need not be bitwise equal)
         with torch.no_grad():
             for tensor in model.state_dict().values():
                 torch.distributed.broadcast(tensor, src=0)
     run.extra = {"pretrained_accuracy": run.acc_train(), "num_parameters": qnn.count_parameters(model)}
+    _save_weights(run, "pretrained.pt")
     run.support = qnn.prune_global(model, cfg.prune_amount)
     run.extra["pruned_accuracy"] = run.acc_train()
+    _save_weights(run, "pruned.pt")
     run.rec, run.start = _empty_records(), 0
+    run.rec["pretrain_loss"] = pretrain_loss
     if cfg.eta_scale is None:
         run.extra["eta"] = cfg.eta
+
+
+def _save_weights(run: _Run, name: str) -> None:
+    """Rank 0 writes the model's state dict to ``output/name`` (the pre-trained and the pruned weights,
+    from which a test recomputes the start of a stored run)."""
+    if run.out is not None and run.rank == 0:
+        torch.save(run.model.state_dict(), run.out / name)
 
 
 def _save(run: _Run, step: int) -> None:
     """Rank 0 writes the checkpoint (to resume at ``step``) and the results so far."""
     if run.ckpt_path is None or run.rank != 0:
         return
+    now = time.perf_counter()
+    run.extra["elapsed_s"] = run.extra.get("elapsed_s", 0.0) + (now - run.clock)
+    run.clock = now
+    run.extra.update(step=step, qsgd_version=_version(), torch_version=torch.__version__,
+                     threads=torch.get_num_threads(), machine=platform.machine() + " " + platform.system())
     tmp = run.ckpt_path.with_suffix(".tmp")
     torch.save({"config": _config_dict(run.cfg), "model": run.model.state_dict(), "records": run.rec, "step": step,
                 "extra": run.extra, "seg_mask": run.seg_mask, "support": run.support}, tmp)
@@ -926,6 +1072,122 @@ def proxy_along_training(
         if hits.size:
             proxy[t] = curve(int(hits[-1]), t - q)[t - q]
     return steps, proxy
+
+
+@dataclass(frozen=True)
+class ProxyReading:
+    r"""The error proxy of Eq. (7) along a run under one reading of its :math:`a` and its cut.
+
+    Attributes
+    ----------
+    label : str
+        A short description of the reading.
+    eta : float
+        The :math:`\eta` in :math:`a = -\eta\lambda` (1.0 for the literal reading :math:`a = -\lambda`).
+    cut_units : {"a", "lambda"}
+        The cut ``cut`` applies to :math:`|a|` or to :math:`|\lambda|` (then :math:`|a| \ge \eta\,` ``cut``).
+    cut : float
+    mode : {"upload", "current"}
+        The spectrum of each step: frozen at the start of the quantum segment, or the latest recorded.
+    steps, proxy : ndarray
+        Steps ``0..until`` and the proxy at each (``nan`` where no mass lies beyond the cut).
+
+    Used in chapter 7.
+    """
+
+    label: str
+    eta: float
+    cut_units: str
+    cut: float
+    mode: str
+    steps: np.ndarray
+    proxy: np.ndarray
+
+    def segment(self, start: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, proxy)`` over ``start .. start + length`` (one download cycle)."""
+        sel = (self.steps >= start) & (self.steps <= start + length)
+        return self.steps[sel], self.proxy[sel]
+
+    def summary(self, start: int, length: int) -> dict:
+        """Minimum (and its step), the value at the segment's end, and the share of the first half of the
+        segment with proxy <= 1, over ``start .. start + length``; ``nan`` where the proxy is undefined."""
+        t, e = self.segment(start, length)
+        finite = np.isfinite(e)
+        if not finite.any():
+            return {"defined": False, "minimum": math.nan, "argmin": -1, "end": math.nan, "below_first_half": math.nan}
+        i = int(np.nanargmin(e))
+        half = (t > start) & (t <= start + length // 2) & finite
+        return {"defined": True, "minimum": float(e[i]), "argmin": int(t[i]), "end": float(e[-1]),
+                "below_first_half": float(np.mean(e[half] <= 1.0)) if half.any() else math.nan}
+
+
+def proxy_readings(result: ExperimentResult, *, cut: float = 0.4, until: int | None = None) -> list[ProxyReading]:
+    r"""Eq. (7) along ``result`` under every reading the paper permits.
+
+    The paper writes :math:`a` as "the negative of Hessian eigenvalues" and cuts
+    :math:`|a| < 0.4`, without a learning rate. The readings, each with the spectrum
+    frozen at the start of the quantum segment (``mode="upload"``) and with the
+    latest recorded spectrum (``mode="current"``, one curve per step as the authors'
+    spectra every few steps suggest):
+
+    1. :math:`a = -\eta\lambda` with the run's learning rate, cut on :math:`|a|`;
+    2. the same :math:`a`, cut on :math:`|\lambda|`;
+    3. :math:`a = -\lambda` (no :math:`\eta`; the two cuts coincide);
+    4. :math:`a = -\eta_{m edge}\lambda` with :math:`\eta_{m edge} = 2/\lambda_{\max}`, the largest
+       :math:`\lambda_{\max}` of the spectra at the segment starts before ``until`` (the steepest mode
+       at the stability edge :math:`|1 + a| = 1`), cut on :math:`|a|`;
+    5. the same, cut on :math:`|\lambda|`.
+
+    Parameters
+    ----------
+    result : ExperimentResult
+    cut : float, keyword-only
+        The paper's 0.4.
+    until : int or None, keyword-only
+        Last step (default ``min(2K, steps)``: the paper's Fig. 2b spans two cycles).
+
+    Returns
+    -------
+    list of ProxyReading
+        Ten readings: the five above, each in both modes.
+
+    Used in chapter 7.
+    """
+    func = "proxy_readings"
+    if not isinstance(result, ExperimentResult):
+        raise ValueError(f"{func}: result must be an ExperimentResult, got {describe(result)}")
+    cut = check_positive(cut, "cut", func=func)
+    cfg = result.config
+    K = cfg.reupload_every
+    until = min(2 * K, cfg.steps) if until is None else check_int(until, "until", func=func, minimum=1)
+    if until > cfg.steps:
+        raise ValueError(f"{func}: until must be <= the run's steps ({cfg.steps}), got {until}")
+    starts = [s + cfg.classical_steps for s in range(0, until, K)]
+    hits = [np.flatnonzero(result.spectrum_steps == q) for q in starts]
+    missing = [q for q, h in zip(starts, hits) if h.size == 0]
+    if missing:
+        raise ValueError(f"{func}: the run has no spectrum at the segment starts {missing}")
+    lam_max = max(float(result.lambda_max[h[0]]) for h in hits)
+    if not lam_max > 0:
+        raise ValueError(f"{func}: the spectra at the segment starts have lambda_max = {lam_max} <= 0")
+    eta_run, eta_edge = float(result.eta), 2.0 / lam_max
+    choices = [
+        (f"a = -eta*lambda, eta = {eta_run:.3g} (the run's), cut |a| >= {cut}", eta_run, "a"),
+        (f"a = -eta*lambda, eta = {eta_run:.3g} (the run's), cut |lambda| >= {cut}", eta_run, "lambda"),
+        (f"a = -lambda (no eta), cut |a| = |lambda| >= {cut}", 1.0, "a"),
+        (f"a = -eta*lambda, eta = 2/lambda_max = {eta_edge:.3g} (stability edge), cut |a| >= {cut}", eta_edge, "a"),
+        (f"a = -eta*lambda, eta = 2/lambda_max = {eta_edge:.3g} (stability edge), cut |lambda| >= {cut}",
+         eta_edge, "lambda"),
+    ]
+    out = []
+    for mode in ("upload", "current"):
+        for label, eta, units in choices:
+            cut_a = cut if units == "a" else eta * cut
+            steps, proxy = proxy_along_training(result, eta=eta, cut=cut_a, mode=mode)
+            keep = steps <= until
+            out.append(ProxyReading(label=label, eta=eta, cut_units=units, cut=cut, mode=mode,
+                                    steps=steps[keep], proxy=proxy[keep]))
+    return out
 
 
 # ---------------------------------------------------------------------------

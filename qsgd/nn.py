@@ -71,6 +71,7 @@ __all__ = [
     "TrainResult",
     "accuracy",
     "apply_mask",
+    "check_milestones",
     "cifar_resnet",
     "cifar_resnet_parameter_count",
     "count_parameters",
@@ -638,6 +639,16 @@ class TrainResult:
     masked: bool
 
 
+def check_milestones(milestones, name: str = "milestones", *, func: str = "check_milestones") -> tuple[int, ...]:
+    """``milestones`` as a tuple of strictly increasing positive ints (the steps of a step decay)."""
+    if not isinstance(milestones, (tuple, list)):
+        raise ValueError(f"{func}: {name} must be a tuple of increasing positive int, got {describe(milestones)}")
+    out = tuple(check_int(m, f"{name}[{i}]", func=func, minimum=1) for i, m in enumerate(milestones))
+    if any(b <= a for a, b in zip(out, out[1:])):
+        raise ValueError(f"{func}: {name} must be strictly increasing, got {list(out)}")
+    return out
+
+
 def train(
     model: nn.Module,
     data,
@@ -648,6 +659,8 @@ def train(
     mask: dict[str, torch.Tensor] | None = None,
     momentum: float = 0.0,
     weight_decay: float = 0.0,
+    milestones=(),
+    gamma: float = 0.1,
     loss_fn: Callable | None = None,
     progress: bool = False,
     rng=0,
@@ -676,6 +689,12 @@ def train(
     mask : dict or None, keyword-only
         Masks from :func:`prune_global`.
     momentum, weight_decay : float, keyword-only
+    milestones : sequence of int, keyword-only
+        Step decay: the learning rate is multiplied by ``gamma`` after each of these
+        steps (``torch.optim.lr_scheduler.MultiStepLR``, stepped once per update);
+        increasing positive integers, empty for a constant rate.
+    gamma : float, keyword-only
+        Factor of each decay, in (0, 1].
     loss_fn : callable or None, keyword-only
         Defaults to ``torch.nn.CrossEntropyLoss()``.
     progress : bool, keyword-only
@@ -706,6 +725,10 @@ def train(
     batch_size = check_int(batch_size, "batch_size", func=func, minimum=1)
     momentum = check_positive(momentum, "momentum", func=func, strict=False)
     weight_decay = check_positive(weight_decay, "weight_decay", func=func, strict=False)
+    milestones = check_milestones(milestones, "milestones", func=func)
+    gamma = check_positive(gamma, "gamma", func=func)
+    if gamma > 1:
+        raise ValueError(f"{func}: gamma must be in (0, 1], got {gamma}")
     seed = as_seed(rng, func=func)
     progress = check_bool(progress, "progress", func=func)
     if loss_fn is not None and not callable(loss_fn):
@@ -716,13 +739,14 @@ def train(
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     batch_size = min(batch_size, x.shape[0])
     opt = torch.optim.SGD(model.parameters(), lr=eta, momentum=momentum, weight_decay=weight_decay)
-    losses, accs = _sgd_steps(model, opt, x, y, steps=steps, batch_size=batch_size, mask=mask, loss_fn=loss_fn,
+    schedule = torch.optim.lr_scheduler.MultiStepLR(opt, list(milestones), gamma=gamma) if milestones else None
+    losses, accs = _sgd_steps(model, opt, x, y, steps=steps, schedule=schedule, batch_size=batch_size, mask=mask, loss_fn=loss_fn,
                               gen=torch.Generator().manual_seed(seed), progress=progress, device=device, func=func)
     return TrainResult(loss=losses, accuracy=accs, steps=steps, eta=eta, batch_size=batch_size, momentum=momentum,
                        weight_decay=weight_decay, seed=seed, masked=mask is not None)
 
 
-def _sgd_steps(model, opt, x, y, *, steps, batch_size, mask, loss_fn, gen, progress, device, func):
+def _sgd_steps(model, opt, x, y, *, steps, schedule=None, batch_size, mask, loss_fn, gen, progress, device, func):
     """The loop of :func:`train`: ``steps`` updates of ``opt`` on minibatches drawn with ``gen``.
 
     Returns the minibatch losses and accuracies before each update; a non-finite loss or
@@ -755,6 +779,8 @@ def _sgd_steps(model, opt, x, y, *, steps, batch_size, mask, loss_fn, gen, progr
             )
         loss.backward()
         opt.step()
+        if schedule is not None:
+            schedule.step()
         if mask is not None:
             apply_mask(model, mask)
         losses[t] = float(loss.detach())

@@ -244,7 +244,8 @@ def test_cli_help_shows_presets_and_defaults(capsys, monkeypatch):
         cli.main(["--help"])
     text = capsys.readouterr().out
     assert "small    tanh MLP 64-32-32-10" in text and "fashion  tanh CNN" in text
-    assert "default: small 400, fashion 600, paper 4900" in text  # --pretrain-steps
+    assert "default: small 400, fashion 600, fig2 4000, paper 4900" in text  # --pretrain-steps
+    assert "fig2     ResNet-8 with batch norm" in text
     assert "--eta ETA" in text and "--lr" not in text  # the learning rate is eta everywhere
     # every option says what it does and its default
     opts = [line for line in text.splitlines() if line.strip().startswith("--") and "--help" not in line]
@@ -336,6 +337,21 @@ BAD_INPUT = {
     "proxy None result": (lambda tmp: qe.proxy_along_training(None), ValueError,
                           ["proxy_along_training", "result", "None"]),
     "plot None result": (lambda tmp: qe.plot_results(None), ValueError, ["plot_results", "result", "None"]),
+    "config decreasing milestones": (lambda tmp: qe.config_for(pretrain_milestones=(20, 10)), ValueError,
+                                     ["ExperimentConfig", "pretrain_milestones", "increasing"]),
+    "config zero milestone": (lambda tmp: qe.config_for(pretrain_milestones=(0,)), ValueError,
+                              ["ExperimentConfig", "pretrain_milestones[0]", ">= 1"]),
+    "config gamma above one": (lambda tmp: qe.config_for(pretrain_gamma=2.0), ValueError,
+                               ["ExperimentConfig", "pretrain_gamma", "(0, 1]"]),
+    "train milestones not a tuple": (lambda tmp: qnn.train(qnn.mlp([2, 2]), (torch.zeros(4, 2), torch.zeros(4).long()),
+                                                           steps=1, eta=0.1, milestones=5), ValueError,
+                                     ["train", "milestones", "5"]),
+    "load expected not a config": (lambda tmp: qe.load_results(tmp, expected="fig2"), ValueError,
+                                   ["load_results", "expected", "'fig2'"]),
+    "proxy readings None result": (lambda tmp: qe.proxy_readings(None), ValueError,
+                                   ["proxy_readings", "result", "None"]),
+    "proxy readings zero cut": (lambda tmp: qe.proxy_readings(_tiny_result(), cut=0), ValueError,
+                                ["proxy_readings", "cut"]),
 }
 
 
@@ -434,3 +450,111 @@ def test_spectrum_main_single_process(tmp_path, capsys):
         assert int(z["world_size"]) == 1 and z["nodes"].shape == (1, 6)
     with pytest.raises(SystemExit):
         cli.spectrum_main(["--model-file", str(out)])
+
+
+def test_step_decay_multiplies_the_rate_after_each_milestone():
+    x = torch.linspace(-1, 1, 16, dtype=torch.float64).reshape(8, 2)
+    y = torch.tensor([0, 1, 0, 1, 1, 0, 1, 0])
+    data = (x, y)
+    a, b = qnn.mlp([2, 3, 2], dtype="float64", rng=1), qnn.mlp([2, 3, 2], dtype="float64", rng=1)
+    qnn.train(a, data, steps=3, eta=0.4, batch_size=8, milestones=(1, 2), gamma=0.5)
+    for eta in (0.4, 0.2, 0.1):  # full batch: the draws do not matter
+        qnn.train(b, data, steps=1, eta=eta, batch_size=8)
+    for p, q in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
+    c = qnn.mlp([2, 3, 2], dtype="float64", rng=1)
+    qnn.train(c, data, steps=3, eta=0.4, batch_size=8)
+    assert any(not torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
+
+
+def test_fig2_preset_is_the_papers_protocol_on_fashion_mnist():
+    cfg = qe.config_for("fig2")
+    assert (cfg.model, cfg.depth, cfg.data, cfg.n_train) == ("resnet", 8, "fashion", None)
+    assert (cfg.pretrain_momentum, cfg.pretrain_weight_decay, cfg.pretrain_eta) == (0.9, 2e-4, 0.1)
+    assert cfg.pretrain_milestones and cfg.pretrain_gamma == 0.1
+    assert (cfg.eta, cfg.batch_size, cfg.steps, cfg.reupload_every, cfg.classical_steps) == (0.01, 2048, 1000, 100, 10)
+    assert (cfg.prune_amount, cfg.masked, cfg.spectrum_samples) == (0.9, False, 2048)
+    schedule = qe._spectrum_schedule(cfg)
+    assert set(range(0, 201, 10)) <= schedule and {300, 500, 900} <= schedule
+    assert cfg.eval_every == 10 and cfg.n_test is None
+    model = qnn.cifar_resnet(cfg.depth, cfg.widen_factor, stem_width=cfg.stem_width, num_classes=10, in_channels=1,
+                             device="meta")
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+
+
+def _stored(tmp_path, **overrides):
+    cfg = tiny(pretrain_milestones=(10, 20), **overrides)
+    qe.run_experiment(cfg, output=tmp_path)
+    return cfg
+
+
+def test_results_record_the_pretraining_the_weights_and_the_provenance(tmp_path):
+    cfg = _stored(tmp_path)
+    res = qe.load_results(tmp_path, expected=cfg)
+    assert res.pretrain_loss.shape == (cfg.pretrain_steps,)
+    assert res.meta["step"] == cfg.steps and res.meta["qsgd_version"] and res.meta["threads"] >= 1
+    assert res.meta["elapsed_s"] > 0
+    pretrained = torch.load(tmp_path / "pretrained.pt", weights_only=True)
+    pruned = torch.load(tmp_path / "pruned.pt", weights_only=True)
+    model = qe.build_model(cfg, qe.load_data(cfg))
+    model.load_state_dict(pretrained)
+    qnn.prune_global(model, cfg.prune_amount)
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v, pruned[k], rtol=0, atol=0)
+
+
+def test_load_results_refuses_other_configurations_and_damaged_files(tmp_path):
+    cfg = _stored(tmp_path)
+    with pytest.raises(ValueError, match=r"results.json.*'config.eta' is 0.2.*0.3"):
+        qe.load_results(tmp_path, expected=tiny(pretrain_milestones=(10, 20), eta=0.3))
+    meta = json.loads((tmp_path / "results.json").read_text())
+    text = (tmp_path / "results.json").read_text()
+    (tmp_path / "results.json").write_text(text[: len(text) // 2])
+    with pytest.raises(ValueError, match=r"results.json.*not valid JSON"):
+        qe.load_results(tmp_path)
+    bad = dict(meta, config=dict(meta["config"], learning_rate=1))
+    (tmp_path / "results.json").write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match=r"results.json.*'config.learning_rate'"):
+        qe.load_results(tmp_path)
+    (tmp_path / "results.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "pruned_accuracy"}))
+    with pytest.raises(ValueError, match=r"results.json.*'pruned_accuracy'"):
+        qe.load_results(tmp_path)
+    (tmp_path / "results.json").write_text(json.dumps(dict(meta, step=cfg.steps - 2)))
+    with pytest.raises(ValueError, match=r"results.npz.*'step_loss' has 12 entries where 10"):
+        qe.load_results(tmp_path)
+    (tmp_path / "results.json").write_text(json.dumps(meta))
+    data = (tmp_path / "results.npz").read_bytes()
+    (tmp_path / "results.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"results.npz.*cannot be read"):
+        qe.load_results(tmp_path)
+
+
+def test_an_unfinished_run_is_refused_unless_partial_and_resumes(tmp_path):
+    cfg = tiny()
+    qe.run_experiment(cfg, output=tmp_path, max_steps=5)
+    with pytest.raises(ValueError, match=r"results.json.*'step' says 5 of 12"):
+        qe.load_results(tmp_path)
+    part = qe.load_results(tmp_path, partial=True)
+    assert part.step_loss.shape == (5,)
+    whole = qe.run_experiment(cfg, output=tmp_path)
+    assert_same_result(whole, qe.run_experiment(cfg))
+
+
+def test_proxy_readings_cover_both_cuts_both_modes_and_the_stability_edge():
+    res = qe.run_experiment(tiny(classical_steps=1, spectrum_until=12, spectrum_every=1))
+    readings = qe.proxy_readings(res, until=8)
+    assert len(readings) == 10 and {r.mode for r in readings} == {"upload", "current"}
+    K = res.config.reupload_every
+    starts = [np.flatnonzero(res.spectrum_steps == q)[0] for q in (1, 1 + K)]
+    edge = 2 / max(res.lambda_max[i] for i in starts)
+    for r in readings:
+        assert r.steps[-1] == 8 and r.proxy[0] == 1.0
+        cut_a = r.cut if r.cut_units == "a" else r.eta * r.cut
+        expect = qe.proxy_along_training(res, eta=r.eta, cut=cut_a, mode=r.mode)[1][:9]
+        np.testing.assert_array_equal(r.proxy, expect)
+    assert readings[3].eta == pytest.approx(edge) and readings[2].eta == 1.0
+    np.testing.assert_array_equal(readings[2].proxy, qe.proxy_along_training(res, eta=1.0, cut=0.4)[1][:9])
+    s = readings[3].summary(0, K)
+    assert s["defined"] and s["minimum"] <= 1.0 and 0 <= s["argmin"] <= K
+    with pytest.raises(ValueError, match="proxy_readings: until"):
+        qe.proxy_readings(res, until=100)
