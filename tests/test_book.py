@@ -219,3 +219,32 @@ def test_chapter_8_numbers_quoted_elsewhere_come_from_one_checked_file():
     for name in ("06_theorems", "09_resources"):
         code = "".join("".join(c["source"]) for c in _cells(name) if c["cell_type"] == "code")
         assert "data/chapter8.json" in code and "55.9" not in code, name
+
+
+# ----------------------------------------------------------------------------------------------------
+# printed tables
+
+PAGE_WIDTH = 100  # characters of a code-output line that the book's page shows without wrapping
+COLUMN_GAP = re.compile(r"\S {2,}(?=\S)")
+
+
+def test_printed_tables_fit_the_page():
+    """A printed table wider than the page wraps in the HTML and loses its columns: display it with
+    ``qsgd.plots.table`` (an HTML table in the book) or make it narrower. A line counts as a table row
+    when it has two or more gaps of two or more spaces; outputs with a text/html form are exempt."""
+    wide = []
+    for path in sorted(BOOK.glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for index, cell in enumerate(cells):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream":
+                    text = out.get("text", "")
+                elif "text/html" not in out.get("data", {}):
+                    text = out.get("data", {}).get("text/plain", "")
+                else:
+                    continue
+                text = text if isinstance(text, str) else "".join(text)
+                wide += [f"{path.name} cell {index}: {line!r}" for line in text.splitlines()
+                         if len(line) > PAGE_WIDTH and len(COLUMN_GAP.findall(line)) >= 2]
+    assert not wide, (f"{len(wide)} printed table rows are wider than {PAGE_WIDTH} characters "
+                      "(show them with qsgd.plots.table):\n" + "\n".join(wide))
