@@ -433,8 +433,8 @@ def check_assumptions(
         A mode with :math:`\\bigl||\\mu|-1\\bigr| \\le` ``tol`` is marginal. Also the
         tolerance of the symmetry test of ``F1`` (relative to its norm).
     growth_constant : float, default 1.0
-        The constant :math:`c` of the almost-dissipative threshold
-        :math:`\\rho \\le 1 + c/T`.
+        The constant :math:`\\gamma` of the almost-dissipative threshold
+        :math:`\\rho \\le 1 + \\gamma/T`.
     max_divergent_fraction : float, default 0.5
         Largest fraction of divergent modes allowed in the almost-dissipative regime (the paper's
         "dissipative modes dominate divergent ones").
@@ -473,8 +473,8 @@ def check_assumptions(
         Hessian *and* small learning rate). Then :math:`\\kappa \\le (1+\\rho)/(1-\\rho)`
         independently of :math:`T` (Theorem 1's setting).
     ``"almost dissipative"``
-        Not fully dissipative, but :math:`\\rho \\le 1 + c/T` with :math:`c` =
-        ``growth_constant`` (so no mode grows by more than :math:`e^{c}` over the segment and
+        Not fully dissipative, but :math:`\\rho \\le 1 + \\gamma/T` with :math:`\\gamma` =
+        ``growth_constant`` (so no mode grows by more than :math:`e^{\\gamma}` over the segment and
         :math:`\\kappa = \\mathcal O(T)`, the extra factor :math:`T` of Theorem 2), and at most
         ``max_divergent_fraction`` of the modes divergent. Without ``steps`` only marginal modes
         are tolerated: :math:`\\rho \\le 1 + \\mathrm{tol}`.
@@ -646,10 +646,10 @@ def _verdict(rho, num_div, num_mar, n, *, steps, tol, growth_constant, max_diver
         if num_div == 0:
             return REGIMES[1], f"no divergent mode, {num_mar} marginal mode(s): rho = {rho:.4g}"
         return REGIMES[1], (f"{num_div} divergent mode(s) ({div_frac:.3g} of n) with rho = {rho:.4g} "
-                            f"<= 1 + c/T = {threshold - tol:.4g}: growth over the segment <= "
+                            f"<= 1 + gamma/T = {threshold - tol:.4g}: growth over the segment <= "
                             f"{rho ** (steps or 1):.4g}")
     if rho > threshold:
-        what = (f"rho = {rho:.4g} > 1 + c/T = {threshold - tol:.4g}" if steps is not None
+        what = (f"rho = {rho:.4g} > 1 + gamma/T = {threshold - tol:.4g}" if steps is not None
                 else f"rho = {rho:.4g} > 1 and no segment length T was given")
     else:
         what = f"divergent fraction {div_frac:.3g} > {max_divergent_fraction:.3g}"
