@@ -16,11 +16,12 @@ describe it (the "quantum-trained" curves are classical SGD runs):
 5. QRAM variant: after each download train classically for 10 steps (no
    error accrues) and upload the then dense parameters.
 
-Three presets: ``small`` (default; a tanh MLP on the scikit-learn 8x8 digits,
-seconds on one CPU core, for smoke tests), ``fashion`` (chapter 7: the tanh
+Four presets: ``small`` (default; a tanh MLP on the scikit-learn 8x8 digits,
+seconds on one CPU core, for smoke tests), ``fashion`` (the tanh
 :func:`qsgd.nn.small_cnn` on 10,000 Fashion-MNIST images, a minute on one core,
-with the learning rate set from the measured spectrum) and ``paper`` (ResNet-32x4, batch 2048, 1000 steps,
-re-upload every 100, CIFAR-100 from a directory the user provides,
+with the learning rate set from the measured spectrum), ``fig2`` (chapter 7's stored run: the paper's
+protocol on a batch-norm ResNet-8 and all of Fashion-MNIST, about an hour on two cores) and ``paper``
+(ResNet-32x4, batch 2048, 1000 steps, re-upload every 100, CIFAR-100 from a directory the user provides,
 ``device="cuda"`` where available). :func:`run_experiment` writes
 ``results.npz`` / ``results.json`` that :func:`load_results` reads back, and a
 checkpoint from which an interrupted run resumes. The command line
@@ -67,19 +68,22 @@ __all__ = [
     "load_results",
     "plot_results",
     "proxy_along_training",
+    "proxy_eta_sweep",
     "proxy_readings",
     "run_experiment",
 ]
 
-_SCALES = ("small", "fashion", "fig2", "paper")
+_SCALES = ("small", "fashion", "fig2", "fig3", "paper")
 
 #: one line per preset, for ``--help``
 SCALE_HELP = {
     "small": "tanh MLP 64-32-32-10 (3,466 weights) on the scikit-learn 8x8 digits; seconds on one CPU core",
     "fashion": "tanh CNN (26,698 weights) on 10,000 Fashion-MNIST images, eta = 1/lambda_max; "
-    "about a minute on one CPU core (chapter 7)",
+    "about a minute on one CPU core",
     "fig2": "ResNet-8 with batch norm (5,370 weights) on all of Fashion-MNIST, the paper's protocol (batch 2048, "
     "eta 0.01, 10 classical steps after each download); about an hour on two CPU cores (chapter 7)",
+    "fig3": "ResNet-8 with batch norm, 4 times wider (77,754 weights), on all of Fashion-MNIST: pre-train, prune, "
+    "one spectrum (Fig. 3); about 20 minutes on one CPU core (chapter 7)",
     "paper": "ResNet-32x4 (7,451,044 weights) on CIFAR-100 from --data, batch 2048; a GPU (or several "
     "under torchrun)",
 }
@@ -235,8 +239,20 @@ def config_for(scale: str = "small", **overrides) -> ExperimentConfig:
     ``data_path``; dense pre-training with the authors' settings (SGD, momentum
     0.9, weight decay 2e-4, eta 0.1, batch 512, about 50 epochs) unless a state
     dict is given in ``pretrained``; then 1000 SGD steps of batch 2048 at the
-    authors' fine-tuning learning rate 0.01, re-upload every 100 steps,
-    spectra every 10 steps up to step 200.
+    authors' fine-tuning learning rate 0.01, re-upload every 100 steps followed by
+    10 classical steps (the QRAM variant), spectra every 10 steps up to step 200
+    and right after each later download.
+
+    ``fig2``: the ``paper`` protocol on ``cifar_resnet(8, 2, stem_width=8)`` (batch
+    norm, 5,370 parameters) and all of Fashion-MNIST in float32: 4000 pre-training
+    steps of batch 128 (SGD, momentum 0.9, weight decay 2e-4, lr 0.1 decayed by 0.1
+    after steps 2000 and 3000), spectra of 20 Lanczos steps on 2048 fixed training
+    images; about an hour on two CPU cores (``make fig2``).
+
+    ``fig3``: the Fig. 3 experiment (a spectrum right after pruning, no further
+    training) on ``cifar_resnet(8, 4, stem_width=16)`` (77,754 parameters), pre-trained
+    like ``fig2`` for 1500 steps (decay after 750 and 1125); one protocol step, so
+    that the spectrum at step 0 is recorded (``make fig3``).
 
     Used in chapter 7.
     """
@@ -263,7 +279,8 @@ def _preset(scale: str) -> ExperimentConfig:
             scale="paper", model="resnet", depth=32, widen_factor=4, stem_width=64, data="cifar100",
             pretrain_steps=4900, pretrain_eta=0.1, pretrain_batch=512, pretrain_momentum=0.9,
             pretrain_weight_decay=2e-4, steps=1000, eta=0.01, batch_size=2048, reupload_every=100,
-            spectrum_every=10, spectrum_until=200, spectrum_samples=2048, spectrum_batch=256,
+            classical_steps=10, spectrum_every=10, spectrum_until=200,
+            spectrum_at=(300, 400, 500, 600, 700, 800, 900), spectrum_samples=2048, spectrum_batch=256,
             lanczos_steps=64, lanczos_starts=1, eval_every=10, eval_samples=10000, checkpoint_every=50,
             device="cuda" if torch.cuda.is_available() else "cpu",
         )
@@ -275,6 +292,12 @@ def _preset(scale: str) -> ExperimentConfig:
             batch_size=2048, reupload_every=100, classical_steps=10, spectrum_every=10, spectrum_until=200,
             spectrum_at=(300, 400, 500, 600, 700, 800, 900), spectrum_samples=2048, spectrum_batch=2048,
             lanczos_steps=20, lanczos_starts=1, eval_every=10, eval_samples=10000, checkpoint_every=10,
+        )
+    elif scale == "fig3":
+        base = dataclasses.replace(
+            _preset("fig2"), scale="fig3", widen_factor=4, stem_width=16, pretrain_steps=1500,
+            pretrain_milestones=(750, 1125), steps=1, spectrum_until=0, spectrum_at=(), spectrum_batch=512,
+            eval_every=1, checkpoint_every=1,
         )
     elif scale == "fashion":
         base = ExperimentConfig(
@@ -1133,7 +1156,9 @@ def proxy_readings(result: ExperimentResult, *, cut: float = 0.4, until: int | N
     1. :math:`a = -\eta\lambda` with the run's learning rate, cut on :math:`|a|`;
     2. the same :math:`a`, cut on :math:`|\lambda|`;
     3. :math:`a = -\lambda` (no :math:`\eta`; the two cuts coincide);
-    4. :math:`a = -\eta_{m edge}\lambda` with :math:`\eta_{m edge} = 2/\lambda_{\max}`, the largest
+    4. :math:`a = -\eta_{
+m edge}\lambda` with :math:`\eta_{
+m edge} = 2/\lambda_{\max}`, the largest
        :math:`\lambda_{\max}` of the spectra at the segment starts before ``until`` (the steepest mode
        at the stability edge :math:`|1 + a| = 1`), cut on :math:`|a|`;
     5. the same, cut on :math:`|\lambda|`.
@@ -1188,6 +1213,53 @@ def proxy_readings(result: ExperimentResult, *, cut: float = 0.4, until: int | N
             out.append(ProxyReading(label=label, eta=eta, cut_units=units, cut=cut, mode=mode,
                                     steps=steps[keep], proxy=proxy[keep]))
     return out
+
+
+def proxy_eta_sweep(
+    result: ExperimentResult,
+    etas,
+    *,
+    cut: float = 0.4,
+    cut_units: str = "lambda",
+    mode: str = "upload",
+    start: int = 0,
+) -> list[dict]:
+    r"""Eq. (7) over one download cycle for each learning rate in ``etas`` (the paper does not give its own).
+
+    For each :math:`\eta`, the proxy of :func:`proxy_along_training` over ``start .. start + K`` with the
+    cut on :math:`|\lambda|` (``cut_units="lambda"``) or on :math:`|a| = \eta|\lambda|` (``"a"``), summarized as
+    in :meth:`ProxyReading.summary`, plus ``eta`` and ``u_shape`` (the minimum is below 1 and the value at the
+    end of the cycle above 1).
+
+    Used in chapter 7.
+    """
+    func = "proxy_eta_sweep"
+    if not isinstance(result, ExperimentResult):
+        raise ValueError(f"{func}: result must be an ExperimentResult, got {describe(result)}")
+    check_choice(cut_units, "cut_units", {"a", "lambda"}, func=func)
+    check_choice(mode, "mode", {"upload", "current"}, func=func)
+    cut = check_positive(cut, "cut", func=func)
+    K = result.config.reupload_every
+    start = check_int(start, "start", func=func, minimum=0)
+    if start % K or start + K > result.config.steps:
+        raise ValueError(f"{func}: start must be a multiple of K = {K} with start + K <= {result.config.steps}, "
+                         f"got {start}")
+    try:
+        etas = [float(e) for e in np.atleast_1d(np.asarray(etas, dtype=float))]
+    except (TypeError, ValueError):
+        raise ValueError(f"{func}: etas must be positive numbers, got {describe(etas)}") from None
+    if not etas:
+        raise ValueError(f"{func}: etas is empty")
+    rows = []
+    for eta in etas:
+        eta = check_positive(eta, "etas[i]", func=func)
+        steps, proxy = proxy_along_training(result, eta=eta, cut=cut if cut_units == "a" else eta * cut, mode=mode)
+        reading = ProxyReading(label="", eta=eta, cut_units=cut_units, cut=cut, mode=mode, steps=steps, proxy=proxy)
+        summary = reading.summary(start, K)
+        summary["eta"] = eta
+        summary["u_shape"] = bool(summary["defined"] and summary["minimum"] < 1 < summary["end"])
+        rows.append(summary)
+    return rows
 
 
 # ---------------------------------------------------------------------------

@@ -166,6 +166,7 @@ def test_paper_preset_matches_the_paper():
     cfg = qe.config_for("paper", data_path="/nowhere")
     assert (cfg.model, cfg.depth, cfg.widen_factor, cfg.stem_width) == ("resnet", 32, 4, 64)
     assert (cfg.batch_size, cfg.steps, cfg.reupload_every, cfg.prune_amount) == (2048, 1000, 100, 0.9)
+    assert (cfg.eta, cfg.classical_steps, cfg.pretrain_momentum, cfg.pretrain_weight_decay) == (0.01, 10, 0.9, 2e-4)
     with pytest.raises(FileNotFoundError, match="nowhere"):
         qe.run_experiment(cfg)
 
@@ -558,3 +559,22 @@ def test_proxy_readings_cover_both_cuts_both_modes_and_the_stability_edge():
     assert s["defined"] and s["minimum"] <= 1.0 and 0 <= s["argmin"] <= K
     with pytest.raises(ValueError, match="proxy_readings: until"):
         qe.proxy_readings(res, until=100)
+
+
+def test_proxy_eta_sweep_is_the_proxy_at_each_rate():
+    res = qe.run_experiment(tiny(classical_steps=1, spectrum_until=12, spectrum_every=1))
+    rows = qe.proxy_eta_sweep(res, [0.01, 0.1, 1.0])
+    assert [r["eta"] for r in rows] == [0.01, 0.1, 1.0]
+    for r in rows:
+        _, p = qe.proxy_along_training(res, eta=r["eta"], cut=0.4 * r["eta"])
+        seg = p[:5]
+        if r["defined"]:
+            assert r["minimum"] == pytest.approx(np.nanmin(seg)) and r["end"] == pytest.approx(seg[-1])
+            assert r["u_shape"] == (np.nanmin(seg) < 1 < seg[-1])
+    a = qe.proxy_eta_sweep(res, [0.1], cut_units="a", mode="current", start=4)[0]
+    _, p = qe.proxy_along_training(res, eta=0.1, cut=0.4, mode="current")
+    assert a["end"] == pytest.approx(p[8], nan_ok=True)
+    for bad, match in (({"etas": []}, "empty"), ({"etas": [-1.0]}, "etas"), ({"etas": [0.1], "start": 3}, "multiple"),
+                       ({"etas": [0.1], "cut_units": "x"}, "cut_units"), ({"etas": "x"}, "etas")):
+        with pytest.raises(ValueError, match=match):
+            qe.proxy_eta_sweep(res, **bad)
