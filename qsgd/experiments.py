@@ -1127,19 +1127,20 @@ class ProxyReading:
     proxy: np.ndarray
 
     def segment(self, start: int, length: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(steps, proxy)`` over ``start .. start + length`` (one download cycle)."""
-        sel = (self.steps >= start) & (self.steps <= start + length)
+        """``(steps, proxy)`` over ``start + 1 .. start + length`` (one download cycle; the value at ``start``
+        closes the previous cycle)."""
+        sel = (self.steps > start) & (self.steps <= start + length)
         return self.steps[sel], self.proxy[sel]
 
     def summary(self, start: int, length: int) -> dict:
         """Minimum (and its step), the value at the segment's end, and the share of the first half of the
-        segment with proxy <= 1, over ``start .. start + length``; ``nan`` where the proxy is undefined."""
+        segment with proxy <= 1, over ``start + 1 .. start + length``; ``nan`` where the proxy is undefined."""
         t, e = self.segment(start, length)
         finite = np.isfinite(e)
         if not finite.any():
             return {"defined": False, "minimum": math.nan, "argmin": -1, "end": math.nan, "below_first_half": math.nan}
         i = int(np.nanargmin(e))
-        half = (t > start) & (t <= start + length // 2) & finite
+        half = (t <= start + length // 2) & finite
         return {"defined": True, "minimum": float(e[i]), "argmin": int(t[i]), "end": float(e[-1]),
                 "below_first_half": float(np.mean(e[half] <= 1.0)) if half.any() else math.nan}
 

@@ -78,6 +78,7 @@ __all__ = [
     "mlp",
     "prune_global",
     "prunable_parameters",
+    "recalibrate_batch_norm",
     "small_cnn",
     "train",
 ]
@@ -788,6 +789,45 @@ def _sgd_steps(model, opt, x, y, *, steps, schedule=None, batch_size, mask, loss
     if not all(bool(torch.isfinite(p.detach()).all()) for p in model.parameters()):
         raise DivergenceError(f"{func}: the parameters are not finite after {steps} steps (eta={eta}); lower eta")
     return losses, accs
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(model: nn.Module, x: torch.Tensor, *, batches: int = 5, batch_size: int = 2048,
+                           rng=0) -> int:
+    """Re-estimate the running statistics of every batch-norm layer from ``batches`` random batches of ``x``.
+
+    The statistics are reset and averaged over the batches (cumulative average, ``momentum=None``) in
+    ``train()`` mode without gradients; no weight changes. The model is left in ``eval()`` mode with each
+    layer's momentum restored. Returns the number of batch-norm layers.
+
+    Used in chapter 7 (how much of the accuracy lost to pruning is stale normalization statistics).
+    """
+    func = "recalibrate_batch_norm"
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{func}: model must be a torch.nn.Module, got {describe(model)}")
+    if not isinstance(x, torch.Tensor) or x.ndim < 2 or x.shape[0] == 0:
+        raise ValueError(f"{func}: x must be a non-empty tensor of inputs, got {describe(x)}")
+    batches = check_int(batches, "batches", func=func, minimum=1)
+    batch_size = check_int(batch_size, "batch_size", func=func, minimum=1)
+    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not layers:
+        raise ValueError(f"{func}: the model has no batch-norm layers")
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        m.reset_running_stats()
+        m.momentum = None
+    gen = torch.Generator().manual_seed(as_seed(rng, func=func))
+    device = next(model.parameters()).device
+    model.train()
+    try:
+        for _ in range(batches):
+            idx = torch.randperm(x.shape[0], generator=gen)[: min(batch_size, x.shape[0])]
+            model(x[idx].to(device))
+    finally:
+        for m, momentum in zip(layers, momenta):
+            m.momentum = momentum
+        model.eval()
+    return len(layers)
 
 
 @torch.no_grad()

@@ -432,3 +432,23 @@ def test_model_size_guard_can_be_raised_on_purpose():
     with pytest.raises(ValueError, match="max_bytes"):
         qnn.mlp([3, 4, 2], max_bytes=16)
     assert qnn.count_parameters(qnn.mlp([3, 4, 2], max_bytes=1e6)) == 26
+
+
+def test_recalibrate_batch_norm_replaces_the_running_statistics_and_keeps_the_weights():
+    model = qnn.cifar_resnet(8, 1, stem_width=8, num_classes=3, in_channels=1, rng=0)
+    x = torch.randn(64, 1, 8, 8) * 3 + 2
+    before = {k: v.clone() for k, v in model.named_parameters()}
+    n_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    assert qnn.recalibrate_batch_norm(model, x, batches=2, batch_size=64) == n_bn > 0
+    stem = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)][0]
+    conv = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][0]
+    with torch.no_grad():
+        h = conv(x)
+    torch.testing.assert_close(stem.running_mean, h.mean(dim=(0, 2, 3)), rtol=1e-4, atol=1e-5)
+    assert stem.momentum == 0.1 and not model.training
+    for k, v in model.named_parameters():
+        assert torch.equal(v, before[k])
+    with pytest.raises(ValueError, match="no batch-norm"):
+        qnn.recalibrate_batch_norm(qnn.mlp([2, 2]), torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="x must be"):
+        qnn.recalibrate_batch_norm(model, torch.zeros(0, 1, 8, 8))
