@@ -61,6 +61,14 @@ GIVEN = {
         "0.01": "chapter 8's tomography precision eps, a setting of its cost cell (printed there: 'eps = 0.01')",
         "0.1": "the learning rate eta of the pruned network's run, a setting",
     },
+    "07_experiments": {
+        "60,000": "the size of Fashion-MNIST's training set",
+        "50,000": "the size of CIFAR-100's training set",
+        "2e-4": "the weight decay of pre-training, a setting (printed as 0.0002)",
+        "0.005": "the tolerance of the Lanczos check's assert",
+        "0.10": "chance accuracy for ten classes",
+        "0.67": "the paper's training accuracy 30 steps after pruning (Fig. 2c, read off)",
+    },
     "08_pipeline": {
         "99.9": "the confidence of the tomography bound, a setting",
         "4,096": "the size above which a segment runs matrix-free, a setting (DECOMPOSITION_LIMIT)",
@@ -79,6 +87,10 @@ GIVEN = {
 # chapter -> {number in the text: the printed number it rounds}; for numbers of one or two significant digits,
 # which the rounding rule above leaves out (a printed 0.3464 is quoted as "about 0.35")
 ROUNDED = {
+    "07_experiments": {
+        "0.65": "0.6506",  # the lowest accuracy ten steps after a download
+        "0.73": "0.7311",  # the lowest accuracy twenty steps after a download
+    },
     "02_gradient_descent": {
         "2.2": "2.23",  # growth rates of the divergent case in units of log(1 + eta|lambda_-|)
         "3.4": "3.38",
@@ -121,6 +133,11 @@ ROUNDED = {
 # chapter -> {number in the text: (printed numbers it is computed from, computation, reason)}; the test finds
 # every input among the chapter's printed numbers and checks that the computation rounds to the text's number
 DERIVED = {
+    "07_experiments": {
+        "5.6": (("86.79", "485.9"), lambda neg, pos: pos / neg,
+                "lambda_max / |lambda_min| ten steps after pruning, the smallest of the printed ratios"),
+        "2.5": (("0.000251",), lambda eta: eta * 1e4, "the learning rate closest to the paper's E(100), in 1e-4"),
+    },
     "01_carleman": {
         "3.4": (("1.028", "1.016", "1.009", "1.034"), lambda *r: 100 * max(abs(x - 1) for x in r),
                 "largest deviation in % of the four error ratios to the PNAS figure"),
