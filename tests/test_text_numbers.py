@@ -175,6 +175,12 @@ DERIVED = {
                 "largest ratio of the measured N to (d-1)/(4 eps^2) (d = 16, eps = 0.1)"),
     },
     "06_theorems": {
+        "1.06": (("0.2857", "0.16", "0.0815", "0.0385", "0.0175", "0.0083"),
+                 lambda *p: min(T * x for T, x in zip((4, 8, 16, 32, 64, 128), p)),
+                 "smallest T * P(last) of the forced run without padding, T = 4..128"),
+        "1.30": (("0.2857", "0.16", "0.0815", "0.0385", "0.0175", "0.0083"),
+                 lambda *p: max(T * x for T, x in zip((4, 8, 16, 32, 64, 128), p)),
+                 "largest T * P(last) of the forced run without padding, T = 4..128"),
         "6.3": (("0.006301",), lambda x: x * 1e3, "-eta lambda_min at step 0, in units of 10^-3"),
         "2.0": (("0.001979",), lambda x: x * 1e3, "-eta lambda_min at step 200, in units of 10^-3"),
         "18,000": (("9.63e+11", "5.3e+07"), lambda hhl, cks: hhl / cks,
