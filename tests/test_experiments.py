@@ -176,8 +176,8 @@ def test_paper_scale_smoke_run_on_a_synthetic_cifar_directory(tmp_path):
     root = write_fake_cifar100(tmp_path / "cifar", n_train=16, n_test=4)
     cfg = qe.config_for(
         "paper", data_path=str(root), n_train=16, n_test=4, pretrain_steps=1, pretrain_batch=4, steps=3,
-        batch_size=4, reupload_every=2, spectrum_every=2, spectrum_until=2, spectrum_samples=2, spectrum_batch=2,
-        lanczos_steps=2, eval_every=2, eval_samples=4, device="cpu",
+        batch_size=4, reupload_every=2, classical_steps=0, spectrum_every=2, spectrum_until=2, spectrum_samples=2,
+        spectrum_batch=2, lanczos_steps=2, eval_every=2, eval_samples=4, device="cpu",
     )
     res = qe.run_experiment(cfg, output=tmp_path / "run")
     assert res.num_parameters == 7_451_044
@@ -245,7 +245,7 @@ def test_cli_help_shows_presets_and_defaults(capsys, monkeypatch):
         cli.main(["--help"])
     text = capsys.readouterr().out
     assert "small    tanh MLP 64-32-32-10" in text and "fashion  tanh CNN" in text
-    assert "default: small 400, fashion 600, fig2 4000, paper 4900" in text  # --pretrain-steps
+    assert "default: small 400, fashion 600, fig2 4000, fig3 1500, paper 4900" in text  # --pretrain-steps
     assert "fig2     ResNet-8 with batch norm" in text
     assert "--eta ETA" in text and "--lr" not in text  # the learning rate is eta everywhere
     # every option says what it does and its default
