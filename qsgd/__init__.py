@@ -289,7 +289,7 @@ _NAMES = {
     'TrainResult': 'nn',
     'accuracy': 'nn',
     'apply_mask': 'nn',
-    'check_milestones': 'nn',
+    'check_step_decay': 'nn',
     'cifar_resnet': 'nn',
     'cifar_resnet_parameter_count': 'nn',
     'count_parameters': 'nn',

@@ -189,10 +189,7 @@ class ExperimentConfig:
                 check_int(getattr(self, name), name, func=func, minimum=1)
         check_positive(self.pretrain_momentum, "pretrain_momentum", func=func, strict=False)
         check_positive(self.pretrain_weight_decay, "pretrain_weight_decay", func=func, strict=False)
-        qnn.check_milestones(self.pretrain_milestones, "pretrain_milestones", func=func)
-        check_positive(self.pretrain_gamma, "pretrain_gamma", func=func)
-        if self.pretrain_gamma > 1:
-            raise ValueError(f"{func}: pretrain_gamma must be in (0, 1], got {self.pretrain_gamma}")
+        qnn.check_step_decay(self.pretrain_milestones, self.pretrain_gamma, prefix="pretrain_", func=func)
         if self.eta_scale is not None:
             check_positive(self.eta_scale, "eta_scale", func=func)
         for i, t in enumerate(self.spectrum_at):
@@ -614,6 +611,8 @@ def _save_results(path: Path, cfg: ExperimentConfig, rec: dict, extra: dict) -> 
 
 #: the fields of ``results.json`` besides the configuration
 _META_FIELDS = ("pretrained_accuracy", "pruned_accuracy", "num_parameters", "step")
+#: what ``results.json`` records of how the run was made (``ExperimentResult.meta``)
+_PROVENANCE = ("step", "qsgd_version", "torch_version", "threads", "machine", "elapsed_s")
 
 
 def load_results(path, *, expected: ExperimentConfig | None = None, partial: bool = False) -> ExperimentResult:
@@ -664,8 +663,7 @@ def load_results(path, *, expected: ExperimentConfig | None = None, partial: boo
     known = set(_empty_records())
     arrays = {k: v for k, v in arrays.items() if k in known}
     arrays.setdefault("pretrain_loss", np.zeros(0))
-    extra = {k: meta[k] for k in ("step", "qsgd_version", "torch_version", "threads", "machine", "elapsed_s")
-             if k in meta}
+    extra = {k: meta[k] for k in _PROVENANCE if k in meta}
     return ExperimentResult(
         config=cfg,
         pretrained_accuracy=float(meta["pretrained_accuracy"]),
@@ -806,8 +804,7 @@ def run_experiment(
         pruned_accuracy=float(run.extra["pruned_accuracy"]),
         num_parameters=int(run.extra["num_parameters"]),
         eta=float(run.extra.get("eta", math.nan)),
-        meta={k: run.extra[k] for k in ("step", "qsgd_version", "torch_version", "threads", "machine", "elapsed_s")
-              if k in run.extra},
+        meta={k: run.extra[k] for k in _PROVENANCE if k in run.extra},
         **_record_arrays(run.rec),
     )
 
@@ -1157,9 +1154,7 @@ def proxy_readings(result: ExperimentResult, *, cut: float = 0.4, until: int | N
     1. :math:`a = -\eta\lambda` with the run's learning rate, cut on :math:`|a|`;
     2. the same :math:`a`, cut on :math:`|\lambda|`;
     3. :math:`a = -\lambda` (no :math:`\eta`; the two cuts coincide);
-    4. :math:`a = -\eta_{
-m edge}\lambda` with :math:`\eta_{
-m edge} = 2/\lambda_{\max}`, the largest
+    4. :math:`a = -\eta_{\rm edge}\lambda` with :math:`\eta_{\rm edge} = 2/\lambda_{\max}`, the largest
        :math:`\lambda_{\max}` of the spectra at the segment starts before ``until`` (the steepest mode
        at the stability edge :math:`|1 + a| = 1`), cut on :math:`|a|`;
     5. the same, cut on :math:`|\lambda|`.
@@ -1205,15 +1200,17 @@ m edge} = 2/\lambda_{\max}`, the largest
         (f"a = -eta*lambda, eta = 2/lambda_max = {eta_edge:.3g} (stability edge), cut |lambda| >= {cut}",
          eta_edge, "lambda"),
     ]
-    out = []
-    for mode in ("upload", "current"):
-        for label, eta, units in choices:
-            cut_a = cut if units == "a" else eta * cut
-            steps, proxy = proxy_along_training(result, eta=eta, cut=cut_a, mode=mode)
-            keep = steps <= until
-            out.append(ProxyReading(label=label, eta=eta, cut_units=units, cut=cut, mode=mode,
-                                    steps=steps[keep], proxy=proxy[keep]))
-    return out
+    return [_reading(result, label=label, eta=eta, cut=cut, cut_units=units, mode=mode, until=until)
+            for mode in ("upload", "current") for label, eta, units in choices]
+
+
+def _reading(result: ExperimentResult, *, label: str, eta: float, cut: float, cut_units: str, mode: str,
+             until: int | None = None) -> ProxyReading:
+    """:func:`proxy_along_training` under one reading (the cut on ``|a|`` or on ``|lambda|``), to ``until``."""
+    steps, proxy = proxy_along_training(result, eta=eta, cut=cut if cut_units == "a" else eta * cut, mode=mode)
+    keep = steps <= (steps[-1] if until is None else until)
+    return ProxyReading(label=label, eta=eta, cut_units=cut_units, cut=cut, mode=mode, steps=steps[keep],
+                        proxy=proxy[keep])
 
 
 def proxy_eta_sweep(
@@ -1254,9 +1251,7 @@ def proxy_eta_sweep(
     rows = []
     for eta in etas:
         eta = check_positive(eta, "etas[i]", func=func)
-        steps, proxy = proxy_along_training(result, eta=eta, cut=cut if cut_units == "a" else eta * cut, mode=mode)
-        reading = ProxyReading(label="", eta=eta, cut_units=cut_units, cut=cut, mode=mode, steps=steps, proxy=proxy)
-        summary = reading.summary(start, K)
+        summary = _reading(result, label="", eta=eta, cut=cut, cut_units=cut_units, mode=mode).summary(start, K)
         summary["eta"] = eta
         summary["u_shape"] = bool(summary["defined"] and summary["minimum"] < 1 < summary["end"])
         rows.append(summary)

@@ -71,7 +71,7 @@ __all__ = [
     "TrainResult",
     "accuracy",
     "apply_mask",
-    "check_milestones",
+    "check_step_decay",
     "cifar_resnet",
     "cifar_resnet_parameter_count",
     "count_parameters",
@@ -640,14 +640,23 @@ class TrainResult:
     masked: bool
 
 
-def check_milestones(milestones, name: str = "milestones", *, func: str = "check_milestones") -> tuple[int, ...]:
-    """``milestones`` as a tuple of strictly increasing positive ints (the steps of a step decay)."""
+def check_step_decay(
+    milestones, gamma, *, prefix: str = "", func: str = "check_step_decay"
+) -> tuple[tuple[int, ...], float]:
+    """A step decay's ``(milestones, gamma)``: strictly increasing positive ints and a factor in (0, 1].
+
+    ``prefix`` names the arguments in messages (``"pretrain_"`` for :class:`qsgd.experiments.ExperimentConfig`).
+    """
+    name = f"{prefix}milestones"
     if not isinstance(milestones, (tuple, list)):
         raise ValueError(f"{func}: {name} must be a tuple of increasing positive int, got {describe(milestones)}")
     out = tuple(check_int(m, f"{name}[{i}]", func=func, minimum=1) for i, m in enumerate(milestones))
     if any(b <= a for a, b in zip(out, out[1:])):
         raise ValueError(f"{func}: {name} must be strictly increasing, got {list(out)}")
-    return out
+    gamma = check_positive(gamma, f"{prefix}gamma", func=func)
+    if gamma > 1:
+        raise ValueError(f"{func}: {prefix}gamma must be in (0, 1], got {gamma}")
+    return out, gamma
 
 
 def train(
@@ -726,10 +735,7 @@ def train(
     batch_size = check_int(batch_size, "batch_size", func=func, minimum=1)
     momentum = check_positive(momentum, "momentum", func=func, strict=False)
     weight_decay = check_positive(weight_decay, "weight_decay", func=func, strict=False)
-    milestones = check_milestones(milestones, "milestones", func=func)
-    gamma = check_positive(gamma, "gamma", func=func)
-    if gamma > 1:
-        raise ValueError(f"{func}: gamma must be in (0, 1], got {gamma}")
+    milestones, gamma = check_step_decay(milestones, gamma, func=func)
     seed = as_seed(rng, func=func)
     progress = check_bool(progress, "progress", func=func)
     if loss_fn is not None and not callable(loss_fn):
